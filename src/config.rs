@@ -1,0 +1,158 @@
+//! Configuration: the port the Functions host gives us, and Rocket's own
+//! settings (`ROCKET_*`, `Rocket.toml`) with defaults that suit the host.
+
+use std::ffi::OsString;
+use std::fmt;
+
+use rocket::Config;
+use rocket::data::{ByteUnit, ToByteUnit};
+use rocket::figment::Figment;
+use rocket::figment::providers::Serialized;
+
+/// Where the host puts the port, newest name first.
+pub const PORT_VARIABLES: [&str; 2] = ["FUNCTIONS_CUSTOMHANDLER_PORT", "FUNCTIONS_HTTPWORKER_PORT"];
+
+/// The port when no host is around, as in the original blog post.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// The largest invocation read, unless `limits.json` says otherwise. The
+/// host escapes the caller's body into a JSON string and repeats its
+/// top-level values in `Metadata`, so a 1 MiB caller body can arrive as an
+/// envelope many times that size.
+pub fn default_json_limit() -> ByteUnit {
+    32.mebibytes()
+}
+
+/// A port variable that holds something other than a port number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortError {
+    pub variable: &'static str,
+    pub value: String,
+}
+
+impl fmt::Display for PortError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={} is not a port number (expected 1-65535)",
+            self.variable,
+            crate::text::quote(&self.value)
+        )
+    }
+}
+
+impl std::error::Error for PortError {}
+
+/// The port to listen on, from the first of [`PORT_VARIABLES`] that is set.
+pub fn port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<u16, PortError> {
+    let Some((variable, value)) = PORT_VARIABLES
+        .iter()
+        .find_map(|&name| lookup(name).map(|value| (name, value)))
+    else {
+        return Ok(DEFAULT_PORT);
+    };
+    let value = value.to_string_lossy();
+    match value.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(PortError {
+            variable,
+            value: value.into_owned(),
+        }),
+    }
+}
+
+/// The port from the process environment.
+pub fn port_from_env() -> Result<u16, PortError> {
+    port(|name| std::env::var_os(name))
+}
+
+/// Rocket's configuration for serving on `port`.
+///
+/// Starts from [`Config::figment()`], so `ROCKET_*` variables and
+/// `Rocket.toml` keep working. Our defaults go in at the default profile,
+/// below anything the user sets in the environment or in a profile table:
+/// - no logging: the host turns every stdout line into a log record;
+/// - a `json` limit large enough for the envelopes of 1 MiB caller bodies.
+///
+/// The port goes in at the global profile, above everything else: the
+/// host only ever dials the port it chose.
+pub fn figment(port: u16) -> Figment {
+    Config::figment()
+        .merge(Serialized::default("log_level", "off"))
+        .merge(Serialized::default("cli_colors", false))
+        .merge(Serialized::default("limits.json", default_json_limit()))
+        .merge(Serialized::global("port", port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::config::LogLevel;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.into())
+        }
+    }
+
+    #[test]
+    fn port_comes_from_the_custom_handler_variable_first() {
+        assert_eq!(port(lookup(&[])), Ok(8080));
+        assert_eq!(
+            port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "7000")])),
+            Ok(7000)
+        );
+        let both = [
+            ("FUNCTIONS_HTTPWORKER_PORT", "7000"),
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", "7001"),
+        ];
+        assert_eq!(port(lookup(&both)), Ok(7001));
+    }
+
+    #[test]
+    fn a_bad_port_names_the_variable_and_the_value() {
+        for bad in ["", "abc", "0", "65536", "-1", " 80", "80.0"] {
+            let error = port(lookup(&[("FUNCTIONS_CUSTOMHANDLER_PORT", bad)])).unwrap_err();
+            assert_eq!(error.variable, "FUNCTIONS_CUSTOMHANDLER_PORT");
+            assert_eq!(error.value, bad);
+            let message = error.to_string();
+            assert!(
+                message.starts_with("FUNCTIONS_CUSTOMHANDLER_PORT="),
+                "{message}"
+            );
+        }
+        let error = port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "x")])).unwrap_err();
+        assert_eq!(error.variable, "FUNCTIONS_HTTPWORKER_PORT");
+    }
+
+    #[test]
+    fn defaults_are_quiet_and_listen_on_ipv4_loopback() {
+        // In a jail too: the other test's variables must not leak in.
+        rocket::figment::Jail::expect_with(|_| {
+            let config: Config = figment(9000).extract()?;
+            assert_eq!(config.port, 9000);
+            assert_eq!(config.log_level, LogLevel::Off);
+            assert_eq!(config.address.to_string(), "127.0.0.1");
+            assert_eq!(config.limits.get("json"), Some(default_json_limit()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rocket_settings_still_apply_but_the_hosts_port_wins() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.set_env("ROCKET_ADDRESS", "0.0.0.0");
+            jail.set_env("ROCKET_LOG_LEVEL", "normal");
+            jail.set_env("ROCKET_PORT", "1234");
+            jail.set_env("ROCKET_LIMITS", "{json=\"2MiB\"}");
+            let config: Config = figment(9000).extract()?;
+            assert_eq!(config.address.to_string(), "0.0.0.0");
+            assert_eq!(config.log_level, LogLevel::Normal);
+            assert_eq!(config.port, 9000);
+            assert_eq!(config.limits.get("json"), Some(2.mebibytes()));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,273 @@
+//! The HTTP surface the Functions host talks to: the readiness probe, one
+//! POST route per function, and JSON error catchers.
+
+use rocket::data::{self, ByteUnit, Data, FromData, ToByteUnit};
+use rocket::http::Status;
+use rocket::request::{self, FromRequest, Request};
+use rocket::serde::json::{Json, Value, json};
+use rocket::tokio::io::{self, AsyncReadExt};
+use rocket::{Catcher, Route, catch, catchers, get, post, routes};
+
+use crate::config::default_json_limit;
+use crate::protocol::{HttpResponse, INVOCATION_ID_HEADER, InvocationResponse, LogLevel};
+use crate::rust_function::{self, Invocation};
+use crate::text::quote;
+
+type Reply = Json<InvocationResponse<HttpResponse>>;
+type Function = fn(Invocation<'_>) -> InvocationResponse<HttpResponse>;
+
+/// Every function the handler serves, by the names it is called by: the
+/// host POSTs to `/{function folder name}`; direct callers use the
+/// function's own name.
+pub fn function(name: &str) -> Option<Function> {
+    match name {
+        "RustyFunction" | rust_function::NAME => Some(rust_function::invoke),
+        _ => None,
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![ready, invoke]
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![error]
+}
+
+/// Readiness probe and health ping: the host only needs an answer.
+#[get("/")]
+fn ready() {}
+
+#[post("/<name>", data = "<body>")]
+fn invoke(name: &str, body: RequestBody, caller: Caller<'_>) -> Option<Reply> {
+    let function = function(name)?;
+    let response = match body {
+        RequestBody::Complete(bytes) => function(Invocation {
+            body: &bytes,
+            url_query: &caller.url_query,
+            invocation_id: caller.invocation_id,
+        }),
+        RequestBody::TooLarge { limit } => refuse(
+            name,
+            &caller,
+            413,
+            &format!("the invocation is larger than {limit} (Rocket's `limits.json`)"),
+        ),
+        RequestBody::Unreadable(reason) => refuse(
+            name,
+            &caller,
+            400,
+            &format!("the request body could not be read: {reason}"),
+        ),
+    };
+    Some(Json(response))
+}
+
+/// An envelope for a body the function never saw.
+fn refuse(
+    name: &str,
+    caller: &Caller<'_>,
+    status: u16,
+    message: &str,
+) -> InvocationResponse<HttpResponse> {
+    let id = caller.invocation_id.map_or_else(|| "-".into(), quote);
+    let log = LogLevel::Warn.line(format_args!(
+        "{name} invocation={id} status={status} error={}",
+        quote(message)
+    ));
+    InvocationResponse::returning(HttpResponse::error(status, message), vec![log])
+}
+
+/// What the route needs from the request line and headers.
+struct Caller<'r> {
+    url_query: Vec<(&'r str, &'r str)>,
+    invocation_id: Option<&'r str>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Caller<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        request::Outcome::Success(Caller {
+            url_query: req
+                .uri()
+                .query()
+                .map(|query| query.segments().collect())
+                .unwrap_or_default(),
+            invocation_id: req.headers().get_one(INVOCATION_ID_HEADER),
+        })
+    }
+}
+
+/// The most read from one request body, to drain what is over the limit:
+/// the host accepts caller bodies up to 100 MiB and escapes them into the
+/// envelope. Beyond this the connection is simply closed.
+fn drain_limit() -> ByteUnit {
+    256.mebibytes()
+}
+
+/// A request body read up to Rocket's `json` limit. Never fails, so that
+/// every invocation gets an envelope back, oversized ones included.
+enum RequestBody {
+    Complete(Vec<u8>),
+    TooLarge { limit: ByteUnit },
+    Unreadable(String),
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for RequestBody {
+    type Error = std::convert::Infallible;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let limit = req.limits().get("json").unwrap_or_else(default_json_limit);
+        let mut stream = data.open(limit.max(drain_limit()));
+        let mut bytes = Vec::new();
+        let body = match (&mut stream)
+            .take(limit.as_u64() + 1)
+            .read_to_end(&mut bytes)
+            .await
+        {
+            Err(error) => RequestBody::Unreadable(error.to_string()),
+            Ok(_) if bytes.len() as u64 <= limit.as_u64() => RequestBody::Complete(bytes),
+            Ok(_) => {
+                // Answering before the host has finished sending would
+                // break its connection instead of delivering the 413.
+                let _ = io::copy(&mut stream, &mut io::sink()).await;
+                RequestBody::TooLarge { limit }
+            }
+        };
+        data::Outcome::Success(body)
+    }
+}
+
+/// Every error Rocket answers itself (unknown path, panic, ...) as JSON.
+#[catch(default)]
+fn error(status: Status, req: &Request<'_>) -> (Status, Json<Value>) {
+    let message = format!(
+        "{} {}: {}",
+        req.method(),
+        quote(req.uri().path().as_str()),
+        status.reason_lossy().to_lowercase()
+    );
+    (status, Json(json!({ "error": message })))
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::http::{ContentType, Header, Status};
+    use rocket::local::blocking::Client;
+    use serde_json::{Value, json};
+
+    use crate::{config, startup};
+
+    fn client() -> Client {
+        Client::tracked(startup::rocket(config::figment(8080))).unwrap()
+    }
+
+    /// The caller-facing status and body inside an envelope, and its logs.
+    fn unwrap_envelope(envelope: &Value) -> (u64, Value, Vec<String>) {
+        let ret = &envelope["ReturnValue"];
+        assert_eq!(ret["headers"]["Content-Type"], "application/json");
+        let body = serde_json::from_str(ret["body"].as_str().unwrap()).unwrap();
+        let logs = serde_json::from_value(envelope["Logs"].clone()).unwrap();
+        (ret["statusCode"].as_u64().unwrap(), body, logs)
+    }
+
+    #[test]
+    fn readiness_probe_answers_200() {
+        assert_eq!(client().get("/").dispatch().status(), Status::Ok);
+    }
+
+    #[test]
+    fn both_function_names_answer_with_a_json_envelope() {
+        let client = client();
+        for path in ["/RustFunction", "/RustyFunction"] {
+            let response = client.post(path).body(r#"{"radius": 2.5}"#).dispatch();
+            assert_eq!(response.status(), Status::Ok);
+            assert_eq!(response.content_type(), Some(ContentType::JSON));
+            let envelope: Value = response.into_json().unwrap();
+            assert_eq!(envelope["Outputs"], json!({}));
+            let (status, body, _) = unwrap_envelope(&envelope);
+            assert_eq!(
+                (status, body),
+                (200, json!({"radius": 2.5, "area": 19.634954084936208}))
+            );
+        }
+    }
+
+    #[test]
+    fn a_direct_query_works_without_a_body() {
+        let client = client();
+        let response = client.post("/RustFunction?radius=2").dispatch();
+        let (status, body, _) = unwrap_envelope(&response.into_json().unwrap());
+        assert_eq!(
+            (status, body["area"].as_f64()),
+            (200, Some(12.566370614359172))
+        );
+    }
+
+    #[test]
+    fn the_invocation_id_header_reaches_the_logs() {
+        let client = client();
+        let response = client
+            .post("/RustyFunction")
+            .header(Header::new("X-Azure-Functions-InvocationId", "abc-123"))
+            .body(r#"{"Data":{"req":{"Body":"{\"radius\":1}"}},"Metadata":{}}"#)
+            .dispatch();
+        let (_, _, logs) = unwrap_envelope(&response.into_json().unwrap());
+        assert!(logs[0].contains("invocation=\"abc-123\""), "{logs:?}");
+    }
+
+    #[test]
+    fn caller_errors_keep_http_200_and_carry_400_inside() {
+        let client = client();
+        let response = client
+            .post("/RustFunction")
+            .body(r#"{"radius": -1}"#)
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let (status, body, logs) = unwrap_envelope(&response.into_json().unwrap());
+        assert_eq!(status, 400);
+        assert!(
+            body["error"].as_str().unwrap().contains("negative"),
+            "{body}"
+        );
+        assert!(logs[0].starts_with("[WARN]"), "{logs:?}");
+    }
+
+    #[test]
+    fn an_invocation_over_the_json_limit_gets_413_in_its_envelope() {
+        let figment = config::figment(8080).merge(("limits.json", 1024));
+        let client = Client::tracked(startup::rocket(figment)).unwrap();
+        let response = client
+            .post("/RustyFunction")
+            .body(vec![b' '; 5000])
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let (status, body, logs) = unwrap_envelope(&response.into_json().unwrap());
+        assert_eq!(status, 413);
+        assert!(
+            body["error"].as_str().unwrap().contains("limits.json"),
+            "{body}"
+        );
+        assert!(logs[0].starts_with("[WARN] RustyFunction"), "{logs:?}");
+    }
+
+    #[test]
+    fn unknown_paths_get_a_json_404() {
+        let client = client();
+        for response in [
+            client.post("/Nope").dispatch(),
+            client.get("/RustFunction").dispatch(),
+        ] {
+            assert_eq!(response.status(), Status::NotFound);
+            assert_eq!(response.content_type(), Some(ContentType::JSON));
+            let body: Value = response.into_json().unwrap();
+            assert!(
+                body["error"].as_str().unwrap().contains("not found"),
+                "{body}"
+            );
+        }
+    }
+}
