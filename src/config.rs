@@ -85,6 +85,7 @@ pub fn figment(port: u16) -> Figment {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail returns figment's large error.
 mod tests {
     use super::*;
     use rocket::config::LogLevel;

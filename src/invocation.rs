@@ -18,15 +18,10 @@ use crate::protocol::{EnvelopeError, HttpRequestData, HttpTriggerData, Invocatio
 pub struct HttpInput<'a> {
     /// The caller's body as text; `None` when there was none.
     pub body: Option<Cow<'a, str>>,
-    query: Query<'a>,
-}
-
-#[derive(Debug)]
-enum Query<'a> {
-    /// The host's query object: repeated keys already comma-joined.
-    Host(HttpRequestData<'a>),
+    /// The host's view of the caller's request; `None` for a direct call.
+    request: Option<HttpRequestData<'a>>,
     /// Decoded `(name, value)` pairs from a direct call's URL.
-    Direct(&'a [(&'a str, &'a str)]),
+    url_query: &'a [(&'a str, &'a str)],
 }
 
 /// Why the handler could not make out what the caller sent.
@@ -66,7 +61,8 @@ impl<'a> HttpInput<'a> {
             check_size(&body, max_body)?;
             Ok(HttpInput {
                 body,
-                query: Query::Direct(url_query),
+                request: None,
+                url_query,
             })
         };
         if !text.trim_start().starts_with('{') {
@@ -84,33 +80,26 @@ impl<'a> HttpInput<'a> {
         check_size(&body, max_body)?;
         Ok(HttpInput {
             body,
-            query: Query::Host(req),
+            request: Some(req),
+            url_query,
         })
     }
 
     /// A query value. Repeated keys come comma-joined, as the host sends them.
     pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        match &self.query {
-            Query::Host(req) => req.query(name).map(Cow::Borrowed),
-            Query::Direct(pairs) => {
-                let mut values = pairs
-                    .iter()
-                    .filter(|(key, _)| *key == name)
-                    .map(|(_, v)| *v);
-                let first = values.next()?;
-                Some(values.fold(Cow::Borrowed(first), |joined, value| {
-                    Cow::Owned(format!("{joined},{value}"))
-                }))
-            }
+        if let Some(req) = &self.request {
+            return req.query(name).map(Cow::Borrowed);
         }
+        let mut values = self.url_query.iter().filter(|(key, _)| *key == name);
+        let first = values.next()?.1;
+        Some(values.fold(Cow::Borrowed(first), |joined, (_, value)| {
+            Cow::Owned(format!("{joined},{value}"))
+        }))
     }
 
     /// The first value of a request header, when the host passed headers.
     pub fn header(&self, name: &str) -> Option<&str> {
-        match &self.query {
-            Query::Host(req) => req.header(name),
-            Query::Direct(_) => None,
-        }
+        self.request.as_ref().and_then(|req| req.header(name))
     }
 }
 

@@ -274,7 +274,8 @@ mod tests {
 
     #[test]
     fn rejects_each_bad_radius_with_a_message() {
-        let cases: &[(&[u8], &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a [u8], &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (b"", &[], "missing radius"),
             (b"{}", &[], "missing radius"),
             (br#"{"radius": null}"#, &[], "missing radius"),

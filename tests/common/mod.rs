@@ -1,0 +1,290 @@
+//! Test helpers that play the Functions host's part, as described in
+//! `shared/host-protocol.md`: they start the handler (in process or as the
+//! built binary), wait for `GET /` like the host does, and send invocations
+//! chunked, over a pooled keep-alive HTTP/1.1 client.
+#![allow(dead_code)] // Each test crate uses a different part of this.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::TcpListener;
+use std::pin::Pin;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rocket::fairing::AdHoc;
+use rocket::tokio::sync::oneshot;
+use rocket::{Shutdown, tokio};
+use serde_json::Value;
+
+/// How long the host waits for a new handler to answer `GET /`.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request body sent in the given pieces with `Transfer-Encoding:
+/// chunked`, never with a Content-Length: what the host does.
+pub struct Chunked(VecDeque<Bytes>);
+
+impl Chunked {
+    /// `bytes` cut into pieces of at most `piece` bytes.
+    pub fn new(bytes: &[u8], piece: usize) -> Chunked {
+        Chunked(
+            bytes
+                .chunks(piece.max(1))
+                .map(Bytes::copy_from_slice)
+                .collect(),
+        )
+    }
+}
+
+impl Body for Chunked {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|piece| Ok(Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // An inexact hint is what makes hyper choose chunked encoding.
+        SizeHint::default()
+    }
+}
+
+/// A reply as the host sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "reply is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// What the caller would get: the `$return` status and parsed body. The
+    /// reply itself must be what the host accepts: 200 and JSON.
+    pub fn caller(&self) -> (u64, Value) {
+        assert_eq!(self.status, 200, "the host turns non-2xx into an empty 500");
+        assert_eq!(self.content_type.as_deref(), Some("application/json"));
+        let envelope = self.json();
+        let ret = &envelope["ReturnValue"];
+        assert_eq!(ret["headers"]["Content-Type"], "application/json");
+        let body = ret["body"].as_str().expect("body is a string");
+        (
+            ret["statusCode"].as_u64().expect("statusCode"),
+            serde_json::from_str(body).expect("body is JSON"),
+        )
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        serde_json::from_value(self.json()["Logs"].clone()).expect("Logs is an array of strings")
+    }
+}
+
+/// A pooled keep-alive HTTP/1.1 client that talks like the Functions host.
+#[derive(Clone)]
+pub struct Host {
+    client: Client<HttpConnector, Chunked>,
+    base: String,
+}
+
+impl Host {
+    pub fn new(port: u16) -> Host {
+        Host {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Invokes `function` with an envelope, chunked in `piece`-byte pieces,
+    /// with the headers the host sends.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        envelope: &[u8],
+        invocation_id: &str,
+        piece: usize,
+    ) -> Reply {
+        let request = hyper::Request::post(format!("{}/{function}", self.base))
+            .header("Content-Type", "application/json; charset=utf-8")
+            .header("X-Azure-Functions-HostVersion", "4.1037.0.0")
+            .header("X-Azure-Functions-InvocationId", invocation_id)
+            .header("User-Agent", "Azure-Functions-Host/4.1037.0.0")
+            .body(Chunked::new(envelope, piece))
+            .expect("valid request");
+        self.send(request).await
+    }
+
+    /// Any request, e.g. a direct call or the readiness probe.
+    pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .body(Chunked::new(body, body.len()))
+            .expect("valid request");
+        self.send(request).await
+    }
+
+    async fn send(&self, request: hyper::Request<Chunked>) -> Reply {
+        let response = self
+            .client
+            .request(request)
+            .await
+            .expect("the handler answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|value| value.to_str().expect("ASCII content type").to_owned());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a whole body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// Polls `GET /` every 25 ms, as the host does, until any HTTP answer.
+    pub async fn wait_ready(&self) {
+        let started = Instant::now();
+        loop {
+            let probe = hyper::Request::get(format!("{}/", self.base))
+                .body(Chunked::new(b"", 1))
+                .expect("valid request");
+            if self.client.request(probe).await.is_ok() {
+                return;
+            }
+            assert!(
+                started.elapsed() < READY_TIMEOUT,
+                "not ready within {READY_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// The app, served in this process on a free port; stopped when dropped.
+pub struct TestApp {
+    pub port: u16,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+/// Starts the app as `main` would, but on a port the OS picks.
+pub async fn spawn_app() -> TestApp {
+    let (port_tx, port_rx) = oneshot::channel();
+    let rocket = rusty_function::startup::rocket(rusty_function::config::figment(0)).attach(
+        AdHoc::on_liftoff("report port", |rocket| {
+            Box::pin(async move {
+                let _ = port_tx.send(rocket.config().port);
+            })
+        }),
+    );
+    let rocket = rocket.ignite().await.expect("valid configuration");
+    let shutdown = rocket.shutdown();
+    tokio::spawn(rocket.launch());
+    let port = port_rx.await.expect("the app started");
+    TestApp { port, shutdown }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
+
+/// The built handler binary as a child process, killed when dropped.
+pub struct Handler {
+    pub child: Child,
+}
+
+impl Handler {
+    /// Starts the binary with `env` added to this process's environment,
+    /// and no port variables but those in `env`.
+    pub fn start(env: &[(&str, &str)]) -> Handler {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rusty_function"));
+        command
+            .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+            .env_remove("FUNCTIONS_HTTPWORKER_PORT")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Handler {
+            child: command.spawn().expect("the binary starts"),
+        }
+    }
+
+    /// Waits for the process to exit by itself, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("waitable") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Sends SIGTERM, as the platform does when it stops an instance.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Everything the process wrote to stdout and stderr, once it has exited.
+    pub fn output(&mut self) -> (String, String) {
+        use std::io::Read;
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            out.read_to_string(&mut stdout).expect("stdout");
+        }
+        if let Some(mut err) = self.child.stderr.take() {
+            err.read_to_string(&mut stderr).expect("stderr");
+        }
+        (stdout, stderr)
+    }
+}
+
+impl Drop for Handler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

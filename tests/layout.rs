@@ -1,0 +1,107 @@
+//! The Azure Functions app around the binary: the files `func start` and
+//! publishing read must agree with what the handler serves.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rocket::http::Status;
+use rocket::local::blocking::Client;
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(path: impl AsRef<Path>) -> Value {
+    let path = root().join(path);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Folders of the app root that hold a function.json: the functions.
+fn function_folders() -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = fs::read_dir(root())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("function.json").is_file())
+        .collect();
+    folders.sort();
+    folders
+}
+
+#[test]
+fn host_json_starts_the_cargo_binary_in_default_mode() {
+    let host = read_json("host.json");
+    assert_eq!(host["version"], "2.0");
+    let binary = Path::new(env!("CARGO_BIN_EXE_rusty_function"))
+        .file_name()
+        .unwrap();
+    assert_eq!(
+        host["customHandler"]["description"]["defaultExecutablePath"],
+        binary.to_str().unwrap()
+    );
+    assert_ne!(host["customHandler"]["enableForwardingHttpRequest"], true);
+    assert_eq!(
+        host["extensionBundle"]["id"],
+        "Microsoft.Azure.Functions.ExtensionBundle"
+    );
+    assert_eq!(host["extensionBundle"]["version"], "[4.*, 5.0.0)");
+}
+
+#[test]
+fn every_function_folder_is_a_route_the_app_serves() {
+    let folders = function_folders();
+    assert!(!folders.is_empty());
+    let rocket = rusty_function::startup::rocket(rusty_function::config::figment(8080));
+    let client = Client::tracked(rocket).unwrap();
+    for folder in folders {
+        let name = folder.file_name().unwrap().to_str().unwrap();
+        let envelope = r#"{"Data":{"req":{"Query":{"radius":"1"}}},"Metadata":{}}"#;
+        let response = client.post(format!("/{name}")).body(envelope).dispatch();
+        assert_eq!(response.status(), Status::Ok, "the host POSTs to /{name}");
+        let reply: Value = response.into_json().unwrap();
+        assert_eq!(reply["ReturnValue"]["statusCode"], 200, "{name}: {reply}");
+    }
+}
+
+#[test]
+fn rusty_function_is_an_anonymous_http_trigger_at_api_rust_function() {
+    let function = read_json("RustyFunction/function.json");
+    let bindings = function["bindings"].as_array().unwrap();
+    let trigger = bindings
+        .iter()
+        .find(|b| b["type"] == "httpTrigger")
+        .unwrap();
+    assert_eq!(trigger["direction"], "in");
+    assert_eq!(trigger["name"], "req", "the handler reads Data.req");
+    assert_eq!(trigger["authLevel"], "anonymous");
+    assert_eq!(trigger["route"], rusty_function::rust_function::NAME);
+    let methods: Vec<&str> = trigger["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["get", "post"]);
+    let output = bindings.iter().find(|b| b["type"] == "http").unwrap();
+    assert_eq!(
+        (&output["direction"], &output["name"]),
+        (&"out".into(), &"$return".into())
+    );
+}
+
+#[test]
+fn local_settings_say_custom_and_hold_no_secrets() {
+    let settings = read_json("local.settings.json");
+    let runtime = settings["Values"]["FUNCTIONS_WORKER_RUNTIME"]
+        .as_str()
+        .unwrap();
+    assert!(runtime.eq_ignore_ascii_case("custom"));
+    for (key, value) in settings["Values"].as_object().unwrap() {
+        let value = value.as_str().unwrap();
+        assert!(
+            !value.contains("AccountKey=") && !value.contains("SharedAccessKey"),
+            "{key}"
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! The built binary, started the way the Functions host starts it.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{Handler, Host, free_port};
+use serde_json::json;
+
+#[rocket::async_test]
+async fn serves_on_the_port_the_host_gives_and_stays_quiet() {
+    let port = free_port();
+    let mut handler = Handler::start(&[
+        ("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string()),
+        ("FUNCTIONS_WORKER_RUNTIME", "custom"),
+    ]);
+    let host = Host::new(port);
+    host.wait_ready().await;
+    let envelope =
+        br#"{"Data":{"req":{"Method":"POST","Body":"{\"radius\": 2.5}"}},"Metadata":{}}"#;
+    let reply = host.invoke("RustyFunction", envelope, "p-1", 10).await;
+    assert_eq!(
+        reply.caller(),
+        (200, json!({"radius": 2.5, "area": 19.634954084936208}))
+    );
+
+    // SIGTERM stops it cleanly; nothing was written to stdout, which the
+    // host would have turned into log records.
+    handler.terminate();
+    let status = handler
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let (stdout, stderr) = handler.output();
+    assert_eq!(stdout, "");
+    assert_eq!(stderr, "");
+}
+
+#[rocket::async_test]
+async fn falls_back_to_the_legacy_port_variable() {
+    let port = free_port();
+    let _handler = Handler::start(&[("FUNCTIONS_HTTPWORKER_PORT", &port.to_string())]);
+    let host = Host::new(port);
+    host.wait_ready().await;
+    assert_eq!(host.request("GET", "/", b"").await.status, 200);
+}
+
+#[test]
+fn a_bad_port_value_exits_non_zero_naming_the_variable_and_value() {
+    for bad in ["not-a-port", "70000", ""] {
+        let mut handler = Handler::start(&[("FUNCTIONS_CUSTOMHANDLER_PORT", bad)]);
+        let status = handler
+            .wait_exit(Duration::from_secs(10))
+            .expect("exits at once");
+        assert!(!status.success(), "{status:?}");
+        let (_, stderr) = handler.output();
+        assert!(stderr.contains("FUNCTIONS_CUSTOMHANDLER_PORT"), "{stderr}");
+        assert!(stderr.contains(&format!("\"{bad}\"")), "{stderr}");
+    }
+}
+
+#[test]
+fn a_taken_port_exits_non_zero_with_a_clear_message() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut handler = Handler::start(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
+    let status = handler
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits at once");
+    assert!(!status.success(), "{status:?}");
+    let (_, stderr) = handler.output();
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
+}
