@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use rocket::figment::Figment;
+use rocket::shield::Shield;
 use rocket::{Build, Rocket};
 
 use crate::{config, routes};
@@ -10,6 +11,10 @@ use crate::{config, routes};
 /// The whole application, configured by `figment`.
 pub fn rocket(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
+        // Shield's browser-hardening headers mean nothing to the Functions
+        // host, the only client, and cost work on every response: an empty
+        // Shield replaces the default one.
+        .attach(Shield::new())
         .mount("/", routes::routes())
         .register("/", routes::catchers())
 }
