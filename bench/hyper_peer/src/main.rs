@@ -1,0 +1,121 @@
+//! The benchmark's bare hyper server: the product's own function
+//! (`rusty_function::rust_function::invoke`), its serde types and its global
+//! allocator, served by hyper's HTTP/1 connection loop and nothing else.
+//! What the product spends beyond this is the cost of its web framework.
+//!
+//! - `GET /` answers 200 with an empty body (the host's readiness probe);
+//! - `POST /RustyFunction` (the host's call) and `POST /RustFunction` (a
+//!   direct call) answer the function's envelope as `application/json`;
+//! - anything else is 404 with an empty body.
+//!
+//! It listens on 127.0.0.1 at `FUNCTIONS_CUSTOMHANDLER_PORT` (default 8080).
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use rusty_function::rust_function::{self, Invocation};
+
+/// The same global allocator as the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The product's default `limits.json`.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+const INVOCATION_ID: &str = "x-azure-functions-invocationid";
+
+async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    match (&parts.method, parts.uri.path()) {
+        (&Method::GET, "/") => return Ok(Response::new(Full::default())),
+        (&Method::POST, "/RustyFunction" | "/RustFunction") => {}
+        _ => return Ok(empty(StatusCode::NOT_FOUND)),
+    }
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE)),
+    };
+    // Decoded query pairs, as the product's route hands them over.
+    let decoded: Vec<(Cow<'_, str>, Cow<'_, str>)> = parts
+        .uri
+        .query()
+        .map(|query| form_urlencoded::parse(query.as_bytes()).collect())
+        .unwrap_or_default();
+    let url_query: Vec<(&str, &str)> = decoded
+        .iter()
+        .map(|(name, value)| (name.as_ref(), value.as_ref()))
+        .collect();
+    let invocation_id = parts
+        .headers
+        .get(INVOCATION_ID)
+        .and_then(|value| value.to_str().ok());
+    let envelope = rust_function::invoke(Invocation {
+        body: &body,
+        url_query: &url_query,
+        invocation_id,
+    });
+    let json = match serde_json::to_vec(&envelope) {
+        Ok(json) => json,
+        Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(json)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::default());
+    *response.status_mut() = status;
+    response
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let port = match std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT") {
+        Err(_) => 8080,
+        Ok(value) => match value.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => {
+                eprintln!("hyper_peer: FUNCTIONS_CUSTOMHANDLER_PORT={value:?} is not a port");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("hyper_peer: cannot listen on 127.0.0.1:{port}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                eprintln!("hyper_peer: accept: {error}");
+                continue;
+            }
+        };
+        // As Rocket does.
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service_fn(handle))
+                .await;
+        });
+    }
+}
