@@ -53,7 +53,9 @@ impl fmt::Display for CircleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CircleError::NotFinite(_) => write!(f, "radius must be a finite number"),
-            CircleError::Negative(r) => write!(f, "radius must not be negative, got {r}"),
+            CircleError::Negative(r) => {
+                write!(f, "radius must not be negative, got {}", Short(*r))
+            }
             CircleError::AreaOverflows(r) => {
                 write!(f, "radius {r:e} is too large: its area overflows")
             }
@@ -62,6 +64,21 @@ impl fmt::Display for CircleError {
 }
 
 impl std::error::Error for CircleError {}
+
+/// A number as people write it, except where that runs to hundreds of
+/// digits (`-1e300`, `-5e-324`): then in scientific notation.
+struct Short(f64);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude == 0.0 || (1e-6..1e16).contains(&magnitude) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +148,14 @@ mod tests {
         assert_eq!(
             Circle::new(-2.0).unwrap_err().to_string(),
             "radius must not be negative, got -2"
+        );
+        assert_eq!(
+            Circle::new(-1e300).unwrap_err().to_string(),
+            "radius must not be negative, got -1e300"
+        );
+        assert_eq!(
+            Circle::new(-5e-324).unwrap_err().to_string(),
+            "radius must not be negative, got -5e-324"
         );
         assert!(
             Circle::new(1e200)

@@ -72,7 +72,9 @@ pub fn port_from_env() -> Result<u16, PortError> {
 /// `Rocket.toml` keep working. Our defaults go in at the default profile,
 /// below anything the user sets in the environment or in a profile table:
 /// - no logging: the host turns every stdout line into a log record;
-/// - a `json` limit large enough for the envelopes of 1 MiB caller bodies.
+/// - a `json` limit large enough for the envelopes of 1 MiB caller bodies;
+/// - no signal handling by Rocket: [`crate::startup::run`] does it, see
+///   there why.
 ///
 /// The port goes in at the global profile, above everything else: the
 /// host only ever dials the port it chose.
@@ -81,6 +83,11 @@ pub fn figment(port: u16) -> Figment {
         .merge(Serialized::default("log_level", "off"))
         .merge(Serialized::default("cli_colors", false))
         .merge(Serialized::default("limits.json", default_json_limit()))
+        .merge(Serialized::default("shutdown.ctrlc", false))
+        .merge(Serialized::default(
+            "shutdown.signals",
+            Vec::<String>::new(),
+        ))
         .merge(Serialized::global("port", port))
 }
 
@@ -137,6 +144,9 @@ mod tests {
             assert_eq!(config.log_level, LogLevel::Off);
             assert_eq!(config.address.to_string(), "127.0.0.1");
             assert_eq!(config.limits.get("json"), Some(default_json_limit()));
+            assert!(!config.shutdown.ctrlc);
+            assert!(config.shutdown.signals.is_empty());
+            assert_eq!((config.shutdown.grace, config.shutdown.mercy), (2, 3));
             Ok(())
         });
     }
@@ -153,6 +163,18 @@ mod tests {
             assert_eq!(config.log_level, LogLevel::Normal);
             assert_eq!(config.port, 9000);
             assert_eq!(config.limits.get("json"), Some(2.mebibytes()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn longer_shutdown_periods_keep_rocket_off_the_signals() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.set_env("ROCKET_SHUTDOWN", "{grace=10,mercy=5}");
+            let config: Config = figment(9000).extract()?;
+            assert_eq!((config.shutdown.grace, config.shutdown.mercy), (10, 5));
+            assert!(!config.shutdown.ctrlc);
+            assert!(config.shutdown.signals.is_empty());
             Ok(())
         });
     }

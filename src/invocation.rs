@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::protocol::{EnvelopeError, HttpRequestData, HttpTriggerData, InvocationRequest};
 
@@ -34,13 +35,14 @@ pub enum InputError {
     BodyTooLarge { size: usize, limit: usize },
 }
 
-/// Only used to tell an envelope from a caller's own JSON.
+/// Any JSON object that arrived, read in one pass: an envelope fills
+/// `data` or `metadata`, while a direct caller's own keys are skipped.
 #[derive(Deserialize)]
-struct EnvelopeProbe {
-    #[serde(rename = "Data")]
-    data: Option<IgnoredAny>,
-    #[serde(rename = "Metadata")]
-    metadata: Option<IgnoredAny>,
+struct Incoming<'a> {
+    #[serde(rename = "Data", borrow, default)]
+    data: Option<HttpTriggerData<'a>>,
+    #[serde(rename = "Metadata", borrow, default)]
+    metadata: Option<&'a RawValue>,
 }
 
 impl<'a> HttpInput<'a> {
@@ -69,14 +71,18 @@ impl<'a> HttpInput<'a> {
             // Not an object, so not an envelope: the function judges it.
             return direct(text);
         }
-        let probe: EnvelopeProbe = serde_json::from_str(text).map_err(json_error)?;
-        if probe.data.is_none() && probe.metadata.is_none() {
-            return direct(text);
-        }
-        let request = InvocationRequest::<HttpTriggerData>::from_slice(bytes)
-            .map_err(InputError::Envelope)?;
-        let mut req = request.data.req;
-        let body = req.body.take().filter(|body| !body.is_empty());
+        let incoming: Incoming =
+            serde_json::from_str(text).map_err(|error| explain(bytes, error))?;
+        let mut req = match incoming {
+            Incoming {
+                data: Some(data), ..
+            } => data.req,
+            Incoming { metadata: None, .. } => return direct(text),
+            Incoming { .. } => return Err(envelope_error(bytes, None)),
+        };
+        // Blank, as for a direct call: the same request must get the same
+        // answer whether it came through the host or not.
+        let body = req.body.take().filter(|body| !body.trim().is_empty());
         check_size(&body, max_body)?;
         Ok(HttpInput {
             body,
@@ -113,9 +119,38 @@ fn check_size(body: &Option<Cow<'_, str>>, limit: usize) -> Result<(), InputErro
     }
 }
 
-/// Parse errors of the probe: structure errors there are only ever
-/// duplicate `Data`/`Metadata` keys, everything else is bad syntax.
-fn json_error(error: serde_json::Error) -> InputError {
+/// Why a body that failed to parse failed: bad JSON, or else something
+/// wrong inside a well-formed envelope, named by its path.
+fn explain(bytes: &[u8], error: serde_json::Error) -> InputError {
+    /// Checks the JSON and the top-level keys, not what they hold.
+    #[derive(Deserialize)]
+    struct Outline {
+        #[serde(rename = "Data")]
+        _data: Option<IgnoredAny>,
+        #[serde(rename = "Metadata")]
+        _metadata: Option<IgnoredAny>,
+    }
+    match serde_json::from_slice::<Outline>(bytes) {
+        Err(outline) => malformed(&outline),
+        Ok(_) => envelope_error(bytes, Some(error)),
+    }
+}
+
+/// The error of the typed envelope parse, which names the field at fault.
+fn envelope_error(bytes: &[u8], first: Option<serde_json::Error>) -> InputError {
+    match (
+        InvocationRequest::<HttpTriggerData>::from_slice(bytes),
+        first,
+    ) {
+        (Err(error), _) => InputError::Envelope(error),
+        // Both parses read the same fields; should they ever disagree, the
+        // first error still gets reported.
+        (Ok(_), Some(error)) => malformed(&error),
+        (Ok(_), None) => InputError::MalformedJson("the envelope has no Data".to_owned()),
+    }
+}
+
+fn malformed(error: &serde_json::Error) -> InputError {
     InputError::MalformedJson(crate::text::excerpt(&error.to_string(), 160))
 }
 
@@ -168,8 +203,11 @@ mod tests {
     }
 
     #[test]
-    fn a_blank_direct_body_is_no_body() {
+    fn a_blank_body_is_no_body_directly_and_in_an_envelope() {
         let input = HttpInput::read(b" \r\n", &[], LIMIT).unwrap();
+        assert!(input.body.is_none());
+        let envelope = br#"{"Data":{"req":{"Body":" \r\n"}},"Metadata":{}}"#;
+        let input = HttpInput::read(envelope, &[], LIMIT).unwrap();
         assert!(input.body.is_none());
     }
 
@@ -195,7 +233,8 @@ mod tests {
         assert_eq!(error, InputError::NotUtf8 { valid_up_to: 11 });
         let error = HttpInput::read(br#"{"Data": "#, &[], LIMIT).unwrap_err();
         assert!(matches!(error, InputError::MalformedJson(_)), "{error:?}");
-        let error = HttpInput::read(br#"{"Data": {}, "Data": {}}"#, &[], LIMIT).unwrap_err();
+        let error =
+            HttpInput::read(br#"{"Data": {"req": {}}, "Data": {}}"#, &[], LIMIT).unwrap_err();
         assert!(
             error.to_string().contains("duplicate field `Data`"),
             "{error}"

@@ -10,8 +10,11 @@
 //! function reuses them with its own `Data` type.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -38,8 +41,12 @@ pub struct InvocationRequest<'a, D> {
 impl<'a, D: Deserialize<'a>> InvocationRequest<'a, D> {
     /// Parses an invocation, naming the offending field on failure.
     pub fn from_slice(bytes: &'a [u8]) -> Result<Self, EnvelopeError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(EnvelopeError::from)
+        // Tracking the path costs about as much as the parse itself, so
+        // only a parse that failed is repeated with it, to name the field.
+        serde_json::from_slice(bytes).or_else(|_| {
+            let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(&mut deserializer).map_err(EnvelopeError::from)
+        })
     }
 }
 
@@ -61,13 +68,13 @@ pub struct HttpRequestData<'a> {
     pub method: Option<Cow<'a, str>>,
     /// Query values; the host joins a repeated key's values with commas.
     #[serde(borrow, default)]
-    pub query: HashMap<Cow<'a, str>, Cow<'a, str>>,
+    pub query: Fields<'a, Text<'a>>,
     /// Header values are arrays, one element per value the caller sent.
     #[serde(borrow, default)]
-    pub headers: HashMap<Cow<'a, str>, Vec<Cow<'a, str>>>,
+    pub headers: Fields<'a, Vec<Text<'a>>>,
     /// Route values; unmatched optional route parameters are `null`.
     #[serde(borrow, default)]
-    pub params: HashMap<Cow<'a, str>, Option<Cow<'a, str>>>,
+    pub params: Fields<'a, Option<Text<'a>>>,
     /// Claims identities, kept raw: no function here needs them.
     #[serde(borrow, default)]
     pub identities: Vec<&'a RawValue>,
@@ -82,14 +89,128 @@ impl HttpRequestData<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
+            .rev()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .and_then(|(_, values)| values.first())
-            .map(|value| value.as_ref())
+            .map(Text::as_str)
     }
 
     /// A query value, exactly as the host passed it (repeats comma-joined).
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(|value| value.as_ref())
+        self.query.get(name).map(Text::as_str)
+    }
+}
+
+/// A JSON string, borrowed from the envelope unless it held escapes.
+///
+/// serde borrows a `Cow<str>` only where it is a field of its own, never
+/// inside a map or a list; this type borrows everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// A JSON object as its `(name, value)` pairs, in order. The host's objects
+/// are small: a scan beats hashing, and the names stay borrowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fields<'a, V>(pub Vec<(Text<'a>, V)>);
+
+impl<V> Default for Fields<'_, V> {
+    fn default() -> Self {
+        Fields(Vec::new())
+    }
+}
+
+impl<V> Fields<'_, V> {
+    /// The value of the field called exactly `name`; the last one wins, as
+    /// in any JSON map.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.iter()
+            .rev()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &V)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Fields<'a, V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor<'a, V>(PhantomData<Fields<'a, V>>);
+
+        impl<'de: 'a, 'a, V: Deserialize<'de>> Visitor<'de> for FieldsVisitor<'a, V> {
+            type Value = Fields<'a, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some(field) = map.next_entry()? {
+                    fields.push(field);
+                }
+                Ok(Fields(fields))
+            }
+        }
+
+        deserializer.deserialize_map(FieldsVisitor(PhantomData))
     }
 }
 
@@ -104,7 +225,9 @@ pub struct EnvelopeError {
 
 impl From<serde_path_to_error::Error<serde_json::Error>> for EnvelopeError {
     fn from(error: serde_path_to_error::Error<serde_json::Error>) -> Self {
-        let path = error.path().to_string();
+        // Map keys in the path are the sender's (query and header names),
+        // so the path is caller input too: escaped and cut short.
+        let path = excerpt(&error.path().to_string().escape_debug().to_string(), 80);
         EnvelopeError {
             path,
             reason: excerpt(&error.into_inner().to_string(), 160),
@@ -220,11 +343,27 @@ mod tests {
         assert_eq!(req.query("radius"), Some("2"));
         assert_eq!(req.query("a"), Some("1,2"));
         assert_eq!(req.header("accept"), Some("*/*"));
-        assert_eq!(req.headers["X-Multi"], ["a", "b"]);
-        assert_eq!(req.params["opt"], None);
+        assert_eq!(req.headers.get("X-Multi").unwrap(), &["a", "b"]);
+        assert_eq!(req.params.get("opt"), Some(&None));
         assert_eq!(req.identities.len(), 1);
         assert!(req.body.is_none());
         assert!(request.metadata.unwrap().get().contains("MethodName"));
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_from_the_envelope() {
+        let body = br#"{"Data":{"req":{"Query":{"radius":"2"},"Headers":{"Accept":["*/*"]}}}}"#;
+        let request = InvocationRequest::<HttpTriggerData>::from_slice(body).unwrap();
+        let (key, value) = &request.data.req.query.0[0];
+        assert!(matches!(
+            (&key.0, &value.0),
+            (Cow::Borrowed("radius"), Cow::Borrowed("2"))
+        ));
+        let (_, values) = &request.data.req.headers.0[0];
+        assert!(matches!(&values[0].0, Cow::Borrowed("*/*")));
+        let body = br#"{"Data":{"req":{"Query":{"q":"a\"b"}}}}"#;
+        let request = InvocationRequest::<HttpTriggerData>::from_slice(body).unwrap();
+        assert_eq!(request.data.req.query("q"), Some("a\"b"));
     }
 
     #[test]
@@ -258,6 +397,18 @@ mod tests {
         let body = format!(r#"{{"Data":{{"req":{{"Query":"{long}"}}}}}}"#);
         let error = InvocationRequest::<HttpTriggerData>::from_slice(body.as_bytes()).unwrap_err();
         assert!(error.to_string().len() < 300, "{error}");
+    }
+
+    #[test]
+    fn a_long_key_in_the_path_is_escaped_and_cut() {
+        // In the JSON text: `k\n\"` escapes, i.e. a newline and a quote.
+        let key = r#"k\n\""#.repeat(3_000);
+        let body = format!(r#"{{"Data":{{"req":{{"Headers":{{"{key}":"x"}}}}}}}}"#);
+        let error = InvocationRequest::<HttpTriggerData>::from_slice(body.as_bytes()).unwrap_err();
+        let path = format!("Data.req.Headers.{key}");
+        let expected: String = path.chars().take(80).chain(['…']).collect();
+        assert_eq!(error.path, expected);
+        assert!(!error.to_string().contains('\n'), "{error}");
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! POST route per function, and JSON error catchers.
 
 use rocket::data::{self, ByteUnit, Data, FromData, ToByteUnit};
-use rocket::http::Status;
+use rocket::http::{Header, Method, Status};
 use rocket::request::{self, FromRequest, Request};
+use rocket::route::{self, Handler};
 use rocket::serde::json::{Json, Value, json};
 use rocket::tokio::io::{self, AsyncReadExt};
-use rocket::{Catcher, Route, catch, catchers, get, post, routes};
+use rocket::{Catcher, Responder, Route, catch, catchers, get, post, routes};
 
 use crate::config::default_json_limit;
 use crate::protocol::{HttpResponse, INVOCATION_ID_HEADER, InvocationResponse, LogLevel};
 use crate::rust_function::{self, Invocation};
-use crate::text::quote;
+use crate::text::{quote, quote_id};
 
 type Reply = Json<InvocationResponse<HttpResponse>>;
 type Function = fn(Invocation<'_>) -> InvocationResponse<HttpResponse>;
@@ -27,7 +28,20 @@ pub fn function(name: &str) -> Option<Function> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![ready, invoke]
+    let mut routes = routes![ready, invoke];
+    // HEAD needs no route of its own: Rocket answers it from the GET route.
+    routes.extend(
+        [
+            Method::Get,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+            Method::Options,
+            Method::Trace,
+        ]
+        .map(|method| Route::new(method, "/<name>", WrongMethod)),
+    );
+    routes
 }
 
 pub fn catchers() -> Vec<Catcher> {
@@ -63,6 +77,41 @@ fn invoke(name: &str, body: RequestBody, caller: Caller<'_>) -> Option<Reply> {
     Some(Json(response))
 }
 
+/// A function's path with a method other than POST. The host only ever
+/// POSTs; this is for people trying the handler by hand, who deserve to
+/// learn that the path is right and the method is not.
+#[derive(Clone)]
+struct WrongMethod;
+
+#[derive(Responder)]
+#[response(status = 405, content_type = "json")]
+struct MethodNotAllowed {
+    body: Json<Value>,
+    allow: Header<'static>,
+}
+
+#[rocket::async_trait]
+impl Handler for WrongMethod {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
+        let name = req.param::<&str>(0).and_then(Result::ok);
+        if name.and_then(function).is_none() {
+            return route::Outcome::forward(data, Status::NotFound);
+        }
+        let message = format!(
+            "{} {}: method not allowed, use POST",
+            req.method(),
+            quote(req.uri().path().as_str())
+        );
+        route::Outcome::from(
+            req,
+            MethodNotAllowed {
+                body: Json(json!({ "error": message })),
+                allow: Header::new("Allow", "POST"),
+            },
+        )
+    }
+}
+
 /// An envelope for a body the function never saw.
 fn refuse(
     name: &str,
@@ -70,7 +119,7 @@ fn refuse(
     status: u16,
     message: &str,
 ) -> InvocationResponse<HttpResponse> {
-    let id = caller.invocation_id.map_or_else(|| "-".into(), quote);
+    let id = quote_id(caller.invocation_id);
     let log = LogLevel::Warn.line(format_args!(
         "{name} invocation={id} status={status} error={}",
         quote(message)
@@ -107,6 +156,9 @@ fn drain_limit() -> ByteUnit {
     256.mebibytes()
 }
 
+/// Envelopes of small HTTP calls are one or two KiB.
+const TYPICAL_BODY: usize = 4096;
+
 /// A request body read up to Rocket's `json` limit. Never fails, so that
 /// every invocation gets an envelope back, oversized ones included.
 enum RequestBody {
@@ -122,7 +174,9 @@ impl<'r> FromData<'r> for RequestBody {
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         let limit = req.limits().get("json").unwrap_or_else(default_json_limit);
         let mut stream = data.open(limit.max(drain_limit()));
-        let mut bytes = Vec::new();
+        // The host sends no Content-Length (its bodies are chunked): start
+        // with room for a typical envelope rather than growing from nothing.
+        let mut bytes = Vec::with_capacity(TYPICAL_BODY.min(limit.as_u64() as usize + 1));
         let body = match (&mut stream)
             .take(limit.as_u64() + 1)
             .read_to_end(&mut bytes)
@@ -144,12 +198,16 @@ impl<'r> FromData<'r> for RequestBody {
 /// Every error Rocket answers itself (unknown path, panic, ...) as JSON.
 #[catch(default)]
 fn error(status: Status, req: &Request<'_>) -> (Status, Json<Value>) {
-    let message = format!(
-        "{} {}: {}",
-        req.method(),
-        quote(req.uri().path().as_str()),
-        status.reason_lossy().to_lowercase()
-    );
+    let path = quote(req.uri().path().as_str());
+    let reason = status.reason_lossy().to_lowercase();
+    // No guard here ever fails with 400, so a 400 is a request Rocket could
+    // not parse, typically an unknown method (`FOO`): Rocket then hands the
+    // catcher a stand-in request whose method says GET, which would mislead.
+    let message = if status == Status::BadRequest {
+        format!("{path}: {reason}: an unknown HTTP method or a malformed request")
+    } else {
+        format!("{} {path}: {reason}", req.method())
+    };
     (status, Json(json!({ "error": message })))
 }
 
@@ -255,11 +313,34 @@ mod tests {
     }
 
     #[test]
+    fn other_methods_on_a_function_path_get_a_json_405_naming_post() {
+        let client = client();
+        for response in [
+            client.get("/RustFunction").dispatch(),
+            client.put("/RustyFunction").dispatch(),
+            client.options("/RustFunction").dispatch(),
+        ] {
+            assert_eq!(response.status(), Status::MethodNotAllowed);
+            assert_eq!(response.headers().get_one("Allow"), Some("POST"));
+            assert_eq!(response.content_type(), Some(ContentType::JSON));
+            let body: Value = response.into_json().unwrap();
+            assert!(
+                body["error"].as_str().unwrap().ends_with("use POST"),
+                "{body}"
+            );
+        }
+        let response = client.head("/RustFunction").dispatch();
+        assert_eq!(response.status(), Status::MethodNotAllowed);
+        assert_eq!(response.headers().get_one("Allow"), Some("POST"));
+    }
+
+    #[test]
     fn unknown_paths_get_a_json_404() {
         let client = client();
         for response in [
             client.post("/Nope").dispatch(),
-            client.get("/RustFunction").dispatch(),
+            client.get("/Nope").dispatch(),
+            client.delete("/rustfunction").dispatch(),
         ] {
             assert_eq!(response.status(), Status::NotFound);
             assert_eq!(response.content_type(), Some(ContentType::JSON));

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use crate::circle::Circle;
 use crate::invocation::{HttpInput, InputError};
 use crate::protocol::{HttpResponse, InvocationResponse, LogLevel};
-use crate::text::{excerpt, quote};
+use crate::text::{excerpt, quote, quote_id};
 
 /// The function's name, as the blog post and direct callers use it.
 pub const NAME: &str = "RustFunction";
@@ -70,7 +70,7 @@ fn bad_request(message: impl Into<String>) -> Rejection {
 pub fn invoke(invocation: Invocation<'_>) -> InvocationResponse<HttpResponse> {
     let mut radius_seen = None;
     let outcome = circle_for(invocation, &mut radius_seen);
-    let id = invocation.invocation_id.map_or_else(|| "-".into(), quote);
+    let id = quote_id(invocation.invocation_id);
     let radius = radius_seen.as_deref().unwrap_or("-");
     let (response, log) = match outcome {
         Ok(circle) => {

@@ -16,12 +16,29 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
 /// message or a log line: control characters and quotes are escaped, and at
 /// most [`QUOTE_CHARS`] characters of the input are kept.
 pub fn quote(input: &str) -> String {
-    let kept = excerpt(input, QUOTE_CHARS);
-    let (head, cut) = match kept.strip_suffix('…') {
-        Some(head) if kept.len() != input.len() => (head, "…"),
-        _ => (kept.as_str(), ""),
+    quote_at_most(input, QUOTE_CHARS)
+}
+
+/// [`quote`] with another length limit, for values known to run longer,
+/// such as the host's invocation ids (GUIDs, 36 characters).
+pub fn quote_at_most(input: &str, max_chars: usize) -> String {
+    // Every invocation logs its id: most input needs no escaping and no
+    // cut, and is then copied as it is.
+    let plain = |b: u8| (b.is_ascii_graphic() || b == b' ') && b != b'"' && b != b'\\';
+    if input.len() <= max_chars && input.bytes().all(plain) {
+        return format!("\"{input}\"");
+    }
+    let (head, cut) = match input.char_indices().nth(max_chars) {
+        Some((end, _)) => (&input[..end], "…"),
+        None => (input, ""),
     };
     format!("\"{}\"{cut}", head.escape_debug())
+}
+
+/// An invocation id for a log line: quoted whole (the host's are GUIDs),
+/// or `-` when there is none, as for direct calls.
+pub fn quote_id(id: Option<&str>) -> String {
+    id.map_or_else(|| "-".to_owned(), |id| quote_at_most(id, 64))
 }
 
 #[cfg(test)]
@@ -42,6 +59,14 @@ mod tests {
         let long = "x".repeat(1000);
         let quoted = quote(&long);
         assert_eq!(quoted, format!("\"{}\"…", "x".repeat(QUOTE_CHARS)));
+    }
+
+    #[test]
+    fn quote_at_most_keeps_a_whole_guid_and_escapes_like_quote() {
+        let guid = "0f8e3c1a-7b2d-4c5e-9f10-1a2b1c2d3e4f";
+        assert_eq!(quote_at_most(guid, 64), format!("\"{guid}\""));
+        assert_eq!(quote_at_most("a\tb", 64), quote("a\tb"));
+        assert_eq!(quote_at_most("abcdef", 3), "\"abc\"…");
     }
 
     #[test]

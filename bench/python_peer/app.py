@@ -113,9 +113,13 @@ def escape_debug(text: str) -> str:
     return "".join(out)
 
 
-def quote(text: str) -> str:
-    cut = "…" if len(text) > QUOTE_CHARS else ""
-    return '"' + escape_debug(text[:QUOTE_CHARS]) + '"' + cut
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    cut = "…" if len(text) > limit else ""
+    return '"' + escape_debug(text[:limit]) + '"' + cut
+
+
+def quote_id(invocation_id):
+    return "-" if invocation_id is None else quote(invocation_id, 64)
 
 
 def rust_display(x: float) -> str:
@@ -252,11 +256,11 @@ def invoke(body: bytes, url_query: list[tuple[str, str]], invocation_id: Optiona
             seen = quote(text)
             value = radius_from_query(text)
         radius, area = circle(value)
-        ident = "-" if invocation_id is None else quote(invocation_id)
+        ident = quote_id(invocation_id)
         log = f"[INFO] {NAME} invocation={ident} radius={seen} area={rust_display(area)} status=200"
         response = http_response(200, f'{{"radius":{json_float(radius)},"area":{json_float(area)}}}')
     except Rejection as rejection:
-        ident = "-" if invocation_id is None else quote(invocation_id)
+        ident = quote_id(invocation_id)
         log = (
             f"[WARN] {NAME} invocation={ident} radius={seen} status={rejection.status} "
             f'error="{escape_debug(rejection.message)}"'

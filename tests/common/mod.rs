@@ -68,7 +68,18 @@ impl Body for Chunked {
 pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
+    pub headers: hyper::HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// Why a request got no whole reply.
+#[derive(Debug)]
+pub enum Failure {
+    /// No response at all: refused, reset or closed before the status line.
+    /// The handler never accepted the request.
+    NoResponse(String),
+    /// A status line came, but the body broke off: a reply cut short.
+    BrokenBody { status: u16, error: String },
 }
 
 impl Reply {
@@ -110,8 +121,13 @@ pub struct Host {
 
 impl Host {
     pub fn new(port: u16) -> Host {
+        // Without TCP_NODELAY, a body sent in many small chunks waits on
+        // Nagle and delayed ACKs (~40 ms a request); the host's .NET client
+        // sets it too.
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
         Host {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
             base: format!("http://127.0.0.1:{port}"),
         }
     }
@@ -125,6 +141,24 @@ impl Host {
         invocation_id: &str,
         piece: usize,
     ) -> Reply {
+        match self
+            .try_invoke(function, envelope, invocation_id, piece)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(failure) => panic!("the handler did not answer in full: {failure:?}"),
+        }
+    }
+
+    /// Like [`Host::invoke`], but a request the handler does not answer in
+    /// full is reported instead of failing the test.
+    pub async fn try_invoke(
+        &self,
+        function: &str,
+        envelope: &[u8],
+        invocation_id: &str,
+        piece: usize,
+    ) -> Result<Reply, Failure> {
         let request = hyper::Request::post(format!("{}/{function}", self.base))
             .header("Content-Type", "application/json; charset=utf-8")
             .header("X-Azure-Functions-HostVersion", "4.1037.0.0")
@@ -132,42 +166,70 @@ impl Host {
             .header("User-Agent", "Azure-Functions-Host/4.1037.0.0")
             .body(Chunked::new(envelope, piece))
             .expect("valid request");
-        self.send(request).await
+        self.try_send(request).await
     }
 
     /// Any request, e.g. a direct call or the readiness probe.
     pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
-        let request = hyper::Request::builder()
+        self.request_with(method, path, &[], body, body.len()).await
+    }
+
+    /// Any request with extra headers, its body chunked in `piece`-byte
+    /// pieces (no body at all when `body` is empty).
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        piece: usize,
+    ) -> Reply {
+        let mut request = hyper::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
-            .body(Chunked::new(body, body.len()))
+            .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Chunked::new(body, piece))
             .expect("valid request");
         self.send(request).await
     }
 
     async fn send(&self, request: hyper::Request<Chunked>) -> Reply {
+        match self.try_send(request).await {
+            Ok(reply) => reply,
+            Err(failure) => panic!("the handler did not answer in full: {failure:?}"),
+        }
+    }
+
+    async fn try_send(&self, request: hyper::Request<Chunked>) -> Result<Reply, Failure> {
         let response = self
             .client
             .request(request)
             .await
-            .expect("the handler answers");
+            .map_err(|error| Failure::NoResponse(format!("{error:?}")))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
+        let headers = response.headers().clone();
+        let content_type = headers
             .get("content-type")
             .map(|value| value.to_str().expect("ASCII content type").to_owned());
         let body = response
             .into_body()
             .collect()
             .await
-            .expect("a whole body")
+            .map_err(|error| Failure::BrokenBody {
+                status,
+                error: format!("{error:?}"),
+            })?
             .to_bytes()
             .to_vec();
-        Reply {
+        Ok(Reply {
             status,
             content_type,
+            headers,
             body,
-        }
+        })
     }
 
     /// Polls `GET /` every 25 ms, as the host does, until any HTTP answer.
@@ -203,14 +265,21 @@ impl Drop for TestApp {
 
 /// Starts the app as `main` would, but on a port the OS picks.
 pub async fn spawn_app() -> TestApp {
+    spawn_rocket(rusty_function::startup::rocket(
+        rusty_function::config::figment(0),
+    ))
+    .await
+}
+
+/// Serves `rocket` (configured for port 0) in this process on the port the
+/// OS picks, e.g. the app with test-only routes added.
+pub async fn spawn_rocket(rocket: rocket::Rocket<rocket::Build>) -> TestApp {
     let (port_tx, port_rx) = oneshot::channel();
-    let rocket = rusty_function::startup::rocket(rusty_function::config::figment(0)).attach(
-        AdHoc::on_liftoff("report port", |rocket| {
-            Box::pin(async move {
-                let _ = port_tx.send(rocket.config().port);
-            })
-        }),
-    );
+    let rocket = rocket.attach(AdHoc::on_liftoff("report port", |rocket| {
+        Box::pin(async move {
+            let _ = port_tx.send(rocket.config().port);
+        })
+    }));
     let rocket = rocket.ignite().await.expect("valid configuration");
     let shutdown = rocket.shutdown();
     tokio::spawn(rocket.launch());

@@ -1,0 +1,107 @@
+//! A panic in one invocation fails that invocation alone: the others, on
+//! the same connections and at the same moment, get their answers, and the
+//! handler keeps serving. (The release profile keeps unwinding on for this.)
+
+mod common;
+
+use std::panic;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Host, spawn_rocket};
+use rocket::{post, routes};
+use serde_json::json;
+
+/// What the test-only route panics with, so that the panic hook can keep
+/// these expected panics out of the test output.
+const PANIC_MESSAGE: &str = "test-only panic inside an invocation";
+
+/// A test-only function that reads its invocation, then panics midway, as
+/// a bug in a real function would.
+#[post("/Panicking", data = "<_envelope>")]
+async fn panicking(_envelope: String) -> &'static str {
+    rocket::tokio::task::yield_now().await;
+    panic!("{PANIC_MESSAGE}");
+}
+
+#[rocket::async_test]
+async fn a_panicking_invocation_does_not_take_others_down() {
+    let default_hook = Arc::new(panic::take_hook());
+    let hook = default_hook.clone();
+    let expected_panics = Arc::new(AtomicUsize::new(0));
+    let counted = expected_panics.clone();
+    panic::set_hook(Box::new(move |info| {
+        if info.payload_as_str() == Some(PANIC_MESSAGE) {
+            counted.fetch_add(1, Ordering::Relaxed);
+        } else {
+            hook(info);
+        }
+    }));
+
+    let figment = rusty_function::config::figment(0);
+    let app =
+        spawn_rocket(rusty_function::startup::rocket(figment).mount("/", routes![panicking])).await;
+    let host = Host::new(app.port);
+
+    let calls: Vec<_> = (0..200)
+        .map(|i| {
+            let host = host.clone();
+            rocket::tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let reply = host.invoke("Panicking", b"{}", &format!("p-{i}"), 1).await;
+                    (i, reply)
+                } else {
+                    let envelope = json!({
+                        "Data": {"req": {"Body": format!(r#"{{"radius": {i}}}"#)}},
+                        "Metadata": {},
+                    });
+                    let envelope = serde_json::to_vec(&envelope).unwrap();
+                    let reply = host
+                        .invoke("RustyFunction", &envelope, &format!("n-{i}"), 5)
+                        .await;
+                    (i, reply)
+                }
+            })
+        })
+        .collect();
+
+    for call in calls {
+        let (i, reply) = call.await.expect("the client task finishes");
+        if i % 2 == 0 {
+            // Rocket turns the panic into a 500 through the JSON catcher.
+            assert_eq!(reply.status, 500, "{i}");
+            assert_eq!(
+                reply.json(),
+                json!({"error": "POST \"/Panicking\": internal server error"})
+            );
+        } else {
+            let radius = f64::from(i);
+            assert_eq!(
+                reply.caller(),
+                (
+                    200,
+                    json!({"radius": radius, "area": std::f64::consts::PI * radius * radius})
+                ),
+                "{i}"
+            );
+        }
+    }
+    assert_eq!(expected_panics.load(Ordering::Relaxed), 100);
+
+    // Still serving, on the pooled connections and on a new one.
+    let reply = host
+        .invoke(
+            "RustyFunction",
+            br#"{"Data":{"req":{"Body":"{\"radius\":1}"}},"Metadata":{}}"#,
+            "after",
+            8,
+        )
+        .await;
+    assert_eq!(reply.caller().0, 200);
+    let fresh = Host::new(app.port);
+    assert_eq!(fresh.request("GET", "/", b"").await.status, 200);
+
+    drop(app);
+    let _ = panic::take_hook();
+    panic::set_hook(Box::new(move |info| default_hook(info)));
+}
