@@ -72,6 +72,8 @@ pub fn port_from_env() -> Result<u16, PortError> {
 /// `Rocket.toml` keep working. Our defaults go in at the default profile,
 /// below anything the user sets in the environment or in a profile table:
 /// - no logging: the host turns every stdout line into a log record;
+/// - no `Server: Rocket` header: the host ignores it, and it tells anyone
+///   else what to attack;
 /// - a `json` limit large enough for the envelopes of 1 MiB caller bodies;
 /// - no signal handling by Rocket: [`crate::startup::run`] does it, see
 ///   there why.
@@ -82,6 +84,7 @@ pub fn figment(port: u16) -> Figment {
     Config::figment()
         .merge(Serialized::default("log_level", "off"))
         .merge(Serialized::default("cli_colors", false))
+        .merge(Serialized::default("ident", false))
         .merge(Serialized::default("limits.json", default_json_limit()))
         .merge(Serialized::default("shutdown.ctrlc", false))
         .merge(Serialized::default(
@@ -142,6 +145,7 @@ mod tests {
             let config: Config = figment(9000).extract()?;
             assert_eq!(config.port, 9000);
             assert_eq!(config.log_level, LogLevel::Off);
+            assert!(config.ident.as_str().is_none());
             assert_eq!(config.address.to_string(), "127.0.0.1");
             assert_eq!(config.limits.get("json"), Some(default_json_limit()));
             assert!(!config.shutdown.ctrlc);

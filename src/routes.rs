@@ -1,6 +1,8 @@
 //! The HTTP surface the Functions host talks to: the readiness probe, one
 //! POST route per function, and JSON error catchers.
 
+use std::panic::AssertUnwindSafe;
+
 use rocket::data::{self, ByteUnit, Data, FromData, ToByteUnit};
 use rocket::http::{Header, Method, Status};
 use rocket::request::{self, FromRequest, Request};
@@ -56,11 +58,7 @@ fn ready() {}
 fn invoke(name: &str, body: RequestBody, caller: Caller<'_>) -> Option<Reply> {
     let function = function(name)?;
     let response = match body {
-        RequestBody::Complete(bytes) => function(Invocation {
-            body: &bytes,
-            url_query: &caller.url_query,
-            invocation_id: caller.invocation_id,
-        }),
+        RequestBody::Complete(bytes) => guarded(name, function, &bytes, &caller),
         RequestBody::TooLarge { limit } => refuse(
             name,
             &caller,
@@ -113,6 +111,28 @@ impl Handler for WrongMethod {
 }
 
 /// An envelope for a body the function never saw.
+/// Runs `function`; should it panic, its invocation alone fails, with a
+/// 500 inside the envelope: the caller then gets a JSON error and the host
+/// keeps the log line, where an HTTP 500 would reach the caller empty.
+/// (The panic message itself goes to stderr, which the host logs as an
+/// error.)
+fn guarded(
+    name: &str,
+    function: Function,
+    body: &[u8],
+    caller: &Caller<'_>,
+) -> InvocationResponse<HttpResponse> {
+    let invocation = Invocation {
+        body,
+        url_query: &caller.url_query,
+        invocation_id: caller.invocation_id,
+    };
+    // Nothing is shared between invocations, so nothing can be left
+    // half-updated by the unwinding.
+    std::panic::catch_unwind(AssertUnwindSafe(|| function(invocation)))
+        .unwrap_or_else(|_| refuse(name, caller, 500, "the function failed unexpectedly"))
+}
+
 fn refuse(
     name: &str,
     caller: &Caller<'_>,
@@ -120,7 +140,12 @@ fn refuse(
     message: &str,
 ) -> InvocationResponse<HttpResponse> {
     let id = quote_id(caller.invocation_id);
-    let log = LogLevel::Warn.line(format_args!(
+    let level = if status >= 500 {
+        LogLevel::Error
+    } else {
+        LogLevel::Warn
+    };
+    let log = level.line(format_args!(
         "{name} invocation={id} status={status} error={}",
         quote(message)
     ));
@@ -350,5 +375,27 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_panicking_function_fails_its_invocation_inside_the_envelope() {
+        let caller = super::Caller {
+            url_query: Vec::new(),
+            invocation_id: Some("p-1"),
+        };
+        let response = super::guarded("Boom", |_| panic!("boom"), b"{}", &caller);
+        assert_eq!(response.return_value.status_code, 500);
+        assert_eq!(
+            response.return_value.body,
+            r#"{"error":"the function failed unexpectedly"}"#
+        );
+        assert!(response.logs[0].starts_with("[ERROR] Boom invocation=\"p-1\" status=500"));
+        let fine = super::guarded(
+            "RustFunction",
+            crate::rust_function::invoke,
+            br#"{"radius":1}"#,
+            &caller,
+        );
+        assert_eq!(fine.return_value.status_code, 200);
     }
 }
