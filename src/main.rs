@@ -3,7 +3,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[rocket::main]
-async fn main() -> std::process::ExitCode {
-    rusty_function::startup::run().await
+fn main() -> std::process::ExitCode {
+    rusty_function::startup::main()
 }

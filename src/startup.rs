@@ -2,11 +2,12 @@
 
 use std::future::Future;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use rocket::figment::Figment;
 use rocket::shield::Shield;
 use rocket::tokio;
-use rocket::{Build, Rocket, Shutdown};
+use rocket::{Build, Config, Rocket, Shutdown};
 
 use crate::{config, routes};
 
@@ -21,14 +22,52 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
         .register("/", routes::catchers())
 }
 
-/// Serves until SIGTERM or Ctrl-C (exit 0). Any failure to start exits
-/// non-zero: the host never restarts a handler that exited with 0.
-pub async fn run() -> ExitCode {
+/// The handler's `main`: configures, starts the async runtime and serves
+/// until SIGTERM or Ctrl-C (exit 0). Any failure to start exits non-zero:
+/// the host never restarts a handler that exited with 0.
+pub fn main() -> ExitCode {
     let port = match config::port_from_env() {
         Ok(port) => port,
         Err(error) => return fail(format_args!("{error}")),
     };
-    let rocket = match rocket(config::figment(port)).ignite().await {
+    let figment = config::figment(port);
+    let settings: Config = match figment.extract() {
+        Ok(settings) => settings,
+        Err(error) => return fail(format_args!("invalid configuration: {error}")),
+    };
+    let runtime = match runtime(&settings) {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format_args!("cannot start the async runtime: {error}")),
+    };
+    let code = runtime.block_on(run(figment));
+    if settings.shutdown.force {
+        runtime.shutdown_timeout(Duration::from_millis(500));
+    }
+    code
+}
+
+/// Rocket's own runtime, except that one worker gets a current-thread
+/// runtime: with a single CPU (a pinned or small instance) the work-stealing
+/// scheduler only adds cost, about 7% of CPU per invocation here
+/// (bench/README.md).
+fn runtime(settings: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = if settings.workers <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(settings.workers);
+        builder
+    };
+    builder
+        .thread_name(env!("CARGO_PKG_NAME"))
+        .max_blocking_threads(settings.max_blocking.max(1))
+        .enable_all()
+        .build()
+}
+
+/// Serves the app configured by `figment` on the current runtime.
+pub async fn run(figment: Figment) -> ExitCode {
+    let rocket = match rocket(figment).ignite().await {
         Ok(rocket) => rocket,
         Err(error) => return fail(format_args!("invalid configuration: {error}")),
     };

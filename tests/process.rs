@@ -73,3 +73,28 @@ fn a_taken_port_exits_non_zero_with_a_clear_message() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
 }
+
+#[rocket::async_test]
+async fn one_worker_runs_on_a_current_thread_runtime_and_still_stops_cleanly() {
+    let port = free_port();
+    let mut handler = Handler::start(&[
+        ("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string()),
+        ("ROCKET_WORKERS", "1"),
+    ]);
+    let host = Host::new(port);
+    host.wait_ready().await;
+    let calls = (1..=8).map(|i| {
+        let host = host.clone();
+        rocket::tokio::spawn(async move {
+            let body = format!(r#"{{"Data":{{"req":{{"Body":"{{\"radius\": {i}}}"}}}}}}"#);
+            host.invoke("RustyFunction", body.as_bytes(), "w-1", 5).await
+        })
+    });
+    for (i, call) in (1..=8).zip(calls.collect::<Vec<_>>()) {
+        let (status, body) = call.await.unwrap().caller();
+        assert_eq!((status, body["radius"].as_f64()), (200, Some(f64::from(i))));
+    }
+    handler.terminate();
+    let status = handler.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}

@@ -83,8 +83,28 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// The same runtime rule as the product (`rusty_function::startup`): a
+/// current-thread runtime when there is one CPU to run on, else tokio's
+/// multi-thread one with a worker per CPU.
+fn main() -> ExitCode {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = if cpus <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(cpus);
+        builder
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(error) => {
+            eprintln!("hyper_peer: cannot start the runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     let port = match std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT") {
         Err(_) => 8080,
         Ok(value) => match value.parse::<u16>() {
