@@ -59,18 +59,18 @@ fn invocation(method: &str, query: &[(&str, &str)], body: Option<&str>) -> Vec<u
     serde_json::to_vec(&json!({"Data": {"req": req}, "Metadata": metadata})).unwrap()
 }
 
+/// One invocation of RustyFunction on a fresh app, as the host sends it.
+async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> common::Reply {
+    let app = spawn_app().await;
+    Host::new(app.port)
+        .invoke("RustyFunction", envelope, invocation_id, piece)
+        .await
+}
+
 #[rocket::async_test]
 async fn a_post_with_a_json_body_gets_the_area() {
-    let app = spawn_app().await;
-    let host = Host::new(app.port);
-    let reply = host
-        .invoke(
-            "RustyFunction",
-            &invocation("POST", &[], Some(r#"{"radius": 2.5}"#)),
-            "inv-1",
-            64,
-        )
-        .await;
+    let envelope = invocation("POST", &[], Some(r#"{"radius": 2.5}"#));
+    let reply = invoke_once(&envelope, "inv-1", 64).await;
     assert_eq!(
         reply.caller(),
         (200, json!({"radius": 2.5, "area": 19.634954084936208}))
@@ -85,15 +85,7 @@ async fn a_post_with_a_json_body_gets_the_area() {
 
 #[rocket::async_test]
 async fn a_get_without_body_uses_the_query() {
-    let app = spawn_app().await;
-    let reply = Host::new(app.port)
-        .invoke(
-            "RustyFunction",
-            &invocation("GET", &[("radius", "2")], None),
-            "inv-2",
-            100,
-        )
-        .await;
+    let reply = invoke_once(&invocation("GET", &[("radius", "2")], None), "inv-2", 100).await;
     assert_eq!(
         reply.caller(),
         (200, json!({"radius": 2.0, "area": 12.566370614359172}))
@@ -102,15 +94,7 @@ async fn a_get_without_body_uses_the_query() {
 
 #[rocket::async_test]
 async fn a_repeated_query_key_arrives_comma_joined_and_is_refused() {
-    let app = spawn_app().await;
-    let reply = Host::new(app.port)
-        .invoke(
-            "RustyFunction",
-            &invocation("GET", &[("radius", "1,2")], None),
-            "inv-3",
-            100,
-        )
-        .await;
+    let reply = invoke_once(&invocation("GET", &[("radius", "1,2")], None), "inv-3", 100).await;
     let (status, body) = reply.caller();
     assert_eq!(status, 400);
     assert!(
@@ -122,37 +106,22 @@ async fn a_repeated_query_key_arrives_comma_joined_and_is_refused() {
 
 #[rocket::async_test]
 async fn one_byte_chunks_split_escapes_and_multibyte_characters() {
-    let app = spawn_app().await;
     let body = r#"{"name": "Ünïcødé \"ø\" 🦀", "radius": 3}"#;
-    let reply = Host::new(app.port)
-        .invoke(
-            "RustyFunction",
-            &invocation("POST", &[("radius", "9")], Some(body)),
-            "inv-4",
-            1,
-        )
-        .await;
+    let envelope = invocation("POST", &[("radius", "9")], Some(body));
+    let reply = invoke_once(&envelope, "inv-4", 1).await;
     let (status, result) = reply.caller();
     assert_eq!((status, result["radius"].as_f64()), (200, Some(3.0)));
 }
 
 #[rocket::async_test]
 async fn unknown_keys_at_every_level_are_ignored() {
-    let app = spawn_app().await;
     let envelope = json!({
         "Data": {"req": {"Body": "{\"radius\": 1, \"extra\": {}}", "Future": [1], "Method": "POST"},
                  "otherBinding": "\"x\""},
         "Metadata": {"anything": {"nested": true}},
         "NewTopLevel": 42,
     });
-    let reply = Host::new(app.port)
-        .invoke(
-            "RustyFunction",
-            &serde_json::to_vec(&envelope).unwrap(),
-            "inv-5",
-            16,
-        )
-        .await;
+    let reply = invoke_once(&serde_json::to_vec(&envelope).unwrap(), "inv-5", 16).await;
     assert_eq!(reply.caller().0, 200);
 }
 

@@ -87,7 +87,8 @@ async fn one_worker_runs_on_a_current_thread_runtime_and_still_stops_cleanly() {
         let host = host.clone();
         rocket::tokio::spawn(async move {
             let body = format!(r#"{{"Data":{{"req":{{"Body":"{{\"radius\": {i}}}"}}}}}}"#);
-            host.invoke("RustyFunction", body.as_bytes(), "w-1", 5).await
+            host.invoke("RustyFunction", body.as_bytes(), "w-1", 5)
+                .await
         })
     });
     for (i, call) in (1..=8).zip(calls.collect::<Vec<_>>()) {
@@ -95,6 +96,8 @@ async fn one_worker_runs_on_a_current_thread_runtime_and_still_stops_cleanly() {
         assert_eq!((status, body["radius"].as_f64()), (200, Some(f64::from(i))));
     }
     handler.terminate();
-    let status = handler.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    let status = handler
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
