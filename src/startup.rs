@@ -79,7 +79,13 @@ pub async fn run(figment: Figment) -> ExitCode {
     };
     match until_signalled(rocket.launch(), signalled, shutdown).await {
         Ok(_) => ExitCode::SUCCESS,
-        Err(error) => fail(format_args!("cannot serve on {address}: {error}")),
+        Err(error) => match error.kind() {
+            // Requests still running after the grace and mercy periods.
+            rocket::error::ErrorKind::Shutdown(..) => fail(format_args!(
+                "stopped without finishing every request: {error}"
+            )),
+            _ => fail(format_args!("cannot serve on {address}: {error}")),
+        },
     }
 }
 
