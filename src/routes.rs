@@ -14,7 +14,7 @@ use rocket::{Catcher, Responder, Route, catch, catchers, get, post, routes};
 use crate::config::default_json_limit;
 use crate::protocol::{HttpResponse, INVOCATION_ID_HEADER, InvocationResponse, LogLevel};
 use crate::rust_function::{self, Invocation};
-use crate::text::{quote, quote_id};
+use crate::text::{quote, quote_id, quote_message};
 
 type Reply = Json<InvocationResponse<HttpResponse>>;
 type Function = fn(Invocation<'_>) -> InvocationResponse<HttpResponse>;
@@ -110,7 +110,6 @@ impl Handler for WrongMethod {
     }
 }
 
-/// An envelope for a body the function never saw.
 /// Runs `function`; should it panic, its invocation alone fails, with a
 /// 500 inside the envelope: the caller then gets a JSON error and the host
 /// keeps the log line, where an HTTP 500 would reach the caller empty.
@@ -133,6 +132,7 @@ fn guarded(
         .unwrap_or_else(|_| refuse(name, caller, 500, "the function failed unexpectedly"))
 }
 
+/// An envelope for an invocation the function could not answer.
 fn refuse(
     name: &str,
     caller: &Caller<'_>,
@@ -147,7 +147,7 @@ fn refuse(
     };
     let log = level.line(format_args!(
         "{name} invocation={id} status={status} error={}",
-        quote(message)
+        quote_message(message)
     ));
     InvocationResponse::returning(HttpResponse::error(status, message), vec![log])
 }
@@ -335,6 +335,8 @@ mod tests {
             "{body}"
         );
         assert!(logs[0].starts_with("[WARN] RustyFunction"), "{logs:?}");
+        // Our own message is logged whole, not cut like caller input.
+        assert!(logs[0].contains("limits.json"), "{logs:?}");
     }
 
     #[test]

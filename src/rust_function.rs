@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use crate::circle::Circle;
 use crate::invocation::{HttpInput, InputError};
 use crate::protocol::{HttpResponse, InvocationResponse, LogLevel};
-use crate::text::{excerpt, quote, quote_id};
+use crate::text::{excerpt, quote, quote_id, quote_message};
 
 /// The function's name, as the blog post and direct callers use it.
 pub const NAME: &str = "RustFunction";
@@ -88,7 +88,7 @@ pub fn invoke(invocation: Invocation<'_>) -> InvocationResponse<HttpResponse> {
             let log = LogLevel::Warn.line(format_args!(
                 "{NAME} invocation={id} radius={radius} status={} error={}",
                 rejection.status,
-                quote_all(&rejection.message)
+                quote_message(&rejection.message)
             ));
             (
                 HttpResponse::error(rejection.status, &rejection.message),
@@ -175,12 +175,6 @@ fn radius_from_query(text: &str) -> Result<f64, Rejection> {
     }
     text.parse()
         .map_err(|_| bad_request(format!("radius must be a number, got {}", quote(text))))
-}
-
-/// Messages may already hold quoted input; quoting them whole keeps a log
-/// line one line.
-fn quote_all(message: &str) -> String {
-    format!("\"{}\"", message.escape_debug())
 }
 
 #[cfg(test)]

@@ -35,6 +35,13 @@ pub fn quote_at_most(input: &str, max_chars: usize) -> String {
     format!("\"{}\"{cut}", head.escape_debug())
 }
 
+/// One of our own messages for a log line, quoted and escaped whole so that
+/// the line stays one line. Messages only ever quote caller input through
+/// [`quote`], so they are short already.
+pub fn quote_message(message: &str) -> String {
+    format!("\"{}\"", message.escape_debug())
+}
+
 /// An invocation id for a log line: quoted whole (the host's are GUIDs),
 /// or `-` when there is none, as for direct calls.
 pub fn quote_id(id: Option<&str>) -> String {

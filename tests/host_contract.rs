@@ -231,32 +231,16 @@ async fn concurrent_invocations_each_get_their_own_answer() {
 
 #[rocket::async_test]
 async fn a_1_mib_caller_body_gets_a_proper_answer_and_more_gets_413() {
-    let app = spawn_app().await;
-    let host = Host::new(app.port);
     // Quotes and newlines double in the envelope, and the top-level string
     // is repeated, encoded twice, in Metadata: the worst plain-text case.
     let fits = |len: usize| format!(r#"{{"radius": 2, "pad": "{}"}}"#, "\\\"\\n".repeat(len / 4));
     let body = fits(1024 * 1024 - 40);
     assert!(body.len() <= 1024 * 1024);
-    let reply = host
-        .invoke(
-            "RustyFunction",
-            &invocation("POST", &[], Some(&body)),
-            "big",
-            64 * 1024,
-        )
-        .await;
+    let reply = invoke_once(&invocation("POST", &[], Some(&body)), "big", 64 * 1024).await;
     assert_eq!(reply.caller().0, 200);
 
     let body = fits(1024 * 1024 + 40);
-    let reply = host
-        .invoke(
-            "RustyFunction",
-            &invocation("POST", &[], Some(&body)),
-            "big",
-            64 * 1024,
-        )
-        .await;
+    let reply = invoke_once(&invocation("POST", &[], Some(&body)), "big", 64 * 1024).await;
     let (status, error) = reply.caller();
     assert_eq!(status, 413);
     assert!(
