@@ -1,0 +1,496 @@
+//! A Functions app folder as the host reads it (host-protocol.md section 5):
+//! `host.json`, one folder per function with its `function.json`, and the
+//! `Values` of `local.settings.json`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A loaded app folder.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The folder holding host.json, as given.
+    pub root: PathBuf,
+    pub host: HostConfig,
+    /// Sorted by name.
+    pub functions: Vec<Function>,
+    /// `Values` of local.settings.json, in file order (empty without the file).
+    pub settings: Vec<(String, String)>,
+}
+
+/// What host.json says about the handler and HTTP.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// `customHandler.description.defaultExecutablePath`, as written.
+    pub executable: String,
+    pub arguments: Vec<String>,
+    pub working_directory: Option<String>,
+    pub forwarding: bool,
+    /// `extensions.http.routePrefix`, without slashes; "api" by default.
+    pub route_prefix: String,
+}
+
+/// One function: a folder with a function.json.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// The folder name, in its exact case: the path the host POSTs to.
+    pub name: String,
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+    InOut,
+}
+
+/// One entry of function.json's `bindings`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub direction: Direction,
+    pub name: String,
+    #[serde(default)]
+    pub route: Option<String>,
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    #[serde(default)]
+    pub auth_level: Option<String>,
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub queue_name: Option<String>,
+    #[serde(default)]
+    pub data_type: Option<String>,
+    /// Everything else (connection, path, ...), kept for display.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Binding {
+    pub fn is_trigger(&self) -> bool {
+        self.direction == Direction::In && self.kind.to_ascii_lowercase().ends_with("trigger")
+    }
+
+    pub fn is_kind(&self, kind: &str) -> bool {
+        self.kind.eq_ignore_ascii_case(kind)
+    }
+
+    /// `"dataType": "binary"`: string outputs are then never base64-decoded.
+    pub fn is_binary(&self) -> bool {
+        self.data_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("binary"))
+    }
+}
+
+/// The trigger kinds that get special treatment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerKind {
+    Http,
+    Timer,
+    Queue,
+    Other,
+}
+
+impl Function {
+    /// The one trigger binding (checked at load time).
+    pub fn trigger(&self) -> &Binding {
+        self.bindings
+            .iter()
+            .find(|b| b.is_trigger())
+            .unwrap_or(&self.bindings[0])
+    }
+
+    pub fn trigger_kind(&self) -> TriggerKind {
+        let trigger = self.trigger();
+        if trigger.is_kind("httpTrigger") {
+            TriggerKind::Http
+        } else if trigger.is_kind("timerTrigger") {
+            TriggerKind::Timer
+        } else if trigger.is_kind("queueTrigger") {
+            TriggerKind::Queue
+        } else {
+            TriggerKind::Other
+        }
+    }
+
+    /// Bindings the handler's reply feeds: `out` and `inout`.
+    pub fn outputs(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings
+            .iter()
+            .filter(|b| b.direction != Direction::In)
+    }
+
+    pub fn output(&self, name: &str) -> Option<&Binding> {
+        self.outputs().find(|b| b.name == name)
+    }
+}
+
+/// A problem with the app folder, worded for the person who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError(pub String);
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+fn read_json(path: &Path) -> Result<Value, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| AppError(format!("{} is not valid JSON: {e}", path.display())))
+}
+
+impl App {
+    /// Reads the app folder `root`.
+    pub fn load(root: &Path) -> Result<App, AppError> {
+        let host_path = root.join("host.json");
+        if !host_path.is_file() {
+            return Err(AppError(format!(
+                "no host.json in {}: not a Functions app folder (use --app DIR)",
+                root.display()
+            )));
+        }
+        let host = parse_host(&read_json(&host_path)?, &host_path)?;
+        let functions = load_functions(root)?;
+        let settings = load_settings(&root.join("local.settings.json"))?;
+        Ok(App {
+            root: root.to_path_buf(),
+            host,
+            functions,
+            settings,
+        })
+    }
+
+    /// The function called `name`: exact case first, then any case (the
+    /// host's function names are case-insensitive).
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name).or_else(|| {
+            self.functions
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// The handler's path, relative to the app root as the host resolves it.
+    pub fn executable_path(&self) -> PathBuf {
+        self.root.join(expand_env(&self.host.executable))
+    }
+
+    pub fn working_directory(&self) -> PathBuf {
+        match &self.host.working_directory {
+            Some(dir) if !dir.is_empty() => self.root.join(expand_env(dir)),
+            _ => self.root.clone(),
+        }
+    }
+}
+
+/// Expands `%NAME%` (the host's Windows-style syntax) and `$NAME`/`${NAME}`.
+fn expand_env(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['%', '$']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (name, used) = if let Some(body) = tail.strip_prefix('%') {
+            match body.find('%') {
+                Some(end) => (&body[..end], end + 2),
+                None => ("", 0),
+            }
+        } else if let Some(body) = tail.strip_prefix("${") {
+            match body.find('}') {
+                Some(end) => (&body[..end], end + 3),
+                None => ("", 0),
+            }
+        } else {
+            let body = &tail[1..];
+            let end = body
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(body.len());
+            (&body[..end], end + 1)
+        };
+        match std::env::var(name) {
+            Ok(value) if !name.is_empty() => {
+                out.push_str(&value);
+                rest = &tail[used..];
+            }
+            _ => {
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    // host.json's own names are case-insensitive in the host.
+    value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
+    let missing = || {
+        AppError(format!(
+            "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
+            path.display()
+        ))
+    };
+    let custom = field(json, "customHandler").ok_or_else(missing)?;
+    let description = field(custom, "description").ok_or_else(missing)?;
+    let executable = match field(description, "defaultExecutablePath") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        _ => return Err(missing()),
+    };
+    let arguments = match field(description, "arguments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(AppError(format!(
+                    "{}: customHandler.description.arguments must be strings, found {other}",
+                    path.display()
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(AppError(format!(
+                "{}: customHandler.description.arguments must be an array of strings, found {other}",
+                path.display()
+            )));
+        }
+    };
+    let working_directory = field(description, "workingDirectory")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let forwarding = field(custom, "enableForwardingHttpRequest")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let route_prefix = field(json, "extensions")
+        .and_then(|e| field(e, "http"))
+        .and_then(|h| field(h, "routePrefix"))
+        .and_then(Value::as_str)
+        .unwrap_or("api")
+        .trim_matches('/')
+        .to_owned();
+    Ok(HostConfig {
+        executable,
+        arguments,
+        working_directory,
+        forwarding,
+        route_prefix,
+    })
+}
+
+#[derive(Deserialize)]
+struct FunctionJson {
+    bindings: Vec<Binding>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+fn load_functions(root: &Path) -> Result<Vec<Function>, AppError> {
+    let entries = std::fs::read_dir(root)
+        .map_err(|e| AppError(format!("cannot list {}: {e}", root.display())))?;
+    let mut functions = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path().join("function.json");
+        if !path.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let json = read_json(&path)?;
+        let parsed: FunctionJson = serde_json::from_value(json).map_err(|e| {
+            AppError(format!(
+                "{} is not a valid function.json: {e} (each binding needs \"type\", \"direction\" and \"name\")",
+                path.display()
+            ))
+        })?;
+        if parsed.disabled {
+            continue;
+        }
+        let triggers = parsed.bindings.iter().filter(|b| b.is_trigger()).count();
+        if triggers != 1 {
+            return Err(AppError(format!(
+                "{} has {triggers} trigger bindings; a function needs exactly one (a binding whose type ends in \"Trigger\", with \"direction\": \"in\")",
+                path.display()
+            )));
+        }
+        functions.push(Function {
+            name,
+            bindings: parsed.bindings,
+        });
+    }
+    functions.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(functions)
+}
+
+fn load_settings(path: &Path) -> Result<Vec<(String, String)>, AppError> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let json = read_json(path)?;
+    let Some(values) = field(&json, "Values") else {
+        return Ok(Vec::new());
+    };
+    let Some(values) = values.as_object() else {
+        return Err(AppError(format!(
+            "{}: \"Values\" must be an object of strings",
+            path.display()
+        )));
+    };
+    Ok(values
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, file: &str, text: &str) {
+        let path = dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("dir");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+
+    const HOST: &str = r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler","arguments":["-v"]}}}"#;
+
+    #[test]
+    fn loads_functions_settings_and_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "host.json", HOST);
+        write(
+            dir.path(),
+            "Area/function.json",
+            r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["post"],"route":"area/{id:int}"},{"type":"http","direction":"out","name":"$return"}]}"#,
+        );
+        write(
+            dir.path(),
+            "Tick/function.json",
+            r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","schedule":"0 */5 * * * *"}]}"#,
+        );
+        write(dir.path(), "docs/readme.txt", "not a function");
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","N":3}}"#,
+        );
+        let app = App::load(dir.path()).expect("loads");
+        assert_eq!(app.host.executable, "handler");
+        assert_eq!(app.host.arguments, ["-v"]);
+        assert_eq!(app.host.route_prefix, "api");
+        assert!(!app.host.forwarding);
+        let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["Area", "Tick"]);
+        let area = app.function("area").expect("any case");
+        assert_eq!(area.trigger_kind(), TriggerKind::Http);
+        assert_eq!(area.trigger().route.as_deref(), Some("area/{id:int}"));
+        assert_eq!(area.outputs().count(), 1);
+        let tick = app.function("Tick").expect("tick");
+        assert_eq!(tick.trigger().schedule.as_deref(), Some("0 */5 * * * *"));
+        assert_eq!(
+            app.settings,
+            [
+                ("FUNCTIONS_WORKER_RUNTIME".to_owned(), "custom".to_owned()),
+                ("N".to_owned(), "3".to_owned())
+            ]
+        );
+        assert_eq!(app.executable_path(), dir.path().join("handler"));
+        assert_eq!(app.working_directory(), dir.path());
+    }
+
+    #[test]
+    fn route_prefix_from_extensions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "host.json",
+            r#"{"customHandler":{"description":{"defaultExecutablePath":"h"}},"extensions":{"http":{"routePrefix":""}}}"#,
+        );
+        assert_eq!(App::load(dir.path()).expect("loads").host.route_prefix, "");
+    }
+
+    #[test]
+    fn clear_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = App::load(dir.path()).expect_err("no host.json");
+        assert!(err.0.contains("no host.json"), "{err}");
+
+        write(dir.path(), "host.json", "{ nope");
+        let err = App::load(dir.path()).expect_err("broken");
+        assert!(err.0.contains("host.json is not valid JSON"), "{err}");
+
+        write(
+            dir.path(),
+            "host.json",
+            r#"{"customHandler":{"description":{}}}"#,
+        );
+        let err = App::load(dir.path()).expect_err("no path");
+        assert!(err.0.contains("defaultExecutablePath"), "{err}");
+
+        write(dir.path(), "host.json", HOST);
+        write(
+            dir.path(),
+            "F/function.json",
+            r#"{"bindings":[{"type":"queue","direction":"out","name":"q"}]}"#,
+        );
+        let err = App::load(dir.path()).expect_err("no trigger");
+        assert!(err.0.contains("0 trigger bindings"), "{err}");
+
+        write(
+            dir.path(),
+            "F/function.json",
+            r#"{"bindings":[{"type":"httpTrigger","name":"req"}]}"#,
+        );
+        let err = App::load(dir.path()).expect_err("no direction");
+        assert!(
+            err.0
+                .contains("F/function.json is not a valid function.json"),
+            "{err}"
+        );
+
+        write(dir.path(), "F/function.json", "[");
+        let err = App::load(dir.path()).expect_err("broken");
+        assert!(err.0.contains("function.json is not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn expands_environment_variables() {
+        // PATH is set in every test environment.
+        let path = std::env::var("PATH").unwrap_or_default();
+        assert_eq!(expand_env("%PATH%/x"), format!("{path}/x"));
+        assert_eq!(expand_env("${PATH}"), path);
+        assert_eq!(
+            expand_env("a%NOT_SET_ANYWHERE_42%b"),
+            "a%NOT_SET_ANYWHERE_42%b"
+        );
+        assert_eq!(expand_env("plain"), "plain");
+    }
+}

@@ -1,0 +1,134 @@
+//! One invocation from start to finish: send the body to the handler as the
+//! host does, read the reply back, and show what the host would log.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::app::{Function, TriggerKind};
+use crate::console::Console;
+use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
+use crate::handler::Handler;
+use crate::routes::RouteTemplate;
+
+/// How the host cuts a body into chunks on the wire.
+const PIECE: usize = 16 * 1024;
+
+/// The host's client gives up after functionTimeout + 1 minute; the
+/// Consumption default of 5 minutes is the shortest a user meets.
+pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(6 * 60);
+
+/// Sends `body` to `function` and reads the reply as the host would.
+pub async fn invoke(
+    handler: &Handler,
+    function: &Function,
+    body: &Value,
+    invocation_id: &str,
+) -> Outcome {
+    let client = match handler.client().await {
+        Ok(client) => client,
+        Err(reason) => {
+            return Outcome::no_reply(function, format!("the handler is not running: {reason}"));
+        }
+    };
+    let bytes = match serde_json::to_vec(body) {
+        Ok(bytes) => bytes,
+        Err(e) => return Outcome::no_reply(function, format!("cannot encode the invocation: {e}")),
+    };
+    let sent = client.try_invoke(&function.name, &bytes, invocation_id, PIECE);
+    match tokio::time::timeout(INVOCATION_TIMEOUT, sent).await {
+        Ok(Ok(reply)) => read_reply(function, &reply),
+        Ok(Err(failure)) => Outcome::no_reply(function, failure.to_string()),
+        Err(_) => Outcome::no_reply(
+            function,
+            format!(
+                "no reply within {INVOCATION_TIMEOUT:?}: the host would kill and restart the handler"
+            ),
+        ),
+    }
+}
+
+/// Prints the outcome the way the host logs it: each `Logs` line with the
+/// function name and invocation id, every output's value, the warnings and
+/// the verdict.
+pub fn report(console: &Console, function: &Function, invocation_id: &str, outcome: &Outcome) {
+    let tag = format!("[{} {invocation_id}]", function.name);
+    for line in &outcome.logs {
+        if outcome.logs_kept {
+            console.info(format!("{tag} {line}"));
+        } else {
+            console.info(format!("{tag} (log the host discards) {line}"));
+        }
+    }
+    for output in &outcome.outputs {
+        if !matches!(output.value, Written::Nothing) || output.kind != "http" {
+            console.info(format!("{tag} {output}"));
+        }
+    }
+    for warning in &outcome.warnings {
+        console.warning(format!("{tag} {warning}"));
+    }
+    match &outcome.verdict {
+        Verdict::Succeeded => console.info(format!("{tag} Succeeded")),
+        Verdict::Failed(reason) => console.error(format!("{tag} Failed: {reason}")),
+        Verdict::Hangs(reason) => console.error(format!("{tag} Never completes: {reason}")),
+    }
+}
+
+/// The request a caller makes when they POST `input` to an HTTP function
+/// (the admin endpoint and `invoke --data-file`): its route with the
+/// parameters left out, JSON content type when the input is JSON.
+pub fn http_request_for_input(
+    function: &Function,
+    route_prefix: &str,
+    authority: &str,
+    input: &[u8],
+) -> (HttpRequest, Vec<(String, Option<String>)>) {
+    let route = function
+        .trigger()
+        .route
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| function.name.clone());
+    let template = RouteTemplate::parse(&route).ok();
+    let path = template
+        .as_ref()
+        .map_or(route.clone(), RouteTemplate::literal_path);
+    let params = template
+        .map(|t| {
+            t.parameters()
+                .into_iter()
+                .map(|name| (name, None))
+                .collect()
+        })
+        .unwrap_or_default();
+    let prefix = if route_prefix.is_empty() {
+        String::new()
+    } else {
+        format!("/{route_prefix}")
+    };
+    let content_type = if serde_json::from_slice::<Value>(input).is_ok() {
+        "application/json"
+    } else {
+        "text/plain"
+    };
+    let mut headers = vec![
+        ("Host".to_owned(), authority.to_owned()),
+        ("Content-Type".to_owned(), content_type.to_owned()),
+    ];
+    if !input.is_empty() {
+        headers.push(("Content-Length".to_owned(), input.len().to_string()));
+    }
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: format!("http://{authority}{prefix}/{path}"),
+        headers,
+        body: (!input.is_empty()).then(|| input.to_vec()),
+    };
+    (request, params)
+}
+
+/// Whether `function` is HTTP-triggered.
+pub fn is_http(function: &Function) -> bool {
+    function.trigger_kind() == TriggerKind::Http
+}

@@ -1,0 +1,20 @@
+//! A local stand-in for the Azure Functions host, for custom handlers: it
+//! starts the handler as the host does, serves its HTTP functions, invokes
+//! the others, and shows what the host would make of every reply. Each
+//! module follows one part of `shared/host-protocol.md`.
+
+pub mod app;
+pub mod base64;
+pub mod cargo_build;
+pub mod client;
+pub mod clock;
+pub mod console;
+pub mod envelope;
+pub mod handler;
+pub mod ids;
+pub mod invocation;
+pub mod ncrontab;
+pub mod process;
+pub mod routes;
+pub mod server;
+pub mod warnings;

@@ -1,0 +1,486 @@
+//! The host's front door: HTTP functions at `/{routePrefix}/{route}`, the
+//! admin endpoint `POST /admin/functions/{name}` that Core Tools offers for
+//! every other trigger, and timers fired on their schedules.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::app::{App, Function, TriggerKind};
+use crate::clock::UtcTime;
+use crate::console::Console;
+use crate::envelope::{
+    HttpRequest, HttpResponse, ScheduleStatus, Sys, http_invocation, non_http_invocation,
+    timer_invocation,
+};
+use crate::handler::Handler;
+use crate::ids::new_guid;
+use crate::invocation::{http_request_for_input, invoke, report};
+use crate::ncrontab::Schedule;
+use crate::routes::{RouteMatch, Router};
+
+struct Shared {
+    app: App,
+    router: Router,
+    handler: Arc<Handler>,
+    console: Console,
+}
+
+/// A running front door; stops serving when dropped.
+pub struct Server {
+    port: u16,
+    stop: Option<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `app` on `listener` through `handler`; with `timers`, fires
+    /// every timer function on its schedule. Fails on a route or schedule
+    /// the app cannot have.
+    pub fn start(
+        app: App,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+    ) -> Result<Server, String> {
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let router = Router::new(&app)?;
+        let mut schedules = Vec::new();
+        for function in app
+            .functions
+            .iter()
+            .filter(|f| f.trigger_kind() == TriggerKind::Timer)
+        {
+            let expression = function.trigger().schedule.clone().unwrap_or_default();
+            let schedule =
+                Schedule::parse(&expression).map_err(|e| format!("{}: {e}", function.name))?;
+            schedules.push((function.clone(), schedule));
+        }
+        let shared = Arc::new(Shared {
+            app,
+            router,
+            handler,
+            console,
+        });
+        let (stop, stop_rx) = oneshot::channel();
+        let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
+        if timers {
+            for (function, schedule) in schedules {
+                tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
+            }
+        }
+        Ok(Server {
+            port,
+            stop: Some(stop),
+            tasks,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops accepting connections and firing timers.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// The public URLs of the app's functions, for the start-up banner.
+pub fn describe_functions(app: &App, port: u16) -> Vec<String> {
+    let router = Router::new(app).ok();
+    app.functions
+        .iter()
+        .map(|function| {
+            let route = router
+                .as_ref()
+                .and_then(|r| r.routes.iter().find(|route| route.function == function.name).map(|route| (r, route)));
+            match (function.trigger_kind(), route) {
+                (TriggerKind::Http, Some((router, route))) => {
+                    let methods = if route.methods.is_empty() {
+                        "all methods".to_owned()
+                    } else {
+                        route.methods.join(",").to_ascii_uppercase()
+                    };
+                    format!(
+                        "{}: [{methods}] http://localhost:{port}{}",
+                        function.name,
+                        router.public_path(route)
+                    )
+                }
+                _ => format!(
+                    "{}: {} (POST http://localhost:{port}/admin/functions/{} with {{\"input\": \"...\"}})",
+                    function.name,
+                    function.trigger().kind,
+                    function.name
+                ),
+            }
+        })
+        .collect()
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(connection) => connection,
+            Err(e) => {
+                shared
+                    .console
+                    .error(format!("[host] cannot accept a connection: {e}"));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(&shared, request, peer).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.into())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}
+
+async fn route(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    _peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_owned();
+    let method = request.method().as_str().to_owned();
+    if let Some(name) = admin_function(&path) {
+        if method != "POST" {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return admin(shared, name, request).await;
+    }
+    if path == "/" {
+        return text(
+            StatusCode::OK,
+            "local-host is running: a local stand-in for the Azure Functions host\n",
+        );
+    }
+    if shared.app.host.forwarding {
+        return forward(shared, request).await;
+    }
+    match shared.router.find(&method, &path) {
+        RouteMatch::Found { function, params } => match shared.app.function(&function) {
+            Some(function) => http_function(shared, function, params, request).await,
+            None => empty(StatusCode::NOT_FOUND),
+        },
+        RouteMatch::MethodNotAllowed => {
+            shared.console.warning(format!("[host] {method} {path}: the route exists, but its function.json `methods` leave out {method}; the host answers 404"));
+            empty(StatusCode::NOT_FOUND)
+        }
+        RouteMatch::NotFound => empty(StatusCode::NOT_FOUND),
+    }
+}
+
+/// `/admin/functions/{name}` -> `name`.
+fn admin_function(path: &str) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    let rest = lower.strip_prefix("/admin/functions/")?;
+    let start = path.len() - rest.len();
+    let name = path[start..].trim_matches('/');
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_owned())
+}
+
+fn authority(request: &Request<Incoming>) -> String {
+    request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned()
+}
+
+async fn read_body(
+    request: Request<Incoming>,
+) -> Result<(hyper::http::request::Parts, Vec<u8>), String> {
+    let (parts, body) = request.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| format!("cannot read the request body: {e}"))?
+        .to_bytes()
+        .to_vec();
+    Ok((parts, bytes))
+}
+
+async fn http_function(
+    shared: &Shared,
+    function: &Function,
+    params: Vec<(String, Option<String>)>,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let authority = authority(&request);
+    let (parts, body) = match read_body(request).await {
+        Ok(read) => read,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let caller = HttpRequest {
+        method: parts.method.as_str().to_owned(),
+        url: format!("http://{authority}{path_and_query}"),
+        headers,
+        body: (!body.is_empty()).then_some(body),
+    };
+    respond(shared, function, &caller, &params).await
+}
+
+async fn respond(
+    shared: &Shared,
+    function: &Function,
+    caller: &HttpRequest,
+    params: &[(String, Option<String>)],
+) -> Response<Full<Bytes>> {
+    let invocation_id = new_guid();
+    shared.console.info(format!(
+        "[{} {invocation_id}] Executing ({} {})",
+        function.name, caller.method, caller.url
+    ));
+    let body = http_invocation(function, caller, params, &Sys::new(function));
+    let outcome = invoke(&shared.handler, function, &body, &invocation_id).await;
+    report(&shared.console, function, &invocation_id, &outcome);
+    to_response(outcome.response.unwrap_or_else(HttpResponse::failed))
+}
+
+fn to_response(answer: HttpResponse) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+/// Core Tools' way to run any function by hand: 202 at once, the
+/// invocation in the background.
+async fn admin(
+    shared: &Arc<Shared>,
+    name: String,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let Some(function) = shared.app.function(&name).cloned() else {
+        return text(StatusCode::NOT_FOUND, format!("no function named {name}\n"));
+    };
+    let authority = authority(&request);
+    let body = match read_body(request).await {
+        Ok((_, body)) => body,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(fields)) => match fields.get("input") {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            },
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "the body must be a JSON object like {\"input\": \"...\"}\n",
+                );
+            }
+        }
+    };
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        if function.trigger_kind() == TriggerKind::Http {
+            let (caller, params) = http_request_for_input(
+                &function,
+                &shared.app.host.route_prefix,
+                &authority,
+                input.as_bytes(),
+            );
+            let _ = respond(&shared, &function, &caller, &params).await;
+        } else {
+            let invocation_id = new_guid();
+            shared.console.info(format!(
+                "[{} {invocation_id}] Executing (admin)",
+                function.name
+            ));
+            let body = non_http_invocation(&function, &input, &Sys::new(&function));
+            let outcome = invoke(&shared.handler, &function, &body, &invocation_id).await;
+            report(&shared.console, &function, &invocation_id, &outcome);
+        }
+    });
+    empty(StatusCode::ACCEPTED)
+}
+
+/// Forwarding mode (host-protocol.md section 4): the caller's request as it
+/// came, plus the host's two headers; the handler's response verbatim.
+async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let client = match shared.handler.client().await {
+        Ok(client) => client,
+        Err(reason) => {
+            shared.console.error(format!("[host] {reason}"));
+            return empty(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let (parts, body) = match read_body(request).await {
+        Ok(read) => read,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    let invocation_id = new_guid();
+    let mut headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            )
+        })
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    headers.push((
+        "X-Azure-Functions-HostVersion".into(),
+        crate::client::HOST_VERSION.into(),
+    ));
+    headers.push(("X-Azure-Functions-InvocationId".into(), invocation_id));
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    match client
+        .try_request_with(
+            parts.method.as_str(),
+            path_and_query,
+            &header_refs,
+            &body,
+            body.len().max(1),
+        )
+        .await
+    {
+        Ok(reply) => {
+            let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+            *response.status_mut() =
+                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            for (name, value) in &reply.headers {
+                if !matches!(
+                    name.as_str(),
+                    "content-length" | "transfer-encoding" | "connection"
+                ) {
+                    response.headers_mut().append(name.clone(), value.clone());
+                }
+            }
+            response
+        }
+        Err(failure) => {
+            shared
+                .console
+                .error(format!("[host] forwarding {path_and_query}: {failure}"));
+            empty(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule) {
+    let mut last: Option<UtcTime> = None;
+    loop {
+        let Some(next) = schedule.next_after(UtcTime::now()) else {
+            shared.console.warning(format!(
+                "[host] {}: its schedule never fires",
+                function.name
+            ));
+            return;
+        };
+        tokio::time::sleep(next.until()).await;
+        let status = last.and_then(|last| {
+            schedule.next_after(next).map(|following| ScheduleStatus {
+                last,
+                next: following,
+                last_updated: next,
+            })
+        });
+        let invocation_id = new_guid();
+        shared.console.info(format!(
+            "[{} {invocation_id}] Executing (timer, due {})",
+            function.name,
+            next.iso()
+        ));
+        let body = timer_invocation(&function, status, false, &Sys::new(&function));
+        let outcome = invoke(&shared.handler, &function, &body, &invocation_id).await;
+        report(&shared.console, &function, &invocation_id, &outcome);
+        last = Some(next);
+    }
+}

@@ -1,0 +1,104 @@
+//! Replies the real host would mishandle, each tied to the rule of
+//! host-protocol.md that bites. The handler's author sees them next to the
+//! invocation that triggered them.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// A string `ReturnValue` or output that happens to be valid base64 is
+    /// decoded to bytes by the host (sections 3 and 6).
+    Base64String,
+    /// An `Outputs` key that names no output binding is ignored (section 3).
+    UnknownOutput,
+    /// An `Outputs` key that names a binding only case-insensitively is
+    /// ignored: keys inside `Outputs` must match exactly (section 3).
+    OutputCase,
+    /// `Outputs["$return"]` is overwritten by `ReturnValue` (section 3).
+    ReturnInOutputs,
+    /// A reply without a JSON content type fails the invocation (section 3).
+    NotJson,
+    /// A reply that is not a JSON object fails the invocation (section 3).
+    InvalidJson,
+    /// An empty body, `null` or 204: the host waits until the function
+    /// timeout, then kills and restarts the handler (section 3).
+    EmptyReply,
+    /// A non-2xx reply to an HTTP trigger: the caller gets an empty 500 and
+    /// the logs are lost (section 3).
+    HttpNon2xx,
+}
+
+impl Rule {
+    /// A short stable name, shown in brackets.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Base64String => "base64-string",
+            Rule::UnknownOutput => "unknown-output",
+            Rule::OutputCase => "output-case",
+            Rule::ReturnInOutputs => "return-in-outputs",
+            Rule::NotJson => "not-json",
+            Rule::InvalidJson => "invalid-json",
+            Rule::EmptyReply => "empty-reply",
+            Rule::HttpNon2xx => "http-non-2xx",
+        }
+    }
+
+    /// What the host does, in one sentence.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Rule::Base64String => {
+                "the host decodes a string that is valid base64 to bytes before writing it (host-protocol.md §3, §6): send an object, or an HTTP response object with a body"
+            }
+            Rule::UnknownOutput => {
+                "the host ignores an Outputs key that names no output binding (§3)"
+            }
+            Rule::OutputCase => {
+                "keys inside Outputs must equal binding names exactly; the host ignores this one (§3)"
+            }
+            Rule::ReturnInOutputs => {
+                "the host takes $return from ReturnValue and overwrites Outputs[\"$return\"] (§3)"
+            }
+            Rule::NotJson => {
+                "the host fails an invocation whose reply is not application/json; an HTTP caller gets 500 (§3)"
+            }
+            Rule::InvalidJson => {
+                "the host fails an invocation whose reply is not a JSON object; an HTTP caller gets 500 (§3)"
+            }
+            Rule::EmptyReply => {
+                "an empty body, null or 204 never completes the invocation: the host waits for the function timeout, then kills and restarts the handler (§3)"
+            }
+            Rule::HttpNon2xx => {
+                "a non-2xx reply fails the invocation: the caller gets an empty 500 and the Logs are lost; send the error status inside ReturnValue with a 200 reply (§3)"
+            }
+        }
+    }
+}
+
+/// One warning about one reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub rule: Rule,
+    /// What in the reply triggered it.
+    pub detail: String,
+}
+
+impl Warning {
+    pub fn new(rule: Rule, detail: impl Into<String>) -> Warning {
+        Warning {
+            rule,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{}] {}: {}",
+            self.rule.name(),
+            self.detail,
+            self.rule.explanation()
+        )
+    }
+}
