@@ -102,3 +102,155 @@ impl fmt::Display for Warning {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! One test per rule: a reply that breaks it, read as the host would.
+
+    use super::*;
+    use crate::app::{Binding, Function};
+    use crate::client::Reply;
+    use crate::envelope::read_reply;
+
+    fn function(bindings: &[(&str, &str, &str)]) -> Function {
+        Function {
+            name: "F".into(),
+            bindings: bindings
+                .iter()
+                .map(|(kind, direction, name)| {
+                    serde_json::from_value::<Binding>(serde_json::json!({
+                        "type": kind, "direction": direction, "name": name
+                    }))
+                    .expect("binding")
+                })
+                .collect(),
+        }
+    }
+
+    fn http() -> Function {
+        function(&[("httpTrigger", "in", "req"), ("http", "out", "$return")])
+    }
+
+    fn queue() -> Function {
+        function(&[("queueTrigger", "in", "item"), ("queue", "out", "areas")])
+    }
+
+    fn rules(
+        function: &Function,
+        status: u16,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Vec<Rule> {
+        let reply = Reply {
+            status,
+            content_type: content_type.map(str::to_owned),
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        };
+        read_reply(function, &reply)
+            .warnings
+            .iter()
+            .map(|w| w.rule)
+            .collect()
+    }
+
+    const JSON: Option<&str> = Some("application/json");
+
+    #[test]
+    fn bare_string_return_value_that_is_base64() {
+        assert_eq!(
+            rules(&http(), 200, JSON, r#"{"ReturnValue":"true"}"#),
+            [Rule::Base64String]
+        );
+        assert_eq!(
+            rules(&http(), 200, JSON, r#"{"ReturnValue":"not base64!"}"#),
+            []
+        );
+    }
+
+    #[test]
+    fn string_output_that_is_base64() {
+        assert_eq!(
+            rules(&queue(), 200, JSON, r#"{"Outputs":{"areas":"1234"}}"#),
+            [Rule::Base64String]
+        );
+        assert_eq!(
+            rules(&queue(), 200, JSON, r#"{"Outputs":{"areas":{"n":1234}}}"#),
+            []
+        );
+    }
+
+    #[test]
+    fn output_that_names_no_binding() {
+        assert_eq!(
+            rules(&queue(), 200, JSON, r#"{"Outputs":{"areaz":{}}}"#),
+            [Rule::UnknownOutput]
+        );
+    }
+
+    #[test]
+    fn output_that_differs_in_case() {
+        assert_eq!(
+            rules(&queue(), 200, JSON, r#"{"Outputs":{"Areas":{}}}"#),
+            [Rule::OutputCase]
+        );
+    }
+
+    #[test]
+    fn return_through_outputs() {
+        let body =
+            r#"{"Outputs":{"$return":{"statusCode":200,"body":"x"}},"ReturnValue":{"body":"y"}}"#;
+        assert_eq!(rules(&http(), 200, JSON, body), [Rule::ReturnInOutputs]);
+    }
+
+    #[test]
+    fn non_json_content_type() {
+        assert_eq!(
+            rules(
+                &http(),
+                200,
+                Some("text/plain"),
+                r#"{"ReturnValue":{"body":"x"}}"#
+            ),
+            [Rule::NotJson]
+        );
+        assert_eq!(rules(&http(), 200, None, "{}"), [Rule::NotJson]);
+        assert_eq!(
+            rules(&http(), 200, Some("application/json; charset=utf-8"), "{}"),
+            []
+        );
+    }
+
+    #[test]
+    fn reply_that_is_not_a_json_object() {
+        assert_eq!(rules(&queue(), 200, JSON, "{oops"), [Rule::InvalidJson]);
+        assert_eq!(rules(&queue(), 200, JSON, "[]"), [Rule::InvalidJson]);
+    }
+
+    #[test]
+    fn empty_reply() {
+        assert_eq!(rules(&queue(), 200, JSON, ""), [Rule::EmptyReply]);
+        assert_eq!(rules(&queue(), 200, JSON, "null"), [Rule::EmptyReply]);
+        assert_eq!(rules(&queue(), 204, None, ""), [Rule::EmptyReply]);
+    }
+
+    #[test]
+    fn non_2xx_reply_to_an_http_trigger() {
+        assert_eq!(
+            rules(&http(), 400, JSON, r#"{"Logs":["bad"]}"#),
+            [Rule::HttpNon2xx]
+        );
+        // A failing queue function must answer non-2xx: no warning there.
+        assert_eq!(rules(&queue(), 500, JSON, "{}"), []);
+    }
+
+    #[test]
+    fn display_names_the_rule_and_the_section() {
+        let text = Warning::new(Rule::OutputCase, "Outputs[\"Areas\"]").to_string();
+        assert!(
+            text.starts_with("[output-case] Outputs[\"Areas\"]: "),
+            "{text}"
+        );
+        assert!(text.contains("§3"), "{text}");
+    }
+}

@@ -1,0 +1,214 @@
+//! Starting and supervising the handler as the host does: environment,
+//! readiness, output lines and the restart rules (host-protocol.md §1).
+
+mod support;
+
+use std::time::Duration;
+
+use local_host::app::App;
+use local_host::console::{Console, Level};
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::ids::new_guid;
+use serde_json::Value;
+use support::{eventually, fake_app};
+
+fn options(console: &Console, env: &[(&str, &str)]) -> HandlerOptions {
+    HandlerOptions {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ready_limit: Duration::from_secs(10),
+        console: console.clone(),
+        ..HandlerOptions::default()
+    }
+}
+
+async fn echo(handler: &Handler) -> Value {
+    let client = handler.client().await.expect("ready");
+    let reply = client
+        .try_invoke("Echo", br#"{"Data":{},"Metadata":{}}"#, &new_guid(), 5)
+        .await
+        .expect("a reply");
+    let body = reply.json()["ReturnValue"]["body"]
+        .as_str()
+        .map(str::to_owned)
+        .expect("body");
+    serde_json::from_str(&body).expect("JSON body")
+}
+
+#[tokio::test]
+async fn starts_the_handler_as_the_host_does() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Handler::start(&app, options(&console, &[("EXTRA", "extra")]))
+        .await
+        .expect("starts");
+    let seen = echo(&handler).await;
+    let env = &seen["env"];
+    let port = env["FUNCTIONS_CUSTOMHANDLER_PORT"].as_str().expect("port");
+    assert!(port.parse::<u16>().is_ok());
+    assert_eq!(env["FUNCTIONS_HTTPWORKER_PORT"], port);
+    assert_eq!(
+        env["FUNCTIONS_CUSTOMHANDLER_WORKER_ID"],
+        handler.worker_id.as_str()
+    );
+    assert_eq!(env["FUNCTIONS_HTTPWORKER_ID"], handler.worker_id.as_str());
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    assert_eq!(
+        env["FUNCTIONS_APP_ROOT_PATH"],
+        root.to_string_lossy().as_ref()
+    );
+    assert_eq!(env["FROM_SETTINGS"], "yes");
+    assert_eq!(env["EXTRA"], "extra");
+    assert_eq!(seen["cwd"], root.to_string_lossy().as_ref());
+    assert_eq!(seen["argv"], serde_json::json!(["--flag"]));
+    // The host's request: chunked, no Content-Length, its headers.
+    assert_eq!(seen["transfer_encoding"], "chunked");
+    assert_eq!(seen["content_length"], Value::Null);
+    assert_eq!(seen["content_type"], "application/json; charset=utf-8");
+    assert_eq!(seen["user_agent"], "Azure-Functions-Host/4.1037.0.0");
+    assert_eq!(seen["host_version"], "4.1037.0.0");
+    assert_eq!(seen["invocation_id"].as_str().map(str::len), Some(36));
+    assert_eq!(seen["path"], "/Echo");
+
+    // stdout is information; stderr is an error unless it says "warn".
+    assert!(eventually(Duration::from_secs(2), || console.lines().len() >= 2).await);
+    let lines = console.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.level == Level::Info && l.text == "[handler] fake handler starting")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.level == Level::Warning && l.text == "[handler] a warning on stderr")
+    );
+    handler.stop().await;
+}
+
+#[tokio::test]
+async fn a_handler_that_keeps_failing_stops_everything_after_three_failures() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let reason = Handler::start(&app, options(&console, &[("FAKE_START", "exit3")]))
+        .await
+        .err()
+        .expect("gives up");
+    assert!(
+        reason.contains("exited with code 3, its 3rd failure within 30 minutes: the host stops"),
+        "{reason}"
+    );
+    let restarts = console
+        .lines()
+        .iter()
+        .filter(|l| l.text.contains("restarting it"))
+        .count();
+    assert_eq!(restarts, 2, "{:?}", console.lines());
+}
+
+#[tokio::test]
+async fn a_handler_that_fails_once_is_restarted() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let marker = dir.path().join("crashed-once");
+    let marker = marker.to_string_lossy();
+    let console = Console::quiet();
+    let handler = Handler::start(
+        &app,
+        options(
+            &console,
+            &[("FAKE_START", "crash_once"), ("FAKE_MARKER", &marker)],
+        ),
+    )
+    .await
+    .expect("second start works");
+    assert!(console.contains("exited with code 3 (failure 1 of 3): restarting it"));
+    assert_eq!(echo(&handler).await["path"], "/Echo");
+}
+
+#[tokio::test]
+async fn exit_zero_is_never_restarted() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let reason = Handler::start(&app, options(&Console::quiet(), &[("FAKE_START", "exit0")]))
+        .await
+        .err()
+        .expect("stopped");
+    assert!(
+        reason.contains("exited with code 0: the host does not restart"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn exit_zero_while_running_fails_later_invocations() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let handler = Handler::start(&app, options(&Console::quiet(), &[("FAKE_EXIT_CODE", "0")]))
+        .await
+        .expect("starts");
+    let client = handler.client().await.expect("ready");
+    let _ = client.try_invoke("Exit", b"{}", &new_guid(), 1024).await;
+    let reason = tokio::time::timeout(Duration::from_secs(5), handler.client())
+        .await
+        .expect("settles")
+        .err()
+        .expect("no client after exit 0");
+    assert!(reason.contains("every later invocation fails"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_killed_handler_is_restarted_on_a_new_process() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Handler::start(&app, options(&console, &[]))
+        .await
+        .expect("starts");
+    let first = handler.pid().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(
+        eventually(Duration::from_secs(10), || handler
+            .pid()
+            .is_some_and(|pid| pid != first))
+        .await
+    );
+    assert!(console.contains("was killed by signal 9 (failure 1 of 3): restarting it"));
+    assert_ne!(echo(&handler).await["pid"], first);
+}
+
+#[tokio::test]
+async fn a_handler_that_never_gets_ready_is_given_up() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let mut options = options(&Console::quiet(), &[("FAKE_START", "never")]);
+    options.ready_limit = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let reason = Handler::start(&app, options)
+        .await
+        .err()
+        .expect("not ready");
+    assert!(
+        reason.contains("did not answer GET http://127.0.0.1:"),
+        "{reason}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_missing_executable_is_named() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let mut options = options(&Console::quiet(), &[]);
+    options.executable = Some(dir.path().join("no-such-handler"));
+    let reason = Handler::start(&app, options).await.err().expect("fails");
+    assert!(reason.contains("no-such-handler: no such file"), "{reason}");
+}

@@ -1,0 +1,208 @@
+//! The front door: HTTP functions translated both ways, the admin endpoint
+//! and timers (host-protocol.md §2, §3, §6).
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use local_host::app::App;
+use local_host::client::HostClient;
+use local_host::console::Console;
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::server::Server;
+use serde_json::json;
+use support::{eventually, fake_app};
+
+struct Running {
+    caller: HostClient,
+    console: Console,
+    _server: Server,
+    handler: Arc<Handler>,
+    _dir: tempfile::TempDir,
+}
+
+async fn serve(timers: bool) -> Running {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Arc::new(
+        Handler::start(
+            &app,
+            HandlerOptions {
+                console: console.clone(),
+                ready_limit: Duration::from_secs(10),
+                ..HandlerOptions::default()
+            },
+        )
+        .await
+        .expect("handler"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let server =
+        Server::start(app, handler.clone(), listener, console.clone(), timers).expect("server");
+    Running {
+        caller: HostClient::new(server.port()),
+        console,
+        _server: server,
+        handler,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn an_http_call_becomes_the_hosts_envelope_and_back() {
+    let running = serve(false).await;
+    let reply = running
+        .caller
+        .request_with(
+            "POST",
+            "/API/echo/7?a=1&a=2",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Many", "one"),
+                ("X-Many", "two"),
+            ],
+            br#"{"radius":2}"#,
+            1024,
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.content_type.as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    let seen = reply.json();
+    assert_eq!(seen["path"], "/Echo");
+    let envelope = &seen["envelope"];
+    let req = &envelope["Data"]["req"];
+    let port = running.caller.port();
+    assert_eq!(
+        req["Url"],
+        format!("http://127.0.0.1:{port}/API/echo/7?a=1&a=2")
+    );
+    assert_eq!(req["Method"], "POST");
+    assert_eq!(req["Query"], json!({"a": "1,2"}));
+    assert_eq!(req["Params"], json!({"id": "7"}));
+    assert_eq!(req["Headers"]["X-Many"], json!(["one", "two"]));
+    assert_eq!(req["Body"], r#"{"radius":2}"#);
+    assert_eq!(envelope["Metadata"]["radius"], "2");
+    assert_eq!(envelope["Metadata"]["id"], "\"7\"");
+    assert_eq!(envelope["Metadata"]["sys"]["MethodName"], "Echo");
+    assert!(running.console.contains("[Echo "));
+    assert!(running.console.contains("] echo"));
+}
+
+#[tokio::test]
+async fn surprising_replies_reach_the_caller_as_the_host_sends_them() {
+    let running = serve(false).await;
+    let failed = running.caller.request("POST", "/api/Fail", b"{}").await;
+    assert_eq!((failed.status, failed.body.len()), (500, 0));
+    assert!(
+        running
+            .console
+            .contains("[http-non-2xx] the handler answered 500")
+    );
+    assert!(running.console.contains("(log the host discards) lost"));
+    assert!(
+        eventually(Duration::from_secs(2), || running
+            .console
+            .contains("[handler] Fail failed on purpose"))
+        .await
+    );
+
+    let text = running.caller.request("GET", "/api/Text", b"").await;
+    assert_eq!((text.status, text.body.len()), (500, 0));
+    assert!(
+        running
+            .console
+            .contains("[not-json] the reply's content type is text/plain")
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_404() {
+    let running = serve(false).await;
+    assert_eq!(
+        running.caller.request("GET", "/api/Nope", b"").await.status,
+        404
+    );
+    assert_eq!(
+        running.caller.request("GET", "/Echo", b"").await.status,
+        404
+    );
+    assert_eq!(
+        running.caller.request("PUT", "/api/echo", b"").await.status,
+        404
+    );
+    assert!(running.console.contains("leave out PUT"));
+    assert_eq!(running.caller.request("GET", "/", b"").await.status, 200);
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_invokes_a_queue_function() {
+    let running = serve(false).await;
+    let reply = running
+        .caller
+        .request(
+            "POST",
+            "/admin/functions/queue",
+            br#"{"input": "{\"radius\":2}"}"#,
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    let console = &running.console;
+    assert!(eventually(Duration::from_secs(5), || console.contains("] Succeeded")).await);
+    // The message arrived double-encoded, the output is shown, and the
+    // wrongly-cased output key is warned about.
+    assert!(
+        console.contains(r#"] queued "{\"radius\":2}""#),
+        "{:?}",
+        console.lines()
+    );
+    assert!(console.contains(r#"] queue areas <- {"radius":2}"#));
+    assert!(
+        console
+            .contains(r#"[output-case] Outputs["Areas"] differs in case from the binding "areas""#)
+    );
+
+    let bad = running
+        .caller
+        .request("POST", "/admin/functions/Queue", b"not json")
+        .await;
+    assert_eq!(bad.status, 400);
+    let unknown = running
+        .caller
+        .request("POST", "/admin/functions/Nope", b"{}")
+        .await;
+    assert_eq!(unknown.status, 404);
+}
+
+#[tokio::test]
+async fn timers_fire_on_their_schedule() {
+    let running = serve(true).await;
+    let console = &running.console;
+    // "* * * * * *" fires every second.
+    assert!(
+        eventually(Duration::from_secs(4), || console.contains("] Tick ran")).await,
+        "{:?}",
+        console.lines()
+    );
+    assert!(console.contains("Executing (timer, due "));
+    assert!(running.handler.pid().is_some());
+}
+
+#[tokio::test]
+async fn invocations_after_the_handler_is_gone_fail_clearly() {
+    let running = serve(false).await;
+    running.handler.stop().await;
+    let reply = running.caller.request("POST", "/api/echo", b"").await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        running
+            .console
+            .contains("Failed: the handler is not running: the handler was stopped")
+    );
+}

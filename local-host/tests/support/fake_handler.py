@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+# A tiny custom handler for local-host's tests: it answers like a handler
+# would, and echoes what the host sent so the tests can check it.
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+start = os.environ.get("FAKE_START", "")
+marker = os.environ.get("FAKE_MARKER", "")
+if start == "exit3":
+    sys.exit(3)
+if start == "exit0":
+    sys.exit(0)
+if start == "crash_once" and marker and not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(3)
+
+
+def orphan_watch():
+    # Exit when the process that started us dies, so that a test killed
+    # half-way never leaves a handler behind.
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(9)
+
+
+threading.Thread(target=orphan_watch, daemon=True).start()
+if start == "never":
+    time.sleep(3600)
+
+print("fake handler starting", flush=True)
+print("a warning on stderr", file=sys.stderr, flush=True)
+ENV = ["FUNCTIONS_CUSTOMHANDLER_PORT", "FUNCTIONS_HTTPWORKER_PORT", "FUNCTIONS_CUSTOMHANDLER_WORKER_ID",
+       "FUNCTIONS_HTTPWORKER_ID", "FUNCTIONS_APP_ROOT_PATH", "FROM_SETTINGS", "EXTRA"]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def send(self, status, content_type, payload):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+        self.wfile.flush()
+
+    def do_GET(self):
+        self.send(404, "text/plain", b"not here")
+
+    def do_POST(self):
+        raw = self.read_body()
+        name = self.path.lstrip("/")
+        seen = {
+            "envelope": json.loads(raw or b"null"),
+            "transfer_encoding": self.headers.get("Transfer-Encoding"),
+            "content_length": self.headers.get("Content-Length"),
+            "content_type": self.headers.get("Content-Type"),
+            "invocation_id": self.headers.get("X-Azure-Functions-InvocationId"),
+            "host_version": self.headers.get("X-Azure-Functions-HostVersion"),
+            "user_agent": self.headers.get("User-Agent"),
+            "path": self.path,
+            "env": {k: os.environ.get(k) for k in ENV},
+            "cwd": os.getcwd(),
+            "argv": sys.argv[1:],
+            "pid": os.getpid(),
+        }
+        if name == "Echo":
+            self.send(200, "application/json", {
+                "Outputs": {}, "Logs": ["echo"],
+                "ReturnValue": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+                                "body": json.dumps(seen)}})
+        elif name == "Queue":
+            self.send(200, "application/json; charset=utf-8", {
+                "Outputs": {"areas": {"radius": 2}, "Areas": "x"},
+                "Logs": ["queued " + seen["envelope"]["Data"]["item"]], "ReturnValue": None})
+        elif name == "Fail":
+            print("Fail failed on purpose", file=sys.stderr, flush=True)
+            self.send(500, "application/json", {"Logs": ["lost"]})
+        elif name == "Text":
+            self.send(200, "text/plain", b"hello")
+        elif name == "Exit":
+            self.send(200, "application/json", {"Outputs": {}, "Logs": [], "ReturnValue": {"body": "bye"}})
+            os._exit(int(os.environ.get("FAKE_EXIT_CODE", "0")))
+        elif name == "Missing":
+            self.send(404, "text/plain", b"no such function")
+        else:
+            self.send(200, "application/json", {"Outputs": {}, "Logs": [name + " ran"]})
+
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["FUNCTIONS_CUSTOMHANDLER_PORT"])), Handler).serve_forever()
