@@ -37,7 +37,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
         .collect();
-    if chars.is_empty() || chars.len() % 4 != 0 {
+    if chars.is_empty() || !chars.len().is_multiple_of(4) {
         return None;
     }
     let padding = chars.iter().rev().take_while(|&&c| c == b'=').count();

@@ -317,10 +317,11 @@ async fn supervise(
 
 /// SIGTERM, a grace period, then SIGKILL; always reaps the process.
 async fn shut_down(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        if send_sigterm(pid).is_ok() && tokio::time::timeout(GRACE, child.wait()).await.is_ok() {
-            return;
-        }
+    if let Some(pid) = child.id()
+        && send_sigterm(pid).is_ok()
+        && tokio::time::timeout(GRACE, child.wait()).await.is_ok()
+    {
+        return;
     }
     let _ = child.kill().await;
 }

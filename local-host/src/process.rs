@@ -15,8 +15,18 @@ impl Process {
     /// Starts `executable` with `env` added to this process's environment,
     /// and no port variables but those in `env`; stdout and stderr piped.
     pub fn start(executable: &Path, env: &[(&str, &str)]) -> std::io::Result<Process> {
+        Process::start_with_args(executable, &[], env)
+    }
+
+    /// Like [`Process::start`], with command-line arguments.
+    pub fn start_with_args(
+        executable: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Process> {
         let mut command = Command::new(executable);
         command
+            .args(args)
             .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
             .env_remove("FUNCTIONS_HTTPWORKER_PORT")
             .envs(env.iter().copied())

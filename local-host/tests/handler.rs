@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use local_host::app::App;
 use local_host::console::{Console, Level};
-use local_host::handler::{Handler, HandlerOptions};
+use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
 use serde_json::Value;
 use support::{eventually, fake_app};
@@ -153,9 +153,20 @@ async fn exit_zero_while_running_fails_later_invocations() {
         .expect("starts");
     let client = handler.client().await.expect("ready");
     let _ = client.try_invoke("Exit", b"{}", &new_guid(), 1024).await;
-    let reason = tokio::time::timeout(Duration::from_secs(5), handler.client())
+    let state = tokio::time::timeout(Duration::from_secs(5), handler.stopped()).await;
+    assert!(
+        matches!(
+            state,
+            Ok(HandlerState::Stopped {
+                host_stops: false,
+                ..
+            })
+        ),
+        "the host keeps running after an exit with 0"
+    );
+    let reason = handler
+        .client()
         .await
-        .expect("settles")
         .err()
         .expect("no client after exit 0");
     assert!(reason.contains("every later invocation fails"), "{reason}");

@@ -1,0 +1,228 @@
+//! The `local-host` command: its own bad input gets one clear line on
+//! stderr and a non-zero exit; `invoke` and `start` work end to end.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use local_host::client::{HostClient, free_port};
+use local_host::process::Process;
+use support::{fake_app, write_file};
+
+const BIN: &str = env!("CARGO_BIN_EXE_local-host");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("local-host runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn path(dir: &Path) -> &str {
+    dir.to_str().expect("UTF-8 temp path")
+}
+
+/// The error line, which must be the only line on stderr.
+fn one_error_line(output: &Output) -> String {
+    assert!(!output.status.success(), "exit {:?}", output.status);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].starts_with("local-host: error: "), "{text}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn a_folder_without_host_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let line = one_error_line(&run(&["start", "--app", path(dir.path())], &[]));
+    assert!(line.contains("no host.json in"), "{line}");
+    let line = one_error_line(&run(
+        &["invoke", "F", "--data-file", "x", "--app", path(dir.path())],
+        &[],
+    ));
+    assert!(line.contains("no host.json in"), "{line}");
+}
+
+#[test]
+fn a_broken_function_json() {
+    let dir = fake_app();
+    write_file(
+        dir.path(),
+        "Broken/function.json",
+        r#"{"bindings": [ {"type": "httpTrigger""#,
+    );
+    let line = one_error_line(&run(&["start", "--app", path(dir.path())], &[]));
+    assert!(
+        line.contains("Broken/function.json is not valid JSON"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_port_in_use() {
+    let dir = fake_app();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let line = one_error_line(&run(
+        &["start", "--app", path(dir.path()), "--port", &port],
+        &[],
+    ));
+    assert!(line.contains(&format!("port {port} is in use")), "{line}");
+}
+
+#[test]
+fn a_handler_that_never_gets_ready() {
+    let dir = fake_app();
+    let port = free_port().to_string();
+    let output = run(
+        &[
+            "start",
+            "--app",
+            path(dir.path()),
+            "--port",
+            &port,
+            "--ready-timeout",
+            "0.3",
+        ],
+        &[("FAKE_START", "never")],
+    );
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(
+            "local-host: error: the handler did not start: the handler did not answer GET"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unknown_function_and_bad_arguments() {
+    let dir = fake_app();
+    let line = one_error_line(&run(
+        &[
+            "invoke",
+            "Nope",
+            "--data-file",
+            "x",
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    ));
+    assert!(line.contains("no function named \"Nope\""), "{line}");
+    assert!(
+        line.contains("it has: Echo, Exit, Fail, Queue, Text, Tick"),
+        "{line}"
+    );
+
+    let usage = run(&["start", "--port", "seventy"], &[]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(stderr(&usage).starts_with("local-host: --port \"seventy\" is not a port number"));
+    assert_eq!(run(&["invoke", "Queue"], &[]).status.code(), Some(2));
+    assert_eq!(run(&[], &[]).status.code(), Some(2));
+    assert!(run(&["--help"], &[]).status.success());
+}
+
+#[test]
+fn invoke_shows_logs_and_outputs() {
+    let dir = fake_app();
+    write_file(dir.path(), "message.json", r#"{"radius":2}"#);
+    let message = dir.path().join("message.json");
+    let output = run(
+        &[
+            "invoke",
+            "Queue",
+            "--data-file",
+            path(&message),
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    assert!(out.contains(r#"] queued "{\"radius\":2}""#), "{out}");
+    assert!(out.contains(r#"] queue areas <- {"radius":2}"#), "{out}");
+    assert!(out.contains("] Succeeded"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("[Queue ") && l.ends_with("] Succeeded")),
+        "{out}"
+    );
+    assert!(stderr(&output).contains("[output-case]"));
+}
+
+#[test]
+fn invoke_exits_non_zero_when_the_invocation_fails() {
+    let dir = fake_app();
+    write_file(dir.path(), "body.json", "{}");
+    let body = dir.path().join("body.json");
+    let output = run(
+        &[
+            "invoke",
+            "fail",
+            "--data-file",
+            path(&body),
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("error: [handler] Fail failed on purpose"),
+        "{err}"
+    );
+    assert!(err.contains("Failed: the handler answered 500"), "{err}");
+}
+
+#[tokio::test]
+async fn start_serves_until_sigterm_then_exits_zero() {
+    let dir = fake_app();
+    let port = free_port();
+    let port_text = port.to_string();
+    let mut local_host = Process::start_with_args(
+        Path::new(BIN),
+        &["start", "--app", path(dir.path()), "--port", &port_text],
+        &[],
+    )
+    .expect("spawn local-host");
+    let caller = HostClient::new(port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving");
+    let reply = caller
+        .request("POST", "/api/echo", br#"{"radius": 2}"#)
+        .await;
+    assert_eq!(reply.status, 200);
+    local_host.terminate().expect("SIGTERM");
+    let status = local_host
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let (out, _) = local_host.output();
+    assert!(
+        out.contains(&format!(
+            "Echo: [GET,POST] http://localhost:{port}/api/echo/{{id?}}"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("] echo"), "{out}");
+}
