@@ -4,6 +4,8 @@
 use std::f64::consts::PI;
 use std::fmt;
 
+use crate::text::Number;
+
 /// A circle whose radius is a finite number >= 0 and whose area is finite.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Circle {
@@ -54,31 +56,16 @@ impl fmt::Display for CircleError {
         match self {
             CircleError::NotFinite(_) => write!(f, "radius must be a finite number"),
             CircleError::Negative(r) => {
-                write!(f, "radius must not be negative, got {}", Short(*r))
+                write!(f, "radius must not be negative, got {}", Number(*r))
             }
             CircleError::AreaOverflows(r) => {
-                write!(f, "radius {r:e} is too large: its area overflows")
+                write!(f, "radius {} is too large: its area overflows", Number(*r))
             }
         }
     }
 }
 
 impl std::error::Error for CircleError {}
-
-/// A number as people write it, except where that runs to hundreds of
-/// digits (`-1e300`, `-5e-324`): then in scientific notation.
-struct Short(f64);
-
-impl fmt::Display for Short {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let magnitude = self.0.abs();
-        if magnitude == 0.0 || (1e-6..1e16).contains(&magnitude) {
-            write!(f, "{}", self.0)
-        } else {
-            write!(f, "{:e}", self.0)
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

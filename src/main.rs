@@ -4,5 +4,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    rusty_function::startup::main()
+    rusty_function::startup::main(rusty_function::functions::registry())
 }

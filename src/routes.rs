@@ -1,33 +1,21 @@
 //! The HTTP surface the Functions host talks to: the readiness probe, one
-//! POST route per function, and JSON error catchers.
-
-use std::panic::AssertUnwindSafe;
+//! POST route for every function of the registry, and JSON catchers.
 
 use rocket::data::{self, ByteUnit, Data, FromData, ToByteUnit};
-use rocket::http::{Header, Method, Status};
+use rocket::http::{ContentType, Header, Method, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::route::{self, Handler};
 use rocket::serde::json::{Json, Value, json};
 use rocket::tokio::io::{self, AsyncReadExt};
-use rocket::{Catcher, Responder, Route, catch, catchers, get, post, routes};
+use rocket::{Catcher, Responder, Route, State, catch, catchers, get, post, routes};
 
+use crate::adapter::{self, Answer};
 use crate::config::default_json_limit;
-use crate::protocol::{HttpResponse, INVOCATION_ID_HEADER, InvocationResponse, LogLevel};
-use crate::rust_function::{self, Invocation};
-use crate::text::{quote, quote_id, quote_message};
-
-type Reply = Json<InvocationResponse<HttpResponse>>;
-type Function = fn(Invocation<'_>) -> InvocationResponse<HttpResponse>;
-
-/// Every function the handler serves, by the names it is called by: the
-/// host POSTs to `/{function folder name}`; direct callers use the
-/// function's own name.
-pub fn function(name: &str) -> Option<Function> {
-    match name {
-        "RustyFunction" | rust_function::NAME => Some(rust_function::invoke),
-        _ => None,
-    }
-}
+use crate::envelope::INVOCATION_ID_HEADER;
+use crate::error::Error;
+use crate::registry::Registry;
+use crate::text::quote;
+use crate::trigger::DirectCall;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = routes![ready, invoke];
@@ -54,25 +42,48 @@ pub fn catchers() -> Vec<Catcher> {
 #[get("/")]
 fn ready() {}
 
+/// The envelope for the host, with the status the trigger calls for.
+#[derive(Responder)]
+struct Reply {
+    body: (Status, (ContentType, Vec<u8>)),
+}
+
+impl From<Answer> for Reply {
+    fn from(answer: Answer) -> Self {
+        let status = Status::from_code(answer.status).unwrap_or(Status::InternalServerError);
+        Reply {
+            body: (status, (ContentType::JSON, answer.body)),
+        }
+    }
+}
+
 #[post("/<name>", data = "<body>")]
-fn invoke(name: &str, body: RequestBody, caller: Caller<'_>) -> Option<Reply> {
-    let function = function(name)?;
-    let response = match body {
-        RequestBody::Complete(bytes) => guarded(name, function, &bytes, &caller),
-        RequestBody::TooLarge { limit } => refuse(
-            name,
-            &caller,
-            413,
-            &format!("the invocation is larger than {limit} (Rocket's `limits.json`)"),
+async fn invoke(
+    name: &str,
+    body: RequestBody,
+    registry: &State<Registry>,
+    caller: Caller<'_>,
+) -> Option<Reply> {
+    let function = registry.find(name)?;
+    let id = caller.invocation_id;
+    let answer = match body {
+        RequestBody::Complete(bytes) => {
+            adapter::invoke(function, &bytes, |body| caller.direct_call(body), id).await
+        }
+        RequestBody::TooLarge { limit } => adapter::refuse(
+            function,
+            id,
+            Error::PayloadTooLarge(format!(
+                "the invocation is larger than {limit} (Rocket's `limits.json`)"
+            )),
         ),
-        RequestBody::Unreadable(reason) => refuse(
-            name,
-            &caller,
-            400,
-            &format!("the request body could not be read: {reason}"),
+        RequestBody::Unreadable(reason) => adapter::refuse(
+            function,
+            id,
+            Error::BadRequest(format!("the request body could not be read: {reason}")),
         ),
     };
-    Some(Json(response))
+    Some(answer.into())
 }
 
 /// A function's path with a method other than POST. The host only ever
@@ -92,7 +103,12 @@ struct MethodNotAllowed {
 impl Handler for WrongMethod {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
         let name = req.param::<&str>(0).and_then(Result::ok);
-        if name.and_then(function).is_none() {
+        let registry = req.rocket().state::<Registry>();
+        if name
+            .zip(registry)
+            .and_then(|(name, r)| r.find(name))
+            .is_none()
+        {
             return route::Outcome::forward(data, Status::NotFound);
         }
         let message = format!(
@@ -110,52 +126,37 @@ impl Handler for WrongMethod {
     }
 }
 
-/// Runs `function`; should it panic, its invocation alone fails, with a
-/// 500 inside the envelope: the caller then gets a JSON error and the host
-/// keeps the log line, where an HTTP 500 would reach the caller empty.
-/// (The panic message itself goes to stderr, which the host logs as an
-/// error.)
-fn guarded(
-    name: &str,
-    function: Function,
-    body: &[u8],
-    caller: &Caller<'_>,
-) -> InvocationResponse<HttpResponse> {
-    let invocation = Invocation {
-        body,
-        url_query: &caller.url_query,
-        invocation_id: caller.invocation_id,
-    };
-    // Nothing is shared between invocations, so nothing can be left
-    // half-updated by the unwinding.
-    std::panic::catch_unwind(AssertUnwindSafe(|| function(invocation)))
-        .unwrap_or_else(|_| refuse(name, caller, 500, "the function failed unexpectedly"))
-}
-
-/// An envelope for an invocation the function could not answer.
-fn refuse(
-    name: &str,
-    caller: &Caller<'_>,
-    status: u16,
-    message: &str,
-) -> InvocationResponse<HttpResponse> {
-    let id = quote_id(caller.invocation_id);
-    let level = if status >= 500 {
-        LogLevel::Error
-    } else {
-        LogLevel::Warn
-    };
-    let log = level.line(format_args!(
-        "{name} invocation={id} status={status} error={}",
-        quote_message(message)
-    ));
-    InvocationResponse::returning(HttpResponse::error(status, message), vec![log])
-}
-
-/// What the route needs from the request line and headers.
+/// The request line and headers, for the invocation id and, only when a
+/// call did not come through the host, for the function's request.
 struct Caller<'r> {
-    url_query: Vec<(&'r str, &'r str)>,
+    request: &'r Request<'r>,
     invocation_id: Option<&'r str>,
+}
+
+impl<'r> Caller<'r> {
+    fn direct_call<'a>(&self, body: &'a [u8]) -> DirectCall<'a> {
+        let uri = self.request.uri();
+        DirectCall {
+            method: self.request.method().as_str().to_owned(),
+            url: uri.to_string(),
+            query: uri
+                .query()
+                .map(|query| {
+                    query
+                        .segments()
+                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            headers: self
+                .request
+                .headers()
+                .iter()
+                .map(|header| (header.name().to_string(), header.value().to_owned()))
+                .collect(),
+            body,
+        }
+    }
 }
 
 #[rocket::async_trait]
@@ -164,11 +165,7 @@ impl<'r> FromRequest<'r> for Caller<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         request::Outcome::Success(Caller {
-            url_query: req
-                .uri()
-                .query()
-                .map(|query| query.segments().collect())
-                .unwrap_or_default(),
+            request: req,
             invocation_id: req.headers().get_one(INVOCATION_ID_HEADER),
         })
     }
@@ -242,10 +239,14 @@ mod tests {
     use rocket::local::blocking::Client;
     use serde_json::{Value, json};
 
-    use crate::{config, startup};
+    use crate::{config, functions, startup};
 
     fn client() -> Client {
-        Client::tracked(startup::rocket(config::figment(8080))).unwrap()
+        Client::tracked(startup::rocket(
+            config::figment(8080),
+            functions::registry(),
+        ))
+        .unwrap()
     }
 
     /// The caller-facing status and body inside an envelope, and its logs.
@@ -322,7 +323,7 @@ mod tests {
     #[test]
     fn an_invocation_over_the_json_limit_gets_413_in_its_envelope() {
         let figment = config::figment(8080).merge(("limits.json", 1024));
-        let client = Client::tracked(startup::rocket(figment)).unwrap();
+        let client = Client::tracked(startup::rocket(figment, functions::registry())).unwrap();
         let response = client
             .post("/RustyFunction")
             .body(vec![b' '; 5000])
@@ -377,27 +378,5 @@ mod tests {
                 "{body}"
             );
         }
-    }
-
-    #[test]
-    fn a_panicking_function_fails_its_invocation_inside_the_envelope() {
-        let caller = super::Caller {
-            url_query: Vec::new(),
-            invocation_id: Some("p-1"),
-        };
-        let response = super::guarded("Boom", |_| panic!("boom"), b"{}", &caller);
-        assert_eq!(response.return_value.status_code, 500);
-        assert_eq!(
-            response.return_value.body,
-            r#"{"error":"the function failed unexpectedly"}"#
-        );
-        assert!(response.logs[0].starts_with("[ERROR] Boom invocation=\"p-1\" status=500"));
-        let fine = super::guarded(
-            "RustFunction",
-            crate::rust_function::invoke,
-            br#"{"radius":1}"#,
-            &caller,
-        );
-        assert_eq!(fine.return_value.status_code, 200);
     }
 }

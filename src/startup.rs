@@ -9,11 +9,13 @@ use rocket::shield::Shield;
 use rocket::tokio;
 use rocket::{Build, Config, Rocket, Shutdown};
 
+use crate::registry::Registry;
 use crate::{config, routes};
 
-/// The whole application, configured by `figment`.
-pub fn rocket(figment: Figment) -> Rocket<Build> {
+/// The whole application serving `registry`, configured by `figment`.
+pub fn rocket(figment: Figment, registry: Registry) -> Rocket<Build> {
     rocket::custom(figment)
+        .manage(registry)
         // Shield's browser-hardening headers mean nothing to the Functions
         // host, the only client, and cost work on every response: an empty
         // Shield replaces the default one.
@@ -23,9 +25,9 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
 }
 
 /// The handler's `main`: configures, starts the async runtime and serves
-/// until SIGTERM or Ctrl-C (exit 0). Any failure to start exits non-zero:
-/// the host never restarts a handler that exited with 0.
-pub fn main() -> ExitCode {
+/// `registry` until SIGTERM or Ctrl-C (exit 0). Any failure to start exits
+/// non-zero: the host never restarts a handler that exited with 0.
+pub fn main(registry: Registry) -> ExitCode {
     let port = match config::port_from_env() {
         Ok(port) => port,
         Err(error) => return fail(format_args!("{error}")),
@@ -39,7 +41,7 @@ pub fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return fail(format_args!("cannot start the async runtime: {error}")),
     };
-    let code = runtime.block_on(run(figment));
+    let code = runtime.block_on(run(figment, registry));
     if settings.shutdown.force {
         runtime.shutdown_timeout(Duration::from_millis(500));
     }
@@ -65,9 +67,9 @@ fn runtime(settings: &Config) -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Serves the app configured by `figment` on the current runtime.
-pub async fn run(figment: Figment) -> ExitCode {
-    let rocket = match rocket(figment).ignite().await {
+/// Serves `registry` as configured by `figment` on the current runtime.
+pub async fn run(figment: Figment, registry: Registry) -> ExitCode {
+    let rocket = match rocket(figment, registry).ignite().await {
         Ok(rocket) => rocket,
         Err(error) => return fail(format_args!("invalid configuration: {error}")),
     };

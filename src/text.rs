@@ -48,6 +48,22 @@ pub fn quote_id(id: Option<&str>) -> String {
     id.map_or_else(|| "-".to_owned(), |id| quote_at_most(id, 64))
 }
 
+/// A number as people write it, except where that runs to hundreds of
+/// digits (`-1e300`, `5e-324`): then in scientific notation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(pub f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude == 0.0 || (1e-6..1e16).contains(&magnitude) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +95,15 @@ mod tests {
     #[test]
     fn quote_keeps_an_input_that_ends_with_an_ellipsis() {
         assert_eq!(quote("wait…"), "\"wait…\"");
+    }
+
+    #[test]
+    fn numbers_are_short_at_both_ends_of_the_range() {
+        assert_eq!(Number(2.0).to_string(), "2");
+        assert_eq!(Number(12.566370614359172).to_string(), "12.566370614359172");
+        assert_eq!(Number(-1e300).to_string(), "-1e300");
+        assert_eq!(Number(7.5e153).to_string(), "7.5e153");
+        assert_eq!(Number(5e-324).to_string(), "5e-324");
+        assert_eq!(Number(-0.0).to_string(), "-0");
     }
 }

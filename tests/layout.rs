@@ -2,10 +2,8 @@
 //! publishing read must agree with what the handler serves.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rocket::http::Status;
-use rocket::local::blocking::Client;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -16,17 +14,6 @@ fn read_json(path: impl AsRef<Path>) -> Value {
     let path = root().join(path);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Folders of the app root that hold a function.json: the functions.
-fn function_folders() -> Vec<PathBuf> {
-    let mut folders: Vec<PathBuf> = fs::read_dir(root())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.join("function.json").is_file())
-        .collect();
-    folders.sort();
-    folders
 }
 
 #[test]
@@ -49,19 +36,9 @@ fn host_json_starts_the_cargo_binary_in_default_mode() {
 }
 
 #[test]
-fn every_function_folder_is_a_route_the_app_serves() {
-    let folders = function_folders();
-    assert!(!folders.is_empty());
-    let rocket = rusty_function::startup::rocket(rusty_function::config::figment(8080));
-    let client = Client::tracked(rocket).unwrap();
-    for folder in folders {
-        let name = folder.file_name().unwrap().to_str().unwrap();
-        let envelope = r#"{"Data":{"req":{"Query":{"radius":"1"}}},"Metadata":{}}"#;
-        let response = client.post(format!("/{name}")).body(envelope).dispatch();
-        assert_eq!(response.status(), Status::Ok, "the host POSTs to /{name}");
-        let reply: Value = response.into_json().unwrap();
-        assert_eq!(reply["ReturnValue"]["statusCode"], 200, "{name}: {reply}");
-    }
+fn every_function_folder_is_registered_and_every_function_has_its_folder() {
+    let mismatches = rusty_function::functions::registry().mismatches(root());
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
 #[test]
@@ -75,7 +52,13 @@ fn rusty_function_is_an_anonymous_http_trigger_at_api_rust_function() {
     assert_eq!(trigger["direction"], "in");
     assert_eq!(trigger["name"], "req", "the handler reads Data.req");
     assert_eq!(trigger["authLevel"], "anonymous");
-    assert_eq!(trigger["route"], rusty_function::rust_function::NAME);
+    let registry = rusty_function::functions::registry();
+    let function = registry.find("RustyFunction").unwrap();
+    assert_eq!(trigger["route"], "RustFunction");
+    assert!(
+        function.answers_to("RustFunction"),
+        "direct callers use the route's name"
+    );
     let methods: Vec<&str> = trigger["methods"]
         .as_array()
         .unwrap()

@@ -9,17 +9,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Host, spawn_rocket};
-use rocket::{post, routes};
+use rusty_function::error::Error;
+use rusty_function::http::{HttpRequest, HttpResponse};
+use rusty_function::registry::Function;
+use rusty_function::{config, functions, startup};
 use serde_json::json;
 
 /// What the test-only route panics with, so that the panic hook can keep
 /// these expected panics out of the test output.
 const PANIC_MESSAGE: &str = "test-only panic inside an invocation";
 
-/// A test-only function that reads its invocation, then panics midway, as
-/// a bug in a real function would.
-#[post("/Panicking", data = "<_envelope>")]
-async fn panicking(_envelope: String) -> &'static str {
+/// A test-only function that panics midway, after an await, as a bug in a
+/// real function would.
+async fn panicking(_: HttpRequest) -> Result<HttpResponse, Error> {
     rocket::tokio::task::yield_now().await;
     panic!("{PANIC_MESSAGE}");
 }
@@ -38,9 +40,8 @@ async fn a_panicking_invocation_does_not_take_others_down() {
         }
     }));
 
-    let figment = rusty_function::config::figment(0);
-    let app =
-        spawn_rocket(rusty_function::startup::rocket(figment).mount("/", routes![panicking])).await;
+    let registry = functions::registry().with(Function::http("Panicking", "req", panicking));
+    let app = spawn_rocket(startup::rocket(config::figment(0), registry)).await;
     let host = Host::new(app.port);
 
     let calls: Vec<_> = (0..200)
@@ -68,11 +69,17 @@ async fn a_panicking_invocation_does_not_take_others_down() {
     for call in calls {
         let (i, reply) = call.await.expect("the client task finishes");
         if i % 2 == 0 {
-            // Rocket turns the panic into a 500 through the JSON catcher.
-            assert_eq!(reply.status, 500, "{i}");
+            // The layer turns the panic into a 500 inside the envelope.
             assert_eq!(
-                reply.json(),
-                json!({"error": "POST \"/Panicking\": internal server error"})
+                reply.caller(),
+                (500, json!({"error": "the function failed unexpectedly"})),
+                "{i}"
+            );
+            assert_eq!(
+                reply.logs(),
+                [format!(
+                    r#"[ERROR] Panicking invocation="p-{i}" status=500 error="the function failed unexpectedly""#
+                )]
             );
         } else {
             let radius = f64::from(i);

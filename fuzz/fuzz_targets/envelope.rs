@@ -1,11 +1,14 @@
 //! Arbitrary bytes as an invocation body, as the route hands them over: the
-//! envelope parser and the function must answer every input with a proper
+//! function layer and the function must answer every input with a proper
 //! envelope, never a panic.
 #![no_main]
 
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
-use rusty_function::invocation::HttpInput;
-use rusty_function::rust_function::{self, Invocation, MAX_BODY_BYTES};
+use rusty_function::registry::Registry;
+use rusty_function::trigger::DirectCall;
+use rusty_function::{adapter, functions};
 
 /// A direct call's URL query, so that the query path is reached too.
 const URL_QUERIES: [&[(&str, &str)]; 4] = [
@@ -15,26 +18,43 @@ const URL_QUERIES: [&[(&str, &str)]; 4] = [
     &[("radius", "-0e5")],
 ];
 
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(functions::registry)
+}
+
+fn runtime() -> &'static rocket::tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<rocket::tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        rocket::tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     // Chosen by length so that every byte stays body and seeds stay plain JSON.
     let url_query = URL_QUERIES[data.len() % URL_QUERIES.len()];
-    let body = data;
-
-    if let Ok(input) = HttpInput::read(body, url_query, MAX_BODY_BYTES) {
-        let _ = input.query("radius");
-        let _ = input.header("content-type");
-    }
-
-    let response = rust_function::invoke(Invocation {
+    let function = registry().find("RustyFunction").expect("registered");
+    let direct = |body| DirectCall {
+        method: "POST".to_owned(),
+        query: url_query
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
         body,
-        url_query,
-        invocation_id: Some("fuzz"),
-    });
-    let ret = response.return_value;
-    assert!(matches!(ret.status_code, 200 | 400 | 413), "{}", ret.status_code);
-    let answer: serde_json::Value =
-        serde_json::from_str(&ret.body).expect("the caller's body is always JSON");
-    if ret.status_code == 200 {
+        ..DirectCall::default()
+    };
+    let answer = runtime().block_on(adapter::invoke(function, data, direct, Some("fuzz")));
+    assert_eq!(answer.status, 200, "an HTTP function always answers 200");
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&answer.body).expect("the envelope is JSON");
+    let ret = &envelope["ReturnValue"];
+    let status = ret["statusCode"].as_u64().expect("a status");
+    assert!(matches!(status, 200 | 400 | 413), "{status}");
+    let answer: serde_json::Value = serde_json::from_str(ret["body"].as_str().expect("a body"))
+        .expect("the caller's body is always JSON");
+    if status == 200 {
         let radius = answer["radius"].as_f64().expect("a radius");
         let area = answer["area"].as_f64().expect("an area");
         assert!(radius >= 0.0 && radius.is_sign_positive() && area.is_finite());
@@ -45,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!error.is_empty() && error.chars().count() <= 512, "{error}");
         assert!(!error.contains(['\n', '\r']), "{error:?}");
     }
-    assert_eq!(response.logs.len(), 1);
-    assert!(!response.logs[0].contains(['\n', '\r']), "{:?}", response.logs);
+    let logs = envelope["Logs"].as_array().expect("Logs");
+    assert_eq!(logs.len(), 1);
+    assert!(!logs[0].as_str().expect("a line").contains(['\n', '\r']), "{logs:?}");
 });

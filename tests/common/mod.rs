@@ -267,6 +267,7 @@ impl Drop for TestApp {
 pub async fn spawn_app() -> TestApp {
     spawn_rocket(rusty_function::startup::rocket(
         rusty_function::config::figment(0),
+        rusty_function::functions::registry(),
     ))
     .await
 }

@@ -1,6 +1,7 @@
-//! The benchmark's bare hyper server: the product's own function
-//! (`rusty_function::rust_function::invoke`), its serde types and its global
-//! allocator, served by hyper's HTTP/1 connection loop and nothing else.
+//! The benchmark's bare hyper server: the product's own function layer
+//! (`rusty_function::adapter::invoke` on the app's registry), its serde
+//! types and its global allocator, served by hyper's HTTP/1 connection loop
+//! and nothing else.
 //! What the product spends beyond this is the cost of its web framework.
 //!
 //! - `GET /` answers 200 with an empty body (the host's readiness probe);
@@ -10,8 +11,8 @@
 //!
 //! It listens on 127.0.0.1 at `FUNCTIONS_CUSTOMHANDLER_PORT` (default 8080).
 
-use std::borrow::Cow;
 use std::convert::Infallible;
+use std::sync::OnceLock;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
@@ -25,7 +26,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use rusty_function::rust_function::{self, Invocation};
+use rusty_function::adapter;
+use rusty_function::registry::Registry;
+use rusty_function::trigger::DirectCall;
 
 /// The same global allocator as the product's.
 #[global_allocator]
@@ -36,41 +39,48 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 const INVOCATION_ID: &str = "x-azure-functions-invocationid";
 
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(rusty_function::functions::registry)
+}
+
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    match (&parts.method, parts.uri.path()) {
+    let function = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/") => return Ok(Response::new(Full::default())),
-        (&Method::POST, "/RustyFunction" | "/RustFunction") => {}
-        _ => return Ok(empty(StatusCode::NOT_FOUND)),
-    }
+        (&Method::POST, path) => registry().find(&path[1..]),
+        _ => None,
+    };
+    let Some(function) = function else {
+        return Ok(empty(StatusCode::NOT_FOUND));
+    };
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE)),
     };
-    // Decoded query pairs, as the product's route hands them over.
-    let decoded: Vec<(Cow<'_, str>, Cow<'_, str>)> = parts
-        .uri
-        .query()
-        .map(|query| form_urlencoded::parse(query.as_bytes()).collect())
-        .unwrap_or_default();
-    let url_query: Vec<(&str, &str)> = decoded
-        .iter()
-        .map(|(name, value)| (name.as_ref(), value.as_ref()))
-        .collect();
     let invocation_id = parts
         .headers
         .get(INVOCATION_ID)
         .and_then(|value| value.to_str().ok());
-    let envelope = rust_function::invoke(Invocation {
-        body: &body,
-        url_query: &url_query,
-        invocation_id,
-    });
-    let json = match serde_json::to_vec(&envelope) {
-        Ok(json) => json,
-        Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
+    // A direct call's request, as the product's route builds it.
+    let direct = |body| DirectCall {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        query: parts
+            .uri
+            .query()
+            .map(|query| form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect(),
+        body,
     };
-    let mut response = Response::new(Full::new(Bytes::from(json)));
+    let answer = adapter::invoke(function, &body, direct, invocation_id).await;
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -1,0 +1,379 @@
+//! The layer between the host and a function, done once for every
+//! function: read the input, run the function with its own log and with
+//! panics caught, and answer in the envelope with the meaning of failure
+//! that fits the trigger (host-protocol.md, sections 3 and 6).
+
+use std::panic::AssertUnwindSafe;
+
+use rocket::futures::FutureExt;
+
+use crate::envelope::{Envelope, ReplyEnvelope};
+use crate::error::Error;
+use crate::http::HttpResponse;
+use crate::log::{self, InvocationLog};
+use crate::outputs::Reply;
+use crate::registry::{Arrival, Function};
+use crate::trigger::DirectCall;
+
+/// What goes back to the host: the HTTP status of the reply itself and
+/// the JSON envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Runs `function` on the invocation `body` (the host's envelope, or else
+/// a direct call described by `direct`).
+pub async fn invoke<'a>(
+    function: &Function,
+    body: &'a [u8],
+    direct: impl FnOnce(&'a [u8]) -> DirectCall<'a>,
+    invocation_id: Option<&str>,
+) -> Answer {
+    let started = match Envelope::parse(body) {
+        Ok(Some(envelope)) => start(function, Arrival::Host(&envelope)),
+        Ok(None) => start(function, Arrival::Direct(direct(body))),
+        Err(error) => Err(error),
+    };
+    let (result, log) = match started {
+        Ok(running) => log::scope(AssertUnwindSafe(running).catch_unwind()).await,
+        Err(error) => (Ok(Err(error)), InvocationLog::default()),
+    };
+    // Nothing is shared between invocations, so a panic leaves nothing
+    // half-updated behind: only its own invocation fails. The panic
+    // message went to stderr, which the host logs as an error.
+    let result = result
+        .unwrap_or_else(|_| {
+            Err(Error::Internal(
+                "the function failed unexpectedly".to_owned(),
+            ))
+        })
+        .and_then(|reply| declared(function, reply));
+    answer(function, invocation_id, result, log)
+}
+
+/// Starts the function, a panic while reading its input included.
+fn start(function: &Function, arrival: Arrival<'_>) -> Result<crate::registry::Running, Error> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| function.start(arrival))).unwrap_or_else(|_| {
+        Err(Error::Internal(
+            "the function failed unexpectedly".to_owned(),
+        ))
+    })
+}
+
+/// The reply, if it writes only the outputs the function declares: the
+/// host would silently drop any other.
+fn declared(function: &Function, reply: Reply) -> Result<Reply, Error> {
+    let undeclared = reply
+        .outputs
+        .names()
+        .find(|name| !function.outputs.contains(name))
+        .map(crate::text::quote);
+    match undeclared {
+        None => Ok(reply),
+        Some(name) => Err(Error::Internal(format!(
+            "the function wrote output {name}, which its registry entry does not declare"
+        ))),
+    }
+}
+
+/// The answer for an invocation the handler refused before the function
+/// ran, e.g. one over the size limit.
+pub fn refuse(function: &Function, invocation_id: Option<&str>, error: Error) -> Answer {
+    answer(
+        function,
+        invocation_id,
+        Err(error),
+        InvocationLog::default(),
+    )
+}
+
+fn answer(
+    function: &Function,
+    invocation_id: Option<&str>,
+    result: Result<Reply, Error>,
+    log: InvocationLog,
+) -> Answer {
+    match result {
+        Ok(reply) => {
+            let status = reply
+                .response
+                .as_ref()
+                .map_or(200, |response| response.status);
+            let logs = log.lines(function.name, invocation_id, status, None);
+            Answer {
+                status: 200,
+                body: envelope(&reply.outputs.to_wire(), &logs, reply.response.as_ref()),
+            }
+        }
+        Err(error) => {
+            let logs = log.lines(
+                function.name,
+                invocation_id,
+                error.status(),
+                Some(error.message()),
+            );
+            if function.fails_in_envelope {
+                // The caller's status travels inside a 200: a non-2xx reply
+                // would reach the caller as an empty 500, logs lost.
+                let response = HttpResponse::error(&error);
+                return Answer {
+                    status: 200,
+                    body: envelope(&[], &logs, Some(&response)),
+                };
+            }
+            // Any other trigger: a non-2xx reply fails the invocation, so
+            // the host retries the message instead of losing it; it drops
+            // `Logs` then, so the reason goes to stderr too.
+            if let Some(last) = logs.last() {
+                eprintln!("{last}");
+            }
+            Answer {
+                status: error.status(),
+                body: envelope(&[], &logs, None),
+            }
+        }
+    }
+}
+
+fn envelope(
+    outputs: &[(String, serde_json::Value)],
+    logs: &[String],
+    response: Option<&HttpResponse>,
+) -> Vec<u8> {
+    let reply = ReplyEnvelope {
+        outputs,
+        logs,
+        return_value: response,
+    };
+    // Serialising strings, numbers and JSON values into a Vec cannot fail.
+    serde_json::to_vec(&reply).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::http::{ContentType, Header, Status};
+    use rocket::local::blocking::Client;
+    use serde::Deserialize;
+    use serde_json::{Value, json};
+
+    use crate::circle::Circle;
+    use crate::error::Error;
+    use crate::http::{HttpRequest, HttpResponse};
+    use crate::log;
+    use crate::outputs::Outputs;
+    use crate::registry::{Function, Registry};
+    use crate::trigger::{QueueMessage, TimerInfo, TriggerInput};
+    use crate::{config, startup};
+
+    #[derive(Deserialize)]
+    struct Radius {
+        radius: f64,
+    }
+
+    async fn echo(req: HttpRequest) -> Result<(HttpResponse, Outputs), Error> {
+        let body = json!({
+            "method": req.method, "x": req.query("x"), "id": req.param("id"),
+            "accept": req.header("accept"), "body": req.text()?,
+        });
+        let copy = Outputs::new().text("copy", req.text()?);
+        Ok((HttpResponse::json(&body)?.with_status(201), copy))
+    }
+
+    async fn queue_area(message: QueueMessage) -> Result<Outputs, Error> {
+        let Radius { radius } = message.json()?;
+        log::field("dequeue_count", message.dequeue_count.unwrap_or(0));
+        let circle = Circle::new(radius).map_err(|e| Error::BadRequest(e.to_string()))?;
+        Outputs::new().json("areas", &json!({"radius": radius, "area": circle.area()}))
+    }
+
+    async fn tick(timer: TimerInfo) -> Result<(), Error> {
+        log::info(format_args!("past due: {}", timer.is_past_due));
+        Ok(())
+    }
+
+    async fn blob(input: TriggerInput) -> Result<Outputs, Error> {
+        Ok(Outputs::new().text("out", input.json::<String>()?))
+    }
+
+    async fn panics<T>(_: T) -> Result<(), Error> {
+        panic!("boom")
+    }
+
+    async fn sneaky(_: QueueMessage) -> Result<Outputs, Error> {
+        Ok(Outputs::new().text("Areas", "x"))
+    }
+
+    fn client() -> Client {
+        let registry = Registry::new()
+            .with(Function::http("Echo", "req", echo).output("copy"))
+            .with(Function::queue("QueueArea", "msg", queue_area).output("areas"))
+            .with(Function::timer("Tick", "timer", tick))
+            .with(Function::trigger("Blob", "blobTrigger", "blob", blob).output("out"))
+            .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
+            .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
+            .with(Function::queue("Sneaky", "msg", sneaky).output("areas"));
+        Client::tracked(startup::rocket(config::figment(8080), registry)).expect("valid app")
+    }
+
+    /// What the host gets back: the reply's HTTP status and its envelope.
+    fn invoke(client: &Client, function: &str, data: Value, metadata: Value) -> (u16, Value) {
+        let response = client
+            .post(format!("/{function}"))
+            .header(Header::new("X-Azure-Functions-InvocationId", "id-7"))
+            .body(json!({"Data": data, "Metadata": metadata}).to_string())
+            .dispatch();
+        assert_eq!(response.content_type(), Some(ContentType::JSON));
+        let status = response.status().code;
+        (status, response.into_json().expect("a JSON envelope"))
+    }
+
+    fn caller(envelope: &Value) -> (u64, Value) {
+        let ret = &envelope["ReturnValue"];
+        let body = serde_json::from_str(ret["body"].as_str().expect("a string body"));
+        (
+            ret["statusCode"].as_u64().expect("statusCode"),
+            body.expect("a JSON body"),
+        )
+    }
+
+    #[test]
+    fn an_http_function_sees_the_request_and_sets_return_and_outputs() {
+        let req = json!({"Method": "POST", "Query": {"x": "1,2"}, "Params": {"id": "9"},
+                         "Headers": {"Accept": ["*/*"]}, "Body": "hello"});
+        let (status, envelope) = invoke(&client(), "Echo", json!({"req": req}), json!({}));
+        assert_eq!(status, 200);
+        let expected =
+            json!({"method": "POST", "x": "1,2", "id": "9", "accept": "*/*", "body": "hello"});
+        assert_eq!(caller(&envelope), (201, expected));
+        assert_eq!(envelope["Outputs"], json!({"copy": "hello"}));
+        assert_eq!(
+            envelope["Logs"],
+            json!([r#"[INFO] Echo invocation="id-7" status=201"#])
+        );
+    }
+
+    #[test]
+    fn an_http_failure_travels_inside_a_200_envelope() {
+        let req =
+            json!({"Body": "\u{0}", "Headers": {"Content-Type": ["application/octet-stream"]}});
+        let (status, envelope) = invoke(&client(), "Echo", json!({"req": req}), json!({}));
+        assert_eq!(status, 200);
+        let (inner, body) = caller(&envelope);
+        assert_eq!(inner, 400);
+        assert!(body["error"].as_str().unwrap().contains("base64"), "{body}");
+        assert_eq!(envelope["Outputs"], json!({}));
+        let (status, envelope) = invoke(&client(), "HttpBoom", json!({"req": {}}), json!({}));
+        assert_eq!(status, 200);
+        assert_eq!(
+            caller(&envelope),
+            (500, json!({"error": "the function failed unexpectedly"}))
+        );
+        assert_eq!(
+            envelope["Logs"][0],
+            r#"[ERROR] HttpBoom invocation="id-7" status=500 error="the function failed unexpectedly""#
+        );
+    }
+
+    #[test]
+    fn a_queue_message_becomes_an_output_message() {
+        let metadata = json!({"DequeueCount": "2", "Id": "\"m\"", "sys": {}});
+        let data = json!({"msg": "\"{\\\"radius\\\":2}\""});
+        let (status, envelope) = invoke(&client(), "QueueArea", data, metadata);
+        assert_eq!(status, 200);
+        assert_eq!(
+            envelope["Outputs"],
+            json!({"areas": {"radius": 2.0, "area": 12.566370614359172}})
+        );
+        assert_eq!(envelope["ReturnValue"], Value::Null);
+        assert_eq!(
+            envelope["Logs"],
+            json!([r#"[INFO] QueueArea invocation="id-7" dequeue_count=2 status=200"#])
+        );
+    }
+
+    #[test]
+    fn a_failed_queue_invocation_is_a_non_2xx_reply_without_outputs() {
+        let client = client();
+        let cases = [
+            (
+                "QueueArea",
+                json!({"msg": "\"not json\""}),
+                400,
+                "queue message is not valid JSON",
+            ),
+            (
+                "QueueArea",
+                json!({"msg": "\"{\\\"radius\\\":-1}\""}),
+                400,
+                "must not be negative",
+            ),
+            (
+                "QueueArea",
+                json!({"other": "\"x\""}),
+                400,
+                r#"Data has no \"msg\""#,
+            ),
+            (
+                "QueueBoom",
+                json!({"msg": "\"x\""}),
+                500,
+                "failed unexpectedly",
+            ),
+            (
+                "Sneaky",
+                json!({"msg": "\"x\""}),
+                500,
+                r#"output \"Areas\", which"#,
+            ),
+        ];
+        for (function, data, expected, message) in cases {
+            let (status, envelope) = invoke(&client, function, data, json!({}));
+            assert_eq!(status, expected, "{function}: {envelope}");
+            assert_eq!(envelope["Outputs"], json!({}), "{function}");
+            let log = envelope["Logs"][0].as_str().unwrap();
+            assert!(log.contains(message), "{function}: {log}");
+        }
+    }
+
+    #[test]
+    fn a_timer_function_logs_its_own_lines() {
+        let timer =
+            json!({"Schedule": {"AdjustForDST": true}, "ScheduleStatus": null, "IsPastDue": true});
+        let (status, envelope) = invoke(&client(), "Tick", json!({"timer": timer}), json!({}));
+        assert_eq!(status, 200);
+        assert_eq!(
+            envelope["Logs"],
+            json!([
+                r#"[INFO] Tick invocation="id-7" past due: true"#,
+                r#"[INFO] Tick invocation="id-7" status=200"#
+            ])
+        );
+    }
+
+    #[test]
+    fn any_other_trigger_gets_the_raw_binding_value() {
+        let (status, envelope) = invoke(&client(), "Blob", json!({"blob": "\"1234\""}), json!({}));
+        assert_eq!(status, 200);
+        // "1234" is valid base64: it goes out encoded so that the host
+        // writes the text "1234", not three bytes.
+        assert_eq!(envelope["Outputs"], json!({"out": "MTIzNA=="}));
+    }
+
+    #[test]
+    fn direct_calls_reach_every_kind() {
+        let client = client();
+        let response = client
+            .post("/QueueArea")
+            .body(r#"{"radius": 1}"#)
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let envelope: Value = response.into_json().unwrap();
+        assert_eq!(envelope["Outputs"]["areas"]["area"], std::f64::consts::PI);
+        let response = client.post("/Echo?x=1&x=2").body("hi").dispatch();
+        let envelope: Value = response.into_json().unwrap();
+        assert_eq!(caller(&envelope).1["x"], "1,2");
+        assert_eq!(client.post("/Tick").dispatch().status(), Status::Ok);
+    }
+}

@@ -1,0 +1,380 @@
+//! The custom-handler envelope on the wire (default mode, see
+//! `shared/host-protocol.md`, sections 2, 3 and 6).
+//!
+//! The host POSTs `{"Data": {<input binding>: value, ...}, "Metadata": {...}}`
+//! to `/{FunctionName}` and reads back `{"Outputs": {...}, "Logs": [...],
+//! "ReturnValue": ...}`. Nothing here knows one function or one trigger:
+//! values are kept as raw JSON until a trigger type reads the one it needs,
+//! and everything nobody reads is skipped whatever its shape, so a host
+//! release that adds or reshapes a field changes nothing.
+
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::error::Error;
+
+/// The header by which the host names each invocation.
+pub const INVOCATION_ID_HEADER: &str = "X-Azure-Functions-InvocationId";
+
+/// One invocation as the host sent it, its values still raw JSON.
+#[derive(Debug)]
+pub struct Envelope<'a> {
+    data: Vec<(String, &'a RawValue)>,
+    metadata: Option<&'a RawValue>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Reads `body` as the host's envelope. `Ok(None)`: it is not one (not
+    /// a JSON object, or one with neither `Data` nor `Metadata`), so it is
+    /// a direct call. An object with those keys but the wrong shape is an
+    /// envelope gone wrong: an error.
+    pub fn parse(body: &'a [u8]) -> Result<Option<Envelope<'a>>, Error> {
+        #[derive(Deserialize)]
+        struct Outline<'a> {
+            #[serde(rename = "Data", borrow, default)]
+            data: Option<&'a RawValue>,
+            #[serde(rename = "Metadata", borrow, default)]
+            metadata: Option<&'a RawValue>,
+        }
+        let starts_an_object = body
+            .iter()
+            .find(|byte| !byte.is_ascii_whitespace())
+            .is_some_and(|&byte| byte == b'{');
+        if !starts_an_object {
+            return Ok(None);
+        }
+        let outline: Outline = match serde_json::from_slice(body) {
+            Ok(outline) => outline,
+            // Malformed JSON is the direct caller's to hear about.
+            Err(error) if error.classify() != serde_json::error::Category::Data => {
+                return Ok(None);
+            }
+            Err(error) => return Err(invalid("", &error)),
+        };
+        let data = match outline {
+            Outline {
+                data: None,
+                metadata: None,
+            } => return Ok(None),
+            Outline { data: None, .. } => {
+                return Err(Error::BadRequest(
+                    "invalid invocation: the envelope has no Data".to_owned(),
+                ));
+            }
+            Outline {
+                data: Some(data), ..
+            } => serde_json::from_str::<Object>(data.get())
+                .map_err(|error| invalid("Data", &error))?,
+        };
+        Ok(Some(Envelope {
+            data: data.0,
+            metadata: outline.metadata.filter(|raw| raw.get() != "null"),
+        }))
+    }
+
+    /// The value of input binding `name` (exact case, as in function.json).
+    pub fn binding(&self, name: &str) -> Option<&'a RawValue> {
+        self.data
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// The trigger metadata, raw; `None` when the host sent none.
+    pub fn metadata(&self) -> Option<&'a RawValue> {
+        self.metadata
+    }
+
+    /// One metadata value, decoded from the host's double encoding (see
+    /// [`decode_twice`]); `None` when absent or unreadable.
+    pub fn metadata_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let metadata: Object = serde_json::from_str(self.metadata?.get()).ok()?;
+        let raw = metadata.0.into_iter().rev().find(|(k, _)| k == key)?.1;
+        decode_twice(raw)
+    }
+}
+
+/// A message for an envelope that is JSON but not of the host's shape.
+/// `at` names where, e.g. `Data.req.Body`.
+pub fn invalid(at: &str, error: &serde_json::Error) -> Error {
+    let reason = crate::text::excerpt(&crate::error::for_callers(error), 160);
+    Error::BadRequest(if at.is_empty() {
+        format!("invalid invocation: {reason}")
+    } else {
+        format!("invalid invocation at {at}: {reason}")
+    })
+}
+
+/// A JSON object as its `(name, raw value)` pairs, in order: values stay
+/// unparsed until someone reads them.
+pub type Object<'a> = OrderedMap<&'a RawValue>;
+
+/// A value as the host encodes trigger data and metadata that are not
+/// objects: a string holding the value's JSON (`"\"hello\""`, `"1"`). A
+/// string that does not hold JSON is taken as it is; an object or array
+/// is read directly. `None` when it cannot be read as `T`.
+pub fn decode_twice<T: DeserializeOwned>(raw: &RawValue) -> Option<T> {
+    if let Ok(text) = serde_json::from_str::<String>(raw.get()) {
+        return serde_json::from_str(&text)
+            .ok()
+            .or_else(|| serde_json::from_value(serde_json::Value::String(text)).ok());
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// `raw` read as `T`, or `None` when absent or of another shape: for the
+/// fields a host release might reshape, which must not fail an invocation.
+pub fn lenient<T: DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
+/// The string values of a JSON object as `(name, value)` pairs, read
+/// leniently: an array gives one pair per string in it (the host's
+/// `Headers`), numbers and booleans their JSON text; nulls, objects and
+/// anything not an object at all give nothing.
+pub fn string_pairs(raw: Option<&RawValue>) -> Vec<(String, String)> {
+    /// One value of such an object, of any shape.
+    enum Strings {
+        Some(Vec<String>),
+        None,
+    }
+
+    impl<'de> Deserialize<'de> for Strings {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct StringsVisitor;
+
+            impl<'de> Visitor<'de> for StringsVisitor {
+                type Value = Strings;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("any JSON value")
+                }
+
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v.to_owned()]))
+                }
+
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v]))
+                }
+
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v.to_string()]))
+                }
+
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v.to_string()]))
+                }
+
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v.to_string()]))
+                }
+
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strings, E> {
+                    Ok(Strings::Some(vec![v.to_string()]))
+                }
+
+                fn visit_unit<E: de::Error>(self) -> Result<Strings, E> {
+                    Ok(Strings::None)
+                }
+
+                fn visit_none<E: de::Error>(self) -> Result<Strings, E> {
+                    Ok(Strings::None)
+                }
+
+                fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Strings, S::Error> {
+                    let mut values = Vec::new();
+                    while let Some(value) = seq.next_element::<Strings>()? {
+                        if let Strings::Some(mut more) = value {
+                            values.append(&mut more);
+                        }
+                    }
+                    Ok(Strings::Some(values))
+                }
+
+                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Strings, M::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Strings::None)
+                }
+            }
+
+            deserializer.deserialize_any(StringsVisitor)
+        }
+    }
+
+    let Some(OrderedMap(object)) =
+        raw.and_then(|raw| serde_json::from_str::<OrderedMap<Strings>>(raw.get()).ok())
+    else {
+        return Vec::new();
+    };
+    let mut pairs = Vec::with_capacity(object.len());
+    for (name, values) in object {
+        if let Strings::Some(values) = values {
+            pairs.extend(values.into_iter().map(|value| (name.clone(), value)));
+        }
+    }
+    pairs
+}
+
+/// A JSON object read as ordered `(name, V)` pairs.
+#[derive(Debug)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(std::marker::PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                // The host's objects are small: pairs in order beat hashing.
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
+                while let Some(field) = map.next_entry()? {
+                    fields.push(field);
+                }
+                Ok(OrderedMap(fields))
+            }
+        }
+
+        deserializer.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// What the handler answers the host for one invocation.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplyEnvelope<'a, R: Serialize> {
+    /// Output binding values by exact binding name.
+    #[serde(serialize_with = "as_map")]
+    pub outputs: &'a [(String, serde_json::Value)],
+    /// Lines the host writes to the function's log at Information level.
+    pub logs: &'a [String],
+    /// The `$return` binding's value; `null` for functions without one.
+    pub return_value: Option<R>,
+}
+
+fn as_map<S: Serializer>(
+    pairs: &&[(String, serde_json::Value)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(key, value)| (key, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_envelope_keeps_each_binding_raw() {
+        let body = br#"{"Data":{"req":{"Method":"GET"},"other":"\"x\""},"Metadata":{"DequeueCount":"2","Id":"\"abc\""}}"#;
+        let envelope = Envelope::parse(body).unwrap().unwrap();
+        assert_eq!(
+            envelope.binding("req").unwrap().get(),
+            r#"{"Method":"GET"}"#
+        );
+        assert!(envelope.binding("Req").is_none());
+        assert_eq!(envelope.metadata_value::<u32>("DequeueCount"), Some(2));
+        assert_eq!(
+            envelope.metadata_value::<String>("Id").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(envelope.metadata_value::<String>("Missing"), None);
+    }
+
+    #[test]
+    fn bodies_that_are_not_envelopes_are_direct_calls() {
+        for body in [
+            &b"{\"radius\": 2}"[..],
+            b"",
+            b"   ",
+            b"[1]",
+            b"2.5",
+            b"{\"radius\": 2",
+            b"\xff",
+        ] {
+            assert!(
+                Envelope::parse(body).unwrap().is_none(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn an_envelope_of_the_wrong_shape_is_an_error_naming_where() {
+        let cases: [(&[u8], &str); 4] = [
+            (br#"{"Metadata":{}}"#, "the envelope has no Data"),
+            (
+                br#"{"Data":"{}","Metadata":{}}"#,
+                "at Data: invalid type: string",
+            ),
+            (br#"{"Data":5}"#, "at Data: invalid type: integer"),
+            (br#"{"Data":{},"Data":{}}"#, "duplicate field `Data`"),
+        ];
+        for (body, expected) in cases {
+            let error = Envelope::parse(body).unwrap_err();
+            assert_eq!(error.status(), 400);
+            assert!(error.message().contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn values_encoded_twice_are_decoded_once_more() {
+        let raw = |text: &str| RawValue::from_string(text.to_owned()).unwrap();
+        assert_eq!(
+            decode_twice::<String>(&raw(r#""\"hello\"""#)).as_deref(),
+            Some("hello")
+        );
+        assert_eq!(decode_twice::<u32>(&raw(r#""1""#)), Some(1));
+        assert_eq!(
+            decode_twice::<String>(&raw(r#""2026-11-27T10:00:00Z""#)).as_deref(),
+            Some("2026-11-27T10:00:00Z")
+        );
+        assert_eq!(decode_twice::<u32>(&raw("7")), Some(7));
+    }
+
+    #[test]
+    fn string_pairs_read_any_shape_without_failing() {
+        let raw = RawValue::from_string(
+            r#"{"a":"1","h":["x","y"],"n":2,"b":true,"z":null,"o":{"k":1}}"#.to_owned(),
+        )
+        .unwrap();
+        let pairs = string_pairs(Some(&raw));
+        let expected = [
+            ("a", "1"),
+            ("h", "x"),
+            ("h", "y"),
+            ("n", "2"),
+            ("b", "true"),
+        ];
+        assert_eq!(
+            pairs,
+            expected.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
+        );
+        let not_an_object = RawValue::from_string(r#""{}""#.to_owned()).unwrap();
+        assert!(string_pairs(Some(&not_an_object)).is_empty());
+        assert!(string_pairs(None).is_empty());
+    }
+
+    #[test]
+    fn the_reply_has_the_names_the_host_reads() {
+        let outputs = [("areas".to_owned(), serde_json::json!({"area": 1.0}))];
+        let logs = ["[INFO] x".to_owned()];
+        let reply = ReplyEnvelope {
+            outputs: &outputs,
+            logs: &logs,
+            return_value: None::<()>,
+        };
+        assert_eq!(
+            serde_json::to_string(&reply).unwrap(),
+            r#"{"Outputs":{"areas":{"area":1.0}},"Logs":["[INFO] x"],"ReturnValue":null}"#
+        );
+    }
+}

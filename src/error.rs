@@ -1,0 +1,130 @@
+//! The one error type of every function, and its one mapping to a status.
+//!
+//! A function returns `Err(Error::BadRequest(..))` (or lets `?` convert a
+//! domain error into one); the layer turns it into the caller's status for
+//! an HTTP trigger, or into a failed invocation for any other trigger.
+
+use std::fmt;
+
+/// Why an invocation failed, named after the status the caller gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// 400: the input is wrong; the message says how.
+    BadRequest(String),
+    /// 404: what the input names does not exist.
+    NotFound(String),
+    /// 413: the input is larger than the function takes.
+    PayloadTooLarge(String),
+    /// 500: the function failed; the caller learns nothing more.
+    Internal(String),
+    /// 503: the handler is too busy right now; trying again later may work.
+    Unavailable(String),
+}
+
+impl Error {
+    /// The HTTP status this error stands for.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::BadRequest(_) => 400,
+            Error::NotFound(_) => 404,
+            Error::PayloadTooLarge(_) => 413,
+            Error::Internal(_) => 500,
+            Error::Unavailable(_) => 503,
+        }
+    }
+
+    /// What the caller is told.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::BadRequest(message)
+            | Error::NotFound(message)
+            | Error::PayloadTooLarge(message)
+            | Error::Internal(message)
+            | Error::Unavailable(message) => message,
+        }
+    }
+
+    /// A `BadRequest` for input that is not valid JSON of the expected
+    /// shape, worded for callers: `what` names the input ("request body",
+    /// "queue message").
+    pub fn invalid_json(what: &str, error: &serde_json::Error) -> Error {
+        let reason = crate::text::excerpt(&for_callers(error), 160);
+        Error::BadRequest(match error.classify() {
+            serde_json::error::Category::Data => format!("invalid {what}: {reason}"),
+            _ => format!("the {what} is not valid JSON: {reason}"),
+        })
+    }
+}
+
+/// serde's message without Rust type names: callers never wrote
+/// `struct AreaRequest`, they sent something that was not an object.
+pub(crate) fn for_callers(error: &serde_json::Error) -> String {
+    let mut message = error.to_string();
+    for (rust, plain) in [
+        ("expected struct ", "expected a JSON object"),
+        ("expected enum ", "expected one of the allowed values"),
+    ] {
+        while let Some(at) = message.find(rust) {
+            let name_start = at + rust.len();
+            let name_len = message[name_start..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(message.len() - name_start);
+            message.replace_range(at..name_start + name_len, plain);
+        }
+    }
+    message
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status(), self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct AreaRequest {
+        radius: f64,
+    }
+
+    #[test]
+    fn each_error_has_one_status() {
+        let cases = [
+            (Error::BadRequest("b".into()), 400),
+            (Error::NotFound("n".into()), 404),
+            (Error::PayloadTooLarge("p".into()), 413),
+            (Error::Internal("i".into()), 500),
+            (Error::Unavailable("u".into()), 503),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error}");
+        }
+    }
+
+    #[test]
+    fn json_errors_name_no_rust_types() {
+        let cases = [
+            ("\"x\"", "expected a JSON object"),
+            ("5", "expected a JSON object"),
+            (
+                "{\"radius\": \"x\"}",
+                "invalid type: string \"x\", expected f64",
+            ),
+            ("{", "the body is not valid JSON"),
+        ];
+        for (input, expected) in cases {
+            let error = serde_json::from_str::<AreaRequest>(input).unwrap_err();
+            let message = Error::invalid_json("body", &error).to_string();
+            assert!(message.contains(expected), "{input}: {message}");
+            assert!(!message.contains("AreaRequest"), "{input}: {message}");
+            assert!(!message.contains("struct"), "{input}: {message}");
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The `Logs` of one invocation, written by the function through free
+//! functions, as `log` or `tracing` users expect: `log::field("radius", r)`.
+//!
+//! The layer opens a log for every invocation ([`scope`]); the function adds
+//! fields to the line the layer writes at the end, or whole lines of its own.
+//! Every line names the level, the function and the invocation, and quotes
+//! every text value the same way, so a caller cannot forge `key=value` tokens.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write};
+use std::future::Future;
+
+use rocket::tokio;
+
+use crate::text::{Number, quote, quote_id, quote_message};
+
+/// A value in a log line: numbers as people write them, text quoted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    Number(f64),
+    Text(String),
+}
+
+impl From<f64> for FieldValue {
+    fn from(value: f64) -> Self {
+        FieldValue::Number(value)
+    }
+}
+
+impl From<u32> for FieldValue {
+    fn from(value: u32) -> Self {
+        FieldValue::Number(value.into())
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(value: &str) -> Self {
+        FieldValue::Text(value.to_owned())
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(value: String) -> Self {
+        FieldValue::Text(value)
+    }
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::Number(value) => Number(*value).fmt(f),
+            FieldValue::Text(text) => f.write_str(&quote(text)),
+        }
+    }
+}
+
+/// A line's severity. The host logs every `Logs` line at Information
+/// level; the bracketed prefix is how users filter them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    fn prefix(self) -> &'static str {
+        match self {
+            Level::Info => "[INFO]",
+            Level::Warn => "[WARN]",
+            Level::Error => "[ERROR]",
+        }
+    }
+}
+
+/// What a function logged during one invocation.
+#[derive(Debug, Default)]
+pub struct InvocationLog {
+    fields: Vec<(&'static str, FieldValue)>,
+    lines: Vec<(Level, String)>,
+}
+
+impl InvocationLog {
+    /// The `Logs` of the invocation: the function's own lines, then one
+    /// line with its fields and the outcome (`status`, and `error` if any).
+    pub fn lines(
+        self,
+        function: &str,
+        invocation_id: Option<&str>,
+        status: u16,
+        error: Option<&str>,
+    ) -> Vec<String> {
+        let head = |level: Level| {
+            format!(
+                "{} {function} invocation={}",
+                level.prefix(),
+                quote_id(invocation_id)
+            )
+        };
+        let mut lines: Vec<String> = self
+            .lines
+            .into_iter()
+            .map(|(level, message)| format!("{} {message}", head(level)))
+            .collect();
+        let level = match status {
+            500.. => Level::Error,
+            400.. => Level::Warn,
+            _ => Level::Info,
+        };
+        let mut summary = head(level);
+        for (name, value) in &self.fields {
+            // Writing to a String cannot fail.
+            let _ = write!(summary, " {name}={value}");
+        }
+        let _ = write!(summary, " status={status}");
+        if let Some(error) = error {
+            let _ = write!(summary, " error={}", quote_message(error));
+        }
+        lines.push(summary);
+        lines
+    }
+}
+
+tokio::task_local! {
+    static LOG: RefCell<InvocationLog>;
+}
+
+/// Runs `invocation` with a log of its own, and returns that log with the
+/// invocation's output.
+pub async fn scope<T>(invocation: impl Future<Output = T>) -> (T, InvocationLog) {
+    LOG.scope(RefCell::new(InvocationLog::default()), async {
+        let output = invocation.await;
+        let log = LOG.with(|log| log.take());
+        (output, log)
+    })
+    .await
+}
+
+/// Adds `name=value` to the invocation's closing line; a second value for
+/// the same name replaces the first. Outside an invocation (a unit test
+/// calling the function directly) it does nothing.
+pub fn field(name: &'static str, value: impl Into<FieldValue>) {
+    let value = value.into();
+    let _ = LOG.try_with(|log| {
+        let mut log = log.borrow_mut();
+        match log.fields.iter_mut().find(|(key, _)| *key == name) {
+            Some((_, old)) => *old = value,
+            None => log.fields.push((name, value)),
+        }
+    });
+}
+
+/// A line of the function's own, at `level`. Quote caller input in it with
+/// [`crate::text::quote`], or better, make it a [`field`].
+pub fn line(level: Level, message: impl fmt::Display) {
+    let _ = LOG.try_with(|log| log.borrow_mut().lines.push((level, message.to_string())));
+}
+
+pub fn info(message: impl fmt::Display) {
+    line(Level::Info, message);
+}
+
+pub fn warn(message: impl fmt::Display) {
+    line(Level::Warn, message);
+}
+
+pub fn error(message: impl fmt::Display) {
+    line(Level::Error, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<T>(future: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn fields_join_the_closing_line_and_text_is_quoted() {
+        let ((), log) = run(scope(async {
+            field("radius", "{\"x status=200 area=1\":0}");
+            field("radius", 2.0);
+            field("area", 7.5e153);
+            field("name", "a b");
+        }));
+        let lines = log.lines("RustyFunction", Some("id-1"), 200, None);
+        assert_eq!(
+            lines,
+            [
+                r#"[INFO] RustyFunction invocation="id-1" radius=2 area=7.5e153 name="a b" status=200"#
+            ]
+        );
+    }
+
+    #[test]
+    fn a_forged_token_stays_inside_its_quotes() {
+        let ((), log) = run(scope(async { field("radius", "1 status=200 area=1") }));
+        let lines = log.lines("F", None, 400, Some("bad \"radius\""));
+        assert_eq!(
+            lines,
+            [
+                r#"[WARN] F invocation=- radius="1 status=200 area=1" status=400 error="bad \"radius\"""#
+            ]
+        );
+    }
+
+    #[test]
+    fn own_lines_come_first_with_their_level_and_500s_are_errors() {
+        let ((), log) = run(scope(async {
+            info("tick");
+            warn("late");
+        }));
+        let lines = log.lines("TimerLog", Some("t"), 500, Some("boom"));
+        assert_eq!(
+            lines,
+            [
+                r#"[INFO] TimerLog invocation="t" tick"#,
+                r#"[WARN] TimerLog invocation="t" late"#,
+                r#"[ERROR] TimerLog invocation="t" status=500 error="boom""#,
+            ]
+        );
+    }
+}

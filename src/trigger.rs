@@ -1,0 +1,307 @@
+//! The trigger kinds: what each hands its function, read from the host's
+//! payload shapes (`shared/host-protocol.md`, section 6) or a direct call.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::envelope::{Envelope, decode_twice, lenient};
+use crate::error::Error;
+use crate::http::{HttpRequest, check_size};
+
+/// An invocation that did not come through the host: someone POSTed to
+/// the handler by hand, e.g. `curl -d '{"radius": 2}' localhost:8080/RustFunction`.
+#[derive(Debug, Clone, Default)]
+pub struct DirectCall<'a> {
+    pub method: String,
+    pub url: String,
+    /// Decoded query pairs; repeated names stay separate here.
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
+/// A function's input, as one trigger kind provides it.
+pub trait Trigger: Sized + Send + 'static {
+    /// The trigger binding's `type` in function.json, `None` for the
+    /// generic kind, whose type each function declares.
+    const TYPE: Option<&'static str>;
+    /// An HTTP trigger's failure is the caller's answer, inside a 200
+    /// envelope; any other trigger's must fail the invocation itself.
+    const FAILS_IN_ENVELOPE: bool = false;
+
+    /// Reads the input from binding `binding` of the host's envelope.
+    fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error>;
+
+    /// Reads the input from a direct call.
+    fn from_direct(call: DirectCall<'_>) -> Result<Self, Error>;
+}
+
+/// The binding's value, or a clear error when the host did not send it.
+fn value<'a>(envelope: &Envelope<'a>, binding: &str) -> Result<&'a RawValue, Error> {
+    envelope.binding(binding).ok_or_else(|| {
+        Error::BadRequest(format!(
+            "invalid invocation: Data has no {}, the function's trigger binding",
+            crate::text::quote(binding)
+        ))
+    })
+}
+
+impl Trigger for HttpRequest {
+    const TYPE: Option<&'static str> = Some("httpTrigger");
+    const FAILS_IN_ENVELOPE: bool = true;
+
+    fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        HttpRequest::from_host(value(envelope, binding)?, binding)
+    }
+
+    fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
+        // Blank is no body, whatever its length.
+        let body = if call.body.trim_ascii().is_empty() {
+            Vec::new()
+        } else {
+            check_size(call.body.len())?;
+            call.body.to_vec()
+        };
+        let mut query: Vec<(String, String)> = Vec::with_capacity(call.query.len());
+        for (name, value) in call.query {
+            // Joined as the host joins them, so both paths read the same.
+            match query.iter_mut().find(|(key, _)| *key == name) {
+                Some((_, joined)) => {
+                    joined.push(',');
+                    joined.push_str(&value);
+                }
+                None => query.push((name, value)),
+            }
+        }
+        Ok(HttpRequest {
+            method: call.method,
+            url: call.url,
+            query,
+            headers: call.headers,
+            params: Vec::new(),
+            body,
+        })
+    }
+}
+
+/// A timer trigger's invocation (binding type `timerTrigger`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// The run is late: the previous one was missed or ran long.
+    pub is_past_due: bool,
+    /// When the schedule monitor last and next fires (ISO-8601), when the
+    /// host keeps one; `None` on a first run or without a monitor.
+    pub last: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Trigger for TimerInfo {
+    const TYPE: Option<&'static str> = Some("timerTrigger");
+
+    fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Timer<'a> {
+            #[serde(borrow, default)]
+            is_past_due: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            schedule_status: Option<&'a RawValue>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "PascalCase")]
+        struct Status {
+            last: Option<String>,
+            next: Option<String>,
+        }
+        // Nothing in it is essential: a reshaped timer still runs.
+        let raw = value(envelope, binding)?;
+        let Ok(timer) = serde_json::from_str::<Timer>(raw.get()) else {
+            return Ok(TimerInfo::default());
+        };
+        let status: Status = lenient(timer.schedule_status).unwrap_or_default();
+        Ok(TimerInfo {
+            is_past_due: lenient(timer.is_past_due).unwrap_or(false),
+            last: status.last,
+            next: status.next,
+        })
+    }
+
+    fn from_direct(_: DirectCall<'_>) -> Result<Self, Error> {
+        Ok(TimerInfo::default())
+    }
+}
+
+/// A storage queue message (binding type `queueTrigger`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The message as text, the host's double encoding undone.
+    pub text: String,
+    /// How often the message has been handed out, this time included;
+    /// after 5 failures the host moves it to `<queue>-poison`.
+    pub dequeue_count: Option<u32>,
+    pub id: Option<String>,
+    pub insertion_time: Option<String>,
+    pub expiration_time: Option<String>,
+}
+
+impl QueueMessage {
+    /// The message read as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_str(&self.text)
+            .map_err(|error| Error::invalid_json("queue message", &error))
+    }
+}
+
+impl Trigger for QueueMessage {
+    const TYPE: Option<&'static str> = Some("queueTrigger");
+
+    fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let raw = value(envelope, binding)?;
+        // Text arrives encoded twice (`"\"hello\""`); a message the host
+        // read as JSON may arrive as the object itself.
+        let text = match serde_json::from_str::<String>(raw.get()) {
+            Ok(once) => serde_json::from_str::<String>(&once).unwrap_or(once),
+            Err(_) => raw.get().to_owned(),
+        };
+        Ok(QueueMessage {
+            text,
+            dequeue_count: envelope.metadata_value("DequeueCount"),
+            id: envelope.metadata_value("Id"),
+            insertion_time: envelope.metadata_value("InsertionTime"),
+            expiration_time: envelope.metadata_value("ExpirationTime"),
+        })
+    }
+
+    fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
+        let text = std::str::from_utf8(call.body).map_err(|error| {
+            Error::BadRequest(format!(
+                "the queue message is not valid UTF-8 (from byte {})",
+                error.valid_up_to()
+            ))
+        })?;
+        Ok(QueueMessage {
+            text: text.to_owned(),
+            ..QueueMessage::default()
+        })
+    }
+}
+
+/// Any other trigger (blob, Event Hubs, Service Bus, Cosmos DB, ...): the
+/// binding's JSON as the host sent it, and the trigger metadata.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TriggerInput {
+    pub value: serde_json::Value,
+    pub metadata: serde_json::Value,
+}
+
+impl TriggerInput {
+    /// The value as `T`, undoing the host's double encoding of strings
+    /// and numbers where there is one.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let raw = serde_json::value::to_raw_value(&self.value)
+            .map_err(|error| Error::invalid_json("trigger input", &error))?;
+        decode_twice(&raw).ok_or_else(|| {
+            Error::BadRequest("the trigger input is not of the expected shape".to_owned())
+        })
+    }
+}
+
+impl Trigger for TriggerInput {
+    const TYPE: Option<&'static str> = None;
+
+    fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let value = serde_json::from_str(value(envelope, binding)?.get())
+            .map_err(|error| Error::invalid_json("trigger input", &error))?;
+        let metadata = lenient(envelope.metadata()).unwrap_or_default();
+        Ok(TriggerInput { value, metadata })
+    }
+
+    fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
+        let value = serde_json::from_slice(call.body).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(call.body).into_owned())
+        });
+        Ok(TriggerInput {
+            value,
+            metadata: serde_json::Value::Null,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(body: &str) -> Envelope<'_> {
+        Envelope::parse(body.as_bytes()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn queue_text_and_json_messages_arrive_decoded() {
+        let body = r#"{"Data":{"msg":"\"hello\""},"Metadata":{"DequeueCount":"3","Id":"\"m-1\"","InsertionTime":"2026-11-27T10:00:00+00:00","sys":{}}}"#;
+        let message = QueueMessage::from_host(&envelope(body), "msg").unwrap();
+        assert_eq!(message.text, "hello");
+        assert_eq!(message.dequeue_count, Some(3));
+        assert_eq!(message.id.as_deref(), Some("m-1"));
+        assert_eq!(
+            message.insertion_time.as_deref(),
+            Some("2026-11-27T10:00:00+00:00")
+        );
+        let body = r#"{"Data":{"msg":"\"{\\\"radius\\\":2}\""},"Metadata":{}}"#;
+        let message = QueueMessage::from_host(&envelope(body), "msg").unwrap();
+        assert_eq!(message.text, r#"{"radius":2}"#);
+        let value: serde_json::Value = message.json().unwrap();
+        assert_eq!(value["radius"], 2);
+        let body = r#"{"Data":{"msg":{"radius":3}},"Metadata":{}}"#;
+        let message = QueueMessage::from_host(&envelope(body), "msg").unwrap();
+        assert_eq!(message.text, r#"{"radius":3}"#);
+    }
+
+    #[test]
+    fn a_missing_binding_is_named() {
+        let error =
+            QueueMessage::from_host(&envelope(r#"{"Data":{},"Metadata":{}}"#), "msg").unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert!(error.message().contains(r#"Data has no "msg""#), "{error}");
+    }
+
+    #[test]
+    fn timer_info_is_read_and_a_null_status_is_none() {
+        let body = r#"{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-27T10:00:00Z","Next":"2026-11-27T10:05:00Z","LastUpdated":"2026-11-27T10:00:00Z"},"IsPastDue":true}},"Metadata":{"sys":{}}}"#;
+        let timer = TimerInfo::from_host(&envelope(body), "timer").unwrap();
+        assert!(timer.is_past_due);
+        assert_eq!(timer.next.as_deref(), Some("2026-11-27T10:05:00Z"));
+        let body = r#"{"Data":{"timer":{"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{}}"#;
+        assert_eq!(
+            TimerInfo::from_host(&envelope(body), "timer").unwrap(),
+            TimerInfo::default()
+        );
+    }
+
+    #[test]
+    fn the_generic_trigger_hands_over_the_raw_value() {
+        let body = r#"{"Data":{"blob":"42"},"Metadata":{"Uri":"\"u\""}}"#;
+        let input = TriggerInput::from_host(&envelope(body), "blob").unwrap();
+        assert_eq!(input.value, serde_json::json!("42"));
+        assert_eq!(input.json::<u32>().unwrap(), 42);
+        assert_eq!(input.metadata["Uri"], "\"u\"");
+    }
+
+    #[test]
+    fn a_direct_http_call_joins_repeated_query_names_like_the_host() {
+        let call = DirectCall {
+            method: "POST".into(),
+            query: vec![
+                ("radius".into(), "1".into()),
+                ("radius".into(), "2".into()),
+                ("x".into(), "y".into()),
+            ],
+            body: b"{}",
+            ..DirectCall::default()
+        };
+        let req = HttpRequest::from_direct(call).unwrap();
+        assert_eq!(req.query("radius"), Some("1,2"));
+        assert_eq!(req.query("x"), Some("y"));
+        assert_eq!(req.body, b"{}");
+    }
+}
