@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::TcpListener;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -324,9 +325,46 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A port nobody listens on right now (0 if the OS gives none).
+///
+/// The port is free only until someone binds it, and the OS may hand the
+/// same port to the next caller in this process before the first one binds
+/// it: two handlers would then share a port, and one's readiness probe
+/// could be answered by the other. Remembering recent answers avoids that
+/// within a process.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or(0)
+    static RECENT: Mutex<VecDeque<u16>> = Mutex::new(VecDeque::new());
+    let mut last = 0;
+    for _ in 0..32 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .unwrap_or(0);
+        let Ok(mut recent) = RECENT.lock() else {
+            return port;
+        };
+        last = port;
+        if port != 0 && !recent.contains(&port) {
+            recent.push_back(port);
+            if recent.len() > 256 {
+                recent.pop_front();
+            }
+            return port;
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_not_handed_out_twice() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let mut unique = ports.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ports.len());
+        assert!(ports.iter().all(|p| *p != 0));
+    }
 }

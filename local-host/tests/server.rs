@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local_host::app::App;
-use local_host::client::HostClient;
+use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
 use local_host::handler::{Handler, HandlerOptions};
 use local_host::server::Server;
