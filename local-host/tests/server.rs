@@ -23,7 +23,10 @@ struct Running {
 }
 
 async fn serve(timers: bool) -> Running {
-    let dir = fake_app();
+    serve_app(fake_app(), timers).await
+}
+
+async fn serve_app(dir: tempfile::TempDir, timers: bool) -> Running {
     let app = App::load(dir.path()).expect("app");
     let console = Console::quiet();
     let handler = Arc::new(
@@ -204,5 +207,27 @@ async fn invocations_after_the_handler_is_gone_fail_clearly() {
         running
             .console
             .contains("Failed: the handler is not running: the handler was stopped")
+    );
+}
+
+#[tokio::test]
+async fn forwarding_mode_passes_requests_and_responses_through() {
+    let dir = fake_app();
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":true}}"#,
+    );
+    let running = serve_app(dir, false).await;
+    let reply = running
+        .caller
+        .request("POST", "/api/Queue?x=1", b"{}")
+        .await;
+    // The fake handler answers an unknown path with a bare envelope: the
+    // caller gets it verbatim, no translation.
+    assert_eq!(reply.status, 200, "{:?}", running.console.lines());
+    assert_eq!(
+        reply.json(),
+        json!({"Outputs": {}, "Logs": ["api/Queue?x=1 ran"]})
     );
 }
