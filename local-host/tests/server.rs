@@ -41,7 +41,8 @@ async fn serve_app(dir: tempfile::TempDir, timers: bool) -> Running {
         .await
         .expect("handler"),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    // free_port, not port 0: it never hands out a port it gave the handler.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
         .await
         .expect("bind");
     let server =
