@@ -1,0 +1,16 @@
+//! TimerLog: a line in the function's log on every tick.
+
+use rusty_function::error::Error;
+use rusty_function::log;
+use rusty_function::trigger::TimerInfo;
+
+pub async fn tick(timer: TimerInfo) -> Result<(), Error> {
+    if timer.is_past_due {
+        log::warn("the timer is past due: a run was missed or ran long");
+    }
+    log::info(format_args!(
+        "tick; next at {}",
+        timer.next.as_deref().unwrap_or("an unknown time")
+    ));
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The example app `examples/queue_area` (a queue function and a timer
+//! function), run as the host runs it: its built binary started by the
+//! host stand-in (`local-host`), invocations in the host's payload shapes,
+//! replies read as the host reads them.
+
+#[path = "../examples/queue_area/app.rs"]
+mod app;
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::spawn_rocket;
+use local_host::app::App;
+use local_host::client::HostClient;
+use local_host::envelope::{
+    QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply, timer_invocation,
+};
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::invocation::invoke;
+use rusty_function::error::Error;
+use rusty_function::outputs::Outputs;
+use rusty_function::registry::{Function, Registry};
+use rusty_function::trigger;
+use serde_json::json;
+
+fn app_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queue_area")
+}
+
+/// `cargo test` builds the examples beside the binaries (`cargo test
+/// --test queue_area` alone does not: build it with `cargo build --examples`).
+fn example_binary() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_rusty_function"))
+        .with_file_name("examples")
+        .join("queue_area")
+}
+
+async fn start() -> (App, Handler) {
+    let app = App::load(&app_root()).expect("the example app loads");
+    let options = HandlerOptions {
+        executable: Some(example_binary()),
+        ..HandlerOptions::default()
+    };
+    let handler = Handler::start(&app, options)
+        .await
+        .expect("the handler starts");
+    (app, handler)
+}
+
+#[test]
+fn every_function_folder_is_registered_and_every_function_has_its_folder() {
+    let mismatches = app::registry().mismatches(&app_root());
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+#[rocket::async_test]
+async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
+    let (app, handler) = start().await;
+    let function = app.function("QueueArea").expect("QueueArea");
+    let sys = Sys::new(function);
+    struct Case {
+        message: &'static str,
+        area: Option<f64>,
+        log: &'static str,
+    }
+    let cases = [
+        Case {
+            message: "2",
+            area: Some(12.566370614359172),
+            log: "radius=2 area=12.566370614359172 status=200",
+        },
+        Case {
+            message: r#"{"radius": 1}"#,
+            area: Some(std::f64::consts::PI),
+            log: "radius=1 area=3.141592653589793 status=200",
+        },
+        Case {
+            message: "abc",
+            area: None,
+            log: r#"status=400 error="a message is a radius: 2 or {\"radius\": 2}, not \"abc\"""#,
+        },
+        Case {
+            message: "-1",
+            area: None,
+            log: r#"radius=-1 status=400 error="radius must not be negative, got -1""#,
+        },
+        Case {
+            message: r#"{"radius": "2"}"#,
+            area: None,
+            log: "status=400",
+        },
+    ];
+    for case in cases {
+        let body = queue_invocation(function, &QueueMessage::new(case.message), &sys);
+        let outcome = invoke(&handler, function, &body, "q-1").await;
+        assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+        let last = outcome.logs.last().cloned().unwrap_or_default();
+        assert!(
+            last.starts_with(r#"["#)
+                && last.contains(r#"QueueArea invocation="q-1" dequeue_count=1"#),
+            "{last}"
+        );
+        assert!(last.contains(case.log), "{}: {last}", case.message);
+        match case.area {
+            Some(area) => {
+                assert_eq!(outcome.verdict, Verdict::Succeeded, "{}", case.message);
+                let written: Vec<_> = outcome
+                    .outputs
+                    .iter()
+                    .map(|o| (o.binding.as_str(), &o.value))
+                    .collect();
+                let radius = if case.message == "2" { 2.0 } else { 1.0 };
+                assert_eq!(
+                    written,
+                    [(
+                        "areas",
+                        &Written::Json(json!({"radius": radius, "area": area}))
+                    )]
+                );
+            }
+            None => {
+                // A non-2xx reply: the message is retried, then poisoned.
+                assert!(
+                    matches!(outcome.verdict, Verdict::Failed(_)),
+                    "{}: {:?}",
+                    case.message,
+                    outcome.verdict
+                );
+                assert!(
+                    outcome.outputs.iter().all(|o| o.value == Written::Nothing),
+                    "{:?}",
+                    outcome.outputs
+                );
+            }
+        }
+    }
+    handler.stop().await;
+}
+
+#[rocket::async_test]
+async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
+    let (app, handler) = start().await;
+    let function = app.function("TimerLog").expect("TimerLog");
+    let sys = Sys::new(function);
+    let outcome = invoke(
+        &handler,
+        function,
+        &timer_invocation(function, None, true, &sys),
+        "t-1",
+    )
+    .await;
+    assert_eq!(outcome.verdict, Verdict::Succeeded);
+    assert_eq!(
+        outcome.logs,
+        [
+            r#"[WARN] TimerLog invocation="t-1" the timer is past due: a run was missed or ran long"#,
+            r#"[INFO] TimerLog invocation="t-1" tick; next at an unknown time"#,
+            r#"[INFO] TimerLog invocation="t-1" status=200"#,
+        ]
+    );
+    handler.stop().await;
+}
+
+async fn panics(_: trigger::QueueMessage) -> Result<Outputs, Error> {
+    panic!("a bug in a queue function")
+}
+
+#[rocket::async_test]
+async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
+    let app = App::load(&app_root()).expect("the example app loads");
+    let function = app.function("QueueArea").expect("QueueArea");
+    let registry =
+        Registry::new().with(Function::queue("QueueArea", "message", panics).output("areas"));
+    let served = spawn_rocket(rusty_function::startup::rocket(
+        rusty_function::config::figment(0),
+        registry,
+    ))
+    .await;
+    let client = HostClient::new(served.port);
+    let body = queue_invocation(function, &QueueMessage::new("2"), &Sys::new(function));
+    let bytes = serde_json::to_vec(&body).expect("JSON");
+    let reply = client.invoke("QueueArea", &bytes, "p-1", 64).await;
+    assert_eq!(reply.status, 500);
+    let outcome = read_reply(function, &reply);
+    assert!(
+        matches!(outcome.verdict, Verdict::Failed(_)),
+        "{:?}",
+        outcome.verdict
+    );
+    assert!(outcome.outputs.iter().all(|o| o.value == Written::Nothing));
+}
