@@ -100,7 +100,9 @@ pub enum TriggerKind {
 }
 
 impl Function {
-    /// The one trigger binding (checked at load time).
+    /// The one trigger binding. [`App::load`] checks there is exactly one;
+    /// a hand-built `Function` without one gets its first binding, and one
+    /// without bindings panics.
     pub fn trigger(&self) -> &Binding {
         self.bindings
             .iter()

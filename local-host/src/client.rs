@@ -190,7 +190,8 @@ impl HostClient {
     }
 
     /// `POST /{function}` as the host sends it; a request the handler does
-    /// not answer in full is reported.
+    /// not answer in full is reported. An empty `invocation_id` gets a
+    /// fresh GUID, as the host gives every invocation.
     pub async fn try_invoke(
         &self,
         function: &str,
@@ -198,6 +199,13 @@ impl HostClient {
         invocation_id: &str,
         piece: usize,
     ) -> Result<Reply, Failure> {
+        let fresh;
+        let invocation_id = if invocation_id.is_empty() {
+            fresh = crate::ids::new_guid();
+            fresh.as_str()
+        } else {
+            invocation_id
+        };
         let request = hyper::Request::post(self.url(&format!("/{function}")))
             .header("Content-Type", "application/json; charset=utf-8")
             .header("X-Azure-Functions-HostVersion", HOST_VERSION)

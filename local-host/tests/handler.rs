@@ -27,7 +27,7 @@ fn options(console: &Console, env: &[(&str, &str)]) -> HandlerOptions {
 async fn echo(handler: &Handler) -> Value {
     let client = handler.client().await.expect("ready");
     let reply = client
-        .try_invoke("Echo", br#"{"Data":{},"Metadata":{}}"#, &new_guid(), 5)
+        .try_invoke("Echo", br#"{"Data":{},"Metadata":{}}"#, "", 5)
         .await
         .expect("a reply");
     let body = reply.json()["ReturnValue"]["body"]
