@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 
 use rocket::futures::FutureExt;
 
+use crate::config::LARGE_INVOCATION;
 use crate::envelope::{Envelope, ReplyEnvelope};
 use crate::error::Error;
 use crate::http::HttpResponse;
@@ -31,10 +32,15 @@ pub async fn invoke<'a>(
     direct: impl FnOnce(&'a [u8]) -> DirectCall<'a>,
     invocation_id: Option<&str>,
 ) -> Answer {
-    let started = match Envelope::parse(body) {
+    let read = || match Envelope::parse(body) {
         Ok(Some(envelope)) => start(function, Arrival::Host(&envelope)),
         Ok(None) => start(function, Arrival::Direct(direct(body))),
         Err(error) => Err(error),
+    };
+    let started = if body.len() >= LARGE_INVOCATION {
+        off_the_workers(read)
+    } else {
+        read()
     };
     let (result, log) = match started {
         Ok(running) => log::scope(AssertUnwindSafe(running).catch_unwind()).await,
@@ -51,6 +57,20 @@ pub async fn invoke<'a>(
         })
         .and_then(|reply| declared(function, reply));
     answer(function, invocation_id, result, log)
+}
+
+/// Runs `work` (parsing a large invocation: up to seconds of CPU) so that
+/// the async workers go on serving other invocations and health pings:
+/// tokio hands this worker's other tasks to a new worker meanwhile. On a
+/// current-thread runtime (`ROCKET_WORKERS=1`) there is no other worker.
+fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use rocket::tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            rocket::tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
 }
 
 /// Starts the function, a panic while reading its input included.

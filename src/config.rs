@@ -8,6 +8,7 @@ use rocket::Config;
 use rocket::data::{ByteUnit, ToByteUnit};
 use rocket::figment::Figment;
 use rocket::figment::providers::Serialized;
+use serde::Deserialize;
 
 /// Where the host puts the port, newest name first.
 pub const PORT_VARIABLES: [&str; 2] = ["FUNCTIONS_CUSTOMHANDLER_PORT", "FUNCTIONS_HTTPWORKER_PORT"];
@@ -21,6 +22,63 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// envelope many times that size.
 pub fn default_json_limit() -> ByteUnit {
     32.mebibytes()
+}
+
+/// Seconds Rocket waits for requests in flight after SIGTERM (`grace`),
+/// then for connections to close (`mercy`). Loopback from the host carries
+/// even a several-hundred-MiB envelope in about a second and this app's
+/// functions take milliseconds, so 5 s finishes what is in flight; and
+/// grace + mercy + Rocket's 1 s stays under the 10 s a container runtime
+/// (`docker stop`, App Service) gives before SIGKILL, so that a dropped
+/// invocation is still reported before the process is killed.
+pub const SHUTDOWN_GRACE: u32 = 5;
+pub const SHUTDOWN_MERCY: u32 = 2;
+
+/// The handler's own limits, read like Rocket's settings (`ROCKET_*`
+/// variables, `Rocket.toml`), e.g. `ROCKET_IDLE_TIMEOUT=60`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Hardening {
+    /// Seconds a connection may stay open without a request in progress
+    /// before it is closed. Longer than .NET's pooled-connection idle
+    /// timeout (1 min), so that the host's client closes its idle
+    /// connections first and never sends on one being closed.
+    pub idle_timeout: u64,
+    /// Seconds a request head may take once its first byte has arrived:
+    /// the host sends a head in one write.
+    pub header_timeout: u64,
+    /// Seconds an invocation's body may go without a byte arriving.
+    pub body_timeout: u64,
+    /// Open connections at most; more are closed at once, with a line on
+    /// stderr. Lowered at start-up to fit the file descriptor limit.
+    pub max_connections: usize,
+    /// Invocations over [`LARGE_INVOCATION`] bytes held at once; the rest
+    /// wait for a turn, up to `body_timeout`, then get 503.
+    pub large_invocations: usize,
+}
+
+/// From this size on, an invocation counts against `large_invocations`
+/// and is parsed on a blocking thread. Envelopes of ordinary calls are a
+/// few KiB.
+pub const LARGE_INVOCATION: usize = 1024 * 1024;
+
+impl Default for Hardening {
+    fn default() -> Self {
+        Hardening {
+            idle_timeout: 120,
+            header_timeout: 10,
+            body_timeout: 30,
+            max_connections: 1000,
+            large_invocations: 4,
+        }
+    }
+}
+
+impl Hardening {
+    /// The settings in `figment`; unreadable values are an error.
+    pub fn from_figment(figment: &Figment) -> Result<Hardening, rocket::figment::Error> {
+        figment.extract()
+    }
 }
 
 /// A port variable that holds something other than a port number.
@@ -45,15 +103,21 @@ impl std::error::Error for PortError {}
 
 /// The port to listen on, from the first of [`PORT_VARIABLES`] that is set.
 pub fn port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<u16, PortError> {
+    host_port(lookup).map(|port| port.unwrap_or(DEFAULT_PORT))
+}
+
+/// The port the host gave, `None` when no port variable is set: then the
+/// handler runs by hand, not under the host.
+pub fn host_port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Option<u16>, PortError> {
     let Some((variable, value)) = PORT_VARIABLES
         .iter()
         .find_map(|&name| lookup(name).map(|value| (name, value)))
     else {
-        return Ok(DEFAULT_PORT);
+        return Ok(None);
     };
     let value = value.to_string_lossy();
     match value.parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
+        Ok(port) if port > 0 => Ok(Some(port)),
         _ => Err(PortError {
             variable,
             value: value.into_owned(),
@@ -64,6 +128,12 @@ pub fn port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<u16, PortError>
 /// The port from the process environment.
 pub fn port_from_env() -> Result<u16, PortError> {
     port(|name| std::env::var_os(name))
+}
+
+/// Rocket's configuration when run by hand (no port variable): as
+/// [`figment`], but `ROCKET_PORT` may choose the port, 8080 by default.
+pub fn figment_by_hand() -> Figment {
+    base_figment().merge(Serialized::default("port", DEFAULT_PORT))
 }
 
 /// Rocket's configuration for serving on `port`.
@@ -81,6 +151,10 @@ pub fn port_from_env() -> Result<u16, PortError> {
 /// The port goes in at the global profile, above everything else: the
 /// host only ever dials the port it chose.
 pub fn figment(port: u16) -> Figment {
+    base_figment().merge(Serialized::global("port", port))
+}
+
+fn base_figment() -> Figment {
     Config::figment()
         .merge(Serialized::default("log_level", "off"))
         .merge(Serialized::default("cli_colors", false))
@@ -91,7 +165,8 @@ pub fn figment(port: u16) -> Figment {
             "shutdown.signals",
             Vec::<String>::new(),
         ))
-        .merge(Serialized::global("port", port))
+        .merge(Serialized::default("shutdown.grace", SHUTDOWN_GRACE))
+        .merge(Serialized::default("shutdown.mercy", SHUTDOWN_MERCY))
 }
 
 #[cfg(test)]
@@ -150,7 +225,14 @@ mod tests {
             assert_eq!(config.limits.get("json"), Some(default_json_limit()));
             assert!(!config.shutdown.ctrlc);
             assert!(config.shutdown.signals.is_empty());
-            assert_eq!((config.shutdown.grace, config.shutdown.mercy), (2, 3));
+            assert_eq!(
+                (config.shutdown.grace, config.shutdown.mercy),
+                (SHUTDOWN_GRACE, SHUTDOWN_MERCY)
+            );
+            assert_eq!(
+                Hardening::from_figment(&figment(9000))?,
+                Hardening::default()
+            );
             Ok(())
         });
     }
@@ -167,6 +249,31 @@ mod tests {
             assert_eq!(config.log_level, LogLevel::Normal);
             assert_eq!(config.port, 9000);
             assert_eq!(config.limits.get("json"), Some(2.mebibytes()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_handlers_own_limits_read_like_rockets_settings() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.create_file("Rocket.toml", "[default]\nidle_timeout = 7\n")?;
+            jail.set_env("ROCKET_MAX_CONNECTIONS", "50");
+            let hardening = Hardening::from_figment(&figment(9000))?;
+            assert_eq!((hardening.idle_timeout, hardening.max_connections), (7, 50));
+            assert_eq!(hardening.body_timeout, Hardening::default().body_timeout);
+            jail.set_env("ROCKET_BODY_TIMEOUT", "soon");
+            assert!(Hardening::from_figment(&figment(9000)).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn by_hand_rocket_port_chooses_the_port_and_8080_is_the_default() {
+        rocket::figment::Jail::expect_with(|jail| {
+            assert_eq!(figment_by_hand().extract::<Config>()?.port, DEFAULT_PORT);
+            jail.set_env("ROCKET_PORT", "1234");
+            assert_eq!(figment_by_hand().extract::<Config>()?.port, 1234);
+            assert_eq!(host_port(lookup(&[])), Ok(None));
             Ok(())
         });
     }

@@ -64,8 +64,11 @@ impl<'a> Envelope<'a> {
             }
             Outline {
                 data: Some(data), ..
-            } => serde_json::from_str::<Object>(data.get())
-                .map_err(|error| invalid("Data", &error))?,
+            } => {
+                refuse_long_string(data, "Data")?;
+                serde_json::from_str::<Object>(data.get())
+                    .map_err(|error| invalid("Data", &error))?
+            }
         };
         Ok(Some(Envelope {
             data: data.0,
@@ -90,7 +93,8 @@ impl<'a> Envelope<'a> {
     /// One metadata value, decoded from the host's double encoding (see
     /// [`decode_twice`]); `None` when absent or unreadable.
     pub fn metadata_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let metadata: Object = serde_json::from_str(self.metadata?.get()).ok()?;
+        let metadata = self.metadata.filter(|raw| !is_string(raw))?;
+        let metadata: Object = serde_json::from_str(metadata.get()).ok()?;
         let raw = metadata.0.into_iter().rev().find(|(k, _)| k == key)?.1;
         decode_twice(raw)
     }
@@ -105,6 +109,35 @@ pub fn invalid(at: &str, error: &serde_json::Error) -> Error {
     } else {
         format!("invalid invocation at {at}: {reason}")
     })
+}
+
+/// Whether `raw` is a JSON string.
+fn is_string(raw: &RawValue) -> bool {
+    raw.get().starts_with('"')
+}
+
+/// An error for a long string where an object belongs, worded as serde's
+/// but quoting only the start of it: serde would copy the whole string
+/// into its message (a 32 MiB one included) before it is cut to size.
+/// Short ones are left to serde, whose message says where.
+pub fn refuse_long_string(raw: &RawValue, at: &str) -> Result<(), Error> {
+    const LONG: usize = 256;
+    if raw.get().len() <= LONG || !is_string(raw) {
+        return Ok(());
+    }
+    let text = raw.get();
+    let mut end = LONG;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // The start of the string, its escapes undone where they are whole.
+    let start = serde_json::from_str::<String>(&format!("{}\"", &text[..end]))
+        .or_else(|_| serde_json::from_str::<String>(&format!("{}\"", &text[..end - 6])))
+        .unwrap_or_default();
+    Err(Error::BadRequest(format!(
+        "invalid invocation at {at}: invalid type: string {}, expected a JSON object",
+        crate::text::quote(&start)
+    )))
 }
 
 /// A JSON object as its `(name, raw value)` pairs, in order: values stay
@@ -204,8 +237,11 @@ pub fn string_pairs(raw: Option<&RawValue>) -> Vec<(String, String)> {
         }
     }
 
-    let Some(OrderedMap(object)) =
-        raw.and_then(|raw| serde_json::from_str::<OrderedMap<Strings>>(raw.get()).ok())
+    // A string is not an object: said without serde building a message
+    // that holds all of it.
+    let Some(OrderedMap(object)) = raw
+        .filter(|raw| !is_string(raw))
+        .and_then(|raw| serde_json::from_str::<OrderedMap<Strings>>(raw.get()).ok())
     else {
         return Vec::new();
     };

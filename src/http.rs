@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::envelope::{invalid, lenient, string_pairs};
+use crate::envelope::{invalid, lenient, refuse_long_string, string_pairs};
 use crate::error::Error;
 
 /// The largest caller body a function is handed. Beyond it: 413.
@@ -102,6 +102,7 @@ impl HttpRequest {
             #[serde(borrow, default)]
             body: Option<&'a RawValue>,
         }
+        refuse_long_string(req, &format!("Data.{binding}"))?;
         let fields: Fields = serde_json::from_str(req.get())
             .map_err(|error| invalid(&format!("Data.{binding}"), &error))?;
         let headers = string_pairs(fields.headers);
@@ -109,6 +110,14 @@ impl HttpRequest {
             None => Vec::new(),
             Some(raw) if raw.get() == "null" => Vec::new(),
             Some(raw) => {
+                // Sized before it is unescaped: a body over the limit is
+                // refused without a copy of it.
+                if let Some((len, blank)) = unescaped_len(raw.get()) {
+                    if blank && len > MAX_BODY_BYTES {
+                        return Ok(HttpRequest::default());
+                    }
+                    check_size(len)?;
+                }
                 let text: Cow<str> = serde_json::from_str(raw.get())
                     .map_err(|error| invalid(&format!("Data.{binding}.Body"), &error))?;
                 // Blank is no body, whatever its length, as for a direct call.
@@ -146,6 +155,57 @@ pub fn check_size(len: usize) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The length in bytes of the JSON string `raw` (quotes included) once its
+/// escapes are undone, and whether it is blank (ASCII white space only),
+/// found without undoing them. `None` when it is not a well-formed string:
+/// serde then says what is wrong.
+fn unescaped_len(raw: &str) -> Option<(usize, bool)> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let bytes = inner.as_bytes();
+    let hex = |at: usize| {
+        inner
+            .get(at..at + 4)
+            .and_then(|digits| u16::from_str_radix(digits, 16).ok())
+    };
+    let (mut len, mut blank, mut i) = (0, true, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            blank &= bytes[i].is_ascii_whitespace();
+            len += 1;
+            i += 1;
+            continue;
+        }
+        match *bytes.get(i + 1)? {
+            b'u' => {
+                let unit = hex(i + 2)?;
+                i += 6;
+                len += match unit {
+                    0xD800..=0xDBFF => {
+                        let low = (inner.get(i..i + 2) == Some("\\u"))
+                            .then(|| hex(i + 2))
+                            .flatten()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return None;
+                        }
+                        i += 6;
+                        4
+                    }
+                    0xDC00..=0xDFFF => return None,
+                    _ => char::from_u32(unit.into())?.len_utf8(),
+                };
+                blank &= u8::try_from(unit).is_ok_and(|byte| byte.is_ascii_whitespace());
+            }
+            escape @ (b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                blank &= matches!(escape, b'f' | b'n' | b'r' | b't');
+                len += 1;
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+    Some((len, blank))
 }
 
 /// The host sends these bodies as base64 (host-protocol.md, section 2).
@@ -321,6 +381,27 @@ mod tests {
         let error = from_host(&format!(r#"{{"Body":"{body}"}}"#)).unwrap_err();
         assert_eq!(error.status(), 413);
         assert!(from_host(&format!(r#"{{"Body":"{}"}}"#, &body[1..])).is_ok());
+    }
+
+    #[test]
+    fn the_unescaped_length_is_found_without_unescaping() {
+        for text in ["", "abc", "a\"b\\c/", "é€😀", " \t\n\r\u{c}", "\u{0}\u{1f}"] {
+            let raw = serde_json::to_string(text).unwrap();
+            let blank = text.trim_ascii().is_empty();
+            assert_eq!(unescaped_len(&raw), Some((text.len(), blank)), "{raw}");
+        }
+        assert_eq!(unescaped_len(r#""\/\u00e9\ud83d\ude00""#), Some((7, false)));
+        assert_eq!(unescaped_len(r#""\u0020\u0009""#), Some((2, true)));
+        for bad in [
+            r#""\ud800""#,
+            r#""\udc00""#,
+            r#""\x""#,
+            r#""\u12""#,
+            "5",
+            r#""a"#,
+        ] {
+            assert_eq!(unescaped_len(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -6,11 +6,20 @@ use rocket::http::{ContentType, Header, Method, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::route::{self, Handler};
 use rocket::serde::json::{Json, Value, json};
-use rocket::tokio::io::{self, AsyncReadExt};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rocket::tokio;
+use rocket::tokio::io::{self, AsyncRead, AsyncReadExt, ReadBuf};
+use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use rocket::{Catcher, Responder, Route, State, catch, catchers, get, post, routes};
 
 use crate::adapter::{self, Answer};
-use crate::config::default_json_limit;
+use crate::config::{Hardening, LARGE_INVOCATION, default_json_limit};
 use crate::envelope::INVOCATION_ID_HEADER;
 use crate::error::Error;
 use crate::registry::Registry;
@@ -57,18 +66,24 @@ impl From<Answer> for Reply {
     }
 }
 
-#[post("/<name>", data = "<body>")]
+#[post("/<name>", data = "<invocation>")]
 async fn invoke(
     name: &str,
-    body: RequestBody,
+    invocation: Invocation,
     registry: &State<Registry>,
     caller: Caller<'_>,
 ) -> Option<Reply> {
-    let function = registry.find(name)?;
+    let Invocation { body, in_flight } = invocation;
+    let Some(function) = registry.find(name) else {
+        if let Some(in_flight) = in_flight {
+            in_flight.answered(&body);
+        }
+        return None;
+    };
     let id = caller.invocation_id;
-    let answer = match body {
-        RequestBody::Complete(bytes) => {
-            adapter::invoke(function, &bytes, |body| caller.direct_call(body), id).await
+    let answer = match &body {
+        RequestBody::Complete { bytes, .. } => {
+            adapter::invoke(function, bytes, |body| caller.direct_call(body), id).await
         }
         RequestBody::TooLarge { limit } => adapter::refuse(
             function,
@@ -82,7 +97,17 @@ async fn invoke(
             id,
             Error::BadRequest(format!("the request body could not be read: {reason}")),
         ),
+        RequestBody::Busy => adapter::refuse(
+            function,
+            id,
+            Error::Unavailable(
+                "the handler is busy with other large invocations; try again".to_owned(),
+            ),
+        ),
     };
+    if let Some(in_flight) = in_flight {
+        in_flight.answered(&body);
+    }
     Some(answer.into())
 }
 
@@ -171,50 +196,255 @@ impl<'r> FromRequest<'r> for Caller<'r> {
     }
 }
 
-/// The most read from one request body, to drain what is over the limit:
-/// the host accepts caller bodies up to 100 MiB and escapes them into the
-/// envelope. Beyond this the connection is simply closed.
+/// The most read from one request body, to drain what is over the limit
+/// before answering 413: the host accepts caller bodies up to 100 MiB and
+/// escapes them into the envelope, up to six times over (`\\u0001` for a
+/// control byte). Beyond this the connection is simply closed.
 fn drain_limit() -> ByteUnit {
-    256.mebibytes()
+    1.gibibytes()
 }
 
 /// Envelopes of small HTTP calls are one or two KiB.
 const TYPICAL_BODY: usize = 4096;
 
+/// Rocket reads this many bytes of every body before routing (to look for
+/// a form's `_method`), in `Data::peek`, which swallows a read error: a
+/// body that broke off within them looks complete but short.
+const ROCKET_PEEKS: usize = "_method=delete".len();
+
+/// The invocations of one server: how many are in flight, how many were
+/// dropped unanswered, and the turns of large ones.
+#[derive(Clone)]
+pub struct Invocations(Arc<InvocationsInner>);
+
+struct InvocationsInner {
+    in_flight: AtomicUsize,
+    dropped: AtomicUsize,
+    stopping: AtomicBool,
+    large: Arc<Semaphore>,
+    large_at_once: usize,
+    body_timeout: Duration,
+}
+
+impl Invocations {
+    pub fn new(settings: &Hardening) -> Invocations {
+        let large_at_once = settings.large_invocations.max(1);
+        Invocations(Arc::new(InvocationsInner {
+            in_flight: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            large: Arc::new(Semaphore::new(large_at_once)),
+            large_at_once,
+            body_timeout: Duration::from_secs(settings.body_timeout.max(1)),
+        }))
+    }
+
+    /// Marks the start of the shutdown: an invocation whose body cannot be
+    /// read from now on was cut by it.
+    pub fn stop(&self) {
+        self.0.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// Invocations that were cut off without an answer, and those still
+    /// running.
+    pub fn unfinished(&self) -> (usize, usize) {
+        (
+            self.0.dropped.load(Ordering::SeqCst),
+            self.0.in_flight.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Large invocations being held right now.
+    pub fn large_in_flight(&self) -> usize {
+        self.0.large_at_once - self.0.large.available_permits()
+    }
+
+    fn begin(&self) -> InFlight {
+        self.0.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight {
+            invocations: self.clone(),
+            answered: false,
+        }
+    }
+}
+
+/// One invocation in flight. Dropped without [`InFlight::answered`], it
+/// was cut off (its task ended at shutdown) and is counted as dropped.
+struct InFlight {
+    invocations: Invocations,
+    answered: bool,
+}
+
+impl InFlight {
+    fn answered(mut self, body: &RequestBody) {
+        // A body cut off by the shutdown gets an answer nobody can read.
+        let cut = matches!(body, RequestBody::Unreadable(_))
+            && self.invocations.0.stopping.load(Ordering::SeqCst);
+        self.answered = !cut;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let inner = &self.invocations.0;
+        inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !self.answered {
+            inner.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
 /// A request body read up to Rocket's `json` limit. Never fails, so that
 /// every invocation gets an envelope back, oversized ones included.
 enum RequestBody {
-    Complete(Vec<u8>),
-    TooLarge { limit: ByteUnit },
+    Complete {
+        bytes: Vec<u8>,
+        /// A large invocation's turn, given back with the body.
+        _turn: Option<OwnedSemaphorePermit>,
+    },
+    TooLarge {
+        limit: ByteUnit,
+    },
     Unreadable(String),
+    Busy,
+}
+
+/// The body and, for a server started by [`crate::startup`], the
+/// invocation's place among those in flight.
+struct Invocation {
+    body: RequestBody,
+    in_flight: Option<InFlight>,
 }
 
 #[rocket::async_trait]
-impl<'r> FromData<'r> for RequestBody {
+impl<'r> FromData<'r> for Invocation {
     type Error = std::convert::Infallible;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let limit = req.limits().get("json").unwrap_or_else(default_json_limit);
-        let mut stream = data.open(limit.max(drain_limit()));
-        // The host sends no Content-Length (its bodies are chunked): start
-        // with room for a typical envelope rather than growing from nothing.
-        let mut bytes = Vec::with_capacity(TYPICAL_BODY.min(limit.as_u64() as usize + 1));
-        let body = match (&mut stream)
-            .take(limit.as_u64() + 1)
+        let invocations = req.rocket().state::<Invocations>();
+        let in_flight = invocations.map(Invocations::begin);
+        let body = read_body(req, data, invocations).await;
+        data::Outcome::Success(Invocation { body, in_flight })
+    }
+}
+
+async fn read_body(
+    req: &Request<'_>,
+    mut data: Data<'_>,
+    invocations: Option<&Invocations>,
+) -> RequestBody {
+    // Peeking again reads nothing when Rocket's peek got its bytes; when it
+    // got fewer without reaching the end, a read failed there.
+    let was_complete = data.peek_complete();
+    if !was_complete && data.peek(ROCKET_PEEKS).await.len() < ROCKET_PEEKS {
+        return RequestBody::Unreadable("it broke off before its end".to_owned());
+    }
+    let limit = req.limits().get("json").unwrap_or_else(default_json_limit);
+    let body_timeout = invocations.map_or(Duration::from_secs(30), |i| i.0.body_timeout);
+    let mut stream = Patient::new(data.open(limit.max(drain_limit())), body_timeout);
+    let limit_bytes = limit.as_u64() as usize;
+    // The host sends no Content-Length (its bodies are chunked): start
+    // with room for a typical envelope rather than growing from nothing.
+    let mut bytes = Vec::with_capacity(TYPICAL_BODY.min(limit_bytes + 1));
+    let first = limit_bytes.min(LARGE_INVOCATION) + 1;
+    if let Err(error) = (&mut stream)
+        .take(first as u64)
+        .read_to_end(&mut bytes)
+        .await
+    {
+        return unreadable(&error);
+    }
+    let mut permit = None;
+    if bytes.len() == first && bytes.len() <= limit_bytes {
+        // A large invocation: wait for a turn before holding more of it,
+        // so that memory stays bounded however many arrive at once.
+        if let Some(invocations) = invocations {
+            let turn = Arc::clone(&invocations.0.large).acquire_owned();
+            match tokio::time::timeout(body_timeout, turn).await {
+                Ok(Ok(turn)) => permit = Some(turn),
+                _ => {
+                    drop(bytes);
+                    let _ = io::copy(&mut stream, &mut io::sink()).await;
+                    return RequestBody::Busy;
+                }
+            }
+        }
+        let rest = limit_bytes + 1 - bytes.len();
+        if let Err(error) = (&mut stream)
+            .take(rest as u64)
             .read_to_end(&mut bytes)
             .await
         {
-            Err(error) => RequestBody::Unreadable(error.to_string()),
-            Ok(_) if bytes.len() as u64 <= limit.as_u64() => RequestBody::Complete(bytes),
-            Ok(_) => {
-                // Answering before the host has finished sending would
-                // break its connection instead of delivering the 413.
-                let _ = io::copy(&mut stream, &mut io::sink()).await;
-                RequestBody::TooLarge { limit }
-            }
-        };
-        data::Outcome::Success(body)
+            return unreadable(&error);
+        }
     }
+    if bytes.len() > limit_bytes {
+        // Answering before the host has finished sending would break its
+        // connection instead of delivering the 413; the bytes read so far
+        // are given back first.
+        drop(bytes);
+        drop(permit);
+        return match io::copy(&mut stream, &mut io::sink()).await {
+            Err(error) => unreadable(&error),
+            Ok(_) => RequestBody::TooLarge { limit },
+        };
+    }
+    RequestBody::Complete {
+        bytes,
+        _turn: permit,
+    }
+}
+
+/// A body stream that fails with `TimedOut` when no byte arrives for
+/// `patience`: a sender that stalls must not hold memory and a connection
+/// for ever.
+struct Patient<R> {
+    inner: R,
+    patience: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<R> Patient<R> {
+    fn new(inner: R, patience: Duration) -> Patient<R> {
+        Patient {
+            inner,
+            patience,
+            deadline: Box::pin(tokio::time::sleep(patience)),
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Patient<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    let next = tokio::time::Instant::now() + self.patience;
+                    self.deadline.as_mut().reset(next);
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no byte of it arrived for {} s", self.patience.as_secs()),
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+fn unreadable(error: &io::Error) -> RequestBody {
+    RequestBody::Unreadable(match error.kind() {
+        io::ErrorKind::TimedOut => error.to_string(),
+        _ => format!("it broke off before its end ({error})"),
+    })
 }
 
 /// Every error Rocket answers itself (unknown path, panic, ...) as JSON.

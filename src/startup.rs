@@ -9,13 +9,19 @@ use rocket::shield::Shield;
 use rocket::tokio;
 use rocket::{Build, Config, Rocket, Shutdown};
 
+use rocket::fairing::AdHoc;
+
 use crate::registry::Registry;
+use crate::routes::Invocations;
 use crate::{config, routes};
 
 /// The whole application serving `registry`, configured by `figment`.
 pub fn rocket(figment: Figment, registry: Registry) -> Rocket<Build> {
+    // `main` has refused unreadable settings already.
+    let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
     rocket::custom(figment)
         .manage(registry)
+        .manage(routes::Invocations::new(&hardening))
         // Shield's browser-hardening headers mean nothing to the Functions
         // host, the only client, and cost work on every response: an empty
         // Shield replaces the default one.
@@ -28,20 +34,26 @@ pub fn rocket(figment: Figment, registry: Registry) -> Rocket<Build> {
 /// `registry` until SIGTERM or Ctrl-C (exit 0). Any failure to start exits
 /// non-zero: the host never restarts a handler that exited with 0.
 pub fn main(registry: Registry) -> ExitCode {
-    let port = match config::port_from_env() {
+    let host_port = match config::host_port(|name| std::env::var_os(name)) {
         Ok(port) => port,
         Err(error) => return fail(format_args!("{error}")),
     };
-    let figment = config::figment(port);
+    let figment = match host_port {
+        Some(port) => config::figment(port),
+        None => config::figment_by_hand(),
+    };
     let settings: Config = match figment.extract() {
         Ok(settings) => settings,
         Err(error) => return fail(format_args!("invalid configuration: {error}")),
     };
+    if let Err(error) = config::Hardening::from_figment(&figment) {
+        return fail(format_args!("invalid configuration: {error}"));
+    }
     let runtime = match runtime(&settings) {
         Ok(runtime) => runtime,
         Err(error) => return fail(format_args!("cannot start the async runtime: {error}")),
     };
-    let code = runtime.block_on(run(figment, registry));
+    let code = runtime.block_on(serve(figment, registry, host_port.is_none()));
     if settings.shutdown.force {
         runtime.shutdown_timeout(Duration::from_millis(500));
     }
@@ -69,18 +81,57 @@ fn runtime(settings: &Config) -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Serves `registry` as configured by `figment` on the current runtime.
 pub async fn run(figment: Figment, registry: Registry) -> ExitCode {
-    let rocket = match rocket(figment, registry).ignite().await {
+    serve(figment, registry, false).await
+}
+
+/// [`run`], saying where it listens when `by_hand`: under the host, every
+/// stdout line would become a log record.
+async fn serve(figment: Figment, registry: Registry, by_hand: bool) -> ExitCode {
+    let mut app = rocket(figment, registry);
+    if by_hand {
+        app = app.attach(AdHoc::on_liftoff("say where", |rocket| {
+            Box::pin(async move {
+                let config = rocket.config();
+                println!(
+                    "{} listening on http://{}:{}/ (no FUNCTIONS_CUSTOMHANDLER_PORT: run by hand, not under the Functions host)",
+                    env!("CARGO_PKG_NAME"),
+                    config.address,
+                    config.port
+                );
+            })
+        }));
+    }
+    let rocket = match app.ignite().await {
         Ok(rocket) => rocket,
         Err(error) => return fail(format_args!("invalid configuration: {error}")),
     };
     let address = format!("{}:{}", rocket.config().address, rocket.config().port);
+    let grace = rocket.config().shutdown.grace;
     let shutdown = rocket.shutdown();
+    let invocations = rocket.state::<Invocations>().cloned();
     let signalled = match stop_signal() {
         Ok(signalled) => signalled,
         Err(error) => return fail(format_args!("cannot handle SIGTERM and SIGINT: {error}")),
     };
-    match until_signalled(rocket.launch(), signalled, shutdown).await {
-        Ok(_) => ExitCode::SUCCESS,
+    let stopping = {
+        let invocations = invocations.clone();
+        move || {
+            if let Some(invocations) = &invocations {
+                invocations.stop();
+            }
+        }
+    };
+    match until_signalled(rocket.launch(), signalled, shutdown, stopping).await {
+        Ok(_) => match invocations.map(|i| i.unfinished()) {
+            // The host hears of an invocation cut short only as a broken
+            // connection: say so, and exit non-zero so that it restarts us.
+            Some((dropped, running)) if dropped + running > 0 => fail(format_args!(
+                "stopped without finishing every request: {} invocation(s) cut off by the shutdown ({} s grace)",
+                dropped + running,
+                grace
+            )),
+            _ => ExitCode::SUCCESS,
+        },
         Err(error) => match error.kind() {
             // Requests still running after the grace and mercy periods.
             rocket::error::ErrorKind::Shutdown(..) => fail(format_args!(
@@ -128,8 +179,10 @@ async fn until_signalled<T>(
     launch: impl Future<Output = T>,
     signalled: impl Future<Output = ()>,
     shutdown: Shutdown,
+    stopping: impl Fn(),
 ) -> T {
     tokio::pin!(launch, signalled);
+    let on_stop = stopping;
     let mut stopping = false;
     loop {
         tokio::select! {
@@ -137,6 +190,7 @@ async fn until_signalled<T>(
             output = &mut launch => return output,
             _ = &mut signalled, if !stopping => {
                 stopping = true;
+                on_stop();
                 shutdown.clone().notify();
             }
         }
