@@ -167,8 +167,12 @@ impl App {
         let host = parse_host(&read_json(&host_path)?, &host_path)?;
         let functions = load_functions(root)?;
         let settings = load_settings(&root.join("local.settings.json"))?;
+        // Absolute, as the host's: the handler starts in its working
+        // directory, where a relative executable path would not resolve.
+        let root = std::path::absolute(root)
+            .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
         Ok(App {
-            root: root.to_path_buf(),
+            root,
             host,
             functions,
             settings,
@@ -494,5 +498,19 @@ mod tests {
             "a%NOT_SET_ANYWHERE_42%b"
         );
         assert_eq!(expand_env("plain"), "plain");
+    }
+}
+
+#[cfg(test)]
+mod relative_root_tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_app_folder_gives_an_absolute_executable_path() {
+        // Tests run in the crate's folder; the example app is a sibling.
+        let app = App::load(Path::new("../examples/queue_area")).expect("the example app");
+        let executable = app.executable_path();
+        assert!(executable.is_absolute(), "{}", executable.display());
+        assert!(executable.ends_with("examples/queue_area/queue_area"));
     }
 }
