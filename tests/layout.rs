@@ -88,3 +88,25 @@ fn local_settings_say_custom_and_hold_no_secrets() {
         );
     }
 }
+
+#[test]
+fn the_readme_shows_the_envelope_the_app_really_answers() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let sample = readme
+        .split("```json\n")
+        .nth(1)
+        .and_then(|block| block.split("\n```").next())
+        .expect("a JSON block after the first commands");
+    let client = rocket::local::blocking::Client::tracked(rusty_function::startup::rocket(
+        rusty_function::config::figment(8080),
+        rusty_function::functions::registry(),
+    ))
+    .expect("the app");
+    let answer = client
+        .post("/RustFunction")
+        .body(r#"{"radius": 2}"#)
+        .dispatch()
+        .into_string()
+        .expect("a body");
+    assert_eq!(answer, sample);
+}
