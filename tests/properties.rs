@@ -11,6 +11,11 @@ use rocket::local::blocking::Client;
 use rusty_function::{config, functions, startup};
 use serde_json::{Value, json};
 
+/// The example app's registry, so that its functions are held to the same
+/// properties as this app's.
+#[path = "../examples/queue_area/app.rs"]
+mod example;
+
 /// The longest error message a caller may get, in characters: enough to
 /// say what and where, too short to echo their input back at length.
 const MAX_MESSAGE_CHARS: usize = 512;
@@ -354,6 +359,72 @@ proptest! {
             let ret = &envelope["ReturnValue"];
             let status = ret["statusCode"].as_u64().and_then(|s| u16::try_from(s).ok()).expect("a status");
             outcome(status, ret["headers"]["Content-Type"].as_str().unwrap(), ret["body"].as_str().unwrap());
+        }
+    }
+}
+
+/// Every function of both apps, each served in-process with its registry.
+fn every_function() -> &'static [(Client, Vec<(&'static str, bool)>)] {
+    type Apps = Vec<(Client, Vec<(&'static str, bool)>)>;
+    thread_local! {
+        static APPS: &'static Apps = Box::leak(Box::new(apps()));
+    }
+    APPS.with(|apps| apps.as_slice())
+}
+
+fn apps() -> Vec<(Client, Vec<(&'static str, bool)>)> {
+    [functions::registry(), example::registry()]
+        .into_iter()
+        .map(|registry| {
+            let names = registry
+                .iter()
+                .map(|function| (function.name, function.fails_in_envelope))
+                .collect();
+            let client = Client::untracked(startup::rocket(config::figment(8080), registry))
+                .expect("the app builds");
+            (client, names)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever a function is, any body, raw or as any input binding of an
+    /// envelope, gets a JSON envelope with the status its trigger calls
+    /// for: 200 for HTTP (the caller's status inside), and for any other
+    /// trigger 200 or a 4xx/5xx that fails the invocation.
+    #[test]
+    fn every_registered_function_answers_any_input_with_an_envelope(
+        raw in prop::collection::vec(any::<u8>(), 0..128),
+        value in json_value(),
+        binding in prop::sample::select(vec!["req", "message", "timer", "msg", "other"]),
+    ) {
+        let envelope = serde_json::to_vec(&json!({"Data": {binding: value}, "Metadata": {}})).unwrap();
+        for (client, names) in every_function() {
+            for (name, http) in names {
+                for body in [&raw, &envelope] {
+                    let response = client.post(format!("/{name}")).body(body).dispatch();
+                    let status = response.status().code;
+                    let envelope: Value = response.into_json().expect("a JSON envelope");
+                    prop_assert!(envelope["Logs"].is_array() && envelope["Outputs"].is_object());
+                    if *http {
+                        prop_assert_eq!(status, 200);
+                        let inner = envelope["ReturnValue"]["statusCode"].as_u64().expect("a status");
+                        prop_assert!(matches!(inner, 200 | 400 | 413), "{}", inner);
+                    } else {
+                        prop_assert!(matches!(status, 200 | 400 | 413 | 500), "{} {}", name, status);
+                        if status != 200 {
+                            // A failure writes nothing and says why.
+                            prop_assert_eq!(&envelope["Outputs"], &json!({}));
+                            let logs = envelope["Logs"].as_array().expect("Logs");
+                            let last = logs.last().and_then(Value::as_str).unwrap_or_default();
+                            let expected = format!("status={status}");
+                            prop_assert!(last.contains(&expected), "{}", last);
+                        }
+                    }
+                }
+            }
         }
     }
 }
