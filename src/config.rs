@@ -7,7 +7,8 @@ use std::fmt;
 use rocket::Config;
 use rocket::data::{ByteUnit, ToByteUnit};
 use rocket::figment::Figment;
-use rocket::figment::providers::Serialized;
+use rocket::figment::Profile;
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
 
 /// Where the host puts the port, newest name first.
@@ -76,8 +77,8 @@ impl Default for Hardening {
 
 impl Hardening {
     /// The settings in `figment`; unreadable values are an error.
-    pub fn from_figment(figment: &Figment) -> Result<Hardening, rocket::figment::Error> {
-        figment.extract()
+    pub fn from_figment(figment: &Figment) -> Result<Hardening, Box<rocket::figment::Error>> {
+        figment.extract().map_err(Box::new)
     }
 }
 
@@ -138,9 +139,9 @@ pub fn figment_by_hand() -> Figment {
 
 /// Rocket's configuration for serving on `port`.
 ///
-/// Starts from [`Config::figment()`], so `ROCKET_*` variables and
-/// `Rocket.toml` keep working. Our defaults go in at the default profile,
-/// below anything the user sets in the environment or in a profile table:
+/// Built as [`Config::figment()`] is, so `ROCKET_*` variables and
+/// `Rocket.toml` keep working. Our defaults go in below anything the user
+/// sets in the environment or in `Rocket.toml` (its `[default]` table too):
 /// - no logging: the host turns every stdout line into a log record;
 /// - no `Server: Rocket` header: the host ignores it, and it tells anyone
 ///   else what to attack;
@@ -154,8 +155,11 @@ pub fn figment(port: u16) -> Figment {
     base_figment().merge(Serialized::global("port", port))
 }
 
+/// Rocket's [`Config::figment()`] with our defaults between Rocket's and
+/// the user's: merged after `Rocket.toml` they would override its
+/// `[default]` table.
 fn base_figment() -> Figment {
-    Config::figment()
+    Figment::from(Config::default())
         .merge(Serialized::default("log_level", "off"))
         .merge(Serialized::default("cli_colors", false))
         .merge(Serialized::default("ident", false))
@@ -167,6 +171,12 @@ fn base_figment() -> Figment {
         ))
         .merge(Serialized::default("shutdown.grace", SHUTDOWN_GRACE))
         .merge(Serialized::default("shutdown.mercy", SHUTDOWN_MERCY))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            Config::DEFAULT_PROFILE,
+        ))
 }
 
 #[cfg(test)]
@@ -230,7 +240,7 @@ mod tests {
                 (SHUTDOWN_GRACE, SHUTDOWN_MERCY)
             );
             assert_eq!(
-                Hardening::from_figment(&figment(9000))?,
+                Hardening::from_figment(&figment(9000)).map_err(|e| *e)?,
                 Hardening::default()
             );
             Ok(())
@@ -258,11 +268,26 @@ mod tests {
         rocket::figment::Jail::expect_with(|jail| {
             jail.create_file("Rocket.toml", "[default]\nidle_timeout = 7\n")?;
             jail.set_env("ROCKET_MAX_CONNECTIONS", "50");
-            let hardening = Hardening::from_figment(&figment(9000))?;
+            let hardening = Hardening::from_figment(&figment(9000)).map_err(|e| *e)?;
             assert_eq!((hardening.idle_timeout, hardening.max_connections), (7, 50));
             assert_eq!(hardening.body_timeout, Hardening::default().body_timeout);
             jail.set_env("ROCKET_BODY_TIMEOUT", "soon");
             assert!(Hardening::from_figment(&figment(9000)).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rocket_toml_default_table_overrides_our_defaults() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "Rocket.toml",
+                "[default]\nlimits = { json = \"2KiB\" }\nlog_level = \"normal\"\n",
+            )?;
+            let config: Config = figment(9000).extract()?;
+            assert_eq!(config.limits.get("json"), Some(2.kibibytes()));
+            assert_eq!(config.log_level, LogLevel::Normal);
+            assert!(!config.shutdown.ctrlc);
             Ok(())
         });
     }

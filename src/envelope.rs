@@ -116,27 +116,36 @@ fn is_string(raw: &RawValue) -> bool {
     raw.get().starts_with('"')
 }
 
-/// An error for a long string where an object belongs, worded as serde's
-/// but quoting only the start of it: serde would copy the whole string
-/// into its message (a 32 MiB one included) before it is cut to size.
-/// Short ones are left to serde, whose message says where.
+/// An error for a long string where an object belongs, the same as
+/// serde's cut to size, but made from the start of the string only: serde
+/// would first copy the whole string (32 MiB, say) into its message.
+/// Strings short enough are left to serde.
 pub fn refuse_long_string(raw: &RawValue, at: &str) -> Result<(), Error> {
-    const LONG: usize = 256;
-    if raw.get().len() <= LONG || !is_string(raw) {
+    // Long enough that the message is cut within the string's quote.
+    const LONG: usize = 1024;
+    let text = raw.get();
+    if text.len() <= LONG || !is_string(raw) {
         return Ok(());
     }
-    let text = raw.get();
     let mut end = LONG;
-    while !text.is_char_boundary(end) {
+    let start = loop {
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        // A cut inside an escape (at most 12 bytes: a surrogate pair)
+        // does not parse: cut before it.
+        if let Ok(start) = serde_json::from_str::<String>(&format!("{}\"", &text[..end])) {
+            break start;
+        }
+        if end + 12 <= LONG {
+            break String::new();
+        }
         end -= 1;
-    }
-    // The start of the string, its escapes undone where they are whole.
-    let start = serde_json::from_str::<String>(&format!("{}\"", &text[..end]))
-        .or_else(|_| serde_json::from_str::<String>(&format!("{}\"", &text[..end - 6])))
-        .unwrap_or_default();
+    };
+    let reason = format!("invalid type: string {start:?}, expected a JSON object");
     Err(Error::BadRequest(format!(
-        "invalid invocation at {at}: invalid type: string {}, expected a JSON object",
-        crate::text::quote(&start)
+        "invalid invocation at {at}: {}",
+        crate::text::excerpt(&reason, 160)
     )))
 }
 
