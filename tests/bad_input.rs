@@ -1,8 +1,8 @@
 //! Bad input of every kind, each with its exact answer.
 //!
 //! Every case goes through more than one door: the host's envelope (sent by
-//! `Host::invoke`, chunked, to the built binary), a direct HTTP call, and a
-//! call of the app in this process, without a server. Caller mistakes
+//! `HostClient::invoke`, chunked, to the built binary), a direct HTTP call,
+//! and a call of the app in this process, without a server. Caller mistakes
 //! must come back as HTTP 200 with the status inside the envelope, where
 //! the host reads it, and a JSON error that says what was wrong; requests
 //! that are not invocations get the handler's own JSON status. After every
@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{Handler, Host, Reply, free_port};
+use common::start_binary;
+use local_host::client::{HostClient, READY_TIMEOUT, Reply, free_port};
+use local_host::process::Process;
 use rocket::local::asynchronous::Client;
 use rusty_function::http::MAX_BODY_BYTES;
 use rusty_function::{config, functions, startup};
@@ -203,16 +205,16 @@ fn piece_for(len: usize) -> usize {
 }
 
 /// The binary, started as the host starts it, and a host to talk to it.
-async fn start_handler() -> (Handler, Host) {
+async fn start_handler() -> (Process, HostClient) {
     let port = free_port();
-    let handler = Handler::start(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
-    let host = Host::new(port);
-    host.wait_ready().await;
+    let handler = start_binary(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
     (handler, host)
 }
 
 /// The process answers a good invocation, and has not exited.
-async fn assert_serving(handler: &mut Handler, host: &Host) {
+async fn assert_serving(handler: &mut Process, host: &HostClient) {
     assert!(
         handler.child.try_wait().unwrap().is_none(),
         "the handler exited"

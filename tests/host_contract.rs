@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{Host, spawn_app};
+use common::spawn_app;
+use local_host::client::{HostClient, Reply};
 use serde_json::{Value, json};
 
 /// An HTTP-trigger invocation as the host builds it for `/api/RustFunction`.
@@ -60,9 +61,9 @@ fn invocation(method: &str, query: &[(&str, &str)], body: Option<&str>) -> Vec<u
 }
 
 /// One invocation of RustyFunction on a fresh app, as the host sends it.
-async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> common::Reply {
+async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> Reply {
     let app = spawn_app().await;
-    Host::new(app.port)
+    HostClient::new(app.port)
         .invoke("RustyFunction", envelope, invocation_id, piece)
         .await
 }
@@ -128,7 +129,7 @@ async fn unknown_keys_at_every_level_are_ignored() {
 #[rocket::async_test]
 async fn caller_mistakes_come_back_as_400_inside_a_200_envelope() {
     let app = spawn_app().await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
     let cases = [
         (
             invocation("POST", &[], Some("{\"radius\": ")),
@@ -169,7 +170,7 @@ async fn caller_mistakes_come_back_as_400_inside_a_200_envelope() {
 #[rocket::async_test]
 async fn a_malformed_envelope_names_the_field() {
     let app = spawn_app().await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
     let cases: [(&[u8], &str); 3] = [
         (
             br#"{"Data":{"req":"POST"},"Metadata":{}}"#,
@@ -194,7 +195,7 @@ async fn a_malformed_envelope_names_the_field() {
 #[rocket::async_test]
 async fn concurrent_invocations_each_get_their_own_answer() {
     let app = spawn_app().await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
     let calls = (0..64).map(|i| {
         let host = host.clone();
         rocket::tokio::spawn(async move {
@@ -248,7 +249,7 @@ async fn a_1_mib_caller_body_gets_a_proper_answer_and_more_gets_413() {
 #[rocket::async_test]
 async fn an_envelope_over_the_json_limit_is_read_to_the_end_and_answered_413() {
     let app = spawn_app().await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
     let huge = format!(
         r#"{{"Data":{{"req":{{"Body":"{}"}}}}}}"#,
         "a".repeat(33 * 1024 * 1024)
@@ -277,7 +278,7 @@ async fn an_envelope_over_the_json_limit_is_read_to_the_end_and_answered_413() {
 #[rocket::async_test]
 async fn direct_calls_and_the_readiness_probe() {
     let app = spawn_app().await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
     assert_eq!(host.request("GET", "/", b"").await.status, 200);
     let reply = host
         .request("POST", "/RustFunction", br#"{"radius":2}"#)

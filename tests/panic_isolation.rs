@@ -8,7 +8,8 @@ use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Host, spawn_rocket};
+use common::spawn_rocket;
+use local_host::client::HostClient;
 use rusty_function::error::Error;
 use rusty_function::http::{HttpRequest, HttpResponse};
 use rusty_function::registry::Function;
@@ -42,7 +43,7 @@ async fn a_panicking_invocation_does_not_take_others_down() {
 
     let registry = functions::registry().with(Function::http("Panicking", "req", panicking));
     let app = spawn_rocket(startup::rocket(config::figment(0), registry)).await;
-    let host = Host::new(app.port);
+    let host = HostClient::new(app.port);
 
     let calls: Vec<_> = (0..200)
         .map(|i| {
@@ -105,7 +106,7 @@ async fn a_panicking_invocation_does_not_take_others_down() {
         )
         .await;
     assert_eq!(reply.caller().0, 200);
-    let fresh = Host::new(app.port);
+    let fresh = HostClient::new(app.port);
     assert_eq!(fresh.request("GET", "/", b"").await.status, 200);
 
     drop(app);

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Failure, Handler, Host, free_port};
+use common::start_binary;
+use local_host::client::{Failure, HostClient, READY_TIMEOUT, free_port};
 use rocket::tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};
@@ -122,7 +123,12 @@ struct Tally {
 
 /// Invokes in a loop, half on the shared pooled client and half on a new
 /// connection each time, until told to stop or the handler is gone.
-fn burst_task(port: u16, pooled: Host, task: u32, stop: Arc<AtomicBool>) -> JoinHandle<Tally> {
+fn burst_task(
+    port: u16,
+    pooled: HostClient,
+    task: u32,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<Tally> {
     tokio::spawn(async move {
         let mut tally = Tally::default();
         let mut radius = task * 1000;
@@ -131,7 +137,7 @@ fn burst_task(port: u16, pooled: Host, task: u32, stop: Arc<AtomicBool>) -> Join
             let host = if task.is_multiple_of(2) {
                 pooled.clone()
             } else {
-                Host::new(port)
+                HostClient::new(port)
             };
             let id = format!("burst-{task}-{radius}");
             match host
@@ -159,9 +165,9 @@ fn burst_task(port: u16, pooled: Host, task: u32, stop: Arc<AtomicBool>) -> Join
 #[rocket::async_test]
 async fn sigterm_finishes_what_was_accepted_and_exits_0() {
     let port = free_port();
-    let mut handler = Handler::start(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
-    let host = Host::new(port);
-    host.wait_ready().await;
+    let mut handler = start_binary(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
 
     // An invocation in flight at SIGTERM: its connection has already been
     // accepted (it served one invocation), and half of its body is sent.
@@ -183,7 +189,7 @@ async fn sigterm_finishes_what_was_accepted_and_exits_0() {
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    handler.terminate();
+    handler.terminate().expect("SIGTERM");
     let signalled = Instant::now();
 
     // It stops accepting: new connections are refused soon after.
@@ -241,9 +247,9 @@ async fn sigterm_finishes_what_was_accepted_and_exits_0() {
 #[rocket::async_test]
 async fn ctrl_c_stops_it_cleanly_too() {
     let port = free_port();
-    let mut handler = Handler::start(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
-    let host = Host::new(port);
-    host.wait_ready().await;
+    let mut handler = start_binary(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
     let reply = host
         .invoke("RustyFunction", &envelope(2), "before", 16)
         .await;
