@@ -117,6 +117,13 @@ async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
                         &Written::Json(json!({"radius": radius, "area": area}))
                     )]
                 );
+                if case.message == "2" {
+                    // The line `local-host` prints for it.
+                    assert_eq!(
+                        outcome.outputs[0].to_string(),
+                        r#"queue areas <- {"area":12.566370614359172,"radius":2.0}"#
+                    );
+                }
             }
             None => {
                 // A non-2xx reply: the message is retried, then poisoned.

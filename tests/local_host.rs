@@ -1,0 +1,145 @@
+//! This app end to end through the project's host stand-in, `local_host`:
+//! the built binary started from the app folder as the host starts it, its
+//! HTTP function served at the route in `RustyFunction/function.json`, and
+//! the answers README promises to callers.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use local_host::app::App;
+use local_host::client::{HostClient, Reply, free_port};
+use local_host::console::{Console, Level};
+use local_host::envelope::{Sys, Verdict, http_invocation};
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::invocation::{http_request_for_input, invoke, report};
+use local_host::server::Server;
+use rocket::tokio::net::TcpListener;
+use serde_json::Value;
+
+/// What README promises for a radius of 2, byte for byte.
+const AREA_OF_2: &str = r#"{"radius":2.0,"area":12.566370614359172}"#;
+
+/// The repository root (its `host.json`, `local.settings.json` and
+/// `RustyFunction/function.json`), with the binary cargo built for the tests.
+/// Dropping the handler kills it (`handler.stop()` would wait for Rocket's
+/// grace period while the host's pooled connections stay open).
+async fn start(console: &Console) -> (App, Arc<Handler>) {
+    let app = App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads");
+    let options = HandlerOptions {
+        executable: Some(env!("CARGO_BIN_EXE_rusty_function").into()),
+        console: console.clone(),
+        ..HandlerOptions::default()
+    };
+    let handler = Handler::start(&app, options)
+        .await
+        .expect("the handler starts");
+    (app, Arc::new(handler))
+}
+
+#[track_caller]
+fn assert_json(reply: &Reply, status: u16) -> Value {
+    assert_eq!(
+        reply.status,
+        status,
+        "{:?}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let media_type = reply.content_type.as_deref().unwrap_or("");
+    assert!(
+        media_type.starts_with("application/json"),
+        "content type {media_type:?}"
+    );
+    reply.json()
+}
+
+#[rocket::async_test]
+async fn callers_get_the_area_at_api_rust_function_through_the_host() {
+    let console = Console::quiet();
+    let (app, handler) = start(&console).await;
+    // free_port, not port 0: it never hands out the handler's port.
+    let listener = TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .expect("a free port");
+    let server =
+        Server::start(app, handler.clone(), listener, console.clone(), false).expect("serves");
+    let caller = HostClient::new(server.port());
+
+    let posted = caller
+        .request_with(
+            "POST",
+            "/api/RustFunction",
+            &[("Content-Type", "application/json")],
+            br#"{"radius": 2}"#,
+            64,
+        )
+        .await;
+    assert_json(&posted, 200);
+    assert_eq!(String::from_utf8_lossy(&posted.body), AREA_OF_2);
+
+    let got = caller
+        .request("GET", "/api/RustFunction?radius=2", b"")
+        .await;
+    assert_json(&got, 200);
+    assert_eq!(String::from_utf8_lossy(&got.body), AREA_OF_2);
+
+    for (method, path, body) in [
+        ("POST", "/api/RustFunction", &br#"{"radius": -1}"#[..]),
+        ("POST", "/api/RustFunction", br#"{"radius": "two"}"#),
+        ("GET", "/api/RustFunction?radius=abc", b""),
+        ("GET", "/api/RustFunction", b""),
+    ] {
+        let refused = caller.request(method, path, body).await;
+        let json = assert_json(&refused, 400);
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("radius") && json.as_object().map(|o| o.len()) == Some(1),
+            "{method} {path} {:?}: {json}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert!(
+        !console.lines().iter().any(|line| line.level != Level::Info),
+        "{:#?}",
+        console.lines()
+    );
+}
+
+/// What `local-host invoke RustyFunction --data-file` does with
+/// `{"radius": 2}`, through the library.
+#[rocket::async_test]
+async fn invoke_posts_the_input_and_shows_what_the_host_logs() {
+    let console = Console::quiet();
+    let (app, handler) = start(&console).await;
+    let function = app.function("RustyFunction").expect("RustyFunction");
+    let (request, params) = http_request_for_input(
+        function,
+        &app.host.route_prefix,
+        "localhost:7071",
+        br#"{"radius": 2}"#,
+    );
+    assert_eq!(request.url, "http://localhost:7071/api/RustFunction");
+    let body = http_invocation(function, &request, &params, &Sys::new(function));
+    let outcome = invoke(&handler, function, &body, "cli-1").await;
+    report(&console, function, "cli-1", &outcome);
+
+    assert_eq!(outcome.verdict, Verdict::Succeeded);
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let response = outcome.response.expect("an HTTP answer");
+    assert_eq!(response.status, 200);
+    let media_type = response.content_type().unwrap_or("");
+    assert!(
+        media_type.starts_with("application/json"),
+        "content type {media_type:?}"
+    );
+    assert_eq!(String::from_utf8_lossy(&response.body), AREA_OF_2);
+    let printed: Vec<String> = console.lines().into_iter().map(|l| l.text).collect();
+    let expected = [
+        r#"[RustyFunction cli-1] [INFO] RustyFunction invocation="cli-1" radius=2 area=12.566370614359172 status=200"#,
+        r#"[RustyFunction cli-1] http $return <- 200 application/json; charset=utf-8 {"radius":2.0,"area":12.566370614359172}"#,
+        "[RustyFunction cli-1] Succeeded",
+    ];
+    assert!(
+        printed.ends_with(&expected.map(String::from)),
+        "{printed:#?}"
+    );
+}
