@@ -4,15 +4,12 @@
 //! stalled and surplus connections, invocations cut by the shutdown, where
 //! it listens by hand, and what the log lines say.
 
-mod hardening_support;
-
-use hardening_support as common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Handler, Host, free_port};
+use local_host::client::{HostClient, READY_TIMEOUT, Reply, free_port};
+use local_host::process::Process;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};
@@ -21,7 +18,7 @@ use serde_json::{Value, json};
 /// The binary started as the host starts it: both port variables, the
 /// worker ids, the app root as `FUNCTIONS_APP_ROOT_PATH` and as the working
 /// directory, plus `env`.
-fn start_as_host(root: &Path, env: &[(&str, &str)]) -> (Handler, Host, u16) {
+fn start_as_host(root: &Path, env: &[(&str, &str)]) -> (Process, HostClient, u16) {
     let port = free_port();
     let port_text = port.to_string();
     let root_text = root.to_string_lossy().into_owned();
@@ -38,10 +35,10 @@ fn start_as_host(root: &Path, env: &[(&str, &str)]) -> (Handler, Host, u16) {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let handler = Handler {
+    let handler = Process {
         child: command.spawn().expect("the binary starts"),
     };
-    (handler, Host::new(port), port)
+    (handler, HostClient::new(port), port)
 }
 
 /// A fresh app root (an empty folder, or one with `rocket_toml`).
@@ -55,9 +52,9 @@ fn app_root(name: &str, rocket_toml: Option<&str>) -> std::path::PathBuf {
     root
 }
 
-async fn started(name: &str, env: &[(&str, &str)]) -> (Handler, Host, u16) {
+async fn started(name: &str, env: &[(&str, &str)]) -> (Process, HostClient, u16) {
     let (handler, host, port) = start_as_host(&app_root(name, None), env);
-    host.wait_ready().await;
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
     (handler, host, port)
 }
 
@@ -339,7 +336,7 @@ async fn health_pings_are_prompt_while_32_mib_invocations_are_parsed() {
         r#"{{"Data":{{"req":{{"Identities":[{identities}],"Body":"{body}"}}}},"Metadata":{{}}}}"#
     );
     let big = std::sync::Arc::new(big.into_bytes());
-    let calls: Vec<JoinHandle<common::Reply>> = (0..3)
+    let calls: Vec<JoinHandle<Reply>> = (0..3)
         .map(|i| {
             let (host, big) = (host.clone(), big.clone());
             tokio::spawn(async move {
@@ -431,7 +428,7 @@ async fn stalled_idle_and_surplus_connections_are_closed() {
         .await;
     assert_eq!(reply.caller().0, 200);
 
-    handler.terminate();
+    handler.terminate().expect("SIGTERM");
     handler.wait_exit(Duration::from_secs(15)).expect("exits");
     let (_, stderr) = handler.output();
     assert!(stderr.contains("over the cap of 8"), "{stderr}");
@@ -461,7 +458,7 @@ async fn an_invocation_cut_by_the_shutdown_is_reported_with_a_non_zero_exit() {
         .await
         .expect("sent");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    handler.terminate();
+    handler.terminate().expect("SIGTERM");
     let status = handler.wait_exit(Duration::from_secs(10)).expect("exits");
     assert!(!status.success(), "{status:?}");
     let (stdout, stderr) = handler.output();
@@ -480,7 +477,7 @@ async fn an_invocation_cut_by_the_shutdown_is_reported_with_a_non_zero_exit() {
 async fn under_the_hosts_whole_environment_rocket_toml_in_the_app_root_applies() {
     let root = app_root("env", Some("[default]\nlimits = { json = \"2KiB\" }\n"));
     let (mut handler, host, _) = start_as_host(&root, &[]);
-    host.wait_ready().await;
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
     let reply = host
         .invoke("RustyFunction", &envelope(r#"{"radius": 2}"#), "small", 64)
         .await;
@@ -493,7 +490,7 @@ async fn under_the_hosts_whole_environment_rocket_toml_in_the_app_root_applies()
         body["error"].as_str().unwrap_or_default().contains("2KiB"),
         "{body}"
     );
-    handler.terminate();
+    handler.terminate().expect("SIGTERM");
     let status = handler.wait_exit(Duration::from_secs(15)).expect("exits");
     assert!(status.success(), "{status:?}");
     assert_eq!(handler.output(), (String::new(), String::new()));
@@ -511,11 +508,14 @@ async fn by_hand_it_says_where_it_listens() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut handler = Handler {
+    let mut handler = Process {
         child: command.spawn().expect("the binary starts"),
     };
-    Host::new(port).wait_ready().await;
-    handler.terminate();
+    HostClient::new(port)
+        .wait_ready(READY_TIMEOUT)
+        .await
+        .expect("ready");
+    handler.terminate().expect("SIGTERM");
     handler.wait_exit(Duration::from_secs(15)).expect("exits");
     let (stdout, _) = handler.output();
     let expected = format!("listening on http://127.0.0.1:{port}/");
