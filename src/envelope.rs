@@ -173,94 +173,150 @@ pub fn lenient<T: DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
 }
 
 /// The string values of a JSON object as `(name, value)` pairs, read
-/// leniently: an array gives one pair per string in it (the host's
-/// `Headers`), numbers and booleans their JSON text; nulls, objects and
-/// anything not an object at all give nothing.
-pub fn string_pairs(raw: Option<&RawValue>) -> Vec<(String, String)> {
-    /// One value of such an object, of any shape.
-    enum Strings {
-        Some(Vec<String>),
-        None,
-    }
+/// leniently in the same pass as the object around it: an array gives one
+/// pair per string in it (the host's `Headers`), numbers and booleans their
+/// JSON text; nulls, objects, deeper arrays and anything not an object at
+/// all give nothing, and are skipped without a recursion limit.
+#[derive(Debug, Default)]
+pub struct Pairs(pub Vec<(String, String)>);
 
-    impl<'de> Deserialize<'de> for Strings {
-        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct StringsVisitor;
+/// Text of any JSON value that has one; `None` for the rest, skipped.
+#[derive(Debug, Default)]
+pub struct Scalar(pub Option<String>);
 
-            impl<'de> Visitor<'de> for StringsVisitor {
-                type Value = Strings;
+/// One value of a [`Pairs`] object: a scalar or an array of them.
+struct Values(Vec<String>);
 
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("any JSON value")
-                }
+/// Drains the rest of a sequence or map a lenient reader does not want.
+fn skip_seq<'de, S: de::SeqAccess<'de>>(mut seq: S) -> Result<(), S::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
 
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v.to_owned()]))
-                }
+fn skip_map<'de, M: MapAccess<'de>>(mut map: M) -> Result<(), M::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
 
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v]))
-                }
+/// Visitor methods that turn a scalar into `Some(text)`, as `$make` wraps it.
+macro_rules! scalar_visits {
+    ($value:ty, $make:expr) => {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<$value, E> {
+            Ok($make(Some(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<$value, E> {
+            Ok($make(Some(v)))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<$value, E> {
+            Ok($make(Some(v.to_string())))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<$value, E> {
+            Ok($make(Some(v.to_string())))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<$value, E> {
+            Ok($make(Some(v.to_string())))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<$value, E> {
+            Ok($make(Some(v.to_string())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
+            Ok($make(None))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<$value, E> {
+            Ok($make(None))
+        }
+    };
+}
 
-                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v.to_string()]))
-                }
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
 
-                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v.to_string()]))
-                }
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar;
 
-                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v.to_string()]))
-                }
-
-                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strings, E> {
-                    Ok(Strings::Some(vec![v.to_string()]))
-                }
-
-                fn visit_unit<E: de::Error>(self) -> Result<Strings, E> {
-                    Ok(Strings::None)
-                }
-
-                fn visit_none<E: de::Error>(self) -> Result<Strings, E> {
-                    Ok(Strings::None)
-                }
-
-                fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Strings, S::Error> {
-                    let mut values = Vec::new();
-                    while let Some(value) = seq.next_element::<Strings>()? {
-                        if let Strings::Some(mut more) = value {
-                            values.append(&mut more);
-                        }
-                    }
-                    Ok(Strings::Some(values))
-                }
-
-                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Strings, M::Error> {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    Ok(Strings::None)
-                }
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
             }
 
-            deserializer.deserialize_any(StringsVisitor)
-        }
-    }
+            scalar_visits!(Scalar, Scalar);
 
-    // A string is not an object: said without serde building a message
-    // that holds all of it.
-    let Some(OrderedMap(object)) = raw
-        .filter(|raw| !is_string(raw))
-        .and_then(|raw| serde_json::from_str::<OrderedMap<Strings>>(raw.get()).ok())
-    else {
-        return Vec::new();
-    };
-    let mut pairs = Vec::with_capacity(object.len());
-    for (name, values) in object {
-        if let Strings::Some(values) = values {
-            pairs.extend(values.into_iter().map(|value| (name.clone(), value)));
+            fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<Scalar, S::Error> {
+                skip_seq(seq).map(|()| Scalar(None))
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Scalar, M::Error> {
+                skip_map(map).map(|()| Scalar(None))
+            }
         }
+
+        deserializer.deserialize_any(ScalarVisitor)
     }
-    pairs
+}
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValuesVisitor;
+
+        impl<'de> Visitor<'de> for ValuesVisitor {
+            type Value = Values;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            scalar_visits!(Values, |text: Option<String>| Values(
+                text.into_iter().collect()
+            ));
+
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Values, S::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+                while let Some(Scalar(value)) = seq.next_element()? {
+                    values.extend(value);
+                }
+                Ok(Values(values))
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Values, M::Error> {
+                skip_map(map).map(|()| Values(Vec::new()))
+            }
+        }
+
+        deserializer.deserialize_any(ValuesVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            scalar_visits!(Pairs, |_: Option<String>| Pairs::default());
+
+            fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<Pairs, S::Error> {
+                skip_seq(seq).map(|()| Pairs::default())
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Pairs, M::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
+                while let Some((name, Values(mut values))) = map.next_entry::<String, Values>()? {
+                    // The usual one value takes the name without a copy.
+                    let last = values.pop();
+                    pairs.extend(values.into_iter().map(|value| (name.clone(), value)));
+                    pairs.extend(last.map(|value| (name, value)));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+
+        deserializer.deserialize_any(PairsVisitor)
+    }
 }
 
 /// A JSON object read as ordered `(name, V)` pairs.
@@ -386,12 +442,10 @@ mod tests {
     }
 
     #[test]
-    fn string_pairs_read_any_shape_without_failing() {
-        let raw = RawValue::from_string(
-            r#"{"a":"1","h":["x","y"],"n":2,"b":true,"z":null,"o":{"k":1}}"#.to_owned(),
-        )
-        .unwrap();
-        let pairs = string_pairs(Some(&raw));
+    fn pairs_read_any_shape_without_failing() {
+        let text =
+            r#"{"a":"1","h":["x","y",["deep"],{"o":1}],"n":2,"b":true,"z":null,"o":{"k":1}}"#;
+        let Pairs(pairs) = serde_json::from_str(text).unwrap();
         let expected = [
             ("a", "1"),
             ("h", "x"),
@@ -403,9 +457,16 @@ mod tests {
             pairs,
             expected.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
         );
-        let not_an_object = RawValue::from_string(r#""{}""#.to_owned()).unwrap();
-        assert!(string_pairs(Some(&not_an_object)).is_empty());
-        assert!(string_pairs(None).is_empty());
+        for not_an_object in [r#""{}""#, "[1]", "null", "5"] {
+            let Pairs(pairs) = serde_json::from_str(not_an_object).unwrap();
+            assert!(pairs.is_empty(), "{not_an_object}");
+        }
+        let deep = format!(
+            r#"{{"a":[{}],"b":"2"}}"#,
+            "[".repeat(10_000) + &"]".repeat(10_000)
+        );
+        let Pairs(pairs) = serde_json::from_str(&deep).unwrap();
+        assert_eq!(pairs, [("b".to_owned(), "2".to_owned())]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::envelope::{invalid, lenient, refuse_long_string, string_pairs};
+use crate::envelope::{Pairs, Scalar, invalid, refuse_long_string};
 use crate::error::Error;
 
 /// The largest caller body a function is handed. Beyond it: 413.
@@ -89,23 +89,24 @@ impl HttpRequest {
         #[derive(Deserialize)]
         #[serde(rename_all = "PascalCase")]
         struct Fields<'a> {
-            #[serde(borrow, default)]
-            method: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            url: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            query: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            headers: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            params: Option<&'a RawValue>,
+            // One pass: each field is read where it stands, leniently.
+            #[serde(default)]
+            method: Scalar,
+            #[serde(default)]
+            url: Scalar,
+            #[serde(default)]
+            query: Pairs,
+            #[serde(default)]
+            headers: Pairs,
+            #[serde(default)]
+            params: Pairs,
             #[serde(borrow, default)]
             body: Option<&'a RawValue>,
         }
         refuse_long_string(req, &format!("Data.{binding}"))?;
         let fields: Fields = serde_json::from_str(req.get())
             .map_err(|error| invalid(&format!("Data.{binding}"), &error))?;
-        let headers = string_pairs(fields.headers);
+        let headers = fields.headers.0;
         let body = match fields.body {
             None => Vec::new(),
             Some(raw) if raw.get() == "null" => Vec::new(),
@@ -137,10 +138,10 @@ impl HttpRequest {
             }
         };
         Ok(HttpRequest {
-            method: lenient(fields.method).unwrap_or_default(),
-            url: lenient(fields.url).unwrap_or_default(),
-            query: string_pairs(fields.query),
-            params: string_pairs(fields.params),
+            method: fields.method.0.unwrap_or_default(),
+            url: fields.url.0.unwrap_or_default(),
+            query: fields.query.0,
+            params: fields.params.0,
             headers,
             body,
         })
@@ -357,7 +358,7 @@ mod tests {
             r#"{"Url":5,"Method":["GET"],"Query":"{}","Headers":{"Accept":"*/*"},"Params":[],"Identities":{"x":1},"Body":"hi"}"#,
         )
         .unwrap();
-        assert_eq!((req.method.as_str(), req.url.as_str()), ("", ""));
+        assert_eq!((req.method.as_str(), req.url.as_str()), ("", "5"));
         assert!(req.query.is_empty() && req.params.is_empty());
         assert_eq!(req.header("Accept"), Some("*/*"));
         assert_eq!(req.body, b"hi");
