@@ -70,7 +70,7 @@ impl Default for Hardening {
             header_timeout: 10,
             body_timeout: 30,
             max_connections: 1000,
-            large_invocations: 4,
+            large_invocations: 2,
         }
     }
 }

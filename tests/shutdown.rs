@@ -2,9 +2,10 @@
 //! finishes the invocations in flight, and exits 0 within a few seconds.
 //!
 //! `startup::run` catches SIGTERM and SIGINT and asks Rocket to shut down;
-//! Rocket's defaults do the rest (`grace` = 2 s for requests in flight to
-//! finish, then `mercy` = 3 s for connections to close): the process exits
-//! about `grace` after the signal if any connection was still open.
+//! Rocket does the rest with the handler's periods (`grace` = 5 s for
+//! requests in flight to finish, then `mercy` = 2 s for connections to
+//! close): the process exits about `grace` after the signal if any
+//! connection was still open.
 
 mod common;
 
@@ -19,8 +20,11 @@ use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};
 use serde_json::{Value, json};
 
-/// How long after SIGTERM the handler may take to exit.
-const EXIT_WITHIN: Duration = Duration::from_secs(5);
+/// How long after SIGTERM the handler may take to exit: grace, mercy and
+/// a margin.
+const EXIT_WITHIN: Duration = Duration::from_secs(
+    (rusty_function::config::SHUTDOWN_GRACE + rusty_function::config::SHUTDOWN_MERCY + 2) as u64,
+);
 
 fn envelope(radius: u32) -> Vec<u8> {
     let envelope = json!({
