@@ -32,8 +32,9 @@ impl<'a> Envelope<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Option<Envelope<'a>>, Error> {
         #[derive(Deserialize)]
         struct Outline<'a> {
+            // `Data` is split into its bindings in the same pass.
             #[serde(rename = "Data", borrow, default)]
-            data: Option<&'a RawValue>,
+            data: Option<Data<'a>>,
             #[serde(rename = "Metadata", borrow, default)]
             metadata: Option<&'a RawValue>,
         }
@@ -63,15 +64,16 @@ impl<'a> Envelope<'a> {
                 ));
             }
             Outline {
-                data: Some(data), ..
-            } => {
-                refuse_long_string(data, "Data")?;
-                serde_json::from_str::<Object>(data.get())
-                    .map_err(|error| invalid("Data", &error))?
-            }
+                data: Some(Data::Bindings(data)),
+                ..
+            } => data,
+            Outline {
+                data: Some(Data::NotAnObject),
+                ..
+            } => return Err(not_an_object(body)),
         };
         Ok(Some(Envelope {
-            data: data.0,
+            data,
             metadata: outline.metadata.filter(|raw| raw.get() != "null"),
         }))
     }
@@ -97,6 +99,81 @@ impl<'a> Envelope<'a> {
         let metadata: Object = serde_json::from_str(metadata.get()).ok()?;
         let raw = metadata.0.into_iter().rev().find(|(k, _)| k == key)?.1;
         decode_twice(raw)
+    }
+}
+
+/// The envelope's `Data`: its bindings, or the news that it is no object.
+enum Data<'a> {
+    Bindings(Vec<(String, &'a RawValue)>),
+    NotAnObject,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DataVisitor;
+
+        impl<'de> Visitor<'de> for DataVisitor {
+            type Value = Data<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Data<'de>, M::Error> {
+                let mut bindings = Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
+                while let Some(binding) = map.next_entry()? {
+                    bindings.push(binding);
+                }
+                Ok(Data::Bindings(bindings))
+            }
+
+            fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<Data<'de>, S::Error> {
+                skip_seq(seq).map(|()| Data::NotAnObject)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Data<'de>, E> {
+                Ok(Data::NotAnObject)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Data<'de>, E> {
+                Ok(Data::NotAnObject)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Data<'de>, E> {
+                Ok(Data::NotAnObject)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Data<'de>, E> {
+                Ok(Data::NotAnObject)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Data<'de>, E> {
+                Ok(Data::NotAnObject)
+            }
+        }
+
+        deserializer.deserialize_any(DataVisitor)
+    }
+}
+
+/// The error for an envelope whose `Data` is no object, worded by serde
+/// and naming where: found again on this rare path, off the common one.
+fn not_an_object(body: &[u8]) -> Error {
+    #[derive(Deserialize)]
+    struct Outline<'a> {
+        #[serde(rename = "Data", borrow)]
+        data: &'a RawValue,
+    }
+    let data = match serde_json::from_slice::<Outline>(body) {
+        Ok(outline) => outline.data,
+        Err(error) => return invalid("", &error),
+    };
+    if let Err(error) = refuse_long_string(data, "Data") {
+        return error;
+    }
+    match serde_json::from_str::<Object>(data.get()) {
+        Err(error) => invalid("Data", &error),
+        Ok(_) => Error::BadRequest("invalid invocation: Data must be a JSON object".to_owned()),
     }
 }
 
