@@ -108,6 +108,16 @@ async fn invoke(
     if let Some(in_flight) = in_flight {
         in_flight.answered(&body);
     }
+    let large = matches!(
+        body,
+        RequestBody::Complete { _turn: Some(_), .. }
+            | RequestBody::TooLarge { .. }
+            | RequestBody::Busy
+    );
+    drop(body);
+    if large {
+        crate::startup::give_back_memory();
+    }
     Some(answer.into())
 }
 
@@ -347,11 +357,7 @@ async fn read_body(
     // with room for a typical envelope rather than growing from nothing.
     let mut bytes = Vec::with_capacity(TYPICAL_BODY.min(limit_bytes + 1));
     let first = limit_bytes.min(LARGE_INVOCATION) + 1;
-    if let Err(error) = (&mut stream)
-        .take(first as u64)
-        .read_to_end(&mut bytes)
-        .await
-    {
+    if let Err(error) = read_up_to(&mut stream, &mut bytes, first).await {
         return unreadable(&error);
     }
     let mut permit = None;
@@ -369,12 +375,7 @@ async fn read_body(
                 }
             }
         }
-        let rest = limit_bytes + 1 - bytes.len();
-        if let Err(error) = (&mut stream)
-            .take(rest as u64)
-            .read_to_end(&mut bytes)
-            .await
-        {
+        if let Err(error) = read_up_to(&mut stream, &mut bytes, limit_bytes + 1).await {
             return unreadable(&error);
         }
     }
@@ -393,6 +394,27 @@ async fn read_body(
         bytes,
         _turn: permit,
     }
+}
+
+/// Reads into `bytes` until it holds `end` bytes or the body ends. The
+/// buffer doubles as it fills, as `read_to_end` would, but never beyond
+/// `end`: a large invocation waiting for its turn holds 1 MiB, not 2.
+async fn read_up_to(
+    stream: &mut (impl AsyncRead + Unpin),
+    bytes: &mut Vec<u8>,
+    end: usize,
+) -> io::Result<()> {
+    while bytes.len() < end {
+        if bytes.len() == bytes.capacity() {
+            let room = bytes.capacity().max(TYPICAL_BODY).min(end - bytes.len());
+            bytes.reserve_exact(room);
+        }
+        let want = (bytes.capacity() - bytes.len()).min(end - bytes.len());
+        if (&mut *stream).take(want as u64).read_buf(bytes).await? == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A body stream that fails with `TimedOut` when no byte arrives for

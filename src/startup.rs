@@ -214,6 +214,17 @@ fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Returns freed memory to the OS. mimalloc, the binary's allocator,
+/// purges freed memory 1 s after it was freed, and then only when a thread
+/// next calls into it: during and after a burst of large invocations
+/// hundreds of MiB stayed resident (`scripts/memory`). Called after each
+/// large invocation and once a second by the connection watcher; with
+/// another allocator it does nothing.
+pub(crate) fn give_back_memory() {
+    // SAFETY: mi_collect may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 /// Connection limits Rocket 0.5 does not have. Its server (hyper 1, as
 /// Rocket 0.5.2 builds it) sets no header-read timeout, has no idle
 /// timeout for keep-alive connections (`keep_alive` only turns keep-alive
@@ -482,21 +493,11 @@ mod connections {
                         self.hardening.max_connections
                     );
                 }
-                give_back_memory();
+                super::super::give_back_memory();
                 let alive: Vec<SocketAddr> = sockets.iter().map(|s| s.peer).collect();
                 self.seen.retain(|peer, _| alive.contains(peer));
                 self.peers.retain(|peer| alive.contains(peer));
             }
-        }
-
-        /// mimalloc, the binary's allocator, purges freed memory 1 s after
-        /// it is freed, but only when a thread next calls into it: after a
-        /// burst of large invocations the workers go quiet and hundreds of
-        /// MiB stayed resident (`scripts/memory`). Collecting once a second
-        /// from here gives it back; with another allocator it does nothing.
-        fn give_back_memory() {
-            // SAFETY: mi_collect may be called from any thread at any time.
-            unsafe { libmimalloc_sys::mi_collect(false) }
         }
 
         /// The open TCP connections accepted on `port`.
