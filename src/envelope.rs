@@ -449,6 +449,23 @@ fn as_map<S: Serializer>(
 mod tests {
     use super::*;
 
+    /// Row 5 of issue 9: the message for a long string where an object
+    /// belongs is serde's, cut to size, but made from the string's start.
+    #[test]
+    fn a_long_string_is_refused_as_serde_would_from_its_start_only() {
+        for text in ["x".repeat(5000), "\"\n\u{1}é😀".repeat(900)] {
+            let raw = RawValue::from_string(serde_json::to_string(&text).unwrap()).unwrap();
+            let ours = refuse_long_string(&raw, "Data.req").unwrap_err();
+            let serde = serde_json::from_str::<OrderedMap<&RawValue>>(raw.get()).unwrap_err();
+            assert_eq!(ours, invalid("Data.req", &serde));
+            assert!(ours.message().chars().count() < 200, "{ours}");
+        }
+        let short = RawValue::from_string(r#""abc""#.to_owned()).unwrap();
+        assert!(refuse_long_string(&short, "Data").is_ok());
+        let object = RawValue::from_string(format!(r#"{{"a":"{}"}}"#, "x".repeat(5000))).unwrap();
+        assert!(refuse_long_string(&object, "Data").is_ok());
+    }
+
     #[test]
     fn a_host_envelope_keeps_each_binding_raw() {
         let body = br#"{"Data":{"req":{"Method":"GET"},"other":"\"x\""},"Metadata":{"DequeueCount":"2","Id":"\"abc\""}}"#;
