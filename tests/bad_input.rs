@@ -1,17 +1,25 @@
 //! Bad input of every kind, each with its exact answer.
 //!
-//! Every case goes through more than one door: the host's envelope (sent by
-//! `HostClient::invoke`, chunked, to the built binary), a direct HTTP call,
-//! and a call of the app in this process, without a server. Caller mistakes
-//! must come back as HTTP 200 with the status inside the envelope, where
-//! the host reads it, and a JSON error that says what was wrong; requests
-//! that are not invocations get the handler's own JSON status. After every
-//! case the same process must still answer a good invocation.
+//! Every case goes through more than one door: the host's envelope (built
+//! by `local_host` as the host builds it, sent chunked by
+//! `HostClient::invoke` to the built binary), a direct HTTP call, and a
+//! call of the app in this process, without a server. Caller mistakes must
+//! come back as HTTP 200 with the status inside the envelope, where the
+//! host reads it, and a JSON error that says what was wrong; requests that
+//! are not invocations get the handler's own JSON status. After every case
+//! the same process must still answer a good invocation.
+//!
+//! The tables read `case(name, input).gets(answer)`; the tests below them.
 
 mod common;
 
+use std::path::Path;
+use std::sync::LazyLock;
+
 use common::start_binary;
+use local_host::app::{App, Function};
 use local_host::client::{HostClient, READY_TIMEOUT, Reply, free_port};
+use local_host::envelope::{HttpRequest, Sys, http_invocation, read_reply};
 use local_host::process::Process;
 use rocket::local::asynchronous::Client;
 use rusty_function::http::MAX_BODY_BYTES;
@@ -24,6 +32,10 @@ const ENVELOPE_LIMIT: usize = 32 * 1024 * 1024;
 /// Deep enough to overflow any stack a recursive parser would use.
 const DEEP: usize = 100_000;
 
+// ---------------------------------------------------------------------------
+// Cases and answers
+// ---------------------------------------------------------------------------
+
 /// What the handler must answer.
 #[derive(Debug, Clone)]
 enum Answer {
@@ -33,12 +45,16 @@ enum Answer {
     /// HTTP 200, an envelope whose `$return` is this status and
     /// `{"error": message}`.
     Refused(u16, String),
-    /// Not an invocation: the handler's own status and `{"error": message}`,
+    /// Not an invocation: the handler's own status, `{"error": message}`,
     /// and the `Allow` header it must carry, if any.
-    Http(u16, String, Option<&'static str>),
+    Http {
+        status: u16,
+        error: String,
+        allow: Option<&'static str>,
+    },
 }
 
-use Answer::{Area, Http, Refused};
+use Answer::{Area, Refused};
 
 fn refused(status: u16, message: impl Into<String>) -> Answer {
     Refused(status, message.into())
@@ -55,6 +71,99 @@ fn missing_radius() -> Answer {
     )
 }
 
+fn http_error(status: u16, error: impl Into<String>) -> Answer {
+    Answer::Http {
+        status,
+        error: error.into(),
+        allow: None,
+    }
+}
+
+/// The answer to `"GET /RustFunction"`: 405, and `Allow: POST`.
+fn wrong_method(request_line: &str) -> Answer {
+    let (method, path) = request_line.split_once(' ').expect("METHOD /path");
+    Answer::Http {
+        status: 405,
+        error: format!("{method} \"{path}\": method not allowed, use POST"),
+        allow: Some("POST"),
+    }
+}
+
+/// The answer to `"POST /Nope"`.
+fn not_found(request_line: &str) -> Answer {
+    let (method, path) = request_line.split_once(' ').expect("METHOD /path");
+    http_error(404, format!("{method} \"{path}\": not found"))
+}
+
+/// One input and the answer it must get.
+struct Case<Input = Vec<u8>> {
+    name: &'static str,
+    input: Input,
+    expected: Answer,
+}
+
+/// A table row before its answer: `case(name, input)`, completed by
+/// `.gets(answer)`.
+struct Row<Input>(&'static str, Input);
+
+impl<Input> Row<Input> {
+    fn gets(self, expected: Answer) -> Case<Input> {
+        Case {
+            name: self.0,
+            input: self.1,
+            expected,
+        }
+    }
+}
+
+/// A caller's body or a whole envelope, as bytes; its table says which.
+fn case(name: &'static str, input: impl Into<Vec<u8>>) -> Row<Vec<u8>> {
+    Row(name, input.into())
+}
+
+/// A request as a direct caller sends it, not as the host does.
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(&'static str, &'static str)>,
+    body: Vec<u8>,
+}
+
+/// `request(name, "POST /RustFunction")`, with no headers and no body until
+/// `.content_type()`, `.header()` and `.body()` add them.
+fn request(name: &'static str, request_line: impl AsRef<str>) -> Row<Request> {
+    let (method, path) = request_line.as_ref().split_once(' ').expect("METHOD /path");
+    Row(
+        name,
+        Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+    )
+}
+
+impl Row<Request> {
+    fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.1.headers.push((name, value));
+        self
+    }
+
+    fn content_type(self, value: &'static str) -> Self {
+        self.header("Content-Type", value)
+    }
+
+    fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.1.body = body.into();
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------
+
 /// `open` `depth` times, then `close` as often: `[[[]]]` for depth 3.
 fn nested(depth: usize, open: &str, close: &str) -> String {
     format!("{}{}", open.repeat(depth), close.repeat(depth))
@@ -65,33 +174,32 @@ fn deep_object(depth: usize) -> String {
     format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth))
 }
 
-/// The envelope the host sends for a caller's request to /api/RustFunction.
-fn host_envelope(body: Option<&str>, query: &[(&str, &str)]) -> Vec<u8> {
-    let query: serde_json::Map<String, Value> = query
-        .iter()
-        .map(|(key, value)| (key.to_string(), json!(value)))
-        .collect();
-    let mut req = json!({
-        "Url": "http://localhost:7071/api/RustFunction",
-        "Method": "POST",
-        "Query": query,
-        "Headers": {"Content-Type": ["application/json"], "Accept": ["*/*"]},
-        "Params": {},
-        "Identities": [{"AuthenticationType": null, "IsAuthenticated": false}],
+/// RustyFunction as `RustyFunction/function.json` declares it.
+fn rusty_function() -> &'static Function {
+    static APP: LazyLock<App> = LazyLock::new(|| {
+        App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
     });
-    if let Some(body) = body {
-        req["Body"] = json!(body);
-    }
-    let metadata = json!({
-        "Query": query,
-        "Headers": {"Content-Type": "application/json", "Accept": "*/*"},
-        "sys": {"MethodName": "RustyFunction", "UtcNow": "2026-11-27T10:00:00Z",
-                "RandGuid": "0b4e8e2c-2d5b-4e63-9d7e-5b4cdd0e3f43"},
-    });
-    serde_json::to_vec(&json!({"Data": {"req": req}, "Metadata": metadata})).unwrap()
+    APP.function("RustyFunction").expect("RustyFunction")
 }
 
-/// An envelope whose `Data.req` is the raw JSON text `req`.
+/// The envelope the host sends RustyFunction when a caller POSTs
+/// `caller_body` (empty: no body at all) to /api/RustFunction as JSON.
+fn host_envelope(caller_body: impl AsRef<[u8]>) -> Vec<u8> {
+    let caller = HttpRequest {
+        method: "POST".into(),
+        url: "http://localhost:7071/api/RustFunction".into(),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Accept".into(), "*/*".into()),
+        ],
+        body: Some(caller_body.as_ref().to_vec()),
+    };
+    let function = rusty_function();
+    let envelope = http_invocation(function, &caller, &[], &Sys::new(function));
+    serde_json::to_vec(&envelope).expect("an envelope is JSON")
+}
+
+/// A hand-made envelope whose `Data.req` is the raw JSON text `req`.
 fn with_req(req: &str) -> Vec<u8> {
     format!(r#"{{"Data":{{"req":{req}}},"Metadata":{{}}}}"#).into_bytes()
 }
@@ -111,27 +219,24 @@ fn quote_heavy_body(len: usize) -> String {
     format!("{body}{}", " ".repeat(len - body.len()))
 }
 
+// ---------------------------------------------------------------------------
+// Checking answers
+// ---------------------------------------------------------------------------
+
 /// Checks a reply against the answer; returns what differs, if anything.
 fn mismatch(reply: &Reply, expected: &Answer) -> Option<String> {
     let json_type = reply.content_type.as_deref() == Some("application/json");
-    match expected {
-        Area(_) | Refused(..) => {
-            if reply.status != 200 || !json_type {
-                return Some(format!(
-                    "HTTP {} {:?}, the host needs 200 and JSON",
-                    reply.status, reply.content_type
-                ));
-            }
-            let Ok(envelope) = serde_json::from_slice::<Value>(&reply.body) else {
-                return Some("the reply is not JSON".into());
-            };
-            let logs = envelope["Logs"].as_array().map_or(0, Vec::len);
-            if logs != 1 {
-                return Some(format!("{logs} log lines, expected 1"));
-            }
-            returned(&envelope["ReturnValue"], expected)
-        }
-        Http(status, message, allow) => {
+    let (status, body) = match expected {
+        Area(radius) => (
+            200,
+            json!({"radius": radius, "area": std::f64::consts::PI * radius * radius}),
+        ),
+        Refused(status, message) => (*status, json!({ "error": message })),
+        Answer::Http {
+            status,
+            error,
+            allow,
+        } => {
             let allowed = reply.headers.get("allow").map(|v| v.to_str().unwrap());
             if reply.status != *status || !json_type || allowed != *allow {
                 return Some(format!(
@@ -143,33 +248,45 @@ fn mismatch(reply: &Reply, expected: &Answer) -> Option<String> {
                 // HEAD: headers only.
                 return None;
             }
-            match serde_json::from_slice::<Value>(&reply.body) {
-                Ok(body) if body == json!({ "error": message }) => None,
+            return match serde_json::from_slice::<Value>(&reply.body) {
+                Ok(body) if body == json!({ "error": error }) => None,
                 _ => Some("another body".into()),
-            }
+            };
         }
-    }
-}
-
-/// Checks the `$return` value of an envelope against the answer.
-fn returned(ret: &Value, expected: &Answer) -> Option<String> {
-    if ret["headers"] != json!({"Content-Type": "application/json"}) {
-        return Some(format!("headers {}", ret["headers"]));
-    }
-    let status = ret["statusCode"].as_u64();
-    let Some(Ok(body)) = ret["body"].as_str().map(serde_json::from_str::<Value>) else {
-        return Some("the caller's body is not a JSON string".into());
     };
-    let wanted = match expected {
-        Area(radius) => (
-            200,
-            json!({"radius": radius, "area": std::f64::consts::PI * radius * radius}),
-        ),
-        Refused(status, message) => (u64::from(*status), json!({ "error": message })),
-        Http(..) => unreachable!("not an invocation"),
-    };
-    (status != Some(wanted.0) || body != wanted.1)
-        .then(|| format!("statusCode {status:?} body {body}"))
+    // An invocation's reply, read as the host reads it: the caller must get
+    // exactly `status` and `body`, as JSON.
+    if reply.status != 200 || !json_type {
+        return Some(format!(
+            "HTTP {} {:?}, the host needs 200 and JSON",
+            reply.status, reply.content_type
+        ));
+    }
+    let outcome = read_reply(rusty_function(), reply);
+    if !outcome.succeeded() || !outcome.warnings.is_empty() {
+        return Some(format!(
+            "the host: {:?}, warnings {:?}",
+            outcome.verdict, outcome.warnings
+        ));
+    }
+    if outcome.logs.len() != 1 {
+        return Some(format!("{} log lines, expected 1", outcome.logs.len()));
+    }
+    let caller = outcome.response.expect("an HTTP trigger's response");
+    let json_headers = [(
+        "Content-Type".to_owned(),
+        "application/json; charset=utf-8".to_owned(),
+    )];
+    let caller_body = serde_json::from_slice::<Value>(&caller.body).ok();
+    let same = caller.status == status && caller.headers == json_headers;
+    (!same || caller_body != Some(body)).then(|| {
+        format!(
+            "the caller gets {} {:?} {}",
+            caller.status,
+            caller.headers,
+            String::from_utf8_lossy(&caller.body)
+        )
+    })
 }
 
 /// The app in this process, without a server.
@@ -219,360 +336,202 @@ async fn assert_serving(handler: &mut Process, host: &HostClient) {
         handler.child.try_wait().unwrap().is_none(),
         "the handler exited"
     );
-    let reply = host
-        .invoke(
-            "RustyFunction",
-            &host_envelope(Some(r#"{"radius": 3}"#), &[]),
-            "alive",
-            16,
-        )
-        .await;
+    let envelope = host_envelope(br#"{"radius": 3}"#);
+    let reply = host.invoke("RustyFunction", &envelope, "alive", 16).await;
     assert_eq!(mismatch(&reply, &Area(3.0)), None, "still serving");
 }
 
 /// Runs every case, then fails with all mismatches at once.
-struct Failures(Vec<String>);
+#[derive(Default)]
+struct Failures {
+    checks: usize,
+    found: Vec<String>,
+}
 
 impl Failures {
     fn check(&mut self, door: &str, case: &str, reply: &Reply, expected: &Answer) {
+        self.checks += 1;
         if let Some(what) = mismatch(reply, expected) {
             let got = String::from_utf8_lossy(&reply.body);
             let got: String = got.chars().take(600).collect();
-            self.0.push(format!(
+            self.found.push(format!(
                 "{door} {case}: {what}\n  expected {expected:?}\n  got {got}"
             ));
         }
     }
 
-    fn assert_none(self, cases: usize) {
+    fn assert_none(self) {
         assert!(
-            self.0.is_empty(),
-            "{} of {cases} checks failed:\n{}",
-            self.0.len(),
-            self.0.join("\n")
+            self.found.is_empty(),
+            "{} of {} checks failed:\n{}",
+            self.found.len(),
+            self.checks,
+            self.found.join("\n")
         );
     }
 }
 
+// ---------------------------------------------------------------------------
+// The tables
+// ---------------------------------------------------------------------------
+
 /// What a caller may send as the body of their request, and the answer. The
 /// function judges it the same whether it arrives directly or as the
 /// `Body` of the host's envelope.
-fn caller_bodies() -> Vec<(&'static str, String, Answer)> {
+fn caller_bodies() -> Vec<Case> {
     let long = "x".repeat(10_000);
     vec![
         // Malformed and truncated JSON.
-        (
-            "truncated object",
-            r#"{"radius": 2"#.into(),
-            not_json("EOF while parsing an object at line 1 column 12"),
-        ),
-        (
-            "truncated value",
-            r#"{"radius": "#.into(),
-            not_json("EOF while parsing a value at line 1 column 11"),
-        ),
-        (
-            "truncated string",
-            r#"{"radi"#.into(),
-            not_json("EOF while parsing a string at line 1 column 6"),
-        ),
-        (
-            "trailing comma",
-            r#"{"radius": 2,}"#.into(),
-            not_json("trailing comma at line 1 column 14"),
-        ),
-        (
-            "unquoted key",
-            "{radius: 2}".into(),
-            not_json("key must be a string at line 1 column 2"),
-        ),
-        (
-            "single quotes",
-            "{'radius': 2}".into(),
-            not_json("key must be a string at line 1 column 2"),
-        ),
-        (
-            "trailing brace",
-            r#"{"radius": 2}}"#.into(),
-            not_json("trailing characters at line 1 column 14"),
-        ),
-        (
-            "two documents",
-            r#"{"radius": 2} {"radius": 3}"#.into(),
-            not_json("trailing characters at line 1 column 15"),
-        ),
-        (
+        case("truncated object", r#"{"radius": 2"#)
+            .gets(not_json("EOF while parsing an object at line 1 column 12")),
+        case("truncated value", r#"{"radius": "#)
+            .gets(not_json("EOF while parsing a value at line 1 column 11")),
+        case("truncated string", r#"{"radi"#)
+            .gets(not_json("EOF while parsing a string at line 1 column 6")),
+        case("trailing comma", r#"{"radius": 2,}"#)
+            .gets(not_json("trailing comma at line 1 column 14")),
+        case("unquoted key", "{radius: 2}")
+            .gets(not_json("key must be a string at line 1 column 2")),
+        case("single quotes", "{'radius': 2}")
+            .gets(not_json("key must be a string at line 1 column 2")),
+        case("trailing brace", r#"{"radius": 2}}"#)
+            .gets(not_json("trailing characters at line 1 column 14")),
+        case("two documents", r#"{"radius": 2} {"radius": 3}"#)
+            .gets(not_json("trailing characters at line 1 column 15")),
+        case(
             "raw newline in a string",
-            "{\"radius\": 2, \"x\": \"a\nb\"}".into(),
-            not_json(
-                "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 21",
-            ),
-        ),
+            "{\"radius\": 2, \"x\": \"a\nb\"}",
+        )
+        .gets(not_json(
+            "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 21",
+        )),
         // Ignored strings are scanned, not decoded: their escapes go unchecked.
-        (
+        case(
             "lone surrogate escape, ignored",
-            r#"{"radius": 2, "x": "\ud800"}"#.into(),
-            Area(2.0),
-        ),
-        (
-            "byte order mark",
-            "\u{feff}{\"radius\": 2}".into(),
-            not_json("expected value at line 1 column 1"),
-        ),
-        (
-            "trailing NUL",
-            "{\"radius\": 2}\u{0}".into(),
-            not_json("trailing characters at line 1 column 14"),
-        ),
-        (
-            "form encoding",
-            "radius=2".into(),
-            not_json("expected value at line 1 column 1"),
-        ),
-        (
-            "long garbage is not echoed",
-            long.clone(),
-            not_json("expected value at line 1 column 1"),
-        ),
+            r#"{"radius": 2, "x": "\ud800"}"#,
+        )
+        .gets(Area(2.0)),
+        case("byte order mark", "\u{feff}{\"radius\": 2}")
+            .gets(not_json("expected value at line 1 column 1")),
+        case("trailing NUL", "{\"radius\": 2}\u{0}")
+            .gets(not_json("trailing characters at line 1 column 14")),
+        case("form encoding", "radius=2").gets(not_json("expected value at line 1 column 1")),
+        case("long garbage is not echoed", long.clone())
+            .gets(not_json("expected value at line 1 column 1")),
         // Not an object, or no radius in it.
-        (
-            "array",
-            r#"[{"radius": 2}]"#.into(),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        (
-            "number",
-            "2.5".into(),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        (
-            "string",
-            r#""{\"radius\": 2}""#.into(),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        (
-            "null",
-            "null".into(),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        ("empty", "".into(), missing_radius()),
-        ("blank", " \r\n\t".into(), missing_radius()),
-        ("empty object", "{}".into(), missing_radius()),
-        (
-            "null radius",
-            r#"{"radius": null}"#.into(),
-            missing_radius(),
-        ),
-        (
-            "key in another case",
-            r#"{"Radius": 2}"#.into(),
-            missing_radius(),
-        ),
+        case("array", r#"[{"radius": 2}]"#)
+            .gets(refused(400, "the request body must be a JSON object")),
+        case("number", "2.5").gets(refused(400, "the request body must be a JSON object")),
+        case("string", r#""{\"radius\": 2}""#)
+            .gets(refused(400, "the request body must be a JSON object")),
+        case("null", "null").gets(refused(400, "the request body must be a JSON object")),
+        case("empty", "").gets(missing_radius()),
+        case("blank", " \r\n\t").gets(missing_radius()),
+        case("empty object", "{}").gets(missing_radius()),
+        case("null radius", r#"{"radius": null}"#).gets(missing_radius()),
+        case("key in another case", r#"{"Radius": 2}"#).gets(missing_radius()),
         // Wrong types for the radius.
-        (
-            "radius a string",
-            r#"{"radius": "2"}"#.into(),
-            refused(400, "radius must be a number, not a string"),
-        ),
-        (
-            "radius a long string",
-            format!(r#"{{"radius": "{long}"}}"#),
-            refused(400, "radius must be a number, not a string"),
-        ),
-        (
-            "radius a boolean",
-            r#"{"radius": true}"#.into(),
-            refused(400, "radius must be a number, not a boolean"),
-        ),
-        (
-            "radius an array",
-            r#"{"radius": [2]}"#.into(),
-            refused(400, "radius must be a number, not an array"),
-        ),
-        (
-            "radius an object",
-            r#"{"radius": {"value": 2}}"#.into(),
-            refused(400, "radius must be a number, not an object"),
-        ),
-        (
-            "duplicate radius",
-            r#"{"radius": 1, "radius": 2}"#.into(),
-            refused(
-                400,
-                "invalid request body: duplicate field `radius` at line 1 column 22",
-            ),
-        ),
+        case("radius a string", r#"{"radius": "2"}"#)
+            .gets(refused(400, "radius must be a number, not a string")),
+        case("radius a long string", format!(r#"{{"radius": "{long}"}}"#))
+            .gets(refused(400, "radius must be a number, not a string")),
+        case("radius a boolean", r#"{"radius": true}"#)
+            .gets(refused(400, "radius must be a number, not a boolean")),
+        case("radius an array", r#"{"radius": [2]}"#)
+            .gets(refused(400, "radius must be a number, not an array")),
+        case("radius an object", r#"{"radius": {"value": 2}}"#)
+            .gets(refused(400, "radius must be a number, not an object")),
+        case("duplicate radius", r#"{"radius": 1, "radius": 2}"#).gets(refused(
+            400,
+            "invalid request body: duplicate field `radius` at line 1 column 22",
+        )),
         // Numbers JSON allows, and numbers it does not.
-        (
-            "negative",
-            r#"{"radius": -1}"#.into(),
-            refused(400, "radius must not be negative, got -1"),
-        ),
-        (
-            "tiny negative",
-            r#"{"radius": -5e-324}"#.into(),
-            refused(400, "radius must not be negative, got -5e-324"),
-        ),
-        (
-            "huge negative",
-            r#"{"radius": -1e300}"#.into(),
-            refused(400, "radius must not be negative, got -1e300"),
-        ),
-        ("minus zero", r#"{"radius": -0}"#.into(), Area(0.0)),
-        (
-            "minus zero with exponent",
-            r#"{"radius": -0.0e5}"#.into(),
-            Area(0.0),
-        ),
-        ("exponent", r#"{"radius": 2.5e0}"#.into(), Area(2.5)),
-        (
-            "capital negative exponent",
-            r#"{"radius": 25E-1}"#.into(),
-            Area(2.5),
-        ),
-        (
-            "exponent with plus",
-            r#"{"radius": 0.025e+2}"#.into(),
-            Area(2.5),
-        ),
-        (
-            "largest valid radius",
-            r#"{"radius": 7.5e153}"#.into(),
-            Area(7.5e153),
-        ),
-        (
-            "area overflows",
-            r#"{"radius": 7.6e153}"#.into(),
-            refused(400, "radius 7.6e153 is too large: its area overflows"),
-        ),
-        (
-            "number overflows f64",
-            r#"{"radius": 1e400}"#.into(),
-            refused(400, "radius must be a finite number"),
-        ),
-        (
+        case("negative", r#"{"radius": -1}"#)
+            .gets(refused(400, "radius must not be negative, got -1")),
+        case("tiny negative", r#"{"radius": -5e-324}"#)
+            .gets(refused(400, "radius must not be negative, got -5e-324")),
+        case("huge negative", r#"{"radius": -1e300}"#)
+            .gets(refused(400, "radius must not be negative, got -1e300")),
+        case("minus zero", r#"{"radius": -0}"#).gets(Area(0.0)),
+        case("minus zero with exponent", r#"{"radius": -0.0e5}"#).gets(Area(0.0)),
+        case("exponent", r#"{"radius": 2.5e0}"#).gets(Area(2.5)),
+        case("capital negative exponent", r#"{"radius": 25E-1}"#).gets(Area(2.5)),
+        case("exponent with plus", r#"{"radius": 0.025e+2}"#).gets(Area(2.5)),
+        case("largest valid radius", r#"{"radius": 7.5e153}"#).gets(Area(7.5e153)),
+        case("area overflows", r#"{"radius": 7.6e153}"#).gets(refused(
+            400,
+            "radius 7.6e153 is too large: its area overflows",
+        )),
+        case("number overflows f64", r#"{"radius": 1e400}"#)
+            .gets(refused(400, "radius must be a finite number")),
+        case(
             "400-digit integer",
             format!(r#"{{"radius": 1{}}}"#, "0".repeat(400)),
-            refused(400, "radius must be a finite number"),
-        ),
-        (
-            "underflows to zero",
-            r#"{"radius": 1e-400}"#.into(),
-            Area(0.0),
-        ),
-        (
-            "smallest subnormal",
-            r#"{"radius": 5e-324}"#.into(),
-            Area(5e-324),
-        ),
-        (
-            "leading zero",
-            r#"{"radius": 01}"#.into(),
-            not_json("invalid number at line 1 column 13"),
-        ),
-        (
-            "leading plus",
-            r#"{"radius": +1}"#.into(),
-            not_json("expected value at line 1 column 12"),
-        ),
-        (
-            "leading dot",
-            r#"{"radius": .5}"#.into(),
-            not_json("expected value at line 1 column 12"),
-        ),
-        (
-            "trailing dot",
-            r#"{"radius": 1.}"#.into(),
-            not_json("invalid number at line 1 column 14"),
-        ),
-        (
-            "hexadecimal",
-            r#"{"radius": 0x10}"#.into(),
-            not_json("expected `,` or `}` at line 1 column 13"),
-        ),
-        (
-            "NaN literal",
-            r#"{"radius": NaN}"#.into(),
-            not_json("expected value at line 1 column 12"),
-        ),
-        (
-            "Infinity literal",
-            r#"{"radius": Infinity}"#.into(),
-            not_json("expected value at line 1 column 12"),
-        ),
-        (
-            "huge ignored number",
-            r#"{"radius": 2, "x": 1e999999}"#.into(),
-            Area(2.0),
-        ),
-        (
+        )
+        .gets(refused(400, "radius must be a finite number")),
+        case("underflows to zero", r#"{"radius": 1e-400}"#).gets(Area(0.0)),
+        case("smallest subnormal", r#"{"radius": 5e-324}"#).gets(Area(5e-324)),
+        case("leading zero", r#"{"radius": 01}"#)
+            .gets(not_json("invalid number at line 1 column 13")),
+        case("leading plus", r#"{"radius": +1}"#)
+            .gets(not_json("expected value at line 1 column 12")),
+        case("leading dot", r#"{"radius": .5}"#)
+            .gets(not_json("expected value at line 1 column 12")),
+        case("trailing dot", r#"{"radius": 1.}"#)
+            .gets(not_json("invalid number at line 1 column 14")),
+        case("hexadecimal", r#"{"radius": 0x10}"#)
+            .gets(not_json("expected `,` or `}` at line 1 column 13")),
+        case("NaN literal", r#"{"radius": NaN}"#)
+            .gets(not_json("expected value at line 1 column 12")),
+        case("Infinity literal", r#"{"radius": Infinity}"#)
+            .gets(not_json("expected value at line 1 column 12")),
+        case("huge ignored number", r#"{"radius": 2, "x": 1e999999}"#).gets(Area(2.0)),
+        case(
             "huge ignored integer",
             format!(r#"{{"x": -{}, "radius": 2}}"#, "9".repeat(5000)),
-            Area(2.0),
-        ),
+        )
+        .gets(Area(2.0)),
         // Unicode.
-        ("escaped key", r#"{"r\u0061dius": 2}"#.into(), Area(2.0)),
-        (
-            "non-ASCII fields",
-            r#"{"名前": "🦀 \"ø\"", "radius": 2}"#.into(),
-            Area(2.0),
-        ),
+        case("escaped key", r#"{"r\u0061dius": 2}"#).gets(Area(2.0)),
+        case("non-ASCII fields", r#"{"名前": "🦀 \"ø\"", "radius": 2}"#).gets(Area(2.0)),
         // Deep nesting, which is never recursed into.
-        (
+        case(
             "deep radius",
             format!(r#"{{"radius": {}}}"#, nested(DEEP, "[", "]")),
-            refused(400, "radius must be a number, not an array"),
-        ),
-        (
+        )
+        .gets(refused(400, "radius must be a number, not an array")),
+        case(
             "deep ignored array",
             format!(r#"{{"radius": 2, "x": {}}}"#, nested(DEEP, "[", "]")),
-            Area(2.0),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case(
             "deep ignored object",
             format!(r#"{{"x": {}, "radius": 2}}"#, deep_object(DEEP)),
-            Area(2.0),
-        ),
-        (
-            "deep top-level array",
-            nested(DEEP, "[", "]"),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        (
-            "deep and unclosed",
-            "[".repeat(DEEP),
-            not_json("EOF while parsing a list at line 1 column 100000"),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case("deep top-level array", nested(DEEP, "[", "]"))
+            .gets(refused(400, "the request body must be a JSON object")),
+        case("deep and unclosed", "[".repeat(DEEP))
+            .gets(not_json("EOF while parsing a list at line 1 column 100000")),
+        case(
             "deep, unclosed, in an object",
             format!(r#"{{"radius": 2, "x": {}"#, "[".repeat(DEEP)),
-            not_json("EOF while parsing a list at line 1 column 100019"),
-        ),
+        )
+        .gets(not_json("EOF while parsing a list at line 1 column 100019")),
         // The caller-body limit.
-        (
-            "body of exactly 1 MiB",
-            padded_body(MAX_BODY_BYTES),
-            Area(2.0),
-        ),
-        (
-            "body 1 byte over 1 MiB",
-            padded_body(MAX_BODY_BYTES + 1),
-            refused(
-                413,
-                "the request body is 1048577 bytes; this function takes at most 1048576",
-            ),
-        ),
-        (
-            "blank body over 1 MiB",
-            " ".repeat(MAX_BODY_BYTES + 1),
-            missing_radius(),
-        ),
+        case("body of exactly 1 MiB", padded_body(MAX_BODY_BYTES)).gets(Area(2.0)),
+        case("body 1 byte over 1 MiB", padded_body(MAX_BODY_BYTES + 1)).gets(refused(
+            413,
+            "the request body is 1048577 bytes; this function takes at most 1048576",
+        )),
+        case("blank body over 1 MiB", " ".repeat(MAX_BODY_BYTES + 1)).gets(missing_radius()),
     ]
 }
 
 /// Bodies that are not UTF-8: a direct caller can send them; the host
 /// cannot (its `Body` is a JSON string).
-fn non_utf8_bodies() -> Vec<(&'static str, Vec<u8>, Answer)> {
+fn non_utf8_bodies() -> Vec<Case> {
     let not_utf8 = |at: usize| {
         refused(
             400,
@@ -580,32 +539,22 @@ fn non_utf8_bodies() -> Vec<(&'static str, Vec<u8>, Answer)> {
         )
     };
     vec![
-        (
-            "a stray 0xFF",
-            b"{\"radius\": 2, \"x\": \"\xff\"}".to_vec(),
-            not_utf8(20),
-        ),
-        (
-            "an overlong slash",
-            b"{\"radius\": 2, \"x\": \"\xc0\xaf\"}".to_vec(),
-            not_utf8(20),
-        ),
-        (
-            "a cut-off euro sign",
-            b"{\"radius\": 2, \"x\": \"\xe2\x82".to_vec(),
-            not_utf8(20),
-        ),
-        ("UTF-16", b"\xff\xfe{\0\"\0r\0".to_vec(), not_utf8(0)),
-        (
+        case("a stray 0xFF", b"{\"radius\": 2, \"x\": \"\xff\"}").gets(not_utf8(20)),
+        case("an overlong slash", b"{\"radius\": 2, \"x\": \"\xc0\xaf\"}").gets(not_utf8(20)),
+        case("a cut-off euro sign", b"{\"radius\": 2, \"x\": \"\xe2\x82").gets(not_utf8(20)),
+        case("UTF-16", b"\xff\xfe{\0\"\0r\0").gets(not_utf8(0)),
+        case(
             "a surrogate in UTF-8",
-            b"{\"radius\": 2, \"x\": \"\xed\xa0\x80\"}".to_vec(),
-            not_utf8(20),
-        ),
+            b"{\"radius\": 2, \"x\": \"\xed\xa0\x80\"}",
+        )
+        .gets(not_utf8(20)),
     ]
 }
 
-/// Whole invocations that are wrong in their envelope, and the answer.
-fn envelopes() -> Vec<(&'static str, Vec<u8>, Answer)> {
+/// Whole invocations, and the answer: written by hand where the envelope
+/// itself is wrong (no host sends those), built from `host_envelope` where
+/// the case is about what the host does send.
+fn envelopes() -> Vec<Case> {
     let at =
         |path: &str, reason: &str| refused(400, format!("invalid invocation at {path}: {reason}"));
     let good_body = r#"{"Body":"{\"radius\": 2}"}"#;
@@ -618,685 +567,420 @@ fn envelopes() -> Vec<(&'static str, Vec<u8>, Answer)> {
         400,
         r#"invalid invocation: Data has no "req", the function's trigger binding"#,
     );
+    // What the host sends for a caller's `{}`.
+    let one = host_envelope("{}");
     vec![
         // Data missing or not an object.
-        (
-            "missing Data",
-            br#"{"Metadata":{}}"#.to_vec(),
-            no_data.clone(),
-        ),
-        (
-            "Data null",
-            br#"{"Data":null,"Metadata":{}}"#.to_vec(),
-            no_data,
-        ),
-        (
-            "Data an array",
-            br#"{"Data":[],"Metadata":{}}"#.to_vec(),
-            at(
-                "Data",
-                "invalid type: sequence, expected a JSON object at line 1 column 0",
-            ),
-        ),
-        (
-            "Data a string",
-            br#"{"Data":"{}","Metadata":{}}"#.to_vec(),
-            at(
-                "Data",
-                "invalid type: string \"{}\", expected a JSON object at line 1 column 4",
-            ),
-        ),
-        (
-            "Data a number",
-            br#"{"Data":5,"Metadata":{}}"#.to_vec(),
-            at(
-                "Data",
-                "invalid type: integer `5`, expected a JSON object at line 1 column 1",
-            ),
-        ),
-        (
+        case("missing Data", br#"{"Metadata":{}}"#).gets(no_data.clone()),
+        case("Data null", br#"{"Data":null,"Metadata":{}}"#).gets(no_data),
+        case("Data an array", br#"{"Data":[],"Metadata":{}}"#).gets(at(
+            "Data",
+            "invalid type: sequence, expected a JSON object at line 1 column 0",
+        )),
+        case("Data a string", br#"{"Data":"{}","Metadata":{}}"#).gets(at(
+            "Data",
+            "invalid type: string \"{}\", expected a JSON object at line 1 column 4",
+        )),
+        case("Data a number", br#"{"Data":5,"Metadata":{}}"#).gets(at(
+            "Data",
+            "invalid type: integer `5`, expected a JSON object at line 1 column 1",
+        )),
+        case(
             "Data a long string is not echoed",
             serde_json::to_vec(&json!({"Data": long, "Metadata": {}})).unwrap(),
-            at(
-                "Data",
-                &format!("invalid type: string \"{}\\\"…", "\\\"\\n".repeat(34)),
-            ),
-        ),
-        (
-            "Data without req",
-            br#"{"Data":{},"Metadata":{}}"#.to_vec(),
-            no_req.clone(),
-        ),
-        (
+        )
+        .gets(at(
+            "Data",
+            &format!("invalid type: string \"{}\\\"…", "\\\"\\n".repeat(34)),
+        )),
+        case("Data without req", br#"{"Data":{},"Metadata":{}}"#).gets(no_req.clone()),
+        case(
             "req in another case",
-            br#"{"Data":{"Req":{}},"Metadata":{}}"#.to_vec(),
-            no_req,
-        ),
-        (
-            "req null",
-            with_req("null"),
-            at(
-                "Data.req",
-                "invalid type: null, expected a JSON object at line 1 column 4",
-            ),
-        ),
-        (
-            "req a string",
-            with_req(r#""POST""#),
-            at(
-                "Data.req",
-                "invalid type: string \"POST\", expected a JSON object at line 1 column 6",
-            ),
-        ),
+            br#"{"Data":{"Req":{}},"Metadata":{}}"#,
+        )
+        .gets(no_req),
+        case("req null", with_req("null")).gets(at(
+            "Data.req",
+            "invalid type: null, expected a JSON object at line 1 column 4",
+        )),
+        case("req a string", with_req(r#""POST""#)).gets(at(
+            "Data.req",
+            "invalid type: string \"POST\", expected a JSON object at line 1 column 6",
+        )),
         // Fields the function does not need, in any shape.
-        ("Url a number", with_field(r#""Url":5"#), Area(2.0)),
-        (
-            "Method an array",
-            with_field(r#""Method":["GET"]"#),
-            Area(2.0),
-        ),
-        (
-            "Params value a number",
-            with_field(r#""Params":{"id":1}"#),
-            Area(2.0),
-        ),
-        (
-            "Identities an object",
-            with_field(r#""Identities":{}"#),
-            Area(2.0),
-        ),
-        (
+        case("Url a number", with_field(r#""Url":5"#)).gets(Area(2.0)),
+        case("Method an array", with_field(r#""Method":["GET"]"#)).gets(Area(2.0)),
+        case("Params value a number", with_field(r#""Params":{"id":1}"#)).gets(Area(2.0)),
+        case("Identities an object", with_field(r#""Identities":{}"#)).gets(Area(2.0)),
+        case(
             "Headers values as strings",
             with_field(r#""Headers":{"Accept":"*/*"}"#),
-            Area(2.0),
-        ),
-        ("Headers an array", with_field(r#""Headers":[]"#), Area(2.0)),
-        (
+        )
+        .gets(Area(2.0)),
+        case("Headers an array", with_field(r#""Headers":[]"#)).gets(Area(2.0)),
+        case(
             "Headers value of numbers",
             with_field(r#""Headers":{"Accept":[1]}"#),
-            Area(2.0),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case(
             "Headers value deeply nested",
             with_field(&format!(
                 r#""Headers":{{"Accept":[{}]}}"#,
                 nested(DEEP, "[", "]")
             )),
-            Area(2.0),
-        ),
+        )
+        .gets(Area(2.0)),
         // The Query is read leniently: a value is its text, else absent.
-        (
+        case(
             "Query stringified, as in old docs",
             with_req(r#"{"Query":"{}"}"#),
-            missing_radius(),
-        ),
-        (
+        )
+        .gets(missing_radius()),
+        case(
             "Query value a number",
             with_req(r#"{"Query":{"radius":2}}"#),
-            Area(2.0),
-        ),
-        (
-            "Query value null",
-            with_req(r#"{"Query":{"radius":null}}"#),
-            missing_radius(),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case("Query value null", with_req(r#"{"Query":{"radius":null}}"#)).gets(missing_radius()),
+        case(
             "Query value deeply nested",
             with_req(&format!(
                 r#"{{"Query":{{"x":{}}}}}"#,
                 nested(DEEP, "[", "]")
             )),
-            missing_radius(),
-        ),
-        (
+        )
+        .gets(missing_radius()),
+        case(
             "a long Query name",
             with_req(&format!(
                 r#"{{"Query":{{"{}":1}}}}"#,
                 r#"k\n"#.repeat(2_000)
             )),
-            missing_radius(),
-        ),
+        )
+        .gets(missing_radius()),
         // The Body is the caller's input: it must be a string.
-        (
-            "Body a number",
-            with_req(r#"{"Body":2}"#),
-            at(
-                "Data.req.Body",
-                "invalid type: integer `2`, expected a string at line 1 column 1",
-            ),
-        ),
-        (
-            "Body an object",
-            with_req(r#"{"Body":{"radius":2}}"#),
-            at(
-                "Data.req.Body",
-                "invalid type: map, expected a string at line 1 column 0",
-            ),
-        ),
-        (
-            "Body true",
-            with_req(r#"{"Body":true}"#),
-            at(
-                "Data.req.Body",
-                "invalid type: boolean `true`, expected a string at line 1 column 4",
-            ),
-        ),
-        (
+        case("Body a number", with_req(r#"{"Body":2}"#)).gets(at(
+            "Data.req.Body",
+            "invalid type: integer `2`, expected a string at line 1 column 1",
+        )),
+        case("Body an object", with_req(r#"{"Body":{"radius":2}}"#)).gets(at(
+            "Data.req.Body",
+            "invalid type: map, expected a string at line 1 column 0",
+        )),
+        case("Body true", with_req(r#"{"Body":true}"#)).gets(at(
+            "Data.req.Body",
+            "invalid type: boolean `true`, expected a string at line 1 column 4",
+        )),
+        case(
             "Body null, as if absent",
             with_req(r#"{"Body":null,"Query":{"radius":"2"}}"#),
-            Area(2.0),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case(
             "Body with a lone surrogate escape",
             with_req(r#"{"Body":"{\"radius\": 2}\udc00"}"#),
-            at(
-                "Data.req.Body",
-                "lone leading surrogate in hex escape at line 1 column 22",
-            ),
-        ),
+        )
+        .gets(at(
+            "Data.req.Body",
+            "lone leading surrogate in hex escape at line 1 column 22",
+        )),
         // Duplicate keys.
-        (
+        case(
             "Data twice",
-            br#"{"Data":{"req":{}},"Data":{"req":{}},"Metadata":{}}"#.to_vec(),
-            refused(
-                400,
-                "invalid invocation: duplicate field `Data` at line 1 column 25",
-            ),
-        ),
-        (
+            br#"{"Data":{"req":{}},"Data":{"req":{}},"Metadata":{}}"#,
+        )
+        .gets(refused(
+            400,
+            "invalid invocation: duplicate field `Data` at line 1 column 25",
+        )),
+        case(
             "Metadata twice",
-            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}},"Metadata":{{}}}}"#)
-                .into_bytes(),
-            refused(
-                400,
-                "invalid invocation: duplicate field `Metadata` at line 1 column 67",
-            ),
-        ),
-        (
+            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}},"Metadata":{{}}}}"#),
+        )
+        .gets(refused(
+            400,
+            "invalid invocation: duplicate field `Metadata` at line 1 column 67",
+        )),
+        case(
             "req twice: the last one counts, as in most JSON readers",
-            format!(r#"{{"Data":{{"req":{{}},"req":{good_body}}},"Metadata":{{}}}}"#).into_bytes(),
-            Area(2.0),
-        ),
-        (
-            "Body twice",
-            with_req(r#"{"Body":"{}","Body":"{}"}"#),
-            at("Data.req", "duplicate field `Body` at line 1 column 19"),
-        ),
+            format!(r#"{{"Data":{{"req":{{}},"req":{good_body}}},"Metadata":{{}}}}"#),
+        )
+        .gets(Area(2.0)),
+        case("Body twice", with_req(r#"{"Body":"{}","Body":"{}"}"#))
+            .gets(at("Data.req", "duplicate field `Body` at line 1 column 19")),
         // The host joins repeated query keys; duplicates in its JSON would
         // be a host bug, and the last one wins as in most JSON readers.
-        (
+        case(
             "Query key twice",
             with_req(r#"{"Query":{"radius":"1","radius":"2"}}"#),
-            Area(2.0),
-        ),
+        )
+        .gets(Area(2.0)),
         // Malformed and truncated envelopes.
-        (
-            "cut in a key",
-            br#"{"Data":{"req":{"Bo"#.to_vec(),
-            not_json("EOF while parsing a string at line 1 column 19"),
-        ),
-        (
-            "cut in the Body",
-            br#"{"Data":{"req":{"Body":"{\"rad"#.to_vec(),
-            not_json("EOF while parsing a string at line 1 column 30"),
-        ),
-        (
+        case("cut in a key", br#"{"Data":{"req":{"Bo"#)
+            .gets(not_json("EOF while parsing a string at line 1 column 19")),
+        case("cut in the Body", br#"{"Data":{"req":{"Body":"{\"rad"#)
+            .gets(not_json("EOF while parsing a string at line 1 column 30")),
+        case(
             "cut before the last brace",
-            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}}"#).into_bytes(),
-            not_json("EOF while parsing an object at line 1 column 56"),
-        ),
-        (
+            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}}"#),
+        )
+        .gets(not_json("EOF while parsing an object at line 1 column 56")),
+        case(
             "trailing garbage",
-            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}}}} x"#).into_bytes(),
-            not_json("trailing characters at line 1 column 59"),
-        ),
-        (
-            "two envelopes",
-            [
-                host_envelope(Some("{}"), &[]),
-                host_envelope(Some("{}"), &[]),
-            ]
-            .concat(),
-            not_json("trailing characters at line 1 column 453"),
-        ),
-        (
+            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":{{}}}} x"#),
+        )
+        .gets(not_json("trailing characters at line 1 column 59")),
+        case("two envelopes", [one.clone(), one.clone()].concat()).gets(not_json(&format!(
+            "trailing characters at line 1 column {}",
+            one.len() + 1
+        ))),
+        case(
             "an array of envelopes",
-            format!("[{}]", String::from_utf8(host_envelope(None, &[])).unwrap()).into_bytes(),
-            refused(400, "the request body must be a JSON object"),
-        ),
-        (
+            [b"[", one.as_slice(), b"]"].concat(),
+        )
+        .gets(refused(400, "the request body must be a JSON object")),
+        case(
             "lowercase keys: not an envelope",
-            br#"{"data":{"req":{"Body":"{\"radius\":2}"}},"metadata":{}}"#.to_vec(),
-            missing_radius(),
-        ),
-        (
+            br#"{"data":{"req":{"Body":"{\"radius\":2}"}},"metadata":{}}"#,
+        )
+        .gets(missing_radius()),
+        case(
             "invalid UTF-8 outside Body",
-            b"{\"Data\":{\"req\":{\"Body\":\"{}\"}},\"Metadata\":{\"\xff\":1}}".to_vec(),
-            refused(400, "the request body is not valid UTF-8 (from byte 43)"),
-        ),
-        (
+            b"{\"Data\":{\"req\":{\"Body\":\"{}\"}},\"Metadata\":{\"\xff\":1}}",
+        )
+        .gets(refused(
+            400,
+            "the request body is not valid UTF-8 (from byte 43)",
+        )),
+        case(
             "invalid UTF-8 inside Body",
-            b"{\"Data\":{\"req\":{\"Body\":\"{\xc3}\"}},\"Metadata\":{}}".to_vec(),
-            refused(400, "the request body is not valid UTF-8 (from byte 25)"),
-        ),
+            b"{\"Data\":{\"req\":{\"Body\":\"{\xc3}\"}},\"Metadata\":{}}",
+        )
+        .gets(refused(
+            400,
+            "the request body is not valid UTF-8 (from byte 25)",
+        )),
         // What is ignored may be anything, however deep or large.
-        (
+        case(
             "Metadata a string",
-            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":"x"}}"#).into_bytes(),
-            Area(2.0),
-        ),
-        (
+            format!(r#"{{"Data":{{"req":{good_body}}},"Metadata":"x"}}"#),
+        )
+        .gets(Area(2.0)),
+        case(
             "Metadata deeply nested",
             format!(
                 r#"{{"Data":{{"req":{good_body}}},"Metadata":{}}}"#,
                 nested(DEEP, "[", "]")
-            )
-            .into_bytes(),
-            Area(2.0),
-        ),
-        (
+            ),
+        )
+        .gets(Area(2.0)),
+        case(
             "Metadata deeply nested objects",
             format!(
                 r#"{{"Data":{{"req":{good_body}}},"Metadata":{}}}"#,
                 deep_object(DEEP)
-            )
-            .into_bytes(),
-            Area(2.0),
-        ),
-        (
+            ),
+        )
+        .gets(Area(2.0)),
+        case(
             "Metadata deep and unclosed",
             format!(
                 r#"{{"Data":{{"req":{good_body}}},"Metadata":{}"#,
                 "[".repeat(DEEP)
-            )
-            .into_bytes(),
-            not_json("EOF while parsing a list at line 1 column 100054"),
-        ),
-        (
+            ),
+        )
+        .gets(not_json("EOF while parsing a list at line 1 column 100054")),
+        case(
             "Metadata with huge numbers and -0",
             format!(
                 r#"{{"Data":{{"req":{good_body}}},"Metadata":{{"a":1e999999,"b":-0,"c":-{}}}}}"#,
                 "9".repeat(5000)
-            )
-            .into_bytes(),
-            Area(2.0),
-        ),
-        (
+            ),
+        )
+        .gets(Area(2.0)),
+        case(
             "another binding deeply nested",
             format!(
                 r#"{{"Data":{{"other":{},"req":{good_body}}},"Metadata":{{}}}}"#,
                 nested(DEEP, "[", "]")
-            )
-            .into_bytes(),
-            Area(2.0),
-        ),
-        (
+            ),
+        )
+        .gets(Area(2.0)),
+        case(
             "unknown req field deeply nested",
             with_req(&format!(
                 r#"{{"Future":{},"Body":"{{\"radius\": 2}}"}}"#,
                 nested(DEEP, "[", "]")
             )),
-            Area(2.0),
-        ),
-        (
+        )
+        .gets(Area(2.0)),
+        case(
             "an identity deeply nested",
             with_req(&format!(
                 r#"{{"Identities":[{}],"Body":"{{\"radius\": 2}}"}}"#,
                 nested(DEEP, "[", "]")
             )),
-            Area(2.0),
-        ),
+        )
+        .gets(Area(2.0)),
         // The caller's body, measured after the host's escaping is undone.
-        (
+        case(
             "escaped Body of exactly 1 MiB",
-            host_envelope(Some(&quote_heavy_body(MAX_BODY_BYTES)), &[]),
-            Area(2.0),
-        ),
-        (
+            host_envelope(quote_heavy_body(MAX_BODY_BYTES)),
+        )
+        .gets(Area(2.0)),
+        case(
             "escaped Body 1 byte over 1 MiB",
-            host_envelope(Some(&quote_heavy_body(MAX_BODY_BYTES + 1)), &[]),
-            refused(
-                413,
-                "the request body is 1048577 bytes; this function takes at most 1048576",
-            ),
-        ),
+            host_envelope(quote_heavy_body(MAX_BODY_BYTES + 1)),
+        )
+        .gets(refused(
+            413,
+            "the request body is 1048577 bytes; this function takes at most 1048576",
+        )),
     ]
 }
 
 /// Requests that are not invocations, or invocations in a form only a
-/// direct caller would use: method, path, headers, body, answer.
-type HttpCase = (
-    &'static str,
-    &'static str,
-    String,
-    Vec<(&'static str, &'static str)>,
-    Vec<u8>,
-    Answer,
-);
-
-fn http_cases() -> Vec<HttpCase> {
-    let json = || vec![("Content-Type", "application/json")];
-    let wrong_method = |method: &str, path: &str| {
-        Http(
-            405,
-            format!("{method} \"{path}\": method not allowed, use POST"),
-            Some("POST"),
-        )
-    };
-    let not_found =
-        |method: &str, path: &str| Http(404, format!("{method} \"{path}\": not found"), None);
-    let long_path = format!("/{}", "a".repeat(5000));
+/// direct caller would use.
+fn http_cases() -> Vec<Case<Request>> {
     vec![
         // Methods other than POST on a function's path.
-        (
-            "GET a function",
-            "GET",
-            "/RustFunction".into(),
-            vec![],
-            vec![],
-            wrong_method("GET", "/RustFunction"),
-        ),
-        (
-            "GET the folder name",
-            "GET",
-            "/RustyFunction?radius=2".into(),
-            vec![],
-            vec![],
-            wrong_method("GET", "/RustyFunction"),
-        ),
-        (
-            "PUT",
-            "PUT",
-            "/RustFunction".into(),
-            json(),
-            br#"{"radius": 2}"#.to_vec(),
-            wrong_method("PUT", "/RustFunction"),
-        ),
-        (
-            "DELETE",
-            "DELETE",
-            "/RustFunction".into(),
-            vec![],
-            vec![],
-            wrong_method("DELETE", "/RustFunction"),
-        ),
-        (
-            "PATCH",
-            "PATCH",
-            "/RustyFunction".into(),
-            json(),
-            br#"{"radius": 2}"#.to_vec(),
-            wrong_method("PATCH", "/RustyFunction"),
-        ),
-        (
-            "OPTIONS",
-            "OPTIONS",
-            "/RustFunction".into(),
-            vec![],
-            vec![],
-            wrong_method("OPTIONS", "/RustFunction"),
-        ),
-        (
-            "HEAD",
-            "HEAD",
-            "/RustFunction".into(),
-            vec![],
-            vec![],
-            wrong_method("HEAD", "/RustFunction"),
-        ),
-        (
-            "an unknown method",
-            "FROB",
-            "/RustFunction".into(),
-            vec![],
-            vec![],
-            Http(
-                400,
-                r#""/RustFunction": bad request: an unknown HTTP method or a malformed request"#
-                    .into(),
-                None,
-            ),
-        ),
+        request("GET a function", "GET /RustFunction").gets(wrong_method("GET /RustFunction")),
+        request("GET the folder name", "GET /RustyFunction?radius=2")
+            .gets(wrong_method("GET /RustyFunction")),
+        request("PUT", "PUT /RustFunction")
+            .content_type("application/json")
+            .body(br#"{"radius": 2}"#)
+            .gets(wrong_method("PUT /RustFunction")),
+        request("DELETE", "DELETE /RustFunction").gets(wrong_method("DELETE /RustFunction")),
+        request("PATCH", "PATCH /RustyFunction")
+            .content_type("application/json")
+            .body(br#"{"radius": 2}"#)
+            .gets(wrong_method("PATCH /RustyFunction")),
+        request("OPTIONS", "OPTIONS /RustFunction").gets(wrong_method("OPTIONS /RustFunction")),
+        request("HEAD", "HEAD /RustFunction").gets(wrong_method("HEAD /RustFunction")),
+        request("an unknown method", "FROB /RustFunction").gets(http_error(
+            400,
+            r#""/RustFunction": bad request: an unknown HTTP method or a malformed request"#,
+        )),
         // Unknown paths.
-        (
-            "POST an unknown function",
-            "POST",
-            "/Nope".into(),
-            json(),
-            vec![],
-            not_found("POST", "/Nope"),
-        ),
-        (
-            "GET an unknown function",
-            "GET",
-            "/Nope".into(),
-            vec![],
-            vec![],
-            not_found("GET", "/Nope"),
-        ),
-        (
-            "a function in another case",
-            "POST",
-            "/rustfunction".into(),
-            json(),
-            br#"{"radius": 2}"#.to_vec(),
-            not_found("POST", "/rustfunction"),
-        ),
-        (
-            "the caller's /api path",
-            "POST",
-            "/api/RustFunction".into(),
-            json(),
-            br#"{"radius": 2}"#.to_vec(),
-            not_found("POST", "/api/RustFunction"),
-        ),
-        (
-            "a path below a function",
-            "POST",
-            "/RustFunction/extra".into(),
-            json(),
-            vec![],
-            not_found("POST", "/RustFunction/extra"),
-        ),
-        (
-            "POST the readiness probe",
-            "POST",
-            "/".into(),
-            json(),
-            vec![],
-            not_found("POST", "/"),
-        ),
-        (
+        request("POST an unknown function", "POST /Nope")
+            .content_type("application/json")
+            .gets(not_found("POST /Nope")),
+        request("GET an unknown function", "GET /Nope").gets(not_found("GET /Nope")),
+        request("a function in another case", "POST /rustfunction")
+            .content_type("application/json")
+            .body(br#"{"radius": 2}"#)
+            .gets(not_found("POST /rustfunction")),
+        request("the caller's /api path", "POST /api/RustFunction")
+            .content_type("application/json")
+            .body(br#"{"radius": 2}"#)
+            .gets(not_found("POST /api/RustFunction")),
+        request("a path below a function", "POST /RustFunction/extra")
+            .content_type("application/json")
+            .gets(not_found("POST /RustFunction/extra")),
+        request("POST the readiness probe", "POST /")
+            .content_type("application/json")
+            .gets(not_found("POST /")),
+        request(
             "a long path is not echoed",
-            "POST",
-            long_path,
-            vec![],
-            vec![],
-            Http(
-                404,
-                format!("POST \"/{}\"…: not found", "a".repeat(31)),
-                None,
-            ),
-        ),
-        (
-            "a path of quotes and newlines",
-            "POST",
-            "/%22%0A%22".into(),
-            vec![],
-            vec![],
-            not_found("POST", "/%22%0A%22"),
-        ),
+            format!("POST /{}", "a".repeat(5000)),
+        )
+        .gets(http_error(
+            404,
+            format!("POST \"/{}\"…: not found", "a".repeat(31)),
+        )),
+        request("a path of quotes and newlines", "POST /%22%0A%22")
+            .gets(not_found("POST /%22%0A%22")),
         // Content types: the body is judged by what it is, whatever it claims.
-        (
-            "JSON sent as text/plain",
-            "POST",
-            "/RustFunction".into(),
-            vec![("Content-Type", "text/plain")],
-            br#"{"radius": 2}"#.to_vec(),
-            Area(2.0),
-        ),
-        (
-            "JSON with no content type",
-            "POST",
-            "/RustFunction".into(),
-            vec![],
-            br#"{"radius": 2}"#.to_vec(),
-            Area(2.0),
-        ),
-        (
-            "an envelope sent as text/plain",
-            "POST",
-            "/RustyFunction".into(),
-            vec![("Content-Type", "text/plain")],
-            host_envelope(Some(r#"{"radius": 2}"#), &[]),
-            Area(2.0),
-        ),
-        (
-            "a form",
-            "POST",
-            "/RustFunction".into(),
-            vec![("Content-Type", "application/x-www-form-urlencoded")],
-            b"radius=2".to_vec(),
-            not_json("expected value at line 1 column 1"),
-        ),
-        (
-            "multipart",
-            "POST",
-            "/RustFunction".into(),
-            vec![("Content-Type", "multipart/form-data; boundary=x")],
-            b"--x\r\nContent-Disposition: form-data; name=\"radius\"\r\n\r\n2\r\n--x--\r\n"
-                .to_vec(),
-            not_json("invalid number at line 1 column 2"),
-        ),
-        (
-            "XML",
-            "POST",
-            "/RustFunction".into(),
-            vec![("Content-Type", "application/xml")],
-            b"<radius>2</radius>".to_vec(),
-            not_json("expected value at line 1 column 1"),
-        ),
-        (
-            "binary",
-            "POST",
-            "/RustFunction".into(),
-            vec![("Content-Type", "application/octet-stream")],
-            vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a],
-            refused(400, "the request body is not valid UTF-8 (from byte 0)"),
-        ),
-        (
-            "gzip claimed, JSON sent",
-            "POST",
-            "/RustFunction".into(),
-            vec![
-                ("Content-Type", "application/json"),
-                ("Content-Encoding", "gzip"),
-            ],
-            br#"{"radius": 2}"#.to_vec(),
-            Area(2.0),
-        ),
+        request("JSON sent as text/plain", "POST /RustFunction")
+            .content_type("text/plain")
+            .body(br#"{"radius": 2}"#)
+            .gets(Area(2.0)),
+        request("JSON with no content type", "POST /RustFunction")
+            .body(br#"{"radius": 2}"#)
+            .gets(Area(2.0)),
+        request("an envelope sent as text/plain", "POST /RustyFunction")
+            .content_type("text/plain")
+            .body(host_envelope(br#"{"radius": 2}"#))
+            .gets(Area(2.0)),
+        request("a form", "POST /RustFunction")
+            .content_type("application/x-www-form-urlencoded")
+            .body(b"radius=2")
+            .gets(not_json("expected value at line 1 column 1")),
+        request("multipart", "POST /RustFunction")
+            .content_type("multipart/form-data; boundary=x")
+            .body(b"--x\r\nContent-Disposition: form-data; name=\"radius\"\r\n\r\n2\r\n--x--\r\n")
+            .gets(not_json("invalid number at line 1 column 2")),
+        request("XML", "POST /RustFunction")
+            .content_type("application/xml")
+            .body(b"<radius>2</radius>")
+            .gets(not_json("expected value at line 1 column 1")),
+        request("binary", "POST /RustFunction")
+            .content_type("application/octet-stream")
+            .body(vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a])
+            .gets(refused(
+                400,
+                "the request body is not valid UTF-8 (from byte 0)",
+            )),
+        request("gzip claimed, JSON sent", "POST /RustFunction")
+            .content_type("application/json")
+            .header("Content-Encoding", "gzip")
+            .body(br#"{"radius": 2}"#)
+            .gets(Area(2.0)),
         // A direct caller's query.
-        (
-            "query not a number",
-            "POST",
-            "/RustFunction?radius=abc".into(),
-            vec![],
-            vec![],
-            refused(400, r#"radius must be a number, got "abc""#),
-        ),
-        (
-            "query empty",
-            "POST",
-            "/RustFunction?radius=".into(),
-            vec![],
-            vec![],
-            refused(400, r#"radius must be a number, got """#),
-        ),
-        (
-            "query given twice",
-            "POST",
-            "/RustFunction?radius=1&radius=2".into(),
-            vec![],
-            vec![],
-            refused(
-                400,
-                r#"radius was given more than once ("1,2"); give it once"#,
-            ),
-        ),
-        (
+        request("query not a number", "POST /RustFunction?radius=abc")
+            .gets(refused(400, r#"radius must be a number, got "abc""#)),
+        request("query empty", "POST /RustFunction?radius=")
+            .gets(refused(400, r#"radius must be a number, got """#)),
+        request("query given twice", "POST /RustFunction?radius=1&radius=2").gets(refused(
+            400,
+            r#"radius was given more than once ("1,2"); give it once"#,
+        )),
+        request(
             "query bad percent-encoding",
-            "POST",
-            "/RustFunction?radius=%ZZ".into(),
-            vec![],
-            vec![],
-            refused(400, r#"radius must be a number, got "%ZZ""#),
-        ),
-        (
-            "query not UTF-8",
-            "POST",
-            "/RustFunction?radius=%FF".into(),
-            vec![],
-            vec![],
-            refused(400, "radius must be a number, got \"\u{fffd}\""),
-        ),
-        (
-            "query plus is a space",
-            "POST",
-            "/RustFunction?radius=+2".into(),
-            vec![],
-            vec![],
-            refused(400, r#"radius must be a number, got " 2""#),
-        ),
-        (
-            "query overflows",
-            "POST",
-            "/RustFunction?radius=1e400".into(),
-            vec![],
-            vec![],
-            refused(400, "radius must be a finite number"),
-        ),
-        (
-            "query minus zero",
-            "POST",
-            "/RustFunction?radius=-0".into(),
-            vec![],
-            vec![],
-            Area(0.0),
-        ),
-        (
-            "query exponent",
-            "POST",
-            "/RustFunction?radius=25E-1".into(),
-            vec![],
-            vec![],
-            Area(2.5),
-        ),
-        (
+            "POST /RustFunction?radius=%ZZ",
+        )
+        .gets(refused(400, r#"radius must be a number, got "%ZZ""#)),
+        request("query not UTF-8", "POST /RustFunction?radius=%FF")
+            .gets(refused(400, "radius must be a number, got \"\u{fffd}\"")),
+        request("query plus is a space", "POST /RustFunction?radius=+2")
+            .gets(refused(400, r#"radius must be a number, got " 2""#)),
+        request("query overflows", "POST /RustFunction?radius=1e400")
+            .gets(refused(400, "radius must be a finite number")),
+        request("query minus zero", "POST /RustFunction?radius=-0").gets(Area(0.0)),
+        request("query exponent", "POST /RustFunction?radius=25E-1").gets(Area(2.5)),
+        request(
             "query long, not echoed",
-            "POST",
-            format!("/RustFunction?radius={}", "9x".repeat(2000)),
-            vec![],
-            vec![],
-            refused(
-                400,
-                format!("radius must be a number, got \"{}\"…", "9x".repeat(16)),
-            ),
-        ),
+            format!("POST /RustFunction?radius={}", "9x".repeat(2000)),
+        )
+        .gets(refused(
+            400,
+            format!("radius must be a number, got \"{}\"…", "9x".repeat(16)),
+        )),
     ]
 }
+
+// ---------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------
 
 #[rocket::async_test]
 async fn caller_bodies_get_the_same_answer_through_every_door() {
     let (mut handler, host) = start_handler().await;
     let app = app().await;
-    let mut failures = Failures(Vec::new());
-    let mut checks = 0;
-    for (case, body, expected) in caller_bodies() {
-        let envelope = host_envelope((!body.is_empty()).then_some(body.as_str()), &[]);
+    let mut failures = Failures::default();
+    for Case {
+        name,
+        input: body,
+        expected,
+    } in caller_bodies()
+    {
+        let envelope = host_envelope(&body);
         let doors = [
             (
                 "host",
-                host.invoke("RustyFunction", &envelope, case, piece_for(envelope.len()))
+                host.invoke("RustyFunction", &envelope, name, piece_for(envelope.len()))
                     .await,
             ),
             (
@@ -1305,75 +989,85 @@ async fn caller_bodies_get_the_same_answer_through_every_door() {
                     "POST",
                     "/RustFunction",
                     &[("Content-Type", "application/json")],
-                    body.as_bytes(),
+                    &body,
                     piece_for(body.len()),
                 )
                 .await,
             ),
-            ("direct call", call_directly(&app, body.as_bytes()).await),
+            ("direct call", call_directly(&app, &body).await),
             (
                 "host envelope, direct call",
                 call_directly(&app, &envelope).await,
             ),
         ];
         for (door, reply) in doors {
-            failures.check(door, case, &reply, &expected);
-            checks += 1;
+            failures.check(door, name, &reply, &expected);
         }
         assert_serving(&mut handler, &host).await;
     }
-    for (case, body, expected) in non_utf8_bodies() {
+    for Case {
+        name,
+        input: body,
+        expected,
+    } in non_utf8_bodies()
+    {
         let reply = host
             .request_with("POST", "/RustFunction", &[], &body, 3)
             .await;
-        failures.check("direct HTTP", case, &reply, &expected);
-        failures.check(
-            "direct call",
-            case,
-            &call_directly(&app, &body).await,
-            &expected,
-        );
-        checks += 2;
+        failures.check("direct HTTP", name, &reply, &expected);
+        let reply = call_directly(&app, &body).await;
+        failures.check("direct call", name, &reply, &expected);
         assert_serving(&mut handler, &host).await;
     }
-    failures.assert_none(checks);
+    failures.assert_none();
 }
 
 #[rocket::async_test]
 async fn malformed_envelopes_say_what_is_wrong_and_where() {
     let (mut handler, host) = start_handler().await;
     let app = app().await;
-    let mut failures = Failures(Vec::new());
-    let cases = envelopes();
-    for (case, envelope, expected) in &cases {
+    let mut failures = Failures::default();
+    for Case {
+        name,
+        input: envelope,
+        expected,
+    } in envelopes()
+    {
         let reply = host
-            .invoke("RustyFunction", envelope, case, piece_for(envelope.len()))
+            .invoke("RustyFunction", &envelope, name, piece_for(envelope.len()))
             .await;
-        failures.check("host", case, &reply, expected);
-        failures.check(
-            "direct call",
-            case,
-            &call_directly(&app, envelope).await,
-            expected,
-        );
+        failures.check("host", name, &reply, &expected);
+        let reply = call_directly(&app, &envelope).await;
+        failures.check("direct call", name, &reply, &expected);
         assert_serving(&mut handler, &host).await;
     }
-    failures.assert_none(cases.len() * 2);
+    failures.assert_none();
 }
 
 #[rocket::async_test]
 async fn methods_paths_content_types_and_queries() {
     let (mut handler, host) = start_handler().await;
-    let mut failures = Failures(Vec::new());
-    let cases = http_cases();
-    for (case, method, path, headers, body, expected) in &cases {
+    let mut failures = Failures::default();
+    for Case {
+        name,
+        input: request,
+        expected,
+    } in http_cases()
+    {
+        let piece = piece_for(request.body.len());
         let reply = host
-            .request_with(method, path, headers, body, piece_for(body.len()))
+            .request_with(
+                &request.method,
+                &request.path,
+                &request.headers,
+                &request.body,
+                piece,
+            )
             .await;
-        failures.check("direct HTTP", case, &reply, expected);
+        failures.check("direct HTTP", name, &reply, &expected);
         assert_serving(&mut handler, &host).await;
     }
-    failures.assert_none(cases.len());
+    failures.assert_none();
 }
 
 #[rocket::async_test]
@@ -1383,8 +1077,9 @@ async fn envelopes_exactly_at_and_just_over_rockets_json_limit() {
         rusty_function::config::default_json_limit().as_u64()
     );
     let (mut handler, host) = start_handler().await;
-    let mut failures = Failures(Vec::new());
-    // The caller's body is small; Metadata makes up the size.
+    let mut failures = Failures::default();
+    // A hand-made envelope: the caller's body is small; Metadata makes up
+    // the size.
     let sized = |len: usize| {
         let head = r#"{"Data":{"req":{"Body":"{\"radius\": 2}"}},"Metadata":{"pad":""#;
         let tail = r#""}}"#;
@@ -1398,22 +1093,19 @@ async fn envelopes_exactly_at_and_just_over_rockets_json_limit() {
         "the invocation is larger than 32MiB (Rocket's `limits.json`)",
     );
     let cases = [
-        (
-            "envelope of exactly 32 MiB",
-            sized(ENVELOPE_LIMIT),
-            Area(2.0),
-        ),
-        (
-            "envelope 1 byte over 32 MiB",
-            sized(ENVELOPE_LIMIT + 1),
-            too_large.clone(),
-        ),
+        case("envelope of exactly 32 MiB", sized(ENVELOPE_LIMIT)).gets(Area(2.0)),
+        case("envelope 1 byte over 32 MiB", sized(ENVELOPE_LIMIT + 1)).gets(too_large.clone()),
     ];
-    for (case, envelope, expected) in &cases {
+    for Case {
+        name,
+        input: envelope,
+        expected,
+    } in cases
+    {
         let reply = host
-            .invoke("RustyFunction", envelope, case, 1024 * 1024)
+            .invoke("RustyFunction", &envelope, name, 1024 * 1024)
             .await;
-        failures.check("host", case, &reply, expected);
+        failures.check("host", name, &reply, &expected);
         assert_serving(&mut handler, &host).await;
     }
     // A direct call is held to the same limit.
@@ -1423,7 +1115,7 @@ async fn envelopes_exactly_at_and_just_over_rockets_json_limit() {
         .await;
     failures.check("direct HTTP", "body 1 byte over 32 MiB", &reply, &too_large);
     assert_serving(&mut handler, &host).await;
-    failures.assert_none(cases.len() + 1);
+    failures.assert_none();
 }
 
 #[test]

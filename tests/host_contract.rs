@@ -1,63 +1,52 @@
-//! The handler as the Functions host sees it: invocations shaped and sent
-//! exactly as `shared/host-protocol.md` describes (chunked bodies, `Body` as a
+//! The handler as the Functions host sees it: invocations built by
+//! `local_host` exactly as `shared/host-protocol.md` describes (`Body` as a
 //! string, `Headers` as arrays, comma-joined `Query`, double-encoded
-//! `Metadata`, concurrent calls over keep-alive connections).
+//! `Metadata`) and sent as the host sends them (chunked bodies, concurrent
+//! calls over keep-alive connections).
 
 mod common;
 
-use common::spawn_app;
-use local_host::client::{HostClient, Reply};
-use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::LazyLock;
 
-/// An HTTP-trigger invocation as the host builds it for `/api/RustFunction`.
-fn invocation(method: &str, query: &[(&str, &str)], body: Option<&str>) -> Vec<u8> {
-    let query_string: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+use common::spawn_app;
+use local_host::app::{App, Function};
+use local_host::client::{HostClient, Reply};
+use local_host::envelope::{HttpRequest, Sys, http_invocation};
+use serde_json::json;
+
+/// RustyFunction as `RustyFunction/function.json` declares it.
+fn rusty_function() -> &'static Function {
+    static APP: LazyLock<App> = LazyLock::new(|| {
+        App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
+    });
+    APP.function("RustyFunction").expect("RustyFunction")
+}
+
+/// The invocation the host sends RustyFunction when a caller (curl) calls
+/// `/api/RustFunction?{query}` with `body` as JSON.
+fn host_sends(method: &str, query: &str, body: Option<&str>) -> Vec<u8> {
     let mut url = "http://localhost:7071/api/RustFunction".to_owned();
     if !query.is_empty() {
-        url = format!("{url}?{}", query_string.join("&"));
+        url = format!("{url}?{query}");
     }
-    let query: serde_json::Map<String, Value> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    let mut req = json!({
-        "Url": url,
-        "Method": method,
-        "Query": query,
-        "Headers": {
-            "Accept": ["*/*"],
-            "Host": ["localhost:7071"],
-            "User-Agent": ["curl/8.5.0"],
-            "Content-Type": ["application/json"],
-        },
-        "Params": {},
-        "Identities": [{"AuthenticationType": null, "IsAuthenticated": false, "Actor": null,
-                        "BootstrapContext": null, "Claims": [], "Label": null, "Name": null,
-                        "NameClaimType": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
-                        "RoleClaimType": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}],
-    });
-    let mut metadata = json!({
-        "Query": query,
-        "Headers": {"Accept": "*/*", "Host": "localhost:7071"},
-        "sys": {"MethodName": "RustyFunction", "UtcNow": "2026-11-27T10:00:00.0000000Z",
-                "RandGuid": "0b4e8e2c-2d5b-4e63-9d7e-5b4cdd0e3f43"},
-    });
-    for (key, value) in &query {
-        // Metadata strings are JSON-encoded a second time by the host.
-        metadata[key] = json!(value.to_string());
+    let mut headers = vec![
+        ("Accept".to_owned(), "*/*".to_owned()),
+        ("Host".to_owned(), "localhost:7071".to_owned()),
+        ("User-Agent".to_owned(), "curl/8.5.0".to_owned()),
+    ];
+    if body.is_some() {
+        headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
     }
-    if let Some(body) = body {
-        req["Body"] = json!(body);
-        if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) {
-            for (key, value) in fields
-                .iter()
-                .filter(|(_, v)| !v.is_object() && !v.is_array())
-            {
-                metadata[key] = json!(value.to_string());
-            }
-        }
-    }
-    serde_json::to_vec(&json!({"Data": {"req": req}, "Metadata": metadata})).unwrap()
+    let caller = HttpRequest {
+        method: method.to_owned(),
+        url,
+        headers,
+        body: body.map(|body| body.as_bytes().to_vec()),
+    };
+    let function = rusty_function();
+    let envelope = http_invocation(function, &caller, &[], &Sys::new(function));
+    serde_json::to_vec(&envelope).expect("an envelope is JSON")
 }
 
 /// One invocation of RustyFunction on a fresh app, as the host sends it.
@@ -68,9 +57,40 @@ async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> Repl
         .await
 }
 
+/// An invocation the caller gets a 400 for, and a stable part of the error.
+struct Mistake {
+    envelope: Vec<u8>,
+    error_part: &'static str,
+}
+
+fn mistake(envelope: impl Into<Vec<u8>>, error_part: &'static str) -> Mistake {
+    Mistake {
+        envelope: envelope.into(),
+        error_part,
+    }
+}
+
+/// Sends each mistake to one app; each must come back as a 400 inside a 200
+/// envelope, with an error that says what was wrong.
+async fn assert_refused(mistakes: Vec<Mistake>, piece: usize) {
+    let app = spawn_app().await;
+    let host = HostClient::new(app.port);
+    for Mistake {
+        envelope,
+        error_part,
+    } in mistakes
+    {
+        let reply = host.invoke("RustyFunction", &envelope, "", piece).await;
+        let (status, body) = reply.caller();
+        assert_eq!(status, 400, "{body}");
+        let error = body["error"].as_str().expect("an error message");
+        assert!(error.contains(error_part), "{error} lacks {error_part}");
+    }
+}
+
 #[rocket::async_test]
 async fn a_post_with_a_json_body_gets_the_area() {
-    let envelope = invocation("POST", &[], Some(r#"{"radius": 2.5}"#));
+    let envelope = host_sends("POST", "", Some(r#"{"radius": 2.5}"#));
     let reply = invoke_once(&envelope, "inv-1", 64).await;
     assert_eq!(
         reply.caller(),
@@ -86,7 +106,7 @@ async fn a_post_with_a_json_body_gets_the_area() {
 
 #[rocket::async_test]
 async fn a_get_without_body_uses_the_query() {
-    let reply = invoke_once(&invocation("GET", &[("radius", "2")], None), "inv-2", 100).await;
+    let reply = invoke_once(&host_sends("GET", "radius=2", None), "inv-2", 100).await;
     assert_eq!(
         reply.caller(),
         (200, json!({"radius": 2.0, "area": 12.566370614359172}))
@@ -95,12 +115,14 @@ async fn a_get_without_body_uses_the_query() {
 
 #[rocket::async_test]
 async fn a_repeated_query_key_arrives_comma_joined_and_is_refused() {
-    let reply = invoke_once(&invocation("GET", &[("radius", "1,2")], None), "inv-3", 100).await;
-    let (status, body) = reply.caller();
-    assert_eq!(status, 400);
-    assert!(
-        body["error"].as_str().unwrap().contains("more than once"),
-        "{body}"
+    let envelope = host_sends("GET", "radius=1&radius=2", None);
+    let reply = invoke_once(&envelope, "inv-3", 100).await;
+    assert_eq!(
+        reply.caller(),
+        (
+            400,
+            json!({"error": r#"radius was given more than once ("1,2"); give it once"#})
+        )
     );
     assert!(reply.logs()[0].starts_with("[WARN]"));
 }
@@ -108,7 +130,7 @@ async fn a_repeated_query_key_arrives_comma_joined_and_is_refused() {
 #[rocket::async_test]
 async fn one_byte_chunks_split_escapes_and_multibyte_characters() {
     let body = r#"{"name": "Ünïcødé \"ø\" 🦀", "radius": 3}"#;
-    let envelope = invocation("POST", &[("radius", "9")], Some(body));
+    let envelope = host_sends("POST", "radius=9", Some(body));
     let reply = invoke_once(&envelope, "inv-4", 1).await;
     let (status, result) = reply.caller();
     assert_eq!((status, result["radius"].as_f64()), (200, Some(3.0)));
@@ -116,6 +138,7 @@ async fn one_byte_chunks_split_escapes_and_multibyte_characters() {
 
 #[rocket::async_test]
 async fn unknown_keys_at_every_level_are_ignored() {
+    // Written by hand: fields a future host might add, at every level.
     let envelope = json!({
         "Data": {"req": {"Body": "{\"radius\": 1, \"extra\": {}}", "Future": [1], "Method": "POST"},
                  "otherBinding": "\"x\""},
@@ -128,68 +151,35 @@ async fn unknown_keys_at_every_level_are_ignored() {
 
 #[rocket::async_test]
 async fn caller_mistakes_come_back_as_400_inside_a_200_envelope() {
-    let app = spawn_app().await;
-    let host = HostClient::new(app.port);
-    let cases = [
-        (
-            invocation("POST", &[], Some("{\"radius\": ")),
-            "not valid JSON",
-        ),
-        (
-            invocation("POST", &[], Some("[2]")),
-            "must be a JSON object",
-        ),
-        (
-            invocation("POST", &[], Some(r#"{"radius": "two"}"#)),
-            "not a string",
-        ),
-        (
-            invocation("POST", &[], Some(r#"{"radius": -3}"#)),
-            "negative",
-        ),
-        (
-            invocation("POST", &[], Some(r#"{"radius": 1e999}"#)),
-            "finite",
-        ),
-        (
-            invocation("POST", &[], Some(r#"{"radius": 1e300}"#)),
-            "overflows",
-        ),
-        (invocation("GET", &[], None), "missing radius"),
-        (invocation("GET", &[("radius", "NaN")], None), "finite"),
+    let post = |body| host_sends("POST", "", Some(body));
+    let mistakes = vec![
+        mistake(post("{\"radius\": "), "not valid JSON"),
+        mistake(post("[2]"), "must be a JSON object"),
+        mistake(post(r#"{"radius": "two"}"#), "not a string"),
+        mistake(post(r#"{"radius": -3}"#), "negative"),
+        mistake(post(r#"{"radius": 1e999}"#), "finite"),
+        mistake(post(r#"{"radius": 1e300}"#), "overflows"),
+        mistake(host_sends("GET", "", None), "missing radius"),
+        mistake(host_sends("GET", "radius=NaN", None), "finite"),
     ];
-    for (envelope, expected) in cases {
-        let reply = host.invoke("RustyFunction", &envelope, "inv-6", 32).await;
-        let (status, body) = reply.caller();
-        assert_eq!(status, 400, "{body}");
-        let error = body["error"].as_str().unwrap();
-        assert!(error.contains(expected), "{error} lacks {expected}");
-    }
+    assert_refused(mistakes, 32).await;
 }
 
 #[rocket::async_test]
 async fn a_malformed_envelope_names_the_field() {
-    let app = spawn_app().await;
-    let host = HostClient::new(app.port);
-    let cases: [(&[u8], &str); 3] = [
-        (
+    // Written by hand: no host sends these.
+    let mistakes = vec![
+        mistake(
             br#"{"Data":{"req":"POST"},"Metadata":{}}"#,
             "invalid invocation at Data.req: invalid type: string",
         ),
-        (
+        mistake(
             br#"{"Data":{"req":{"Body":2}},"Metadata":{}}"#,
             "Data.req.Body",
         ),
-        (br#"{"Data":{},"Metadata":{}}"#, r#"Data has no "req""#),
+        mistake(br#"{"Data":{},"Metadata":{}}"#, r#"Data has no "req""#),
     ];
-    for (envelope, expected) in cases {
-        let (status, body) = host
-            .invoke("RustyFunction", envelope, "inv-7", 8)
-            .await
-            .caller();
-        assert_eq!(status, 400);
-        assert!(body["error"].as_str().unwrap().contains(expected), "{body}");
-    }
+    assert_refused(mistakes, 8).await;
 }
 
 #[rocket::async_test]
@@ -199,16 +189,9 @@ async fn concurrent_invocations_each_get_their_own_answer() {
     let calls = (0..64).map(|i| {
         let host = host.clone();
         rocket::tokio::spawn(async move {
-            let body = format!(r#"{{"radius": {i}}}"#);
+            let envelope = host_sends("POST", "", Some(&format!(r#"{{"radius": {i}}}"#)));
             let id = format!("inv-{i}");
-            let reply = host
-                .invoke(
-                    "RustyFunction",
-                    &invocation("POST", &[], Some(&body)),
-                    &id,
-                    7,
-                )
-                .await;
+            let reply = host.invoke("RustyFunction", &envelope, &id, 7).await;
             (i, reply)
         })
     });
@@ -233,11 +216,13 @@ async fn a_1_mib_caller_body_gets_a_proper_answer_and_more_gets_413() {
     let fits = |len: usize| format!(r#"{{"radius": 2, "pad": "{}"}}"#, "\\\"\\n".repeat(len / 4));
     let body = fits(1024 * 1024 - 40);
     assert!(body.len() <= 1024 * 1024);
-    let reply = invoke_once(&invocation("POST", &[], Some(&body)), "big", 64 * 1024).await;
+    let envelope = host_sends("POST", "", Some(&body));
+    let reply = invoke_once(&envelope, "big", 64 * 1024).await;
     assert_eq!(reply.caller().0, 200);
 
     let body = fits(1024 * 1024 + 40);
-    let reply = invoke_once(&invocation("POST", &[], Some(&body)), "big", 64 * 1024).await;
+    let envelope = host_sends("POST", "", Some(&body));
+    let reply = invoke_once(&envelope, "big", 64 * 1024).await;
     let (status, error) = reply.caller();
     assert_eq!(status, 413);
     assert!(
@@ -250,12 +235,10 @@ async fn a_1_mib_caller_body_gets_a_proper_answer_and_more_gets_413() {
 async fn an_envelope_over_the_json_limit_is_read_to_the_end_and_answered_413() {
     let app = spawn_app().await;
     let host = HostClient::new(app.port);
-    let huge = format!(
-        r#"{{"Data":{{"req":{{"Body":"{}"}}}}}}"#,
-        "a".repeat(33 * 1024 * 1024)
-    );
+    // A 33 MiB caller body: the host passes it on, over Rocket's 32 MiB.
+    let huge = host_sends("POST", "", Some(&"a".repeat(33 * 1024 * 1024)));
     let reply = host
-        .invoke("RustyFunction", huge.as_bytes(), "huge", 1024 * 1024)
+        .invoke("RustyFunction", &huge, "huge", 1024 * 1024)
         .await;
     let (status, body) = reply.caller();
     assert_eq!(status, 413);
@@ -267,7 +250,7 @@ async fn an_envelope_over_the_json_limit_is_read_to_the_end_and_answered_413() {
     let reply = host
         .invoke(
             "RustyFunction",
-            &invocation("GET", &[("radius", "1")], None),
+            &host_sends("GET", "radius=1", None),
             "next",
             64,
         )
