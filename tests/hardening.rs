@@ -153,9 +153,8 @@ async fn truncated_and_malformed_bodies_are_unreadable_never_answered() {
             !reply.contains("area"),
             "{case}: computed an answer: {reply}"
         );
-        if reply.is_empty() {
-            continue; // The peer had gone: no answer was possible.
-        }
+        // The test only closed its sending side: it can still hear why.
+        assert!(!reply.is_empty(), "{case}: no answer");
         let envelope = raw_body(&reply).unwrap_or_else(|| panic!("{case}: {reply}"));
         let (status, body) = caller(&envelope);
         assert_eq!(status, 400, "{case}: {reply}");
