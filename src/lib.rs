@@ -12,6 +12,7 @@
 //! - [`routes`]: the HTTP surface; [`config`] and [`startup`]: running it.
 
 pub mod adapter;
+pub mod allocator;
 pub mod circle;
 pub mod config;
 pub mod envelope;

@@ -1,7 +1,5 @@
-// musl's own allocator serialises threads and is slow on many small
-// allocations: mimalloc makes the static build as fast as a glibc one.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: rusty_function::allocator::Allocator = rusty_function::allocator::Allocator;
 
 fn main() -> std::process::ExitCode {
     rusty_function::startup::main(rusty_function::functions::registry())

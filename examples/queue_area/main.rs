@@ -12,9 +12,9 @@
 #[path = "app.rs"]
 mod app;
 
-// As in the main app: mimalloc for a fast static build.
+// The main app's allocator.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: rusty_function::allocator::Allocator = rusty_function::allocator::Allocator;
 
 fn main() -> std::process::ExitCode {
     rusty_function::startup::main(app::registry())

@@ -32,7 +32,7 @@ use rusty_function::trigger::DirectCall;
 
 /// The same global allocator as the product's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: rusty_function::allocator::Allocator = rusty_function::allocator::Allocator;
 
 /// The product's default `limits.json`.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;

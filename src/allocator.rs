@@ -1,0 +1,89 @@
+//! The global allocator: mimalloc, called on its plain paths.
+//!
+//! musl's own allocator serialises threads and is slow on many small
+//! allocations: mimalloc makes the static build as fast as a glibc one.
+//! The `mimalloc` crate sends every allocation through mimalloc's aligned
+//! entry points; almost all of ours need no more than the 8 bytes every
+//! mimalloc block is aligned to, and the plain entry points are shorter.
+//! (Not 16: a block of a 24-byte size class is only 8-byte aligned.)
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use libmimalloc_sys as ffi;
+
+/// What every mimalloc block is aligned to on 64-bit targets.
+const PLAIN_ALIGN: usize = 8;
+
+pub struct Allocator;
+
+// SAFETY: each method hands the layout's size and alignment to the
+// mimalloc function that honours both, and frees with mimalloc.
+unsafe impl GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                ffi::mi_malloc(layout.size()).cast()
+            } else {
+                ffi::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                ffi::mi_zalloc(layout.size()).cast()
+            } else {
+                ffi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        unsafe { ffi::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        unsafe {
+            if layout.align() <= PLAIN_ALIGN {
+                ffi::mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                ffi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_alignment_is_honoured() {
+        for align in [1, 8, 16, 32, 64, 4096] {
+            for size in [1, 7, 16, 24, 40, 100, 5000] {
+                let layout = Layout::from_size_align(size, align).unwrap();
+                let allocator = Allocator;
+                unsafe {
+                    let ptr = allocator.alloc(layout);
+                    assert!(!ptr.is_null());
+                    assert_eq!(ptr as usize % align, 0, "{size} bytes at {align}");
+                    let grown = allocator.realloc(ptr, layout, size * 3);
+                    assert_eq!(grown as usize % align, 0, "grown {size} at {align}");
+                    allocator.dealloc(grown, Layout::from_size_align(size * 3, align).unwrap());
+                    let zeroed = allocator.alloc_zeroed(layout);
+                    assert!(
+                        std::slice::from_raw_parts(zeroed, size)
+                            .iter()
+                            .all(|&b| b == 0)
+                    );
+                    allocator.dealloc(zeroed, layout);
+                }
+            }
+        }
+    }
+}
