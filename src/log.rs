@@ -90,24 +90,29 @@ impl InvocationLog {
         status: u16,
         error: Option<&str>,
     ) -> Vec<String> {
-        let head = |level: Level| {
-            format!(
-                "{} {function} invocation={}",
-                level.prefix(),
-                quote_id(invocation_id)
-            )
+        let id = quote_id(invocation_id);
+        let head = |level: Level, capacity: usize| {
+            let mut line = String::with_capacity(capacity);
+            line.push_str(level.prefix());
+            line.push(' ');
+            line.push_str(function);
+            line.push_str(" invocation=");
+            line.push_str(&id);
+            line
         };
-        let mut lines: Vec<String> = self
-            .lines
-            .into_iter()
-            .map(|(level, message)| format!("{} {message}", head(level)))
-            .collect();
+        let mut lines: Vec<String> = Vec::with_capacity(self.lines.len() + 1);
+        for (level, message) in self.lines {
+            let mut line = head(level, 64 + message.len());
+            line.push(' ');
+            line.push_str(&message);
+            lines.push(line);
+        }
         let level = match status {
             500.. => Level::Error,
             400.. => Level::Warn,
             _ => Level::Info,
         };
-        let mut summary = head(level);
+        let mut summary = head(level, 128);
         for (name, value) in &self.fields {
             // Writing to a String cannot fail.
             let _ = write!(summary, " {name}={value}");
