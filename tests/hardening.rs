@@ -95,6 +95,19 @@ fn raw_body(reply: &str) -> Option<Value> {
     serde_json::from_str(body).ok()
 }
 
+/// How many of `streams` the handler has closed, once its connection
+/// watcher (once a second) has had time to act.
+async fn count_closed(streams: &mut [TcpStream]) -> usize {
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut closed = 0;
+    for stream in streams {
+        if closed_within(stream, Duration::from_millis(20)).await {
+            closed += 1;
+        }
+    }
+    closed
+}
+
 /// Reads until the peer closes or `limit` passes; true if it closed.
 async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
     let mut buf = [0; 1024];
@@ -416,12 +429,7 @@ async fn stalled_idle_and_surplus_connections_are_closed() {
     for _ in 0..20 {
         many.push(connect().await.expect("connects"));
     }
-    let mut closed = 0;
-    for stream in &mut many {
-        if closed_within(stream, Duration::from_millis(1500)).await {
-            closed += 1;
-        }
-    }
+    let closed = count_closed(&mut many).await;
     assert!(closed >= 12, "only {closed} of 20 closed at a cap of 8");
     drop(many);
     let reply = host
@@ -495,6 +503,53 @@ async fn under_the_hosts_whole_environment_rocket_toml_in_the_app_root_applies()
     let status = handler.wait_exit(Duration::from_secs(15)).expect("exits");
     assert!(status.success(), "{status:?}");
     assert_eq!(handler.output(), (String::new(), String::new()));
+}
+
+/// Row 6 at the file descriptor limit: with only 100 descriptors the cap
+/// is lowered to fit (saying so), so connections beyond it are closed with
+/// a logged reason instead of waiting unanswered at `accept`.
+#[rocket::async_test]
+async fn at_a_low_fd_limit_the_cap_fits_in_it_and_says_so() {
+    let port = free_port();
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", r#"ulimit -n 100 && exec "$0""#])
+        .arg(env!("CARGO_BIN_EXE_rusty_function"))
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .env("FUNCTIONS_HTTPWORKER_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut handler = Process {
+        child: command.spawn().expect("the binary starts"),
+    };
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
+    let mut many = Vec::new();
+    for _ in 0..60 {
+        many.push(
+            TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connects"),
+        );
+    }
+    let closed = count_closed(&mut many).await;
+    assert!(closed >= 20, "only {closed} of 60 closed at a cap of 36");
+    drop(many);
+    let reply = host
+        .invoke("RustyFunction", &envelope(r#"{"radius": 1}"#), "fd", 64)
+        .await;
+    assert_eq!(reply.caller().0, 200);
+    handler.terminate().expect("SIGTERM");
+    handler.wait_exit(Duration::from_secs(15)).expect("exits");
+    let (_, stderr) = handler.output();
+    assert!(
+        stderr.contains(
+            "max_connections lowered from 1000 to 36 to fit the file descriptor limit (100)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("over the cap of 36"), "{stderr}");
 }
 
 /// Row 9: run by hand (no port variable), it says where it listens.
