@@ -27,7 +27,9 @@ from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 NAME = "RustFunction"
-FUNCTIONS = {"RustyFunction", NAME}
+# The function's folder: the name its log lines carry, as the product's do.
+FOLDER = "RustyFunction"
+FUNCTIONS = {FOLDER, NAME}
 MAX_BODY_BYTES = 1024 * 1024
 QUOTE_CHARS = 32
 
@@ -257,12 +259,12 @@ def invoke(body: bytes, url_query: list[tuple[str, str]], invocation_id: Optiona
             value = radius_from_query(text)
         radius, area = circle(value)
         ident = quote_id(invocation_id)
-        log = f"[INFO] {NAME} invocation={ident} radius={seen} area={rust_display(area)} status=200"
+        log = f"[INFO] {FOLDER} invocation={ident} radius={seen} area={rust_display(area)} status=200"
         response = http_response(200, f'{{"radius":{json_float(radius)},"area":{json_float(area)}}}')
     except Rejection as rejection:
         ident = quote_id(invocation_id)
         log = (
-            f"[WARN] {NAME} invocation={ident} radius={seen} status={rejection.status} "
+            f"[WARN] {FOLDER} invocation={ident} radius={seen} status={rejection.status} "
             f'error="{escape_debug(rejection.message)}"'
         )
         response = http_response(rejection.status, dumps({"error": rejection.message}))
