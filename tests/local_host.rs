@@ -76,6 +76,29 @@ async fn callers_get_the_area_at_api_rust_function_through_the_host() {
     assert_json(&posted, 200);
     assert_eq!(String::from_utf8_lossy(&posted.body), AREA_OF_2);
 
+    // The host sends binary and multipart bodies base64-encoded; the
+    // function must get the caller's bytes back, not the base64 text.
+    for content_type in [
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+    ] {
+        let binary = caller
+            .request_with(
+                "POST",
+                "/api/RustFunction",
+                &[("Content-Type", content_type)],
+                br#"{"radius": 2}"#,
+                64,
+            )
+            .await;
+        assert_json(&binary, 200);
+        assert_eq!(
+            String::from_utf8_lossy(&binary.body),
+            AREA_OF_2,
+            "{content_type}"
+        );
+    }
+
     let got = caller
         .request("GET", "/api/RustFunction?radius=2", b"")
         .await;
