@@ -16,6 +16,27 @@ const PLAIN_ALIGN: usize = 8;
 
 pub struct Allocator;
 
+/// mimalloc v2's `mi_option_arena_eager_commit` (its `mimalloc.h`; the
+/// crate names v3's options only).
+#[cfg(target_os = "linux")]
+const ARENA_EAGER_COMMIT: ffi::mi_option_t = 4;
+
+/// Arena memory committed as it is used, not a whole first chunk at once:
+/// idle RSS 3.4 MiB instead of 5.2 MiB (same binary, with and without
+/// `MIMALLOC_ARENA_EAGER_COMMIT=0`). Set from a constructor, before the
+/// first allocation reserves the first arena.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static COMMIT_ON_DEMAND: extern "C" fn() = commit_on_demand;
+
+#[cfg(target_os = "linux")]
+extern "C" fn commit_on_demand() {
+    // SAFETY: setting an option is allowed at any time; it takes effect
+    // for arenas reserved afterwards.
+    unsafe { ffi::mi_option_set(ARENA_EAGER_COMMIT, 0) }
+}
+
 // SAFETY: each method hands the layout's size and alignment to the
 // mimalloc function that honours both, and frees with mimalloc.
 unsafe impl GlobalAlloc for Allocator {
