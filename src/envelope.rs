@@ -94,11 +94,13 @@ impl<'a> Envelope<'a> {
 
     /// One metadata value, decoded from the host's double encoding (see
     /// [`decode_twice`]); `None` when absent or unreadable.
-    pub fn metadata_value<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let metadata = self.metadata.filter(|raw| !is_string(raw))?;
-        let metadata: Object = serde_json::from_str(metadata.get()).ok()?;
-        let raw = metadata.0.into_iter().rev().find(|(k, _)| k == key)?.1;
-        decode_twice(raw)
+    /// The metadata's fields, read once for all the values a trigger
+    /// wants (see [`Object::decoded`]); empty when absent or unreadable.
+    pub fn metadata_fields(&self) -> Object<'a> {
+        self.metadata
+            .filter(|raw| !is_string(raw))
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or(OrderedMap(Vec::new()))
     }
 }
 
@@ -229,6 +231,16 @@ pub fn refuse_long_string(raw: &RawValue, at: &str) -> Result<(), Error> {
 /// A JSON object as its `(name, raw value)` pairs, in order: values stay
 /// unparsed until someone reads them.
 pub type Object<'a> = OrderedMap<&'a RawValue>;
+
+impl Object<'_> {
+    /// The value of field `key` (the last one, as in any JSON reader),
+    /// decoded from the host's double encoding (see [`decode_twice`]);
+    /// `None` when absent or unreadable.
+    pub fn decoded<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let raw = self.0.iter().rev().find(|(k, _)| k == key)?.1;
+        decode_twice(raw)
+    }
+}
 
 /// A value as the host encodes trigger data and metadata that are not
 /// objects: a string holding the value's JSON (`"\"hello\""`, `"1"`). A
@@ -475,12 +487,10 @@ mod tests {
             r#"{"Method":"GET"}"#
         );
         assert!(envelope.binding("Req").is_none());
-        assert_eq!(envelope.metadata_value::<u32>("DequeueCount"), Some(2));
-        assert_eq!(
-            envelope.metadata_value::<String>("Id").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(envelope.metadata_value::<String>("Missing"), None);
+        let metadata = envelope.metadata_fields();
+        assert_eq!(metadata.decoded::<u32>("DequeueCount"), Some(2));
+        assert_eq!(metadata.decoded::<String>("Id").as_deref(), Some("abc"));
+        assert_eq!(metadata.decoded::<String>("Missing"), None);
     }
 
     #[test]

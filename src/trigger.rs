@@ -164,12 +164,13 @@ impl Trigger for QueueMessage {
             Ok(once) => serde_json::from_str::<String>(&once).unwrap_or(once),
             Err(_) => raw.get().to_owned(),
         };
+        let metadata = envelope.metadata_fields();
         Ok(QueueMessage {
             text,
-            dequeue_count: envelope.metadata_value("DequeueCount"),
-            id: envelope.metadata_value("Id"),
-            insertion_time: envelope.metadata_value("InsertionTime"),
-            expiration_time: envelope.metadata_value("ExpirationTime"),
+            dequeue_count: metadata.decoded("DequeueCount"),
+            id: metadata.decoded("Id"),
+            insertion_time: metadata.decoded("InsertionTime"),
+            expiration_time: metadata.decoded("ExpirationTime"),
         })
     }
 
