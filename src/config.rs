@@ -5,11 +5,12 @@ use std::ffi::OsString;
 use std::fmt;
 
 use rocket::Config;
-use rocket::data::{ByteUnit, ToByteUnit};
+use rocket::config::{Ident, LogLevel, Shutdown};
+use rocket::data::{ByteUnit, Limits, ToByteUnit};
 use rocket::figment::Figment;
 use rocket::figment::Profile;
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Where the host puts the port, newest name first.
 pub const PORT_VARIABLES: [&str; 2] = ["FUNCTIONS_CUSTOMHANDLER_PORT", "FUNCTIONS_HTTPWORKER_PORT"];
@@ -159,42 +160,7 @@ pub fn figment(port: u16) -> Figment {
 /// the user's: merged after `Rocket.toml` they would override its
 /// `[default]` table.
 fn base_figment() -> Figment {
-    /// Our defaults in one provider: one merge instead of eight.
-    #[derive(Serialize)]
-    struct Defaults {
-        log_level: &'static str,
-        cli_colors: bool,
-        ident: bool,
-        limits: Limits,
-        shutdown: Shutdown,
-    }
-    #[derive(Serialize)]
-    struct Limits {
-        json: ByteUnit,
-    }
-    #[derive(Serialize)]
-    struct Shutdown {
-        ctrlc: bool,
-        signals: [&'static str; 0],
-        grace: u32,
-        mercy: u32,
-    }
-    let defaults = Defaults {
-        log_level: "off",
-        cli_colors: false,
-        ident: false,
-        limits: Limits {
-            json: default_json_limit(),
-        },
-        shutdown: Shutdown {
-            ctrlc: false,
-            signals: [],
-            grace: SHUTDOWN_GRACE,
-            mercy: SHUTDOWN_MERCY,
-        },
-    };
-    Figment::from(Config::default())
-        .merge(Serialized::defaults(defaults))
+    Figment::from(defaults())
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(Profile::from_env_or(
@@ -203,11 +169,85 @@ fn base_figment() -> Figment {
         ))
 }
 
+/// Rocket's defaults with ours on top (see [`figment`]).
+fn defaults() -> Config {
+    Config {
+        log_level: LogLevel::Off,
+        cli_colors: false,
+        ident: Ident::none(),
+        limits: Limits::default().limit("json", default_json_limit()),
+        shutdown: Shutdown {
+            ctrlc: false,
+            signals: Default::default(),
+            grace: SHUTDOWN_GRACE,
+            mercy: SHUTDOWN_MERCY,
+            ..Shutdown::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// The handler's configuration, read once at start-up.
+pub struct Settings {
+    /// What Rocket reads its configuration from, [`Settings::rocket`]'s
+    /// source.
+    pub figment: Figment,
+    pub rocket: Config,
+    pub hardening: Hardening,
+}
+
+impl Settings {
+    /// For serving on the host's `port`, or by hand when there is none
+    /// (then as [`figment_by_hand`]).
+    pub fn load(port: Option<u16>) -> Result<Settings, Box<rocket::figment::Error>> {
+        if !anything_configures_rocket() {
+            // Our defaults are the whole configuration then. Merging them
+            // into a figment and reading them back was a quarter of the
+            // start-up's instructions (`bench/profile`'s start-up count).
+            let rocket = Config {
+                port: port.unwrap_or(DEFAULT_PORT),
+                ..defaults()
+            };
+            return Ok(Settings {
+                figment: Figment::from(&rocket),
+                rocket,
+                hardening: Hardening::default(),
+            });
+        }
+        let figment = match port {
+            Some(port) => figment(port),
+            None => figment_by_hand(),
+        };
+        Ok(Settings {
+            rocket: figment.extract().map_err(Box::new)?,
+            hardening: Hardening::from_figment(&figment)?,
+            figment,
+        })
+    }
+}
+
+/// Whether a `ROCKET_*` variable or a `Rocket.toml` is there to be read:
+/// figment matches the prefix in any case, after trimming the name, and
+/// looks for the file in the working directory and each one above it.
+fn anything_configures_rocket() -> bool {
+    let variable = std::env::vars_os().any(|(name, _)| {
+        let name = name.to_string_lossy();
+        let name = name.trim_start().as_bytes();
+        name.len() >= 7 && name[..7].eq_ignore_ascii_case(b"ROCKET_")
+    });
+    // An unknown working directory: let figment look as it does.
+    variable
+        || std::env::current_dir().map_or(true, |directory| {
+            directory
+                .ancestors()
+                .any(|directory| directory.join("Rocket.toml").is_file())
+        })
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment's Jail returns figment's large error.
 mod tests {
     use super::*;
-    use rocket::config::LogLevel;
 
     fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
         move |name| {
@@ -312,6 +352,58 @@ mod tests {
             assert_eq!(config.limits.get("json"), Some(2.kibibytes()));
             assert_eq!(config.log_level, LogLevel::Normal);
             assert!(!config.shutdown.ctrlc);
+            Ok(())
+        });
+    }
+
+    /// With no `ROCKET_*` variable and no `Rocket.toml`, the settings are
+    /// built without reading a figment; Rocket must see the same ones.
+    #[test]
+    fn with_nothing_to_read_the_settings_are_those_figment_reads() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            for port in [Some(9000), None] {
+                let read = match port {
+                    Some(port) => figment(port),
+                    None => figment_by_hand(),
+                };
+                let settings = Settings::load(port).map_err(|e| *e)?;
+                let expected = Config::try_from(&read)?;
+                assert_eq!(Config::try_from(&settings.figment)?, expected);
+                assert_eq!(
+                    Config {
+                        profile: expected.profile.clone(),
+                        ..settings.rocket
+                    },
+                    expected
+                );
+                assert_eq!(
+                    settings.hardening,
+                    Hardening::from_figment(&read).map_err(|e| *e)?
+                );
+            }
+            Ok(())
+        });
+    }
+
+    /// A variable in any case, or a `Rocket.toml` above the working
+    /// directory, is read as figment reads it.
+    #[test]
+    fn settings_read_rocket_variables_in_any_case_and_rocket_toml_above() {
+        rocket::figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("rocket_log_level", "normal");
+            assert_eq!(
+                Settings::load(Some(9000)).map_err(|e| *e)?.rocket.log_level,
+                LogLevel::Normal
+            );
+            jail.clear_env();
+            jail.create_file("Rocket.toml", "[default]\nidle_timeout = 7\n")?;
+            jail.create_dir("app/bin")?;
+            jail.change_dir("app/bin")?;
+            let settings = Settings::load(Some(9000)).map_err(|e| *e)?;
+            assert_eq!(settings.hardening.idle_timeout, 7);
+            assert_eq!(settings.rocket.port, 9000);
             Ok(())
         });
     }

@@ -11,7 +11,7 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
-use crate::config::Hardening;
+use crate::config::{Hardening, Settings};
 use crate::registry::Registry;
 use crate::routes::Invocations;
 use crate::{config, routes};
@@ -47,16 +47,12 @@ pub fn main(registry: Registry) -> ExitCode {
         Ok(port) => port,
         Err(error) => return fail(format_args!("{error}")),
     };
-    let figment = match host_port {
-        Some(port) => config::figment(port),
-        None => config::figment_by_hand(),
-    };
-    let settings: Config = match figment.extract() {
+    let Settings {
+        figment,
+        rocket: settings,
+        hardening,
+    } = match Settings::load(host_port) {
         Ok(settings) => settings,
-        Err(error) => return fail(format_args!("invalid configuration: {error}")),
-    };
-    let hardening = match Hardening::from_figment(&figment) {
-        Ok(hardening) => hardening,
         Err(error) => return fail(format_args!("invalid configuration: {error}")),
     };
     let runtime = match runtime(&settings) {
