@@ -1,0 +1,27 @@
+// src/functions/rectangle.rs
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse};
+
+#[derive(Deserialize)]
+struct Rectangle {
+    width: f64,
+    height: f64,
+}
+
+#[derive(Serialize)]
+struct Area {
+    area: f64,
+}
+
+pub async fn area(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let Some(Rectangle { width, height }) = req.json()? else {
+        return Err(Error::BadRequest(
+            r#"send {"width": 2, "height": 3}"#.to_owned(),
+        ));
+    };
+    HttpResponse::json(&Area {
+        area: width * height,
+    })
+}
