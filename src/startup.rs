@@ -281,10 +281,11 @@ mod connections {
 
     type PeerMap = HashMap<SocketAddr, Peer, BuildHasherDefault<PeerHasher>>;
 
-    /// The map is looked up twice a request, and its keys are the
-    /// loopback addresses of the host's own connections: nobody can choose
-    /// them to collide, so SipHash's protection buys nothing there and
-    /// costs 0.6k instructions a request (`bench/profile`).
+    /// The map is looked up twice a request. Its keys are the addresses of
+    /// the host's own connections on loopback, and it never holds more than
+    /// `max_connections` of them: keys chosen to collide would cost little,
+    /// so SipHash's protection buys nothing there and costs 0.6k
+    /// instructions a request (`bench/profile`).
     #[derive(Default)]
     pub struct PeerHasher(u64);
 
