@@ -103,13 +103,9 @@ impl fmt::Display for PortError {
 
 impl std::error::Error for PortError {}
 
-/// The port to listen on, from the first of [`PORT_VARIABLES`] that is set.
-pub fn port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<u16, PortError> {
-    host_port(lookup).map(|port| port.unwrap_or(DEFAULT_PORT))
-}
-
-/// The port the host gave, `None` when no port variable is set: then the
-/// handler runs by hand, not under the host.
+/// The port the host gave, from the first of [`PORT_VARIABLES`] that is
+/// set; `None` when none is: then the handler runs by hand, not under the
+/// host.
 pub fn host_port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Option<u16>, PortError> {
     let Some((variable, value)) = PORT_VARIABLES
         .iter()
@@ -127,11 +123,6 @@ pub fn host_port(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Option<u16
     }
 }
 
-/// The port from the process environment.
-pub fn port_from_env() -> Result<u16, PortError> {
-    port(|name| std::env::var_os(name))
-}
-
 /// Rocket's configuration when run by hand (no port variable): as
 /// [`figment`], but `ROCKET_PORT` may choose the port, 8080 by default.
 pub fn figment_by_hand() -> Figment {
@@ -147,7 +138,7 @@ pub fn figment_by_hand() -> Figment {
 /// - no `Server: Rocket` header: the host ignores it, and it tells anyone
 ///   else what to attack;
 /// - a `json` limit large enough for the envelopes of 1 MiB caller bodies;
-/// - no signal handling by Rocket: [`crate::startup::run`] does it, see
+/// - no signal handling by Rocket: [`crate::startup::main`] does it, see
 ///   there why.
 ///
 /// The port goes in at the global profile, above everything else: the
@@ -259,22 +250,22 @@ mod tests {
 
     #[test]
     fn port_comes_from_the_custom_handler_variable_first() {
-        assert_eq!(port(lookup(&[])), Ok(8080));
+        assert_eq!(host_port(lookup(&[])), Ok(None));
         assert_eq!(
-            port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "7000")])),
-            Ok(7000)
+            host_port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "7000")])),
+            Ok(Some(7000))
         );
         let both = [
             ("FUNCTIONS_HTTPWORKER_PORT", "7000"),
             ("FUNCTIONS_CUSTOMHANDLER_PORT", "7001"),
         ];
-        assert_eq!(port(lookup(&both)), Ok(7001));
+        assert_eq!(host_port(lookup(&both)), Ok(Some(7001)));
     }
 
     #[test]
     fn a_bad_port_names_the_variable_and_the_value() {
         for bad in ["", "abc", "0", "65536", "-1", " 80", "80.0"] {
-            let error = port(lookup(&[("FUNCTIONS_CUSTOMHANDLER_PORT", bad)])).unwrap_err();
+            let error = host_port(lookup(&[("FUNCTIONS_CUSTOMHANDLER_PORT", bad)])).unwrap_err();
             assert_eq!(error.variable, "FUNCTIONS_CUSTOMHANDLER_PORT");
             assert_eq!(error.value, bad);
             let message = error.to_string();
@@ -283,7 +274,7 @@ mod tests {
                 "{message}"
             );
         }
-        let error = port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "x")])).unwrap_err();
+        let error = host_port(lookup(&[("FUNCTIONS_HTTPWORKER_PORT", "x")])).unwrap_err();
         assert_eq!(error.variable, "FUNCTIONS_HTTPWORKER_PORT");
     }
 

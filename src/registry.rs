@@ -111,7 +111,7 @@ impl Function {
         Function {
             name,
             aliases: Vec::new(),
-            trigger_type: I::TYPE.unwrap_or(trigger_type),
+            trigger_type,
             binding,
             outputs: Vec::new(),
             fails_in_envelope: I::FAILS_IN_ENVELOPE,

@@ -196,19 +196,16 @@ struct InvocationsInner {
     dropped: AtomicUsize,
     stopping: AtomicBool,
     large: Arc<Semaphore>,
-    large_at_once: usize,
     body_timeout: Duration,
 }
 
 impl Invocations {
     pub fn new(settings: &Hardening) -> Invocations {
-        let large_at_once = settings.large_invocations.max(1);
         Invocations(Arc::new(InvocationsInner {
             in_flight: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
-            large: Arc::new(Semaphore::new(large_at_once)),
-            large_at_once,
+            large: Arc::new(Semaphore::new(settings.large_invocations.max(1))),
             body_timeout: Duration::from_secs(settings.body_timeout.max(1)),
         }))
     }
@@ -226,11 +223,6 @@ impl Invocations {
             self.0.dropped.load(Ordering::SeqCst),
             self.0.in_flight.load(Ordering::SeqCst),
         )
-    }
-
-    /// Large invocations being held right now.
-    pub fn large_in_flight(&self) -> usize {
-        self.0.large_at_once - self.0.large.available_permits()
     }
 
     fn begin(&self) -> InFlight {

@@ -85,16 +85,9 @@ fn runtime(settings: &Config) -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Serves `registry` as configured by `figment` on the current runtime.
-pub async fn run(figment: Figment, registry: Registry) -> ExitCode {
-    match Hardening::from_figment(&figment) {
-        Ok(hardening) => serve(figment, registry, hardening, false).await,
-        Err(error) => fail(format_args!("invalid configuration: {error}")),
-    }
-}
-
-/// [`run`], saying where it listens when `by_hand`: under the host, every
-/// stdout line would become a log record.
+/// Serves `registry` as configured on the current runtime, saying where it
+/// listens when `by_hand`: under the host, every stdout line would become a
+/// log record.
 async fn serve(
     figment: Figment,
     registry: Registry,

@@ -23,9 +23,6 @@ pub struct DirectCall<'a> {
 
 /// A function's input, as one trigger kind provides it.
 pub trait Trigger: Sized + Send + 'static {
-    /// The trigger binding's `type` in function.json, `None` for the
-    /// generic kind, whose type each function declares.
-    const TYPE: Option<&'static str>;
     /// An HTTP trigger's failure is the caller's answer, inside a 200
     /// envelope; any other trigger's must fail the invocation itself.
     const FAILS_IN_ENVELOPE: bool = false;
@@ -48,7 +45,6 @@ fn value<'a>(envelope: &Envelope<'a>, binding: &str) -> Result<&'a RawValue, Err
 }
 
 impl Trigger for HttpRequest {
-    const TYPE: Option<&'static str> = Some("httpTrigger");
     const FAILS_IN_ENVELOPE: bool = true;
 
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
@@ -97,8 +93,6 @@ pub struct TimerInfo {
 }
 
 impl Trigger for TimerInfo {
-    const TYPE: Option<&'static str> = Some("timerTrigger");
-
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         #[derive(Deserialize)]
         #[serde(rename_all = "PascalCase")]
@@ -154,8 +148,6 @@ impl QueueMessage {
 }
 
 impl Trigger for QueueMessage {
-    const TYPE: Option<&'static str> = Some("queueTrigger");
-
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         let raw = value(envelope, binding)?;
         // Text arrives encoded twice (`"\"hello\""`); a message the host
@@ -209,8 +201,6 @@ impl TriggerInput {
 }
 
 impl Trigger for TriggerInput {
-    const TYPE: Option<&'static str> = None;
-
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         let value = serde_json::from_str(value(envelope, binding)?.get())
             .map_err(|error| Error::invalid_json("trigger input", &error))?;

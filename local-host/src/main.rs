@@ -179,16 +179,7 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
 
     let console = Console::printing();
-    let handler = Handler::start(
-        &app,
-        HandlerOptions {
-            ready_limit: options.ready_limit,
-            console: console.clone(),
-            ..HandlerOptions::default()
-        },
-    )
-    .await
-    .map_err(|reason| format!("the handler did not start: {reason}"))?;
+    let handler = start_handler(&app, &options, &console).await?;
     let handler = Arc::new(handler);
     let port = options.port;
     let lines = describe_functions(&app, port);
@@ -228,6 +219,20 @@ async fn start(options: Options) -> Result<ExitCode, String> {
     Ok(code)
 }
 
+/// The app's handler, started as `options` say, its output on `console`.
+async fn start_handler(app: &App, options: &Options, console: &Console) -> Result<Handler, String> {
+    Handler::start(
+        app,
+        HandlerOptions {
+            ready_limit: options.ready_limit,
+            console: console.clone(),
+            ..HandlerOptions::default()
+        },
+    )
+    .await
+    .map_err(|reason| format!("the handler did not start: {reason}"))
+}
+
 async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     let app = load(&options)?;
     let Some(function) = app.function(name).cloned() else {
@@ -246,16 +251,7 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     let input = std::fs::read(&data_file)
         .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))?;
     let console = Console::printing();
-    let handler = Handler::start(
-        &app,
-        HandlerOptions {
-            ready_limit: options.ready_limit,
-            console: console.clone(),
-            ..HandlerOptions::default()
-        },
-    )
-    .await
-    .map_err(|reason| format!("the handler did not start: {reason}"))?;
+    let handler = start_handler(&app, &options, &console).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
         let (caller, params) =
