@@ -4,7 +4,7 @@
 use std::f64::consts::PI;
 use std::fmt;
 
-use crate::text::Number;
+use azure_functions_rocket::text::Number;
 
 /// A circle whose radius is a finite number >= 0 and whose area is finite.
 #[derive(Debug, Clone, Copy, PartialEq)]

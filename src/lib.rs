@@ -1,28 +1,15 @@
-//! rusty_function: Azure Functions custom handlers in Rust, on Rocket.
+//! The blog's app: RustFunction, the area of a circle, as an Azure
+//! Functions custom handler built on `azure-functions-rocket`.
 //!
-//! A function is a plain async Rust function from its trigger's input
-//! ([`http::HttpRequest`], [`trigger::TimerInfo`], [`trigger::QueueMessage`],
-//! [`trigger::TriggerInput`]) to `Result<_, error::Error>`, declared once in
-//! a [`registry::Registry`]. The layer ([`adapter`]) hides the host's
-//! envelope ([`envelope`]): it reads the input, runs the function with its
-//! own [`log`] and with panics caught, and writes the reply, outputs
-//! ([`outputs`]) included.
-//!
-//! - [`functions`]: this app's functions; [`circle`]: their domain;
-//! - [`routes`]: the HTTP surface; [`config`] and [`startup`]: running it.
+//! - [`rust_function`]: the function; [`circle`]: its domain.
 
-pub mod adapter;
-pub mod allocator;
 pub mod circle;
-pub mod config;
-pub mod envelope;
-pub mod error;
-pub mod functions;
-pub mod http;
-pub mod log;
-pub mod outputs;
-pub mod registry;
-pub mod routes;
-pub mod startup;
-pub mod text;
-pub mod trigger;
+pub mod rust_function;
+
+use azure_functions_rocket::{Function, Registry};
+
+/// Every function of the app, as the host and direct callers name them.
+pub fn registry() -> Registry {
+    Registry::new()
+        .with(Function::http("RustyFunction", "req", rust_function::area).alias("RustFunction"))
+}

@@ -41,11 +41,16 @@ fn start_as_host(root: &Path, env: &[(&str, &str)]) -> (Process, HostClient, u16
     (handler, HostClient::new(port), port)
 }
 
-/// A fresh app root (an empty folder, or one with `rocket_toml`).
+/// A fresh app root, as publishing lays it out: host.json and the
+/// function's folder (and `rocket_toml`, if any).
 fn app_root(name: &str, rocket_toml: Option<&str>) -> std::path::PathBuf {
     let root = std::env::temp_dir().join(format!("rusty_function-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("a temporary app root");
+    std::fs::create_dir_all(root.join("RustyFunction")).expect("a temporary app root");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["host.json", "RustyFunction/function.json"] {
+        std::fs::copy(source.join(file), root.join(file)).expect("the app's files copied");
+    }
     if let Some(toml) = rocket_toml {
         std::fs::write(root.join("Rocket.toml"), toml).expect("Rocket.toml written");
     }

@@ -36,9 +36,19 @@ fn host_json_starts_the_cargo_binary_in_default_mode() {
 }
 
 #[test]
-fn every_function_folder_is_registered_and_every_function_has_its_folder() {
-    let mismatches = rusty_function::functions::registry().mismatches(root());
-    assert!(mismatches.is_empty(), "{mismatches:#?}");
+fn the_binary_finds_its_function_folders_as_registered() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rusty_function"))
+        .current_dir(root())
+        .env("AZURE_FUNCTIONS_ROCKET_CHECK", "1")
+        .env_remove("FUNCTIONS_APP_ROOT_PATH")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.starts_with("rusty_function: 1 function(s) match their folders in "),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -52,11 +62,11 @@ fn rusty_function_is_an_anonymous_http_trigger_at_api_rust_function() {
     assert_eq!(trigger["direction"], "in");
     assert_eq!(trigger["name"], "req", "the handler reads Data.req");
     assert_eq!(trigger["authLevel"], "anonymous");
-    let registry = rusty_function::functions::registry();
-    let function = registry.find("RustyFunction").unwrap();
+    let registry = rusty_function::registry();
     assert_eq!(trigger["route"], "RustFunction");
-    assert!(
-        function.answers_to("RustFunction"),
+    assert_eq!(
+        registry.find("RustFunction").map(|f| f.name()),
+        Some("RustyFunction"),
         "direct callers use the route's name"
     );
     let methods: Vec<&str> = trigger["methods"]
@@ -97,9 +107,8 @@ fn the_readme_shows_the_envelope_the_app_really_answers() {
         .nth(1)
         .and_then(|block| block.split("\n```").next())
         .expect("a JSON block after the first commands");
-    let client = rocket::local::blocking::Client::tracked(rusty_function::startup::rocket(
-        rusty_function::config::figment(8080),
-        rusty_function::functions::registry(),
+    let client = rocket::local::blocking::Client::tracked(azure_functions_rocket::app(
+        rusty_function::registry(),
     ))
     .expect("the app");
     let answer = client

@@ -8,12 +8,11 @@ use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Outputs, Registry};
 use common::spawn_rocket;
+use local_host::app::App;
 use local_host::client::HostClient;
-use rusty_function::error::Error;
-use rusty_function::http::{HttpRequest, HttpResponse};
-use rusty_function::registry::Function;
-use rusty_function::{config, functions, startup};
+use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use serde_json::json;
 
 /// What the test-only route panics with, so that the panic hook can keep
@@ -41,8 +40,8 @@ async fn a_panicking_invocation_does_not_take_others_down() {
         }
     }));
 
-    let registry = functions::registry().with(Function::http("Panicking", "req", panicking));
-    let app = spawn_rocket(startup::rocket(config::figment(0), registry)).await;
+    let registry = rusty_function::registry().with(Function::http("Panicking", "req", panicking));
+    let app = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let host = HostClient::new(app.port);
 
     let calls: Vec<_> = (0..200)
@@ -112,4 +111,30 @@ async fn a_panicking_invocation_does_not_take_others_down() {
     drop(app);
     let _ = panic::take_hook();
     panic::set_hook(Box::new(move |info| default_hook(info)));
+}
+
+async fn panics(_: azure_functions_rocket::QueueMessage) -> Result<Outputs, Error> {
+    panic!("a bug in a queue function")
+}
+
+#[rocket::async_test]
+async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queue_area");
+    let app = App::load(&root).expect("the example app loads");
+    let function = app.function("QueueArea").expect("QueueArea");
+    let registry =
+        Registry::new().with(Function::queue("QueueArea", "message", panics).output("areas"));
+    let served = spawn_rocket(azure_functions_rocket::app(registry)).await;
+    let client = HostClient::new(served.port);
+    let body = queue_invocation(function, &QueueMessage::new("2"), &Sys::new(function));
+    let bytes = serde_json::to_vec(&body).expect("JSON");
+    let reply = client.invoke("QueueArea", &bytes, "p-1", 64).await;
+    assert_eq!(reply.status, 500);
+    let outcome = read_reply(function, &reply);
+    assert!(
+        matches!(outcome.verdict, Verdict::Failed(_)),
+        "{:?}",
+        outcome.verdict
+    );
+    assert!(outcome.outputs.iter().all(|o| o.value == Written::Nothing));
 }

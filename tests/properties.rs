@@ -8,13 +8,7 @@ use std::f64::consts::PI;
 use proptest::prelude::*;
 use rocket::http::Header;
 use rocket::local::blocking::Client;
-use rusty_function::{config, functions, startup};
 use serde_json::{Value, json};
-
-/// The example app's registry, so that its functions are held to the same
-/// properties as this app's.
-#[path = "../examples/queue_area/app.rs"]
-mod example;
 
 /// The longest error message a caller may get, in characters: enough to
 /// say what and where, too short to echo their input back at length.
@@ -373,15 +367,15 @@ fn every_function() -> &'static [(Client, Vec<(&'static str, bool)>)] {
 }
 
 fn apps() -> Vec<(Client, Vec<(&'static str, bool)>)> {
-    [functions::registry(), example::registry()]
+    [rusty_function::registry(), queue_area::registry()]
         .into_iter()
         .map(|registry| {
             let names = registry
                 .iter()
-                .map(|function| (function.name, function.fails_in_envelope))
+                .map(|function| (function.name(), function.trigger_type() == "httpTrigger"))
                 .collect();
-            let client = Client::untracked(startup::rocket(config::figment(8080), registry))
-                .expect("the app builds");
+            let client =
+                Client::untracked(azure_functions_rocket::app(registry)).expect("the app builds");
             (client, names)
         })
         .collect()
@@ -433,7 +427,7 @@ proptest! {
 fn client() -> &'static Client {
     thread_local! {
         static CLIENT: &'static Client = Box::leak(Box::new(
-            Client::tracked(startup::rocket(config::figment(8080), functions::registry()))
+            Client::tracked(azure_functions_rocket::app(rusty_function::registry()))
                 .expect("the app builds"),
         ));
     }

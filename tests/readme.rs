@@ -3,15 +3,6 @@
 
 mod common;
 
-// The rectangle is written as a module of the app (`crate::error`,
-// `crate::http`): the same paths resolve here.
-mod error {
-    pub use rusty_function::error::*;
-}
-mod http {
-    pub use rusty_function::http::*;
-}
-
 #[path = "readme/queue_square.rs"]
 mod queue_square;
 #[path = "readme/rectangle.rs"]
@@ -19,14 +10,13 @@ mod rectangle;
 
 use std::path::{Path, PathBuf};
 
+use azure_functions_rocket::{Function, Registry};
 use common::spawn_rocket;
 use local_host::app::App;
 use local_host::client::HostClient;
 use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use rocket::http::Status;
 use rocket::local::blocking::Client;
-use rusty_function::registry::{Function, Registry};
-use rusty_function::{config, startup};
 use serde_json::{Value, json};
 
 #[test]
@@ -55,8 +45,7 @@ fn caller_answer(envelope: &Value) -> (u64, Value) {
 #[test]
 fn the_rectangle_answers_its_area_and_says_what_to_send() {
     let registry = Registry::new().with(Function::http("Rectangle", "req", rectangle::area));
-    let client =
-        Client::tracked(startup::rocket(config::figment(8080), registry)).expect("valid app");
+    let client = Client::tracked(azure_functions_rocket::app(registry)).expect("valid app");
     let cases = [
         (r#"{"width": 2, "height": 3}"#, 200, json!({"area": 6.0})),
         (
@@ -103,10 +92,9 @@ async fn queue_square_writes_the_square_to_its_output_queue() {
     let folder = QueueSquareApp::create();
     let registry = Registry::new()
         .with(Function::queue("QueueSquare", "message", queue_square::area).output("squares"));
-    assert!(registry.mismatches(&folder.0).is_empty());
     let app = App::load(&folder.0).expect("the app loads");
     let function = app.function("QueueSquare").expect("QueueSquare");
-    let served = spawn_rocket(startup::rocket(config::figment(0), registry)).await;
+    let served = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let client = HostClient::new(served.port);
     let body = queue_invocation(function, &QueueMessage::new("3"), &Sys::new(function));
     let bytes = serde_json::to_vec(&body).expect("JSON");

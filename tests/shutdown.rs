@@ -20,11 +20,13 @@ use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};
 use serde_json::{Value, json};
 
+/// The library's default shutdown grace and mercy periods, in seconds.
+const SHUTDOWN_GRACE: u32 = 5;
+const SHUTDOWN_MERCY: u32 = 2;
+
 /// How long after SIGTERM the handler may take to exit: grace, mercy and
 /// a margin.
-const EXIT_WITHIN: Duration = Duration::from_secs(
-    (rusty_function::config::SHUTDOWN_GRACE + rusty_function::config::SHUTDOWN_MERCY + 2) as u64,
-);
+const EXIT_WITHIN: Duration = Duration::from_secs((SHUTDOWN_GRACE + SHUTDOWN_MERCY + 2) as u64);
 
 fn envelope(radius: u32) -> Vec<u8> {
     let envelope = json!({

@@ -25,11 +25,7 @@ impl Drop for TestApp {
 
 /// Starts the app as `main` would, but on a port the OS picks.
 pub async fn spawn_app() -> TestApp {
-    spawn_rocket(rusty_function::startup::rocket(
-        rusty_function::config::figment(0),
-        rusty_function::functions::registry(),
-    ))
-    .await
+    spawn_rocket(azure_functions_rocket::app(rusty_function::registry())).await
 }
 
 /// Serves `rocket` (configured for port 0) in this process on the port the

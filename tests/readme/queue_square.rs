@@ -1,7 +1,5 @@
 // examples/queue_area/queue_square.rs
-use rusty_function::error::Error;
-use rusty_function::outputs::Outputs;
-use rusty_function::trigger::QueueMessage;
+use azure_functions_rocket::{Error, Outputs, QueueMessage};
 
 pub async fn area(message: QueueMessage) -> Result<Outputs, Error> {
     let side: f64 = message.json()?;

@@ -1,8 +1,7 @@
 // src/functions/rectangle.rs
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
+use azure_functions_rocket::{Error, HttpRequest, HttpResponse};
 
 #[derive(Deserialize)]
 struct Rectangle {

@@ -12,7 +12,19 @@ use crate::error::Error;
 use crate::http::HttpResponse;
 
 /// Values for a function's `out` bindings other than `$return`, by the
-/// binding's exact name in function.json.
+/// binding's exact name in function.json. Each name must be declared on
+/// the function's registry line ([`crate::Function::output`]).
+///
+/// ```
+/// use azure_functions_rocket::{Output, Outputs};
+///
+/// let outputs = Outputs::new()
+///     .text("log", "hello")
+///     .json("areas", &serde_json::json!({"area": 3.14}))
+///     .unwrap();
+/// assert_eq!(outputs.names().collect::<Vec<_>>(), ["log", "areas"]);
+/// assert_eq!(outputs.get("log"), Some(&Output::Text("hello".into())));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outputs(Vec<(Cow<'static, str>, Output)>);
 
@@ -31,6 +43,7 @@ pub enum Output {
 }
 
 impl Outputs {
+    /// No output yet.
     pub fn new() -> Outputs {
         Outputs::default()
     }
@@ -50,14 +63,17 @@ impl Outputs {
         })
     }
 
+    /// `text` to binding `name`: a queue message's or blob's text.
     pub fn text(self, name: impl Into<Cow<'static, str>>, text: impl Into<String>) -> Outputs {
         self.set(name, Output::Text(text.into()))
     }
 
+    /// `bytes` to binding `name`: a blob's content.
     pub fn bytes(self, name: impl Into<Cow<'static, str>>, bytes: impl Into<Vec<u8>>) -> Outputs {
         self.set(name, Output::Bytes(bytes.into()))
     }
 
+    /// `response` to the `http` out binding `name`.
     pub fn http(self, name: impl Into<Cow<'static, str>>, response: HttpResponse) -> Outputs {
         self.set(name, Output::Http(response))
     }
@@ -70,10 +86,12 @@ impl Outputs {
         self
     }
 
+    /// The bindings written to, in the order first set.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(name, _)| name.as_ref())
     }
 
+    /// The value for binding `name`, if set.
     pub fn get(&self, name: &str) -> Option<&Output> {
         self.0
             .iter()
@@ -81,12 +99,13 @@ impl Outputs {
             .map(|(_, value)| value)
     }
 
+    /// Whether no binding is written to.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The `Outputs` object of the reply.
-    pub fn to_wire(&self) -> Vec<(String, Value)> {
+    pub(crate) fn to_wire(&self) -> Vec<(String, Value)> {
         self.0
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_wire()))
@@ -134,18 +153,22 @@ pub struct Reply {
     pub outputs: Outputs,
 }
 
-/// What a function may return: a response, outputs, both, or nothing.
-pub trait IntoReply {
-    fn into_reply(self) -> Reply;
-}
+/// What a function may return: an [`HttpResponse`], [`Outputs`], both as
+/// a pair, or `()`. Sealed: these are the shapes the host can read.
+pub trait IntoReply: sealed::Sealed {}
 
-impl IntoReply for Reply {
-    fn into_reply(self) -> Reply {
-        self
+mod sealed {
+    /// The conversion behind [`super::IntoReply`], out of users' reach.
+    pub trait Sealed {
+        fn into_reply(self) -> super::Reply;
     }
 }
 
-impl IntoReply for HttpResponse {
+impl<T: sealed::Sealed> IntoReply for T {}
+
+pub(crate) use sealed::Sealed;
+
+impl Sealed for HttpResponse {
     fn into_reply(self) -> Reply {
         Reply {
             response: Some(self),
@@ -154,7 +177,7 @@ impl IntoReply for HttpResponse {
     }
 }
 
-impl IntoReply for Outputs {
+impl Sealed for Outputs {
     fn into_reply(self) -> Reply {
         Reply {
             response: None,
@@ -163,7 +186,7 @@ impl IntoReply for Outputs {
     }
 }
 
-impl IntoReply for (HttpResponse, Outputs) {
+impl Sealed for (HttpResponse, Outputs) {
     fn into_reply(self) -> Reply {
         Reply {
             response: Some(self.0),
@@ -172,7 +195,7 @@ impl IntoReply for (HttpResponse, Outputs) {
     }
 }
 
-impl IntoReply for () {
+impl Sealed for () {
     fn into_reply(self) -> Reply {
         Reply::default()
     }

@@ -15,9 +15,28 @@ use rocket::tokio;
 use crate::text::{Number, quote, quote_id, quote_message};
 
 /// A value in a log line: numbers as people write them, text quoted.
+///
+/// ```
+/// use azure_functions_rocket::log::FieldValue;
+///
+/// assert_eq!(FieldValue::from(3usize).to_string(), "3");
+/// assert_eq!(FieldValue::from(u64::MAX).to_string(), "18446744073709551615");
+/// assert_eq!(FieldValue::from(-2i8).to_string(), "-2");
+/// assert_eq!(FieldValue::from(true).to_string(), "true");
+/// assert_eq!(FieldValue::from(2.5).to_string(), "2.5");
+/// assert_eq!(FieldValue::from("a b").to_string(), "\"a b\"");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {
+    /// A floating-point number.
     Number(f64),
+    /// A signed integer, exactly.
+    Integer(i128),
+    /// An unsigned integer, exactly.
+    Unsigned(u128),
+    /// `true` or `false`.
+    Bool(bool),
+    /// Text, always quoted.
     Text(String),
 }
 
@@ -27,11 +46,30 @@ impl From<f64> for FieldValue {
     }
 }
 
-impl From<u32> for FieldValue {
-    fn from(value: u32) -> Self {
+impl From<f32> for FieldValue {
+    fn from(value: f32) -> Self {
         FieldValue::Number(value.into())
     }
 }
+
+impl From<bool> for FieldValue {
+    fn from(value: bool) -> Self {
+        FieldValue::Bool(value)
+    }
+}
+
+macro_rules! integers {
+    ($variant:ident as $wide:ty: $($int:ty),*) => {
+        $(impl From<$int> for FieldValue {
+            fn from(value: $int) -> Self {
+                FieldValue::$variant(value as $wide)
+            }
+        })*
+    };
+}
+
+integers!(Integer as i128: i8, i16, i32, i64, i128, isize);
+integers!(Unsigned as u128: u8, u16, u32, u64, u128, usize);
 
 impl From<&str> for FieldValue {
     fn from(value: &str) -> Self {
@@ -49,6 +87,9 @@ impl fmt::Display for FieldValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FieldValue::Number(value) => Number(*value).fmt(f),
+            FieldValue::Integer(value) => value.fmt(f),
+            FieldValue::Unsigned(value) => value.fmt(f),
+            FieldValue::Bool(value) => value.fmt(f),
             FieldValue::Text(text) => f.write_str(&quote(text)),
         }
     }
@@ -58,8 +99,11 @@ impl fmt::Display for FieldValue {
 /// level; the bracketed prefix is how users filter them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// `[INFO]`: what happened.
     Info,
+    /// `[WARN]`: something to look at.
     Warn,
+    /// `[ERROR]`: something failed.
     Error,
 }
 
@@ -75,7 +119,7 @@ impl Level {
 
 /// What a function logged during one invocation.
 #[derive(Debug, Default)]
-pub struct InvocationLog {
+pub(crate) struct InvocationLog {
     fields: Vec<(&'static str, FieldValue)>,
     lines: Vec<(Level, String)>,
 }
@@ -132,7 +176,7 @@ tokio::task_local! {
 
 /// Runs `invocation` with a log of its own, and returns that log with the
 /// invocation's output.
-pub async fn scope<T>(invocation: impl Future<Output = T>) -> (T, InvocationLog) {
+pub(crate) async fn scope<T>(invocation: impl Future<Output = T>) -> (T, InvocationLog) {
     LOG.scope(RefCell::new(InvocationLog::default()), async {
         let output = invocation.await;
         let log = LOG.with(|log| log.take());
@@ -161,14 +205,21 @@ pub fn line(level: Level, message: impl fmt::Display) {
     let _ = LOG.try_with(|log| log.borrow_mut().lines.push((level, message.to_string())));
 }
 
+/// A line of the function's own at [`Level::Info`].
+///
+/// ```
+/// azure_functions_rocket::log::info(format_args!("{} items", 3));
+/// ```
 pub fn info(message: impl fmt::Display) {
     line(Level::Info, message);
 }
 
+/// A line of the function's own at [`Level::Warn`].
 pub fn warn(message: impl fmt::Display) {
     line(Level::Warn, message);
 }
 
+/// A line of the function's own at [`Level::Error`].
 pub fn error(message: impl fmt::Display) {
     line(Level::Error, message);
 }

@@ -20,12 +20,15 @@ use crate::trigger::DirectCall;
 /// the JSON envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The reply's HTTP status: 200, or for a failed non-HTTP invocation
+    /// the error's status.
     pub status: u16,
+    /// The JSON envelope (`Outputs`, `Logs`, `ReturnValue`).
     pub body: Vec<u8>,
 }
 
-/// Runs `function` on the invocation `body` (the host's envelope, or else
-/// a direct call described by `direct`).
+/// Runs `function` on the invocation `body`: the host's envelope, or else
+/// a direct call, which `direct` describes from the body.
 pub async fn invoke<'a>(
     function: &Function,
     body: &'a [u8],
@@ -178,14 +181,13 @@ mod tests {
     use serde::Deserialize;
     use serde_json::{Value, json};
 
-    use crate::circle::Circle;
     use crate::error::Error;
     use crate::http::{HttpRequest, HttpResponse};
     use crate::log;
     use crate::outputs::Outputs;
     use crate::registry::{Function, Registry};
+    use crate::startup;
     use crate::trigger::{QueueMessage, TimerInfo, TriggerInput};
-    use crate::{config, startup};
 
     #[derive(Deserialize)]
     struct Radius {
@@ -204,8 +206,15 @@ mod tests {
     async fn queue_area(message: QueueMessage) -> Result<Outputs, Error> {
         let Radius { radius } = message.json()?;
         log::field("dequeue_count", message.dequeue_count.unwrap_or(0));
-        let circle = Circle::new(radius).map_err(|e| Error::BadRequest(e.to_string()))?;
-        Outputs::new().json("areas", &json!({"radius": radius, "area": circle.area()}))
+        if radius < 0.0 {
+            return Err(Error::bad_request(format_args!(
+                "radius must not be negative, got {radius}"
+            )));
+        }
+        Outputs::new().json(
+            "areas",
+            &json!({"radius": radius, "area": std::f64::consts::PI * radius * radius}),
+        )
     }
 
     async fn tick(timer: TimerInfo) -> Result<(), Error> {
@@ -234,7 +243,7 @@ mod tests {
             .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
             .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
             .with(Function::queue("Sneaky", "msg", sneaky).output("areas"));
-        Client::tracked(startup::rocket(config::figment(8080), registry)).expect("valid app")
+        Client::tracked(startup::app(registry)).expect("valid app")
     }
 
     /// What the host gets back: the reply's HTTP status and its envelope.

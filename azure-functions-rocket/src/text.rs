@@ -2,9 +2,13 @@
 //! caller sent, but only a short, escaped prefix of it.
 
 /// How many characters of caller input a message may quote.
-pub const QUOTE_CHARS: usize = 32;
+pub(crate) const QUOTE_CHARS: usize = 32;
 
 /// `text` cut to at most `max_chars` characters, with `…` where it was cut.
+///
+/// ```
+/// assert_eq!(azure_functions_rocket::text::excerpt("abcdef", 3), "abc…");
+/// ```
 pub fn excerpt(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         None => text.to_owned(),
@@ -14,14 +18,22 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
 
 /// Caller input as a short, double-quoted, escaped string, safe to put in a
 /// message or a log line: control characters and quotes are escaped, and at
-/// most [`QUOTE_CHARS`] characters of the input are kept.
+/// most 32 characters of the input are kept.
+///
+/// ```
+/// use azure_functions_rocket::text::quote;
+///
+/// assert_eq!(quote("2,5"), r#""2,5""#);
+/// assert_eq!(quote("a\n\"b"), r#""a\n\"b""#);
+/// assert_eq!(quote(&"9".repeat(40)), format!("\"{}\"…", "9".repeat(32)));
+/// ```
 pub fn quote(input: &str) -> String {
     quote_at_most(input, QUOTE_CHARS)
 }
 
 /// [`quote`] with another length limit, for values known to run longer,
 /// such as the host's invocation ids (GUIDs, 36 characters).
-pub fn quote_at_most(input: &str, max_chars: usize) -> String {
+pub(crate) fn quote_at_most(input: &str, max_chars: usize) -> String {
     // Every invocation logs its id: most input needs no escaping and no
     // cut, and is then copied as it is.
     let plain = |b: u8| (b.is_ascii_graphic() || b == b' ') && b != b'"' && b != b'\\';
@@ -38,18 +50,25 @@ pub fn quote_at_most(input: &str, max_chars: usize) -> String {
 /// One of our own messages for a log line, quoted and escaped whole so that
 /// the line stays one line. Messages only ever quote caller input through
 /// [`quote`], so they are short already.
-pub fn quote_message(message: &str) -> String {
+pub(crate) fn quote_message(message: &str) -> String {
     format!("\"{}\"", message.escape_debug())
 }
 
 /// An invocation id for a log line: quoted whole (the host's are GUIDs),
 /// or `-` when there is none, as for direct calls.
-pub fn quote_id(id: Option<&str>) -> String {
+pub(crate) fn quote_id(id: Option<&str>) -> String {
     id.map_or_else(|| "-".to_owned(), |id| quote_at_most(id, 64))
 }
 
 /// A number as people write it, except where that runs to hundreds of
 /// digits (`-1e300`, `5e-324`): then in scientific notation.
+///
+/// ```
+/// use azure_functions_rocket::text::Number;
+///
+/// assert_eq!(Number(2.5).to_string(), "2.5");
+/// assert_eq!(Number(-1e300).to_string(), "-1e300");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number(pub f64);
 

@@ -1,12 +1,34 @@
 //! The one error type of every function, and its one mapping to a status.
 //!
-//! A function returns `Err(Error::BadRequest(..))` (or lets `?` convert a
-//! domain error into one); the layer turns it into the caller's status for
-//! an HTTP trigger, or into a failed invocation for any other trigger.
+//! A function returns `Err(Error::bad_request(..))`, or lets `?` convert
+//! any other error into one; the layer turns it into the caller's status
+//! for an HTTP trigger, or into a failed invocation for any other trigger.
 
+use std::any::Any;
 use std::fmt;
 
 /// Why an invocation failed, named after the status the caller gets.
+///
+/// `?` converts any error type: a [`serde_json::Error`] into a 400 that
+/// says what was wrong with the JSON (without Rust type names), any other
+/// into a 500 whose message is logged but never shown to callers.
+///
+/// ```
+/// use azure_functions_rocket::{Error, HttpRequest};
+///
+/// fn radius(req: &HttpRequest) -> Result<f64, Error> {
+///     let text = req.query("radius").ok_or_else(|| Error::bad_request("missing radius"))?;
+///     let radius: f64 = serde_json::from_str(text)?; // a 400 if it is not JSON
+///     std::fs::metadata("/")?; // an io::Error: a 500
+///     Ok(radius)
+/// }
+///
+/// let err = serde_json::from_str::<f64>("x").map_err(Error::from).unwrap_err();
+/// assert_eq!(err.status(), 400);
+/// let err = Error::from(std::io::Error::other("disk on fire"));
+/// assert_eq!((err.status(), err.message()), (500, "disk on fire"));
+/// assert_eq!(err.caller_message(), "the function failed unexpectedly");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// 400: the input is wrong; the message says how.
@@ -15,13 +37,45 @@ pub enum Error {
     NotFound(String),
     /// 413: the input is larger than the function takes.
     PayloadTooLarge(String),
-    /// 500: the function failed; the caller learns nothing more.
+    /// 500: the function failed; the message is logged, and the caller
+    /// learns nothing more.
     Internal(String),
     /// 503: the handler is too busy right now; trying again later may work.
     Unavailable(String),
 }
 
+/// A function's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What callers of an HTTP function hear of an [`Error::Internal`].
+const INTERNAL: &str = "the function failed unexpectedly";
+
 impl Error {
+    /// A 400: the input is wrong; `message` says how.
+    pub fn bad_request(message: impl fmt::Display) -> Error {
+        Error::BadRequest(message.to_string())
+    }
+
+    /// A 404: what the input names does not exist.
+    pub fn not_found(message: impl fmt::Display) -> Error {
+        Error::NotFound(message.to_string())
+    }
+
+    /// A 413: the input is larger than the function takes.
+    pub fn payload_too_large(message: impl fmt::Display) -> Error {
+        Error::PayloadTooLarge(message.to_string())
+    }
+
+    /// A 500: `message` is logged; callers learn nothing more.
+    pub fn internal(message: impl fmt::Display) -> Error {
+        Error::Internal(message.to_string())
+    }
+
+    /// A 503: too busy right now; trying again later may work.
+    pub fn unavailable(message: impl fmt::Display) -> Error {
+        Error::Unavailable(message.to_string())
+    }
+
     /// The HTTP status this error stands for.
     pub fn status(&self) -> u16 {
         match self {
@@ -33,7 +87,7 @@ impl Error {
         }
     }
 
-    /// What the caller is told.
+    /// The whole message, as the invocation's log records it.
     pub fn message(&self) -> &str {
         match self {
             Error::BadRequest(message)
@@ -41,6 +95,15 @@ impl Error {
             | Error::PayloadTooLarge(message)
             | Error::Internal(message)
             | Error::Unavailable(message) => message,
+        }
+    }
+
+    /// What the caller of an HTTP function is told: the message, but for
+    /// a 500, which may hold anything from a file path to a secret.
+    pub fn caller_message(&self) -> &str {
+        match self {
+            Error::Internal(_) => INTERNAL,
+            _ => self.message(),
         }
     }
 
@@ -53,6 +116,21 @@ impl Error {
             serde_json::error::Category::Data => format!("invalid {what}: {reason}"),
             _ => format!("the {what} is not valid JSON: {reason}"),
         })
+    }
+}
+
+/// Any error converts with `?`: JSON errors are the caller's (400), the
+/// rest the function's (500). `Error` itself is not a
+/// `std::error::Error`, so that this impl can exist.
+impl<E> From<E> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Error {
+        match (&error as &dyn Any).downcast_ref::<serde_json::Error>() {
+            Some(json) => Error::invalid_json("input", json),
+            None => Error::Internal(error.to_string()),
+        }
     }
 }
 
@@ -80,8 +158,6 @@ impl fmt::Display for Error {
         write!(f, "{} {}", self.status(), self.message())
     }
 }
-
-impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -13,11 +13,15 @@ use crate::http::{HttpRequest, check_size};
 /// the handler by hand, e.g. `curl -d '{"radius": 2}' localhost:8080/RustFunction`.
 #[derive(Debug, Clone, Default)]
 pub struct DirectCall<'a> {
+    /// The caller's method, e.g. `POST`.
     pub method: String,
+    /// The caller's path and query.
     pub url: String,
     /// Decoded query pairs; repeated names stay separate here.
     pub query: Vec<(String, String)>,
+    /// One pair per header value.
     pub headers: Vec<(String, String)>,
+    /// The request's body.
     pub body: &'a [u8],
 }
 
@@ -86,9 +90,10 @@ impl Trigger for HttpRequest {
 pub struct TimerInfo {
     /// The run is late: the previous one was missed or ran long.
     pub is_past_due: bool,
-    /// When the schedule monitor last and next fires (ISO-8601), when the
-    /// host keeps one; `None` on a first run or without a monitor.
+    /// When the schedule last fired (ISO-8601), when the host keeps a
+    /// schedule monitor; `None` on a first run or without one.
     pub last: Option<String>,
+    /// When it fires next (ISO-8601), likewise.
     pub next: Option<String>,
 }
 
@@ -134,8 +139,11 @@ pub struct QueueMessage {
     /// How often the message has been handed out, this time included;
     /// after 5 failures the host moves it to `<queue>-poison`.
     pub dequeue_count: Option<u32>,
+    /// The message's id in its queue.
     pub id: Option<String>,
+    /// When it was put in the queue (ISO-8601).
     pub insertion_time: Option<String>,
+    /// When the queue drops it unread (ISO-8601).
     pub expiration_time: Option<String>,
 }
 
@@ -184,7 +192,9 @@ impl Trigger for QueueMessage {
 /// binding's JSON as the host sent it, and the trigger metadata.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TriggerInput {
+    /// The trigger binding's value in `Data`.
     pub value: serde_json::Value,
+    /// The invocation's `Metadata`: trigger properties and `sys`.
     pub metadata: serde_json::Value,
 }
 

@@ -1,8 +1,6 @@
 //! TimerLog: a line in the function's log on every tick.
 
-use rusty_function::error::Error;
-use rusty_function::log;
-use rusty_function::trigger::TimerInfo;
+use azure_functions_rocket::{Error, TimerInfo, log};
 
 pub async fn tick(timer: TimerInfo) -> Result<(), Error> {
     if timer.is_past_due {

@@ -237,8 +237,10 @@ fn find<'a>(
 /// What the caller gets back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpResponse {
+    /// The caller's status.
     #[serde(rename = "statusCode")]
     pub status: u16,
+    /// Header names and values, in order.
     #[serde(serialize_with = "headers_as_map")]
     pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     /// Always a string: the host passes a string body through verbatim,
@@ -271,17 +273,19 @@ impl HttpResponse {
             error: &'a str,
         }
         let body = serde_json::to_string(&ErrorBody {
-            error: error.message(),
+            error: error.caller_message(),
         })
         .unwrap_or_default();
         HttpResponse::new(error.status(), body).with_header("Content-Type", "application/json")
     }
 
+    /// The same response with another status.
     pub fn with_status(mut self, status: u16) -> HttpResponse {
         self.status = status;
         self
     }
 
+    /// The same response with one more header.
     pub fn with_header(
         mut self,
         name: impl Into<Cow<'static, str>>,

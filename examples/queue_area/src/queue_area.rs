@@ -1,10 +1,8 @@
 //! QueueArea: a radius from the queue, its circle's area to another queue.
 
+use azure_functions_rocket::text::quote;
+use azure_functions_rocket::{Error, Outputs, QueueMessage, log};
 use rusty_function::circle::Circle;
-use rusty_function::error::Error;
-use rusty_function::log;
-use rusty_function::outputs::Outputs;
-use rusty_function::trigger::QueueMessage;
 use serde::{Deserialize, Serialize};
 
 /// A message is a bare number or an object with a radius.
@@ -30,12 +28,12 @@ pub async fn area(message: QueueMessage) -> Result<Outputs, Error> {
         Err(_) => {
             return Err(Error::BadRequest(format!(
                 r#"a message is a radius: 2 or {{"radius": 2}}, not {}"#,
-                rusty_function::text::quote(&message.text)
+                quote(&message.text)
             )));
         }
     };
     log::field("radius", radius);
-    let circle = Circle::new(radius)?;
+    let circle = Circle::new(radius).map_err(Error::bad_request)?;
     log::field("area", circle.area());
     // An object, never a bare string: the host would decode a string that
     // happens to be valid base64.

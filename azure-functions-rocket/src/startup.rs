@@ -14,17 +14,35 @@ use rocket::fairing::AdHoc;
 use crate::config::{Hardening, Settings};
 use crate::registry::Registry;
 use crate::routes::Invocations;
-use crate::{config, routes};
+use crate::{bindings, config, routes};
 
-/// The whole application serving `registry`, configured by `figment`.
-pub fn rocket(figment: Figment, registry: Registry) -> Rocket<Build> {
+/// The app serving `registry` as a Rocket instance, configured as under
+/// the host but on a port the OS picks: for tests with Rocket's local
+/// client, or to serve it in a process of your own. [`run`] serves the
+/// same app.
+///
+/// ```
+/// use azure_functions_rocket::rocket::local::blocking::Client;
+/// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+///
+/// async fn hello(_: HttpRequest) -> Result<HttpResponse, Error> {
+///     Ok(HttpResponse::new(200, "hi"))
+/// }
+///
+/// let registry = Registry::new().with(Function::http("Hello", "req", hello));
+/// let client = Client::untracked(azure_functions_rocket::app(registry)).unwrap();
+/// let envelope: serde_json::Value = client.post("/Hello").body("{}").dispatch().into_json().unwrap();
+/// assert_eq!(envelope["ReturnValue"]["body"], "hi");
+/// ```
+pub fn app(registry: Registry) -> Rocket<Build> {
+    let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
-    app(figment, registry, &hardening)
+    build(figment, registry, &hardening)
 }
 
-/// [`rocket`] with the handler's own settings already read: each read of
+/// [`app`] with the handler's own settings already read: each read of
 /// a figment re-merges all of it (start-up instructions, `bench/profile`).
-fn app(figment: Figment, registry: Registry, hardening: &Hardening) -> Rocket<Build> {
+fn build(figment: Figment, registry: Registry, hardening: &Hardening) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(registry)
         .manage(routes::Invocations::new(hardening))
@@ -38,11 +56,72 @@ fn app(figment: Figment, registry: Registry, hardening: &Hardening) -> Rocket<Bu
         .register("/", routes::catchers())
 }
 
-/// The handler's `main`: configures, starts the async runtime and serves
-/// `registry` until SIGTERM or Ctrl-C (exit 0). Any failure to start exits
-/// non-zero: the host never restarts a handler that exited with 0.
-pub fn main(registry: Registry) -> ExitCode {
+/// Set to `1`, [`run`] checks the registry against the function folders
+/// and exits, 0 when they agree, instead of serving.
+pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
+
+/// The handler's `main`: checks `registry` against the app's function
+/// folders, configures, starts the async runtime and serves `registry`
+/// until SIGTERM or Ctrl-C (exit 0).
+///
+/// Any failure to start exits non-zero with one stderr line per reason,
+/// each starting with the binary's name: the host never restarts a handler
+/// that exited with 0, and shows its stderr as errors. Under the host the
+/// port comes from `FUNCTIONS_CUSTOMHANDLER_PORT`; run by hand, from
+/// `ROCKET_PORT`, else 8080.
+///
+/// The app's folder is `FUNCTIONS_APP_ROOT_PATH` (set by the host), else
+/// the working directory if its host.json starts this binary. Every
+/// function folder there must be registered, and every registered
+/// function must have a folder whose `function.json` has its trigger (type
+/// and name), its declared `out` bindings and, for HTTP, an `http`
+/// `$return`. With [`CHECK_VARIABLE`] set to `1`, that is all it does.
+///
+/// ```no_run
+/// use azure_functions_rocket::{Function, Registry, TimerInfo};
+///
+/// async fn tick(_: TimerInfo) -> azure_functions_rocket::Result<()> {
+///     azure_functions_rocket::log::info("tick");
+///     Ok(())
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", "timer", tick)))
+/// }
+/// ```
+pub fn run(registry: Registry) -> ExitCode {
     no_transparent_huge_pages();
+    let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
+    match bindings::app_root() {
+        Some(root) => {
+            let mismatches = registry.mismatches(&root);
+            for mismatch in &mismatches {
+                eprintln!("{}: {mismatch}", app_name());
+            }
+            if !mismatches.is_empty() {
+                return fail(format_args!(
+                    "not started: {} disagreement(s) between the registry and the function folders in {}",
+                    mismatches.len(),
+                    root.display()
+                ));
+            }
+            if check_only {
+                let count = registry.iter().count();
+                println!(
+                    "{}: {count} function(s) match their folders in {}",
+                    app_name(),
+                    root.display()
+                );
+            }
+        }
+        None => eprintln!(
+            "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
+            app_name()
+        ),
+    }
+    if check_only {
+        return ExitCode::SUCCESS;
+    }
     let host_port = match config::host_port(|name| std::env::var_os(name)) {
         Ok(port) => port,
         Err(error) => return fail(format_args!("{error}")),
@@ -79,7 +158,7 @@ fn runtime(settings: &Config) -> std::io::Result<tokio::runtime::Runtime> {
         builder
     };
     builder
-        .thread_name(env!("CARGO_PKG_NAME"))
+        .thread_name(app_name())
         .max_blocking_threads(settings.max_blocking.max(1))
         .enable_all()
         .build()
@@ -94,14 +173,14 @@ async fn serve(
     hardening: Hardening,
     by_hand: bool,
 ) -> ExitCode {
-    let mut app = app(figment, registry, &hardening);
+    let mut app = build(figment, registry, &hardening);
     if by_hand {
         app = app.attach(AdHoc::on_liftoff("say where", |rocket| {
             Box::pin(async move {
                 let config = rocket.config();
                 println!(
                     "{} listening on http://{}:{}/ (no FUNCTIONS_CUSTOMHANDLER_PORT: run by hand, not under the Functions host)",
-                    env!("CARGO_PKG_NAME"),
+                    app_name(),
                     config.address,
                     config.port
                 );
@@ -214,8 +293,20 @@ async fn until_signalled<T>(
 }
 
 fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
-    eprintln!("{}: {message}", env!("CARGO_PKG_NAME"));
+    eprintln!("{}: {message}", app_name());
     ExitCode::FAILURE
+}
+
+/// The app's name in its messages: its binary's file name, as the host's
+/// log and a terminal know it.
+fn app_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "handler".to_owned())
 }
 
 /// Turns transparent huge pages off for this process. mimalloc asks for
@@ -230,17 +321,6 @@ fn no_transparent_huge_pages() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
-}
-
-/// Returns freed memory to the OS. mimalloc, the binary's allocator,
-/// purges freed memory 1 s after it was freed, and then only when a thread
-/// next calls into it: during and after a burst of large invocations
-/// hundreds of MiB stayed resident (`scripts/memory`). Called after each
-/// large invocation and once a second by the connection watcher; with
-/// another allocator it does nothing.
-pub(crate) fn give_back_memory() {
-    // SAFETY: mi_collect may be called from any thread at any time.
-    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Connection limits Rocket 0.5 does not have. Its server (hyper 1, as
@@ -551,7 +631,7 @@ mod connections {
                         self.hardening.max_connections
                     );
                 }
-                super::super::give_back_memory();
+                crate::allocator::give_back_memory();
                 let alive: Vec<SocketAddr> = sockets.iter().map(|s| s.peer).collect();
                 self.seen.retain(|peer, _| alive.contains(peer));
                 self.peers.retain(|peer| alive.contains(peer));

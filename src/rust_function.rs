@@ -8,11 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::circle::{Circle, CircleError};
-use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
-use crate::log;
-use crate::text::{excerpt, quote};
+use azure_functions_rocket::text::{excerpt, quote};
+use azure_functions_rocket::{Error, HttpRequest, HttpResponse, log};
+
+use crate::circle::Circle;
 
 #[derive(Debug, Deserialize)]
 struct AreaRequest<'a> {
@@ -39,18 +38,12 @@ pub async fn area(req: HttpRequest) -> Result<HttpResponse, Error> {
         Some(body) => radius_from_json(body.radius.ok_or_else(missing_radius)?)?,
         None => radius_from_query(req.query("radius").ok_or_else(missing_radius)?)?,
     };
-    let circle = Circle::new(radius)?;
+    let circle = Circle::new(radius).map_err(Error::bad_request)?;
     log::field("area", circle.area());
     HttpResponse::json(&Area {
         radius: circle.radius(),
         area: circle.area(),
     })
-}
-
-impl From<CircleError> for Error {
-    fn from(error: CircleError) -> Self {
-        Error::BadRequest(error.to_string())
-    }
 }
 
 fn missing_radius() -> Error {
@@ -117,10 +110,11 @@ mod tests {
             body: body.as_bytes().to_vec(),
             ..HttpRequest::default()
         };
-        let response = rocket::tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime")
-            .block_on(area(req))?;
+        let response =
+            azure_functions_rocket::rocket::tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime")
+                .block_on(area(req))?;
         assert_eq!(response.header("Content-Type"), Some("application/json"));
         Ok(serde_json::from_str(&response.body).expect("JSON"))
     }

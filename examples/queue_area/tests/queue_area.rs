@@ -3,36 +3,23 @@
 //! host stand-in (`local-host`), invocations in the host's payload shapes,
 //! replies read as the host reads them.
 
-#[path = "../examples/queue_area/app.rs"]
-mod app;
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::spawn_rocket;
+use azure_functions_rocket::rocket;
 use local_host::app::App;
-use local_host::client::HostClient;
 use local_host::envelope::{
-    QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply, timer_invocation,
+    QueueMessage, Sys, Verdict, Written, queue_invocation, timer_invocation,
 };
 use local_host::handler::{Handler, HandlerOptions};
 use local_host::invocation::invoke;
-use rusty_function::error::Error;
-use rusty_function::outputs::Outputs;
-use rusty_function::registry::{Function, Registry};
-use rusty_function::trigger;
 use serde_json::json;
 
 fn app_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queue_area")
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
-/// `cargo test` builds the examples beside the binaries (`cargo test
-/// --test queue_area` alone does not: build it with `cargo build --examples`).
 fn example_binary() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_rusty_function"))
-        .with_file_name("examples")
-        .join("queue_area")
+    PathBuf::from(env!("CARGO_BIN_EXE_queue_area"))
 }
 
 async fn start() -> (App, Handler) {
@@ -45,12 +32,6 @@ async fn start() -> (App, Handler) {
         .await
         .expect("the handler starts");
     (app, handler)
-}
-
-#[test]
-fn every_function_folder_is_registered_and_every_function_has_its_folder() {
-    let mismatches = app::registry().mismatches(&app_root());
-    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
 #[rocket::async_test]
@@ -166,33 +147,4 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
         ]
     );
     handler.stop().await;
-}
-
-async fn panics(_: trigger::QueueMessage) -> Result<Outputs, Error> {
-    panic!("a bug in a queue function")
-}
-
-#[rocket::async_test]
-async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
-    let app = App::load(&app_root()).expect("the example app loads");
-    let function = app.function("QueueArea").expect("QueueArea");
-    let registry =
-        Registry::new().with(Function::queue("QueueArea", "message", panics).output("areas"));
-    let served = spawn_rocket(rusty_function::startup::rocket(
-        rusty_function::config::figment(0),
-        registry,
-    ))
-    .await;
-    let client = HostClient::new(served.port);
-    let body = queue_invocation(function, &QueueMessage::new("2"), &Sys::new(function));
-    let bytes = serde_json::to_vec(&body).expect("JSON");
-    let reply = client.invoke("QueueArea", &bytes, "p-1", 64).await;
-    assert_eq!(reply.status, 500);
-    let outcome = read_reply(function, &reply);
-    assert!(
-        matches!(outcome.verdict, Verdict::Failed(_)),
-        "{:?}",
-        outcome.verdict
-    );
-    assert!(outcome.outputs.iter().all(|o| o.value == Written::Nothing));
 }

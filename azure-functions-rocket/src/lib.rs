@@ -1,0 +1,63 @@
+//! Azure Functions custom handlers in Rust, on Rocket.
+//!
+//! A function is a plain async function from its trigger's input to
+//! `Result<_, Error>`. An app declares its functions once, in a
+//! [`Registry`], and hands it to [`run`]: that serves them as the Functions
+//! host expects (the port it gives, the envelope it sends, the reply it
+//! reads), checks each function's folder and `function.json` against its
+//! declaration at start-up, and stops cleanly on SIGTERM.
+//!
+//! ```no_run
+//! use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+//!
+//! async fn hello(req: HttpRequest) -> Result<HttpResponse, Error> {
+//!     let name = req.query("name").unwrap_or("world");
+//!     HttpResponse::json(&serde_json::json!({ "hello": name }))
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     azure_functions_rocket::run(Registry::new().with(Function::http("Hello", "req", hello)))
+//! }
+//! ```
+//!
+//! - Inputs: [`HttpRequest`], [`TimerInfo`], [`QueueMessage`], and
+//!   [`TriggerInput`] for any other trigger.
+//! - Replies: an [`HttpResponse`], [`Outputs`] for `out` bindings, both,
+//!   or `()`; see [`IntoReply`].
+//! - Failures: [`Error`], which `?` builds from any error type.
+//! - The invocation's log, which the host shows with the function's own
+//!   records: [`log`].
+//! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
+//!   local client.
+#![deny(missing_docs)]
+
+mod adapter;
+mod allocator;
+mod bindings;
+mod config;
+mod envelope;
+mod error;
+pub mod harness;
+mod http;
+pub mod log;
+mod outputs;
+mod registry;
+mod routes;
+mod startup;
+pub mod text;
+mod trigger;
+
+pub use error::{Error, Result};
+pub use http::{HttpRequest, HttpResponse};
+pub use outputs::{IntoReply, Output, Outputs};
+pub use registry::{Function, Registry};
+pub use startup::{CHECK_VARIABLE, app, run};
+pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
+
+/// The Rocket this library serves with, for apps that test with its local
+/// client or mount routes of their own.
+pub use rocket;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;

@@ -1,0 +1,244 @@
+//! The functions a handler serves, each declared once: its folder name,
+//! the names direct callers may use, its trigger, its outputs, its code.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::http::HttpRequest;
+use crate::outputs::{IntoReply, Reply, Sealed};
+use crate::trigger::{DirectCall, QueueMessage, TimerInfo, Trigger, TriggerInput};
+
+/// How an invocation reached the handler.
+pub(crate) enum Arrival<'a> {
+    /// In the Functions host's envelope.
+    Host(&'a Envelope<'a>),
+    /// Sent to the handler by hand.
+    Direct(DirectCall<'a>),
+}
+
+/// A function's work for one invocation, its input already read.
+pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
+
+type Start = dyn Fn(Arrival<'_>) -> Result<Running, Error> + Send + Sync;
+
+/// One function, as its registry line declares it: the name of its folder
+/// (where its `function.json` is), its trigger binding's type and name,
+/// the `out` bindings it writes, and its code.
+///
+/// ```
+/// use azure_functions_rocket::{Error, Function, Outputs, QueueMessage};
+///
+/// async fn copy(message: QueueMessage) -> Result<Outputs, Error> {
+///     Ok(Outputs::new().text("copies", message.text))
+/// }
+///
+/// // QueueCopy/function.json: a queueTrigger named "message" and a queue
+/// // out binding named "copies".
+/// let function = Function::queue("QueueCopy", "message", copy).output("copies");
+/// assert_eq!(function.name(), "QueueCopy");
+/// assert_eq!(function.trigger_type(), "queueTrigger");
+/// ```
+pub struct Function {
+    /// The function's folder: the host POSTs to `/{name}`.
+    pub(crate) name: &'static str,
+    /// Other names direct callers may use, e.g. the route.
+    pub(crate) aliases: Vec<&'static str>,
+    /// The trigger binding's `type` in function.json.
+    pub(crate) trigger_type: &'static str,
+    /// The trigger binding's `name` in function.json.
+    pub(crate) binding: &'static str,
+    /// The `out` bindings it writes, other than `$return`.
+    pub(crate) outputs: Vec<&'static str>,
+    /// Failures travel inside a 200 envelope (HTTP) or fail the invocation.
+    pub(crate) fails_in_envelope: bool,
+    start: Box<Start>,
+}
+
+impl Function {
+    /// An HTTP-triggered function: `handler(HttpRequest)`.
+    pub fn http<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    where
+        F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        Function::of::<HttpRequest, _, _, _>(name, "httpTrigger", binding, handler)
+    }
+
+    /// A timer-triggered function: `handler(TimerInfo)`.
+    pub fn timer<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    where
+        F: Fn(TimerInfo) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        Function::of::<TimerInfo, _, _, _>(name, "timerTrigger", binding, handler)
+    }
+
+    /// A storage-queue-triggered function: `handler(QueueMessage)`.
+    pub fn queue<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    where
+        F: Fn(QueueMessage) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        Function::of::<QueueMessage, _, _, _>(name, "queueTrigger", binding, handler)
+    }
+
+    /// A function on any other trigger (`blobTrigger`, `eventHubTrigger`,
+    /// ...): `handler(TriggerInput)` gets the binding's raw JSON.
+    pub fn trigger<F, Fut, R>(
+        name: &'static str,
+        trigger_type: &'static str,
+        binding: &'static str,
+        handler: F,
+    ) -> Function
+    where
+        F: Fn(TriggerInput) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        Function::of::<TriggerInput, _, _, _>(name, trigger_type, binding, handler)
+    }
+
+    fn of<I, F, Fut, R>(
+        name: &'static str,
+        trigger_type: &'static str,
+        binding: &'static str,
+        handler: F,
+    ) -> Function
+    where
+        I: Trigger,
+        F: Fn(I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+            let input = match arrival {
+                Arrival::Host(envelope) => I::from_host(envelope, binding)?,
+                Arrival::Direct(call) => I::from_direct(call)?,
+            };
+            let running = handler(input);
+            Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
+        };
+        Function {
+            name,
+            aliases: Vec::new(),
+            trigger_type,
+            binding,
+            outputs: Vec::new(),
+            fails_in_envelope: I::FAILS_IN_ENVELOPE,
+            start: Box::new(start),
+        }
+    }
+
+    /// Another name direct callers may use.
+    pub fn alias(mut self, name: &'static str) -> Function {
+        self.aliases.push(name);
+        self
+    }
+
+    /// Declares an `out` binding the function writes.
+    pub fn output(mut self, binding: &'static str) -> Function {
+        self.outputs.push(binding);
+        self
+    }
+
+    /// The function's name: its folder's, which the host calls it by.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its trigger binding's `type` in function.json, e.g. `httpTrigger`.
+    pub fn trigger_type(&self) -> &'static str {
+        self.trigger_type
+    }
+
+    /// Reads the input from `arrival` and starts the function on it.
+    pub(crate) fn start(&self, arrival: Arrival<'_>) -> Result<Running, Error> {
+        (self.start)(arrival)
+    }
+
+    /// Whether `name` calls this function (exact case, as the host sends).
+    pub(crate) fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function")
+            .field("name", &self.name)
+            .field("aliases", &self.aliases)
+            .field("trigger_type", &self.trigger_type)
+            .field("binding", &self.binding)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every function of an app, each declared once; [`crate::run`] serves
+/// them.
+///
+/// ```
+/// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry, TimerInfo};
+///
+/// async fn hello(_: HttpRequest) -> Result<HttpResponse, Error> {
+///     Ok(HttpResponse::new(200, "hello"))
+/// }
+/// async fn tick(_: TimerInfo) -> Result<(), Error> {
+///     Ok(())
+/// }
+///
+/// let registry = Registry::new()
+///     .with(Function::http("Hello", "req", hello))
+///     .with(Function::timer("Tick", "timer", tick));
+/// assert_eq!(registry.iter().map(Function::name).collect::<Vec<_>>(), ["Hello", "Tick"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct Registry {
+    functions: Vec<Function>,
+}
+
+impl Registry {
+    /// A registry with no function yet.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Adds `function`. A name that another function already answers to
+    /// stops the handler at start-up, with the name.
+    pub fn with(mut self, function: Function) -> Registry {
+        self.functions.push(function);
+        self
+    }
+
+    /// The function `name` calls, by folder name or alias.
+    pub fn find(&self, name: &str) -> Option<&Function> {
+        self.functions
+            .iter()
+            .find(|function| function.answers_to(name))
+    }
+
+    /// The functions, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &Function> {
+        self.functions.iter()
+    }
+
+    /// Names used twice: each should call one function only.
+    pub(crate) fn clashes(&self) -> Vec<&'static str> {
+        let mut seen: Vec<&'static str> = Vec::new();
+        let mut clashes = Vec::new();
+        for function in &self.functions {
+            for name in std::iter::once(function.name).chain(function.aliases.iter().copied()) {
+                if seen.contains(&name) {
+                    clashes.push(name);
+                }
+                seen.push(name);
+            }
+        }
+        clashes
+    }
+}

@@ -1,0 +1,20 @@
+//! A second app on the library: a storage-queue function and a timer
+//! function, to show the trigger kinds the blog's app does not need.
+//!
+//! - QueueArea reads a radius from the queue `radii` (`2` or `{"radius": 2}`)
+//!   and writes `{"radius": 2.0, "area": 12.566370614359172}` to `areas`;
+//! - TimerLog logs a line every five minutes.
+//!
+//! See README.md, "A queue and a timer", to run it.
+
+pub mod queue_area;
+pub mod timer_log;
+
+use azure_functions_rocket::{Function, Registry};
+
+/// Every function of the app; each has its folder beside Cargo.toml.
+pub fn registry() -> Registry {
+    Registry::new()
+        .with(Function::queue("QueueArea", "message", queue_area::area).output("areas"))
+        .with(Function::timer("TimerLog", "timer", timer_log::tick))
+}
