@@ -6,9 +6,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rusty_function::registry::Registry;
-use rusty_function::trigger::DirectCall;
-use rusty_function::{adapter, functions};
+use azure_functions_rocket::Registry;
+use azure_functions_rocket::harness::{self, DirectCall};
 
 /// A direct call's URL query, so that the query path is reached too.
 const URL_QUERIES: [&[(&str, &str)]; 4] = [
@@ -20,7 +19,7 @@ const URL_QUERIES: [&[(&str, &str)]; 4] = [
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(functions::registry)
+    REGISTRY.get_or_init(rusty_function::registry)
 }
 
 fn runtime() -> &'static rocket::tokio::runtime::Runtime {
@@ -45,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
         body,
         ..DirectCall::default()
     };
-    let answer = runtime().block_on(adapter::invoke(function, data, direct, Some("fuzz")));
+    let answer = runtime().block_on(harness::invoke(function, data, direct, Some("fuzz")));
     assert_eq!(answer.status, 200, "an HTTP function always answers 200");
     let envelope: serde_json::Value =
         serde_json::from_slice(&answer.body).expect("the envelope is JSON");

@@ -1,6 +1,6 @@
 //! The benchmark's bare hyper server: the product's own function layer
-//! (`rusty_function::adapter::invoke` on the app's registry), its serde
-//! types and its global allocator, served by hyper's HTTP/1 connection loop
+//! (`azure_functions_rocket::harness::invoke` on the app's registry), its
+//! serde types and its global allocator, served by hyper's HTTP/1 connection loop
 //! and nothing else.
 //! What the product spends beyond this is the cost of its web framework.
 //!
@@ -26,13 +26,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use rusty_function::adapter;
-use rusty_function::registry::Registry;
-use rusty_function::trigger::DirectCall;
-
-/// The same global allocator as the product's.
-#[global_allocator]
-static GLOBAL: rusty_function::allocator::Allocator = rusty_function::allocator::Allocator;
+// The library brings the product's global allocator (its default
+// `mimalloc` feature).
+use azure_functions_rocket::Registry;
+use azure_functions_rocket::harness::{self, DirectCall};
 
 /// The product's default `limits.json`.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -41,7 +38,7 @@ const INVOCATION_ID: &str = "x-azure-functions-invocationid";
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(rusty_function::functions::registry)
+    REGISTRY.get_or_init(rusty_function::registry)
 }
 
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -78,7 +75,7 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
             .collect(),
         body,
     };
-    let answer = adapter::invoke(function, &body, direct, invocation_id).await;
+    let answer = harness::invoke(function, &body, direct, invocation_id).await;
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     response
