@@ -102,3 +102,81 @@ async fn one_worker_runs_on_a_current_thread_runtime_and_still_stops_cleanly() {
         .expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+/// An app folder like the real one, with `function_json` as
+/// RustyFunction's and a `Stray` folder nobody registered.
+fn disagreeing_app(function_json: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("a temporary app folder");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(source.join("host.json"), root.path().join("host.json")).expect("host.json");
+    for (folder, json) in [("RustyFunction", function_json), ("Stray", function_json)] {
+        std::fs::create_dir(root.path().join(folder)).expect("a function folder");
+        std::fs::write(root.path().join(folder).join("function.json"), json)
+            .expect("function.json");
+    }
+    root
+}
+
+#[test]
+fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason() {
+    let renamed = r#"{"bindings": [
+        {"type": "httpTrigger", "direction": "in", "name": "request"},
+        {"type": "http", "direction": "out", "name": "$return"}]}"#;
+    let app = disagreeing_app(renamed);
+    let port = free_port();
+    let mut handler = start_binary(&[
+        ("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string()),
+        (
+            "FUNCTIONS_APP_ROOT_PATH",
+            app.path().to_str().expect("a UTF-8 path"),
+        ),
+    ]);
+    let status = handler
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits at once");
+    assert_eq!(status.code(), Some(1));
+    let (stdout, stderr) = handler.output();
+    assert_eq!(stdout, "");
+    let expected = [
+        r#"rusty_function: Stray/function.json: no function named "Stray" is registered: add it to the registry, or remove the folder"#.to_owned(),
+        r#"rusty_function: RustyFunction/function.json: the trigger binding is named "request"; the registry reads "req": set its "name" to "req", or change the registry line"#.to_owned(),
+        format!(
+            "rusty_function: not started: 2 disagreement(s) between the registry and the function folders in {}",
+            app.path().display()
+        ),
+    ];
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), expected);
+    // It never listened.
+    assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
+}
+
+#[rocket::async_test]
+async fn outside_its_app_folder_it_says_so_in_one_line_and_serves() {
+    let elsewhere = tempfile::tempdir().expect("a temporary folder");
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rusty_function"))
+        .current_dir(elsewhere.path())
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .env_remove("FUNCTIONS_HTTPWORKER_PORT")
+        .env_remove("FUNCTIONS_APP_ROOT_PATH")
+        .env("ROCKET_PORT", port.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut handler = local_host::process::Process { child };
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
+    let reply = host
+        .invoke("RustFunction", br#"{"radius": 2}"#, "d-1", 64)
+        .await;
+    assert_eq!(reply.caller().0, 200);
+    handler.terminate().expect("SIGTERM");
+    handler.wait_exit(Duration::from_secs(10)).expect("exits");
+    let (_, stderr) = handler.output();
+    assert_eq!(
+        stderr,
+        "rusty_function: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked\n"
+    );
+}

@@ -230,6 +230,18 @@ mod tests {
         panic!("boom")
     }
 
+    /// `?` on a JSON error, then on any other error, then log fields of
+    /// every integer type and bool.
+    async fn questioning(req: HttpRequest) -> Result<HttpResponse, Error> {
+        log::field("len", req.text()?.len());
+        log::field("big", u64::MAX);
+        log::field("signed", -3i16);
+        log::field("flag", true);
+        let radius: f64 = serde_json::from_str(req.text()?)?;
+        std::fs::read(format!("/nonexistent/{radius}"))?;
+        Ok(HttpResponse::new(200, "unreachable"))
+    }
+
     async fn sneaky(_: QueueMessage) -> Result<Outputs, Error> {
         Ok(Outputs::new().text("Areas", "x"))
     }
@@ -242,7 +254,8 @@ mod tests {
             .with(Function::trigger("Blob", "blobTrigger", "blob", blob).output("out"))
             .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
             .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
-            .with(Function::queue("Sneaky", "msg", sneaky).output("areas"));
+            .with(Function::queue("Sneaky", "msg", sneaky).output("areas"))
+            .with(Function::http("Questioning", "req", questioning));
         Client::tracked(startup::app(registry)).expect("valid app")
     }
 
@@ -265,6 +278,40 @@ mod tests {
             ret["statusCode"].as_u64().expect("statusCode"),
             body.expect("a JSON body"),
         )
+    }
+
+    #[test]
+    fn question_marks_give_400_for_json_and_500_for_the_rest_with_the_reason_logged() {
+        let (_, envelope) = invoke(
+            &client(),
+            "Questioning",
+            json!({"req": {"Body": "x"}}),
+            json!({}),
+        );
+        let (status, body) = caller(&envelope);
+        assert_eq!(status, 400);
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("the input is not valid JSON: expected value"),
+            "{body}"
+        );
+        let (_, envelope) = invoke(
+            &client(),
+            "Questioning",
+            json!({"req": {"Body": "2"}}),
+            json!({}),
+        );
+        assert_eq!(
+            caller(&envelope),
+            (500, json!({"error": "the function failed unexpectedly"}))
+        );
+        let logs = envelope["Logs"].to_string();
+        assert!(
+            logs.contains(r#"len=1 big=18446744073709551615 signed=-3 flag=true status=500 error=\"No such file or directory (os error 2)\""#),
+            "{logs}"
+        );
     }
 
     #[test]

@@ -1,10 +1,24 @@
 //! The `Logs` of one invocation, written by the function through free
 //! functions, as `log` or `tracing` users expect: `log::field("radius", r)`.
 //!
-//! The layer opens a log for every invocation ([`scope`]); the function adds
-//! fields to the line the layer writes at the end, or whole lines of its own.
-//! Every line names the level, the function and the invocation, and quotes
-//! every text value the same way, so a caller cannot forge `key=value` tokens.
+//! The layer opens a log for every invocation; the function adds fields to
+//! the line the layer writes at the end, or whole lines of its own. Every
+//! line names the level, the function and the invocation, and quotes every
+//! text value the same way, so a caller cannot forge `key=value` tokens.
+//!
+//! ```
+//! use azure_functions_rocket::{Error, QueueMessage, log};
+//!
+//! async fn count(message: QueueMessage) -> Result<(), Error> {
+//!     log::field("length", message.text.len());
+//!     log::field("retry", message.dequeue_count.unwrap_or(1) > 1);
+//!     if message.text.is_empty() {
+//!         log::warn("an empty message");
+//!     }
+//!     Ok(())
+//! }
+//! // Its last line: [INFO] Count invocation="<id>" length=5 retry=false status=200
+//! ```
 
 use std::cell::RefCell;
 use std::fmt::{self, Write};

@@ -1,4 +1,4 @@
-// examples/queue_area/queue_square.rs
+// examples/queue_area/src/queue_square.rs
 use azure_functions_rocket::{Error, Outputs, QueueMessage};
 
 pub async fn area(message: QueueMessage) -> Result<Outputs, Error> {

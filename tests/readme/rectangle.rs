@@ -1,4 +1,4 @@
-// src/functions/rectangle.rs
+// src/rectangle.rs
 use serde::{Deserialize, Serialize};
 
 use azure_functions_rocket::{Error, HttpRequest, HttpResponse};
@@ -16,9 +16,7 @@ struct Area {
 
 pub async fn area(req: HttpRequest) -> Result<HttpResponse, Error> {
     let Some(Rectangle { width, height }) = req.json()? else {
-        return Err(Error::BadRequest(
-            r#"send {"width": 2, "height": 3}"#.to_owned(),
-        ));
+        return Err(Error::bad_request(r#"send {"width": 2, "height": 3}"#));
     };
     HttpResponse::json(&Area {
         area: width * height,

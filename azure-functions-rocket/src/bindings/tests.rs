@@ -37,10 +37,19 @@ fn an_app_that_matches_its_registry_has_no_mismatch() {
     assert_eq!(registry.mismatches(root.path()), Vec::<String>::new());
 }
 
-/// One case per kind of mismatch: the folders, the registry, the line.
+/// A case: what it shows, the folders (name, function.json), the
+/// registry, and the one line expected.
+type Case = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Registry,
+    &'static str,
+);
+
+/// One case per kind of mismatch.
 #[test]
 fn each_kind_of_mismatch_has_its_line() {
-    let cases: Vec<(&str, Vec<(&str, String)>, Registry, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "a folder nobody registered",
             vec![("H", HTTP.into()), ("Stray", QUEUE.into())],
