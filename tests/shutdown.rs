@@ -1,7 +1,7 @@
 //! Graceful shutdown of the built binary: on SIGTERM it stops accepting,
 //! finishes the invocations in flight, and exits 0 within a few seconds.
 //!
-//! `startup::main` catches SIGTERM and SIGINT and asks Rocket to shut down;
+//! `azure_functions_rocket::run` catches SIGTERM and SIGINT and asks Rocket to shut down;
 //! Rocket does the rest with the handler's periods (`grace` = 5 s for
 //! requests in flight to finish, then `mercy` = 2 s for connections to
 //! close): the process exits about `grace` after the signal if any

@@ -186,7 +186,7 @@ mod tests {
     use crate::log;
     use crate::outputs::Outputs;
     use crate::registry::{Function, Registry};
-    use crate::startup;
+    use crate::server;
     use crate::trigger::{QueueMessage, TimerInfo, TriggerInput};
 
     #[derive(Deserialize)]
@@ -256,7 +256,7 @@ mod tests {
             .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
             .with(Function::queue("Sneaky", "msg", sneaky).output("areas"))
             .with(Function::http("Questioning", "req", questioning));
-        Client::tracked(startup::app(registry)).expect("valid app")
+        Client::tracked(server::app(registry)).expect("valid app")
     }
 
     /// What the host gets back: the reply's HTTP status and its envelope.

@@ -138,7 +138,7 @@ pub fn figment_by_hand() -> Figment {
 /// - no `Server: Rocket` header: the host ignores it, and it tells anyone
 ///   else what to attack;
 /// - a `json` limit large enough for the envelopes of 1 MiB caller bodies;
-/// - no signal handling by Rocket: [`crate::startup::main`] does it, see
+/// - no signal handling by Rocket: [`crate::run`] does it, see
 ///   there why.
 ///
 /// The port goes in at the global profile, above everything else: the

@@ -42,8 +42,7 @@ mod http;
 pub mod log;
 mod outputs;
 mod registry;
-mod routes;
-mod startup;
+mod server;
 pub mod text;
 mod trigger;
 
@@ -51,7 +50,7 @@ pub use error::{Error, Result};
 pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};
-pub use startup::{CHECK_VARIABLE, app, run};
+pub use server::{CHECK_VARIABLE, app, run};
 pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 
 /// The Rocket this library serves with, for apps that test with its local

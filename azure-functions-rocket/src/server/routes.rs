@@ -275,7 +275,7 @@ enum RequestBody {
     Busy,
 }
 
-/// The body and, for a server started by [`crate::startup`], the
+/// The body and, for a server started by [`crate::server`], the
 /// invocation's place among those in flight.
 struct Invocation {
     body: RequestBody,
