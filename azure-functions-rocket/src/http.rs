@@ -17,7 +17,25 @@ use crate::error::Error;
 /// The largest caller body a function is handed. Beyond it: 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The caller's request, however it reached the handler.
+/// The caller's request, however it reached the handler (through the
+/// host, or a direct call to the handler), as an HTTP function gets it.
+///
+/// ```
+/// use azure_functions_rocket::HttpRequest;
+///
+/// let req = HttpRequest {
+///     query: vec![("radius".into(), "2".into())],
+///     headers: vec![("Content-Type".into(), "application/json".into())],
+///     body: br#"{"radius": 3}"#.to_vec(),
+///     ..HttpRequest::default()
+/// };
+/// assert_eq!(req.query("radius"), Some("2"));
+/// assert_eq!(req.header("content-type"), Some("application/json"));
+/// #[derive(serde::Deserialize)]
+/// struct Body { radius: f64 }
+/// assert_eq!(req.json::<Body>().unwrap().map(|b| b.radius), Some(3.0));
+/// assert_eq!(HttpRequest::default().json::<Body>().unwrap().map(|b| b.radius), None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET`, `POST`, ... as the caller sent it.
@@ -235,6 +253,18 @@ fn find<'a>(
 }
 
 /// What the caller gets back.
+///
+/// ```
+/// use azure_functions_rocket::HttpResponse;
+///
+/// let created = HttpResponse::json(&serde_json::json!({"id": 7}))
+///     .unwrap()
+///     .with_status(201)
+///     .with_header("Location", "/api/items/7");
+/// assert_eq!(created.status, 201);
+/// assert_eq!(created.header("content-type"), Some("application/json"));
+/// assert_eq!(created.body, r#"{"id":7}"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpResponse {
     /// The caller's status.

@@ -155,6 +155,17 @@ pub struct Reply {
 
 /// What a function may return: an [`HttpResponse`], [`Outputs`], both as
 /// a pair, or `()`. Sealed: these are the shapes the host can read.
+///
+/// ```
+/// use azure_functions_rocket::{Error, HttpRequest, HttpResponse, Outputs};
+///
+/// // An HTTP function that also writes a queue message ("audit" is an
+/// // out binding in its function.json, declared with `.output("audit")`).
+/// async fn order(req: HttpRequest) -> Result<(HttpResponse, Outputs), Error> {
+///     let audit = Outputs::new().text("audit", req.text()?);
+///     Ok((HttpResponse::new(202, "accepted"), audit))
+/// }
+/// ```
 pub trait IntoReply: sealed::Sealed {}
 
 mod sealed {

@@ -86,6 +86,18 @@ impl Trigger for HttpRequest {
 }
 
 /// A timer trigger's invocation (binding type `timerTrigger`).
+///
+/// ```
+/// use azure_functions_rocket::{Error, TimerInfo, log};
+///
+/// async fn tick(timer: TimerInfo) -> Result<(), Error> {
+///     if timer.is_past_due {
+///         log::warn("a run was missed");
+///     }
+///     log::info(format_args!("next run: {}", timer.next.as_deref().unwrap_or("unknown")));
+///     Ok(())
+/// }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimerInfo {
     /// The run is late: the previous one was missed or ran long.
@@ -132,6 +144,17 @@ impl Trigger for TimerInfo {
 }
 
 /// A storage queue message (binding type `queueTrigger`).
+///
+/// ```
+/// use azure_functions_rocket::QueueMessage;
+///
+/// let message = QueueMessage { text: r#"{"radius": 2}"#.into(), ..QueueMessage::default() };
+/// let value: serde_json::Value = message.json().unwrap();
+/// assert_eq!(value["radius"], 2);
+/// // Not JSON: a 400, which fails the invocation so that the host retries.
+/// let bad = QueueMessage { text: "two".into(), ..QueueMessage::default() };
+/// assert_eq!(bad.json::<f64>().unwrap_err().status(), 400);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueMessage {
     /// The message as text, the host's double encoding undone.
@@ -190,6 +213,14 @@ impl Trigger for QueueMessage {
 
 /// Any other trigger (blob, Event Hubs, Service Bus, Cosmos DB, ...): the
 /// binding's JSON as the host sent it, and the trigger metadata.
+///
+/// ```
+/// use azure_functions_rocket::TriggerInput;
+///
+/// // The host encodes strings twice: `json` undoes it.
+/// let input = TriggerInput { value: serde_json::json!("\"hello\""), ..TriggerInput::default() };
+/// assert_eq!(input.json::<String>().unwrap(), "hello");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TriggerInput {
     /// The trigger binding's value in `Data`.
