@@ -147,7 +147,7 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-fn read_json(path: &Path) -> Result<Value, AppError> {
+pub(crate) fn read_json(path: &Path) -> Result<Value, AppError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| AppError(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text)
@@ -241,7 +241,7 @@ fn expand_env(text: &str) -> String {
     out
 }
 
-fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
     // host.json's own names are case-insensitive in the host.
     value
         .as_object()?

@@ -1,143 +1,191 @@
-//! `start --build`: build the handler with cargo and put it where host.json
-//! expects it, as `scripts/release` does for the release build.
+//! `--build`: build the app's handler with cargo and find the executable
+//! cargo made, so that it runs from cargo's target folder. Nothing is
+//! written into the app folder: whatever is there gets published.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
 
 use crate::app::App;
 
-/// The nearest folder at or above `start` whose Cargo.toml has a
-/// `[workspace]` section.
-pub fn workspace_root(start: &Path) -> Option<PathBuf> {
-    let mut dir = std::fs::canonicalize(start).ok()?;
-    loop {
-        let manifest = dir.join("Cargo.toml");
-        if std::fs::read_to_string(&manifest)
-            .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
-        {
-            return Some(dir);
-        }
-        if !dir.pop() {
-            return None;
+/// The manifest to build: the app folder's Cargo.toml, else the nearest one
+/// above it (an app folder inside its package).
+pub fn manifest_for(root: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(root).ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|manifest| manifest.is_file())
+}
+
+/// The bin target to run: the file name of `defaultExecutablePath`,
+/// without a Windows `.exe`.
+pub fn wanted_bin(app: &App) -> Option<String> {
+    let name = app.host.executable.rsplit(['/', '\\']).next()?;
+    let name = name.strip_suffix(".exe").unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// One executable cargo reported building: its bin target and its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltBin {
+    pub name: String,
+    pub executable: PathBuf,
+}
+
+/// The bin from one line of `--message-format=json`, when it is the
+/// `compiler-artifact` message of a bin target; `None` for anything else.
+pub fn built_bin(line: &str) -> Option<BuiltBin> {
+    let message: Value = serde_json::from_str(line).ok()?;
+    if message.get("reason")?.as_str()? != "compiler-artifact" {
+        return None;
+    }
+    let target = message.get("target")?;
+    let is_bin = target
+        .get("kind")?
+        .as_array()?
+        .iter()
+        .any(|kind| kind.as_str() == Some("bin"));
+    if !is_bin {
+        return None;
+    }
+    Some(BuiltBin {
+        name: target.get("name")?.as_str()?.to_owned(),
+        executable: PathBuf::from(message.get("executable")?.as_str()?),
+    })
+}
+
+/// Which of the built bins is the handler: the one named `wanted`, else the
+/// only one.
+pub fn choose_bin(bins: &[BuiltBin], wanted: Option<&str>) -> Result<PathBuf, String> {
+    if let Some(bin) = wanted.and_then(|w| bins.iter().find(|b| b.name == w)) {
+        return Ok(bin.executable.clone());
+    }
+    match bins {
+        [only] => Ok(only.executable.clone()),
+        [] => Err(
+            "--build: cargo built no executable: the package needs a bin target (src/main.rs)"
+                .into(),
+        ),
+        _ => {
+            let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+            Err(format!(
+                "--build: cargo built the bins {}, none named {:?} as host.json's defaultExecutablePath: rename the bin or fix defaultExecutablePath",
+                names.join(", "),
+                wanted.unwrap_or_default()
+            ))
         }
     }
 }
 
-/// What to build for an app folder: the cargo arguments and the binary
-/// they produce, relative to the target folder's profile directory.
-pub fn build_plan(app: &App, workspace: &Path) -> Result<(Vec<String>, PathBuf), String> {
-    let root = std::fs::canonicalize(&app.root)
-        .map_err(|e| format!("cannot resolve {}: {e}", app.root.display()))?;
-    // An example app lives at examples/<name>/ and is cargo's example <name>.
-    if root.parent() == Some(&workspace.join("examples")) {
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or("the example folder has no name")?;
-        return Ok((
-            vec!["build".into(), "--example".into(), name.clone()],
-            PathBuf::from("examples").join(name),
-        ));
-    }
-    let binary = Path::new(&app.host.executable)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| {
-            format!(
-                "defaultExecutablePath {:?} names no file",
-                app.host.executable
-            )
-        })?;
-    Ok((
-        vec!["build".into(), "--bin".into(), binary.clone()],
-        PathBuf::from(binary),
-    ))
-}
-
-/// Builds the handler (debug profile) and copies it to
-/// `defaultExecutablePath`; returns that path.
+/// Builds the app's package (debug profile), cargo's progress and errors on
+/// this process's stderr; returns the handler's executable in cargo's
+/// target folder.
 pub fn build_handler(app: &App) -> Result<PathBuf, String> {
-    let workspace = workspace_root(&app.root).ok_or_else(|| {
+    let manifest = manifest_for(&app.root).ok_or_else(|| {
         format!(
-            "--build: no Cargo.toml with [workspace] at or above {}",
+            "--build: no Cargo.toml in {} or above it: build the handler yourself and put it at defaultExecutablePath",
             app.root.display()
         )
     })?;
-    let (args, binary) = build_plan(app, &workspace)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // cargo reads .cargo/config.toml from its working folder, not from the
+    // manifest's: run it where the package is.
+    let package_dir = manifest.parent().unwrap_or(Path::new("."));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!(
-        "local-host: cargo {} (in {})",
-        args.join(" "),
-        workspace.display()
+        "local-host: cargo build --manifest-path {}",
+        manifest.display()
     );
-    let status = Command::new(&cargo)
-        .args(&args)
-        .current_dir(&workspace)
-        .status()
-        .map_err(|e| format!("--build: cannot run {cargo}: {e}"))?;
+    let mut child = Command::new(&cargo)
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(package_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("--build: cannot run {}: {e}", cargo.to_string_lossy()))?;
+    let mut bins = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            bins.extend(built_bin(&line));
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("--build: cannot wait for cargo: {e}"))?;
     if !status.success() {
         return Err(format!(
-            "--build: cargo {} failed ({status})",
-            args.join(" ")
+            "cargo build failed ({status}); its errors are above"
         ));
     }
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    let built = target.join("debug").join(binary);
-    let destination = app.executable_path();
-    // Removing first avoids "text file busy" when the old binary still runs.
-    let _ = std::fs::remove_file(&destination);
-    std::fs::copy(&built, &destination).map_err(|e| {
-        format!(
-            "--build: cannot copy {} to {}: {e}",
-            built.display(),
-            destination.display()
-        )
-    })?;
-    Ok(destination)
+    choose_bin(&bins, wanted_bin(app).as_deref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::HostConfig;
 
-    fn app(root: &Path) -> App {
-        App {
-            root: root.to_path_buf(),
-            host: HostConfig {
-                executable: "rusty_function".into(),
-                arguments: vec![],
-                working_directory: None,
-                forwarding: false,
-                route_prefix: "api".into(),
-            },
-            functions: vec![],
-            settings: vec![],
-        }
+    fn artifact(kind: &str, name: &str, executable: Option<&str>) -> String {
+        serde_json::json!({
+            "reason": "compiler-artifact",
+            "target": {"kind": [kind], "name": name},
+            "executable": executable,
+        })
+        .to_string()
     }
 
     #[test]
-    fn plans_for_the_main_app_and_examples() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let ws = std::fs::canonicalize(dir.path()).expect("canonical");
-        std::fs::write(
-            ws.join("Cargo.toml"),
-            "[package]\nname = \"x\"\n\n[workspace]\nmembers = [\".\"]\n",
-        )
-        .expect("write");
-        std::fs::create_dir_all(ws.join("examples/queue_app")).expect("mkdir");
+    fn reads_bins_from_cargo_messages() {
         assert_eq!(
-            workspace_root(&ws.join("examples/queue_app")),
-            Some(ws.clone())
+            built_bin(&artifact("bin", "app", Some("/t/debug/app"))),
+            Some(BuiltBin {
+                name: "app".into(),
+                executable: "/t/debug/app".into()
+            })
         );
-        let (args, binary) = build_plan(&app(&ws), &ws).expect("plan");
-        assert_eq!(args, ["build", "--bin", "rusty_function"]);
-        assert_eq!(binary, PathBuf::from("rusty_function"));
-        let (args, binary) = build_plan(&app(&ws.join("examples/queue_app")), &ws).expect("plan");
-        assert_eq!(args, ["build", "--example", "queue_app"]);
-        assert_eq!(binary, PathBuf::from("examples/queue_app"));
+        assert_eq!(built_bin(&artifact("lib", "app", None)), None);
+        assert_eq!(
+            built_bin(&artifact("custom-build", "build-script-build", None)),
+            None
+        );
+        assert_eq!(
+            built_bin(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(built_bin("Compiling app"), None);
+    }
+
+    #[test]
+    fn chooses_the_bin_host_json_names_else_the_only_one() {
+        let bin = |name: &str| BuiltBin {
+            name: name.into(),
+            executable: PathBuf::from("/t").join(name),
+        };
+        let two = [bin("tool"), bin("app")];
+        assert_eq!(choose_bin(&two, Some("app")), Ok(PathBuf::from("/t/app")));
+        let err = choose_bin(&two, Some("other")).expect_err("ambiguous");
+        assert!(err.contains("tool, app"), "{err}");
+        assert_eq!(
+            choose_bin(&[bin("x")], Some("app")),
+            Ok(PathBuf::from("/t/x"))
+        );
+        assert!(choose_bin(&[], Some("app")).is_err());
+    }
+
+    #[test]
+    fn finds_the_manifest_at_or_above_the_app() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").expect("write");
+        std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
+        assert_eq!(
+            manifest_for(&dir.path().join("app")),
+            Some(dir.path().join("Cargo.toml"))
+        );
     }
 }

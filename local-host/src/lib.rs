@@ -6,6 +6,7 @@
 pub mod app;
 pub mod base64;
 pub mod cargo_build;
+pub mod check;
 pub mod client;
 pub mod clock;
 pub mod console;
@@ -16,5 +17,6 @@ pub mod invocation;
 pub mod ncrontab;
 pub mod process;
 pub mod routes;
+pub mod scaffold;
 pub mod server;
 pub mod warnings;

@@ -1,117 +1,22 @@
 //! `local-host`: run an Azure Functions custom handler locally, as the
 //! Functions host would. See README.md.
 
+mod command_line;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
+use command_line::{Command, Options, USAGE, parse};
 use local_host::app::App;
-use local_host::client::READY_TIMEOUT;
+use local_host::check::{Finding, HANDLER_LIMIT, Severity};
 use local_host::console::Console;
 use local_host::envelope::{Sys, http_invocation, non_http_invocation};
 use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
 use local_host::invocation::{http_request_for_input, invoke, is_http, report};
+use local_host::scaffold::ScaffoldError;
 use local_host::server::{Server, describe_functions};
-
-const USAGE: &str = "\
-local-host: a local stand-in for the Azure Functions host, for custom handlers
-
-Usage:
-  local-host start [--app DIR] [--port N] [--build] [--timers] [--ready-timeout SECONDS]
-  local-host invoke NAME --data-file FILE [--app DIR] [--ready-timeout SECONDS]
-
-start   serves the app in DIR (default: the current folder) on 127.0.0.1:N
-        (default 7071) until Ctrl-C or SIGTERM. --build builds the handler with
-        cargo first; --timers fires timer functions on their schedules.
-invoke  starts the handler, sends function NAME one invocation whose trigger
-        input is FILE's content, prints the logs, outputs and warnings, and
-        exits 0 when the invocation succeeded.";
-
-struct Options {
-    app: PathBuf,
-    port: u16,
-    build: bool,
-    timers: bool,
-    ready_limit: Duration,
-    data_file: Option<PathBuf>,
-}
-
-enum Command {
-    Start(Options),
-    Invoke(String, Options),
-    Help,
-}
-
-fn parse(args: &[String]) -> Result<Command, String> {
-    let Some(command) = args.first() else {
-        return Err("missing command: start or invoke".into());
-    };
-    let mut options = Options {
-        app: PathBuf::from("."),
-        port: 7071,
-        build: false,
-        timers: false,
-        ready_limit: READY_TIMEOUT,
-        data_file: None,
-    };
-    let mut name = None;
-    let mut rest = args[1..].iter();
-    while let Some(arg) = rest.next() {
-        let mut value = |flag: &str| {
-            rest.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--app" => options.app = PathBuf::from(value("--app")?),
-            "--port" => {
-                let text = value("--port")?;
-                options.port = text
-                    .parse()
-                    .map_err(|_| format!("--port {text:?} is not a port number"))?;
-            }
-            "--ready-timeout" => {
-                let text = value("--ready-timeout")?;
-                let seconds: f64 = text
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| {
-                        format!("--ready-timeout {text:?} is not a positive number of seconds")
-                    })?;
-                options.ready_limit = Duration::from_secs_f64(seconds);
-            }
-            "--data-file" => options.data_file = Some(PathBuf::from(value("--data-file")?)),
-            "--build" => options.build = true,
-            "--timers" => options.timers = true,
-            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            positional if name.is_none() && command == "invoke" => {
-                name = Some(positional.to_owned())
-            }
-            extra => return Err(format!("unexpected argument {extra:?}")),
-        }
-    }
-    match command.as_str() {
-        "start" => {
-            if options.data_file.is_some() {
-                return Err("--data-file belongs to invoke".into());
-            }
-            Ok(Command::Start(options))
-        }
-        "invoke" => {
-            let name = name.ok_or("invoke needs a function NAME")?;
-            if options.data_file.is_none() {
-                return Err("invoke needs --data-file FILE".into());
-            }
-            Ok(Command::Invoke(name, options))
-        }
-        "help" | "-h" | "--help" => Ok(Command::Help),
-        other => Err(format!("unknown command {other:?}: start or invoke")),
-    }
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -122,10 +27,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Help = command {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
+    let command = match command {
+        Command::Help => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Command::NewApp(spec) => return scaffolded(local_host::scaffold::new_app(&spec)),
+        Command::NewFunction(spec) => {
+            return scaffolded(local_host::scaffold::new_function(&spec));
+        }
+        Command::Check { app, build } => return finish(check(&app, build)),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,9 +53,14 @@ fn main() -> ExitCode {
         match command {
             Command::Start(options) => start(options).await,
             Command::Invoke(name, options) => invoke_once(&name, options).await,
-            Command::Help => Ok(ExitCode::SUCCESS),
+            _ => Ok(ExitCode::SUCCESS),
         }
     });
+    finish(result)
+}
+
+/// The exit code of a command; its error as the one error line.
+fn finish(result: Result<ExitCode, String>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
@@ -152,16 +70,70 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `new` wrote, or why it refused (exit 2) or failed (exit 1).
+fn scaffolded(result: Result<Vec<String>, ScaffoldError>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ScaffoldError::Refused(message)) => {
+            eprintln!("local-host: error: {message}");
+            ExitCode::from(2)
+        }
+        Err(ScaffoldError::Failed(message)) => finish(Err(message)),
+    }
+}
+
+/// The handler to run: a fresh cargo build with `--build`, else what
+/// host.json names.
+fn executable(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
+    if !build {
+        return Ok(None);
+    }
+    let built = local_host::cargo_build::build_handler(app)?;
+    eprintln!("local-host: built {}", built.display());
+    Ok(Some(built))
+}
+
+fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
+    let app = App::load(root).map_err(|e| e.to_string())?;
+    let built = executable(&app, build)?;
+    let mut found = local_host::check::settings(&app, built.is_some());
+    let handler = built.or_else(|| Some(app.executable_path()).filter(|p| p.is_file()));
+    match handler {
+        Some(handler) => found.extend(local_host::check::handler(&app, &handler, HANDLER_LIMIT)),
+        None => found.push(Finding {
+            severity: Severity::Note,
+            text: "the handler's check of its functions against their folders did not run: there is no handler to run (pass --build)".into(),
+        }),
+    }
+    for finding in &found {
+        println!("{finding}");
+    }
+    let problems = found
+        .iter()
+        .filter(|f| f.severity == Severity::Problem)
+        .count();
+    let root = app.root.display();
+    if problems == 0 {
+        println!("local-host check: all is well in {root}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("local-host check: {problems} thing(s) to change in {root}");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
 fn load(options: &Options) -> Result<App, String> {
     App::load(&options.app).map_err(|e| e.to_string())
 }
 
 async fn start(options: Options) -> Result<ExitCode, String> {
     let app = load(&options)?;
-    if options.build {
-        let built = local_host::cargo_build::build_handler(&app)?;
-        eprintln!("local-host: built {}", built.display());
-    }
+    let built = executable(&app, options.build)?;
     // Bind before starting the handler, so a busy port fails fast.
     let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -179,7 +151,7 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
 
     let console = Console::printing();
-    let handler = start_handler(&app, &options, &console).await?;
+    let handler = start_handler(&app, &options, built, &console).await?;
     let handler = Arc::new(handler);
     let port = options.port;
     let lines = describe_functions(&app, port);
@@ -219,11 +191,18 @@ async fn start(options: Options) -> Result<ExitCode, String> {
     Ok(code)
 }
 
-/// The app's handler, started as `options` say, its output on `console`.
-async fn start_handler(app: &App, options: &Options, console: &Console) -> Result<Handler, String> {
+/// The app's handler (`executable`, else host.json's), started as
+/// `options` say, its output on `console`.
+async fn start_handler(
+    app: &App,
+    options: &Options,
+    executable: Option<PathBuf>,
+    console: &Console,
+) -> Result<Handler, String> {
     Handler::start(
         app,
         HandlerOptions {
+            executable,
             ready_limit: options.ready_limit,
             console: console.clone(),
             ..HandlerOptions::default()
@@ -250,8 +229,9 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     let data_file = options.data_file.clone().unwrap_or_default();
     let input = std::fs::read(&data_file)
         .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))?;
+    let built = executable(&app, options.build)?;
     let console = Console::printing();
-    let handler = start_handler(&app, &options, &console).await?;
+    let handler = start_handler(&app, &options, built, &console).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
         let (caller, params) =

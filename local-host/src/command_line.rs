@@ -1,0 +1,417 @@
+//! local-host's command line: the commands, their flags, and a message for
+//! every command line that is not one (exit 2).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use local_host::client::READY_TIMEOUT;
+use local_host::scaffold::{Library, NewApp, NewFunction, Trigger};
+
+pub const USAGE: &str = "\
+local-host: a local stand-in for the Azure Functions host, for custom handlers
+
+Usage:
+  local-host start [--app DIR] [--port N] [--build] [--timers] [--ready-timeout SECONDS]
+  local-host invoke NAME --data-file FILE [--app DIR] [--build] [--ready-timeout SECONDS]
+  local-host check [--app DIR] [--build]
+  local-host new app DIR [--name NAME] [--library-path PATH | --library-version VER | --library-git URL]
+  local-host new function NAME (--http [--route R] [--methods get,post] | --queue QUEUE [--output-queue Q]
+                                | --timer \"NCRONTAB\") [--blob-output PATH] [--app DIR]
+
+start     serves the app in DIR (default: the current folder) on 127.0.0.1:N
+          (default 7071) until Ctrl-C or SIGTERM; --timers fires timer
+          functions on their schedules.
+invoke    starts the handler, sends function NAME one invocation whose trigger
+          input is FILE's content, prints the logs, outputs and warnings, and
+          exits 0 when the invocation succeeded.
+check     reports the host.json and local.settings.json settings the host or
+          the handler would mishandle, then runs the handler's own check of
+          its functions against their folders; exits 0 when all is well, 1
+          when something needs changing.
+--build   (start, invoke, check) builds the app's package with cargo first and
+          runs the binary from cargo's target folder; nothing is written into
+          the app folder.
+new app   writes a ready app on azure-functions-rocket into the new folder DIR:
+          Cargo.toml (package NAME, default: the folder's name), src/main.rs,
+          the HTTP function Hello, host.json, local.settings.json, .funcignore,
+          .gitignore, .cargo/config.toml and README.md. The library comes by
+          default from this local-host's workspace, by path.
+new function  adds function NAME to the app in DIR (default: the current
+          folder): src/<name>.rs, NAME/function.json, and its `mod` and
+          registry lines in src/main.rs. Exactly one trigger flag.
+
+Exit codes: 0 done; 1 failed (an error line says why); 2 a bad command line,
+or a `new` request refused (nothing written).";
+
+pub struct Options {
+    pub app: PathBuf,
+    pub port: u16,
+    pub build: bool,
+    pub timers: bool,
+    pub ready_limit: Duration,
+    pub data_file: Option<PathBuf>,
+}
+
+pub enum Command {
+    Start(Options),
+    Invoke(String, Options),
+    Check { app: PathBuf, build: bool },
+    NewApp(NewApp),
+    NewFunction(NewFunction),
+    Help,
+}
+
+/// Flags that take a value.
+const VALUE_FLAGS: [&str; 14] = [
+    "--app",
+    "--port",
+    "--ready-timeout",
+    "--data-file",
+    "--name",
+    "--library-path",
+    "--library-version",
+    "--library-git",
+    "--route",
+    "--methods",
+    "--queue",
+    "--output-queue",
+    "--timer",
+    "--blob-output",
+];
+
+/// Flags that stand alone.
+const SWITCHES: [&str; 3] = ["--build", "--timers", "--http"];
+
+/// A command line split into positionals and flags, in order.
+struct Words {
+    positionals: Vec<String>,
+    flags: Vec<(String, Option<String>)>,
+}
+
+impl Words {
+    fn split(args: &[String]) -> Result<Words, String> {
+        let mut words = Words {
+            positionals: Vec::new(),
+            flags: Vec::new(),
+        };
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            if !arg.starts_with('-') || arg == "-" {
+                words.positionals.push(arg.clone());
+                continue;
+            }
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+                _ => (arg.as_str(), None),
+            };
+            if flag == "-h" || flag == "--help" {
+                words.flags.push(("--help".into(), None));
+            } else if VALUE_FLAGS.contains(&flag) {
+                let value = match inline {
+                    Some(value) => value,
+                    None => rest
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{flag} needs a value"))?,
+                };
+                if words.flags.iter().any(|(f, _)| f == flag) {
+                    return Err(format!("{flag} is given twice"));
+                }
+                words.flags.push((flag.to_owned(), Some(value)));
+            } else if SWITCHES.contains(&flag) && inline.is_none() {
+                words.flags.push((flag.to_owned(), None));
+            } else {
+                return Err(format!("unknown option {arg}"));
+            }
+        }
+        Ok(words)
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|(f, _)| f == flag)
+    }
+
+    fn value(&self, flag: &str) -> Option<String> {
+        self.flags
+            .iter()
+            .find(|(f, _)| f == flag)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    /// Refuses any flag `command` does not take.
+    fn only(&self, command: &str, allowed: &[&str]) -> Result<(), String> {
+        match self
+            .flags
+            .iter()
+            .find(|(f, _)| !allowed.contains(&f.as_str()))
+        {
+            Some((flag, _)) => Err(format!("{flag} is not an option of {command}")),
+            None => Ok(()),
+        }
+    }
+
+    fn app(&self) -> PathBuf {
+        PathBuf::from(self.value("--app").unwrap_or_else(|| ".".into()))
+    }
+}
+
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let words = Words::split(args)?;
+    if words.has("--help") {
+        return Ok(Command::Help);
+    }
+    let positionals: Vec<&str> = words.positionals.iter().map(String::as_str).collect();
+    match positionals.as_slice() {
+        [] => Err("missing command: start, invoke, check or new".into()),
+        ["help"] => Ok(Command::Help),
+        ["start", rest @ ..] => {
+            if let Some(extra) = rest.first() {
+                return Err(format!("unexpected argument {extra:?}"));
+            }
+            if words.has("--data-file") {
+                return Err("--data-file belongs to invoke".into());
+            }
+            words.only(
+                "start",
+                &["--app", "--port", "--build", "--timers", "--ready-timeout"],
+            )?;
+            Ok(Command::Start(options(&words)?))
+        }
+        ["invoke", rest @ ..] => {
+            let name = match rest {
+                [] => return Err("invoke needs a function NAME".into()),
+                [name] => (*name).to_owned(),
+                [_, extra, ..] => return Err(format!("unexpected argument {extra:?}")),
+            };
+            words.only(
+                "invoke",
+                &["--app", "--data-file", "--build", "--ready-timeout"],
+            )?;
+            if !words.has("--data-file") {
+                return Err("invoke needs --data-file FILE".into());
+            }
+            Ok(Command::Invoke(name, options(&words)?))
+        }
+        ["check", rest @ ..] => {
+            if let Some(extra) = rest.first() {
+                return Err(format!("unexpected argument {extra:?}"));
+            }
+            words.only("check", &["--app", "--build"])?;
+            Ok(Command::Check {
+                app: words.app(),
+                build: words.has("--build"),
+            })
+        }
+        ["new", "app", rest @ ..] => {
+            let dir = match rest {
+                [] => return Err("new app needs a folder DIR".into()),
+                [dir] => PathBuf::from(dir),
+                [_, extra, ..] => return Err(format!("unexpected argument {extra:?}")),
+            };
+            words.only(
+                "new app",
+                &[
+                    "--name",
+                    "--library-path",
+                    "--library-version",
+                    "--library-git",
+                ],
+            )?;
+            let mut libraries = Vec::new();
+            if let Some(path) = words.value("--library-path") {
+                libraries.push(Library::Path(PathBuf::from(path)));
+            }
+            if let Some(version) = words.value("--library-version") {
+                libraries.push(Library::Version(version));
+            }
+            if let Some(url) = words.value("--library-git") {
+                libraries.push(Library::Git(url));
+            }
+            if libraries.len() > 1 {
+                return Err(
+                    "give at most one of --library-path, --library-version and --library-git"
+                        .into(),
+                );
+            }
+            Ok(Command::NewApp(NewApp {
+                dir,
+                name: words.value("--name"),
+                library: libraries.pop(),
+            }))
+        }
+        ["new", "function", rest @ ..] => {
+            let name = match rest {
+                [] => return Err("new function needs a function NAME".into()),
+                [name] => (*name).to_owned(),
+                [_, extra, ..] => return Err(format!("unexpected argument {extra:?}")),
+            };
+            words.only(
+                "new function",
+                &[
+                    "--http",
+                    "--route",
+                    "--methods",
+                    "--queue",
+                    "--output-queue",
+                    "--timer",
+                    "--blob-output",
+                    "--app",
+                ],
+            )?;
+            Ok(Command::NewFunction(NewFunction {
+                name,
+                trigger: trigger(&words)?,
+                blob_output: words.value("--blob-output"),
+                app: words.app(),
+            }))
+        }
+        ["new", ..] => Err("new needs what to create: new app DIR, or new function NAME".into()),
+        [other, ..] => Err(format!(
+            "unknown command {other:?}: start, invoke, check or new"
+        )),
+    }
+}
+
+fn options(words: &Words) -> Result<Options, String> {
+    let mut options = Options {
+        app: words.app(),
+        port: 7071,
+        build: words.has("--build"),
+        timers: words.has("--timers"),
+        ready_limit: READY_TIMEOUT,
+        data_file: words.value("--data-file").map(PathBuf::from),
+    };
+    if let Some(text) = words.value("--port") {
+        options.port = text
+            .parse()
+            .map_err(|_| format!("--port {text:?} is not a port number"))?;
+    }
+    if let Some(text) = words.value("--ready-timeout") {
+        let seconds: f64 = text
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| {
+                format!("--ready-timeout {text:?} is not a positive number of seconds")
+            })?;
+        options.ready_limit = Duration::from_secs_f64(seconds);
+    }
+    Ok(options)
+}
+
+/// The one trigger of `new function`, with the flags that belong to it.
+fn trigger(words: &Words) -> Result<Trigger, String> {
+    let given: Vec<&str> = ["--http", "--queue", "--timer"]
+        .into_iter()
+        .filter(|f| words.has(f))
+        .collect();
+    if given.len() != 1 {
+        return Err(format!(
+            "new function needs exactly one trigger: --http, --queue QUEUE or --timer \"NCRONTAB\"{}",
+            if given.is_empty() {
+                String::new()
+            } else {
+                format!(" (got {})", given.join(" and "))
+            }
+        ));
+    }
+    let belongs = |flag: &str, trigger: &str| {
+        if words.has(flag) && given[0] != trigger {
+            Err(format!("{flag} belongs to {trigger}"))
+        } else {
+            Ok(())
+        }
+    };
+    belongs("--route", "--http")?;
+    belongs("--methods", "--http")?;
+    belongs("--output-queue", "--queue")?;
+    Ok(match given[0] {
+        "--http" => Trigger::Http {
+            route: words.value("--route"),
+            methods: words
+                .value("--methods")
+                .unwrap_or_else(|| "get,post".into())
+                .split(',')
+                .map(|m| m.trim().to_ascii_lowercase())
+                .filter(|m| !m.is_empty())
+                .collect(),
+        },
+        "--queue" => Trigger::Queue {
+            queue: words.value("--queue").unwrap_or_default(),
+            output_queue: words.value("--output-queue"),
+        },
+        _ => Trigger::Timer {
+            schedule: words.value("--timer").unwrap_or_default(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(line: &str) -> Result<Command, String> {
+        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        parse(&args)
+    }
+
+    #[test]
+    fn bad_command_lines_say_what_is_wrong() {
+        let error = |line: &str| parse_words(line).err().unwrap_or_default();
+        assert_eq!(error("start --port x"), "--port \"x\" is not a port number");
+        assert_eq!(
+            error("start --data-file f"),
+            "--data-file belongs to invoke"
+        );
+        assert_eq!(
+            error("check --timers"),
+            "--timers is not an option of check"
+        );
+        assert_eq!(error("check --app"), "--app needs a value");
+        assert_eq!(error("start --app a --app b"), "--app is given twice");
+        assert_eq!(
+            error("new thing"),
+            "new needs what to create: new app DIR, or new function NAME"
+        );
+        assert_eq!(
+            error("new function F --http --queue q"),
+            "new function needs exactly one trigger: --http, --queue QUEUE or --timer \"NCRONTAB\" (got --http and --queue)"
+        );
+        assert_eq!(
+            error("new function F --queue q --route r"),
+            "--route belongs to --http"
+        );
+        assert_eq!(
+            error("new app d --library-path p --library-git g"),
+            "give at most one of --library-path, --library-version and --library-git"
+        );
+    }
+
+    #[test]
+    fn commands_and_their_flags() {
+        let Ok(Command::NewFunction(function)) =
+            parse_words("new function Squares --queue=sides --output-queue squares --app x")
+        else {
+            panic!("a new function");
+        };
+        assert_eq!(function.name, "Squares");
+        assert_eq!(function.app, PathBuf::from("x"));
+        assert_eq!(
+            function.trigger,
+            Trigger::Queue {
+                queue: "sides".into(),
+                output_queue: Some("squares".into())
+            }
+        );
+        let Ok(Command::Invoke(name, options)) = parse_words("invoke F --data-file d --build")
+        else {
+            panic!("an invoke");
+        };
+        assert_eq!(name, "F");
+        assert!(options.build);
+        assert!(matches!(
+            parse_words("check --build"),
+            Ok(Command::Check { build: true, .. })
+        ));
+    }
+}
