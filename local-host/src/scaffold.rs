@@ -648,13 +648,12 @@ mod tests {{
         } else {
             "use serde::Serialize;\n\n#[derive(Serialize)]\nstruct Tick {\n    past_due: bool,\n    next: Option<String>,\n}\n"
         };
-        let separator = if outputs.is_empty() { "" } else { "\n" };
         format!(
             r#"//! {name}: a timer function on the schedule `{schedule}` (NCRONTAB, UTC:
 //! second minute hour day month day-of-week).{what}
 
 use azure_functions_rocket::{{{imports}}};
-{tick_type}{separator}
+{tick_type}
 pub async fn run(timer: TimerInfo) -> Result<{returns}, Error> {{
     if timer.is_past_due {{
         log::warn("the timer is past due: a run was missed or ran long");
@@ -791,11 +790,11 @@ pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
     let registry_line = plan.registry_line();
     let Some(new_main) = add_to_main(&main_rs, &plan.module, &registry_line) else {
         return refused(format!(
-            "{} is not in the shape `local-host new app` writes (a `fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written: add `mod {};` and, to the registry, `{registry_line}` by hand, then run this again with another name, or write src/{}.rs and {}/function.json yourself",
+            "{} is not in the shape `local-host new app` writes (a `fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/{}.rs and {}/function.json, and add `mod {};` and, to the registry, `{registry_line}`",
             main_path.display(),
             plan.module,
-            plan.module,
-            plan.name
+            plan.name,
+            plan.module
         ));
     };
     let source_path = app.join("src").join(format!("{}.rs", plan.module));
