@@ -1,0 +1,93 @@
+use super::*;
+
+#[test]
+fn module_names_are_snake_case() {
+    assert_eq!(module_name("Hello"), "hello");
+    assert_eq!(module_name("QueueArea"), "queue_area");
+    assert_eq!(module_name("HTTPThing"), "http_thing");
+    assert_eq!(module_name("my-func_2"), "my_func_2");
+    assert_eq!(module_name("Area51Count"), "area51_count");
+    assert_eq!(module_name("Match"), "match_function");
+    assert_eq!(module_name("Main"), "main_function");
+}
+
+#[test]
+fn names_checked() {
+    assert_eq!(crate_name_problem("my-app"), None);
+    assert!(crate_name_problem("1app").is_some());
+    assert!(crate_name_problem("my app").is_some());
+    assert!(crate_name_problem("serde").is_some());
+    assert!(crate_name_problem("fn").is_some());
+    assert_eq!(crate_name_from_folder("My App"), "my_app");
+    assert_eq!(crate_name_from_folder("2024"), "app_2024");
+    assert_eq!(function_name_problem("Squares"), None);
+    assert!(function_name_problem("9lives").is_some());
+    assert!(function_name_problem("a.b").is_some());
+    assert!(function_name_problem(&"a".repeat(128)).is_some());
+    assert!(function_name_problem("Target").is_some());
+    assert_eq!(queue_name_problem("sides"), None);
+    assert_eq!(queue_name_problem("%QueueName%"), None);
+    assert!(queue_name_problem("Sides").is_some());
+    assert!(queue_name_problem("a--b").is_some());
+}
+
+#[test]
+fn toml_strings_are_escaped() {
+    assert_eq!(toml_string(r#"C:\a "b""#), r#""C:\\a \"b\"""#);
+}
+
+fn plan(trigger: Trigger, blob: Option<&str>) -> Plan {
+    Plan::new(&NewFunction {
+        name: "Squares".into(),
+        trigger,
+        blob_output: blob.map(str::to_owned),
+        app: PathBuf::from("."),
+    })
+    .expect("a plan")
+}
+
+#[test]
+fn the_registry_line_declares_every_output() {
+    let queue = plan(
+        Trigger::Queue {
+            queue: "sides".into(),
+            output_queue: Some("squares".into()),
+        },
+        Some("out/{rand-guid}"),
+    );
+    assert_eq!(
+        queue.registry_line(),
+        r#".with(Function::queue("Squares", "message", squares::run).output("squares").output("blob"))"#
+    );
+    let json: Value = serde_json::from_str(&queue.function_json()).expect("JSON");
+    let names: Vec<&str> = json["bindings"]
+        .as_array()
+        .expect("bindings")
+        .iter()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    assert_eq!(names, ["message", "squares", "blob"]);
+}
+
+const MAIN: &str = "//! app\n\nmod hello;\nmod zeta;\n\nuse x;\n\nfn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", \"req\", hello::run))\n}\n\nfn main() {}\n";
+
+#[test]
+fn adds_the_module_in_order_and_the_line_to_the_chain() {
+    let out = add_to_main(MAIN, "squares", ".with(X)").expect("the shape");
+    assert_eq!(
+        out,
+        "//! app\n\nmod hello;\nmod squares;\nmod zeta;\n\nuse x;\n\nfn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", \"req\", hello::run))\n        .with(X)\n}\n\nfn main() {}\n"
+    );
+    let without_mods = MAIN.replace("mod hello;\nmod zeta;\n\n", "");
+    let out = add_to_main(&without_mods, "a", ".with(X)").expect("the shape");
+    assert!(out.starts_with("//! app\n\nmod a;\n\nuse x;"), "{out}");
+}
+
+#[test]
+fn refuses_another_shape() {
+    assert_eq!(add_to_main("fn main() {}\n", "a", ".with(X)"), None);
+    let statement = MAIN.replace("    Registry::new()", "    let r = 1;\n    Registry::new()");
+    assert_eq!(add_to_main(&statement, "a", ".with(X)"), None);
+    let twice = format!("{MAIN}\n{MAIN}");
+    assert_eq!(add_to_main(&twice, "a", ".with(X)"), None);
+}
