@@ -125,6 +125,12 @@ fn answer(
                 .as_ref()
                 .map_or(200, |response| response.status);
             let logs = log.lines(function.name, invocation_id, status, None);
+            if let Some(value) = &reply.value {
+                return Answer {
+                    status: 200,
+                    body: envelope(&reply.outputs.to_wire(), &logs, Some(value)),
+                };
+            }
             Answer {
                 status: 200,
                 body: envelope(&reply.outputs.to_wire(), &logs, reply.response.as_ref()),
@@ -154,16 +160,16 @@ fn answer(
             }
             Answer {
                 status: error.status(),
-                body: envelope(&[], &logs, None),
+                body: envelope(&[], &logs, None::<()>),
             }
         }
     }
 }
 
-fn envelope(
+fn envelope<R: serde::Serialize>(
     outputs: &[(String, serde_json::Value)],
     logs: &[String],
-    response: Option<&HttpResponse>,
+    response: Option<R>,
 ) -> Vec<u8> {
     let reply = ReplyEnvelope {
         outputs,

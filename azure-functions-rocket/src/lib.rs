@@ -35,6 +35,7 @@ mod adapter;
 mod allocator;
 mod bindings;
 mod config;
+pub mod durable;
 mod envelope;
 mod error;
 pub mod harness;

@@ -151,6 +151,8 @@ pub fn may_be_base64(text: &str) -> bool {
 pub struct Reply {
     pub response: Option<HttpResponse>,
     pub outputs: Outputs,
+    /// A `ReturnValue` that is not an HTTP response (Durable triggers).
+    pub value: Option<Value>,
 }
 
 /// What a function may return: an [`HttpResponse`], [`Outputs`], both as
@@ -183,7 +185,7 @@ impl Sealed for HttpResponse {
     fn into_reply(self) -> Reply {
         Reply {
             response: Some(self),
-            outputs: Outputs::new(),
+            ..Reply::default()
         }
     }
 }
@@ -191,8 +193,8 @@ impl Sealed for HttpResponse {
 impl Sealed for Outputs {
     fn into_reply(self) -> Reply {
         Reply {
-            response: None,
             outputs: self,
+            ..Reply::default()
         }
     }
 }
@@ -202,6 +204,7 @@ impl Sealed for (HttpResponse, Outputs) {
         Reply {
             response: Some(self.0),
             outputs: self.1,
+            value: None,
         }
     }
 }

@@ -21,7 +21,7 @@ pub(crate) enum Arrival<'a> {
 /// A function's work for one invocation, its input already read.
 pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
 
-type Start = dyn Fn(Arrival<'_>) -> Result<Running, Error> + Send + Sync;
+pub(crate) type Start = dyn Fn(Arrival<'_>) -> Result<Running, Error> + Send + Sync;
 
 /// One function, as its registry line declares it: the name of its folder
 /// (where its `function.json` is), its trigger binding's type and name,
@@ -131,6 +131,25 @@ impl Function {
             outputs: Vec::new(),
             fails_in_envelope: I::FAILS_IN_ENVELOPE,
             start: Box::new(start),
+        }
+    }
+
+    /// A function whose input reading and start are its own: the
+    /// Durable triggers.
+    pub(crate) fn custom(
+        name: &'static str,
+        trigger_type: &'static str,
+        binding: &'static str,
+        start: Box<Start>,
+    ) -> Function {
+        Function {
+            name,
+            aliases: Vec::new(),
+            trigger_type,
+            binding,
+            outputs: Vec::new(),
+            fails_in_envelope: false,
+            start,
         }
     }
 

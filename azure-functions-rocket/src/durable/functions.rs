@@ -1,0 +1,172 @@
+//! Orchestrator and activity functions as registry entries.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::context::{OrchestrationContext, OrchestratorError};
+use super::wire::{decode_request, encode_response, run_orchestrator};
+use crate::error::Error;
+use crate::outputs::Reply;
+use crate::registry::{Arrival, Function, Running};
+
+impl Function {
+    /// An orchestrator function (binding type `orchestrationTrigger`):
+    /// `handler(context, input)` runs from the start on every step of the
+    /// orchestration, replaying its history. Its input is its start's
+    /// input as `I` (`Option<_>` when it may be absent).
+    ///
+    /// ```
+    /// use azure_functions_rocket::Function;
+    /// use azure_functions_rocket::durable::{OrchestrationContext, OrchestratorError};
+    ///
+    /// async fn hello(context: OrchestrationContext, name: Option<String>) -> Result<String, OrchestratorError> {
+    ///     let name = name.unwrap_or_else(|| "Tokyo".to_owned());
+    ///     Ok(context.call_activity("say_hello", &name).await?)
+    /// }
+    ///
+    /// let function = Function::orchestrator("hello", "context", hello);
+    /// assert_eq!(function.trigger_type(), "orchestrationTrigger");
+    /// ```
+    pub fn orchestrator<I, O, F, Fut>(
+        name: &'static str,
+        binding: &'static str,
+        handler: F,
+    ) -> Function
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        F: Fn(OrchestrationContext, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
+    {
+        let handler = Arc::new(handler);
+        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+            let request = match arrival {
+                Arrival::Host(envelope) => {
+                    let raw = envelope.binding(binding).ok_or_else(|| {
+                        Error::bad_request(format_args!(
+                            "invalid invocation: Data has no {}, the function's trigger binding",
+                            crate::text::quote(binding)
+                        ))
+                    })?;
+                    decode_request(raw.get())?
+                }
+                Arrival::Direct(call) => decode_request(&String::from_utf8_lossy(call.body))?,
+            };
+            let handler = handler.clone();
+            Ok(Box::pin(async move {
+                let response = run_orchestrator(&request, name, &*handler);
+                Ok(Reply {
+                    value: Some(Value::String(encode_response(&response))),
+                    ..Reply::default()
+                })
+            }) as Running)
+        };
+        Function::custom(name, "orchestrationTrigger", binding, Box::new(start))
+    }
+
+    /// An activity function (binding type `activityTrigger`):
+    /// `handler(input)` gives its result, which the orchestrator receives
+    /// as JSON. A failure fails the invocation, and the orchestrator's
+    /// call.
+    ///
+    /// ```
+    /// use azure_functions_rocket::{Error, Function};
+    ///
+    /// async fn square(n: i64) -> Result<i64, Error> {
+    ///     Ok(n * n)
+    /// }
+    ///
+    /// let function = Function::activity("square", "n", square);
+    /// assert_eq!(function.trigger_type(), "activityTrigger");
+    /// ```
+    pub fn activity<I, O, F, Fut>(name: &'static str, binding: &'static str, handler: F) -> Function
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + 'static,
+        F: Fn(I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, Error>> + Send + 'static,
+    {
+        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+            let value: Value = match arrival {
+                Arrival::Host(envelope) => envelope
+                    .metadata()
+                    .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+                    .and_then(|mut metadata| metadata.get_mut("data").map(Value::take))
+                    .unwrap_or(Value::Null),
+                Arrival::Direct(call) => serde_json::from_slice(call.body).unwrap_or_else(|_| {
+                    Value::String(String::from_utf8_lossy(call.body).into_owned())
+                }),
+            };
+            let input: I = activity_input(value)?;
+            let running = handler(input);
+            Ok(Box::pin(async move {
+                let output = running.await?;
+                let value = serde_json::to_value(&output).map_err(|error| {
+                    Error::internal(format_args!("the activity's result is not JSON: {error}"))
+                })?;
+                Ok(Reply {
+                    value: Some(value),
+                    ..Reply::default()
+                })
+            }) as Running)
+        };
+        Function::custom(name, "activityTrigger", binding, Box::new(start))
+    }
+}
+
+/// The activity's input from `Metadata.data`: JSON text inside as many
+/// JSON strings as the host wrapped it in. The innermost reading that
+/// fits `I` wins, so a string input whose text is itself JSON ("123")
+/// still reads as that string.
+fn activity_input<I: DeserializeOwned>(value: Value) -> Result<I, Error> {
+    let mut layers = vec![value];
+    while let Some(Value::String(text)) = layers.last() {
+        match serde_json::from_str::<Value>(text) {
+            Ok(inner) => layers.push(inner),
+            Err(_) => break,
+        }
+    }
+    let mut last_error = None;
+    for layer in layers.into_iter().rev() {
+        match serde_json::from_value::<I>(layer) {
+            Ok(input) => return Ok(input),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(Error::bad_request(format_args!(
+        "the activity's input is not of the expected type: {}",
+        last_error
+            .map(|error| error.to_string())
+            .unwrap_or_default()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn activity_input_unwraps_the_hosts_string_layers() {
+        assert_eq!(
+            activity_input::<String>(json!("\"Tokyo\"")).unwrap(),
+            "Tokyo"
+        );
+        assert_eq!(
+            activity_input::<String>(json!("\"\\\"Tokyo\\\"\"")).unwrap(),
+            "Tokyo"
+        );
+        assert_eq!(activity_input::<i64>(json!("3")).unwrap(), 3);
+        assert_eq!(activity_input::<String>(json!("\"123\"")).unwrap(), "123");
+        assert_eq!(
+            activity_input::<Value>(json!({"a": 1})).unwrap(),
+            json!({"a": 1})
+        );
+        let error = activity_input::<i64>(json!("\"x\"")).unwrap_err();
+        assert_eq!(error.status(), 400);
+    }
+}

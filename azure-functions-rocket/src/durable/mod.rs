@@ -1,0 +1,16 @@
+//! Durable Functions: orchestrator and activity functions, served through
+//! the Durable extension's protocol for custom handlers (an orchestrator
+//! gets its history as protobuf and answers with actions).
+
+mod clock;
+mod context;
+mod functions;
+pub mod proto;
+mod replay;
+mod wire;
+
+pub use context::{
+    Awaitable, DurableTask, OrchestrationContext, OrchestratorError, RetryPolicy, TaskError,
+    when_all, when_any,
+};
+pub use wire::{decode_request, encode_response, run_orchestrator};

@@ -1,0 +1,217 @@
+//! Durable Functions in Rust: the reference orchestrations and activities,
+//! one function folder each.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use azure_functions_rocket::durable::{
+    OrchestrationContext, OrchestratorError, RetryPolicy, when_all, when_any,
+};
+use azure_functions_rocket::{Error, Function, Registry};
+use serde_json::{Value, json};
+
+/// Every function of the app.
+pub fn registry() -> Registry {
+    Registry::new()
+        .with(Function::activity("say_hello", "name", say_hello))
+        .with(Function::activity("square", "n", square))
+        .with(Function::activity("flaky", "n", flaky))
+        .with(Function::activity("fail_twice", "x", fail_twice))
+        .with(Function::activity("increment", "n", increment))
+        .with(Function::orchestrator("chaining", "context", chaining))
+        .with(Function::orchestrator(
+            "fan_out_fan_in",
+            "context",
+            fan_out_fan_in,
+        ))
+        .with(Function::orchestrator(
+            "timer_then_activity",
+            "context",
+            timer_then_activity,
+        ))
+        .with(Function::orchestrator(
+            "external_event_timeout",
+            "context",
+            external_event_timeout,
+        ))
+        .with(Function::orchestrator(
+            "retry_catch",
+            "context",
+            retry_catch,
+        ))
+        .with(Function::orchestrator(
+            "retry_policy",
+            "context",
+            retry_policy,
+        ))
+        .with(Function::orchestrator(
+            "continue_as_new",
+            "context",
+            continue_as_new,
+        ))
+        .with(Function::orchestrator(
+            "uncaught_failure",
+            "context",
+            uncaught_failure,
+        ))
+        .with(Function::orchestrator(
+            "sub_orchestration",
+            "context",
+            sub_orchestration,
+        ))
+}
+
+/// `"Hello, {name}!"`.
+pub async fn say_hello(name: String) -> Result<String, Error> {
+    Ok(format!("Hello, {name}!"))
+}
+
+/// `n * n`.
+pub async fn square(n: i64) -> Result<i64, Error> {
+    n.checked_mul(n)
+        .ok_or_else(|| Error::bad_request(format_args!("{n} squared overflows")))
+}
+
+/// Fails for 0, else `"ok"`.
+pub async fn flaky(n: i64) -> Result<String, Error> {
+    if n == 0 {
+        return Err(Error::internal("flaky fails for 0"));
+    }
+    Ok("ok".to_owned())
+}
+
+/// Fails on its first two attempts for an input, then succeeds. The count
+/// lives in the process: enough for one local host run.
+pub async fn fail_twice(x: Value) -> Result<String, Error> {
+    static ATTEMPTS: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
+    let attempt = {
+        let mut attempts = ATTEMPTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = attempts
+            .get_or_insert_with(HashMap::new)
+            .entry(x.to_string())
+            .or_insert(0);
+        *count += 1;
+        *count
+    };
+    if attempt <= 2 {
+        return Err(Error::internal(format_args!("attempt {attempt} failed")));
+    }
+    Ok("succeeded on attempt 3".to_owned())
+}
+
+/// `n + 1`.
+pub async fn increment(n: i64) -> Result<i64, Error> {
+    Ok(n.saturating_add(1))
+}
+
+/// `say_hello` for each of the first three cities, in sequence.
+pub async fn chaining(
+    context: OrchestrationContext,
+    cities: Option<Vec<String>>,
+) -> Result<Vec<String>, OrchestratorError> {
+    let cities =
+        cities.unwrap_or_else(|| ["Tokyo", "Seattle", "London"].map(str::to_owned).to_vec());
+    let mut greetings = Vec::new();
+    for city in cities.iter().take(3) {
+        greetings.push(context.call_activity("say_hello", city).await?);
+    }
+    Ok(greetings)
+}
+
+/// `square(1..=n)` in parallel; their sum.
+pub async fn fan_out_fan_in(
+    context: OrchestrationContext,
+    n: Option<i64>,
+) -> Result<i64, OrchestratorError> {
+    let tasks = (1..=n.unwrap_or(3))
+        .map(|i| context.call_activity::<_, i64>("square", &i))
+        .collect();
+    Ok(when_all(tasks).await?.into_iter().sum())
+}
+
+/// A timer `seconds` after the orchestration's time, then `say_hello`.
+pub async fn timer_then_activity(
+    context: OrchestrationContext,
+    seconds: Option<u64>,
+) -> Result<String, OrchestratorError> {
+    let at = context.current_utc_datetime() + Duration::from_secs(seconds.unwrap_or(30));
+    context.create_timer_at(at).await?;
+    Ok(context.call_activity("say_hello", "after-timer").await?)
+}
+
+/// Waits for `approval` or a timeout, whichever comes first.
+pub async fn external_event_timeout(
+    context: OrchestrationContext,
+    timeout_s: Option<u64>,
+) -> Result<Value, OrchestratorError> {
+    context.set_custom_status(&json!({"stage": "waiting"}));
+    let event = context.wait_for_external_event::<Value>("approval");
+    let timer = context.create_timer(Duration::from_secs(timeout_s.unwrap_or(60)));
+    if when_any(&[&event, &timer]).await == 0 {
+        context.set_custom_status(&json!({"stage": "approved"}));
+        return Ok(json!({"approved": event.await?}));
+    }
+    context.set_custom_status(&json!({"stage": "timed-out"}));
+    Ok(json!("timed out"))
+}
+
+/// `flaky(0)`, and on its failure `flaky(1)`.
+pub async fn retry_catch(
+    context: OrchestrationContext,
+    _: Value,
+) -> Result<String, OrchestratorError> {
+    match context.call_activity::<_, String>("flaky", &0).await {
+        Ok(result) => Ok(result),
+        Err(error) => {
+            context.set_custom_status(&json!({"firstError": error.message()}));
+            Ok(context.call_activity("flaky", &1).await?)
+        }
+    }
+}
+
+/// `fail_twice("x")`, 3 attempts, 5 s then 10 s apart.
+pub async fn retry_policy(
+    context: OrchestrationContext,
+    _: Value,
+) -> Result<String, OrchestratorError> {
+    let policy = RetryPolicy::new(Duration::from_secs(5), 3).with_backoff(2.0);
+    Ok(context
+        .call_activity_with_retry("fail_twice", "x", policy)
+        .await?)
+}
+
+/// Counts to 3, one execution per step.
+pub async fn continue_as_new(
+    context: OrchestrationContext,
+    counter: Option<i64>,
+) -> Result<Option<i64>, OrchestratorError> {
+    let counter = counter.unwrap_or(0);
+    if counter >= 3 {
+        return Ok(Some(counter));
+    }
+    let next: i64 = context.call_activity("increment", &counter).await?;
+    context.continue_as_new(&next);
+    Ok(None)
+}
+
+/// `flaky(0)`, its failure not caught.
+pub async fn uncaught_failure(
+    context: OrchestrationContext,
+    _: Value,
+) -> Result<String, OrchestratorError> {
+    Ok(context.call_activity("flaky", &0).await?)
+}
+
+/// `chaining(["Paris", "Rome", "Oslo"])` as a sub-orchestration.
+pub async fn sub_orchestration(
+    context: OrchestrationContext,
+    _: Value,
+) -> Result<Value, OrchestratorError> {
+    let child: Value = context
+        .call_sub_orchestrator("chaining", &["Paris", "Rome", "Oslo"], None)
+        .await?;
+    Ok(json!({"child": child}))
+}

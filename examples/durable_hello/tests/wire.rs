@@ -1,0 +1,226 @@
+//! The example's durable functions invoked as the host invokes them: the
+//! envelope the Durable extension's custom-handler protocol sends, through
+//! the library's own function layer; and the start-up check of its
+//! function folders.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::LazyLock;
+
+use azure_functions_rocket::durable::proto::{
+    ActionType, EventType, ExecutionStartedEvent, HistoryEvent, OrchestrationStatus,
+    OrchestratorRequest, OrchestratorResponse, OrchestratorStartedEvent, Timestamp,
+};
+use azure_functions_rocket::harness::{DirectCall, invoke};
+use azure_functions_rocket::{CHECK_VARIABLE, Function, Registry, rocket};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use prost::Message;
+use serde_json::{Value, json};
+
+static REGISTRY: LazyLock<Registry> = LazyLock::new(durable_hello::registry);
+
+/// One function of the example, as it declares it.
+fn function(name: &str) -> &'static Function {
+    REGISTRY.find(name).expect("a registered function")
+}
+
+async fn call(function: &Function, envelope: Value) -> (u16, Value) {
+    let body = envelope.to_string();
+    let answer = invoke(
+        function,
+        body.as_bytes(),
+        |body| DirectCall {
+            body,
+            ..DirectCall::default()
+        },
+        Some("id-1"),
+    )
+    .await;
+    let reply = serde_json::from_slice(&answer.body).expect("a JSON reply");
+    (answer.status, reply)
+}
+
+fn started(name: &str, input: Option<&str>) -> OrchestratorRequest {
+    let at = |seconds| Timestamp { seconds, nanos: 0 };
+    OrchestratorRequest {
+        instance_id: "abc".to_owned(),
+        execution_id: None,
+        past_events: Vec::new(),
+        new_events: vec![
+            HistoryEvent {
+                event_id: -1,
+                timestamp: Some(at(1_800_000_000)),
+                event_type: Some(EventType::OrchestratorStarted(OrchestratorStartedEvent {})),
+            },
+            HistoryEvent {
+                event_id: -1,
+                timestamp: Some(at(1_800_000_000)),
+                event_type: Some(EventType::ExecutionStarted(ExecutionStartedEvent {
+                    name: name.to_owned(),
+                    input: input.map(str::to_owned),
+                    ..ExecutionStartedEvent::default()
+                })),
+            },
+        ],
+    }
+}
+
+/// The binding value as the host sends it: base64 inside two JSON strings.
+fn host_value(request: &OrchestratorRequest) -> Value {
+    let text = BASE64.encode(request.encode_to_vec());
+    Value::String(serde_json::to_string(&text).unwrap())
+}
+
+fn response(reply: &Value) -> OrchestratorResponse {
+    let text = reply["ReturnValue"].as_str().expect("a base64 ReturnValue");
+    OrchestratorResponse::decode(BASE64.decode(text).expect("base64").as_slice())
+        .expect("an OrchestratorResponse")
+}
+
+#[rocket::async_test]
+async fn an_orchestrator_answers_200_with_its_actions_in_base64() {
+    let chaining = function("chaining");
+    let request = started("chaining", Some(r#"["Lima"]"#));
+    let (status, reply) = call(
+        chaining,
+        json!({"Data": {"context": host_value(&request)}, "Metadata": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let response = response(&reply);
+    assert_eq!(response.instance_id, "abc");
+    assert_eq!(response.actions.len(), 1);
+    match &response.actions[0].action_type {
+        Some(ActionType::ScheduleTask(task)) => {
+            assert_eq!(
+                (task.name.as_str(), task.input.as_deref()),
+                ("say_hello", Some("\"Lima\""))
+            );
+        }
+        other => panic!("not a scheduled task: {other:?}"),
+    }
+}
+
+#[rocket::async_test]
+async fn bad_orchestrator_input_gets_a_clear_error_and_no_panic() {
+    let chaining = function("chaining");
+    for (value, message) in [
+        (json!("\"%%%not base64\""), "not base64"),
+        (
+            json!(BASE64.encode([0xff, 0xff, 0xff])),
+            "not an OrchestratorRequest",
+        ),
+    ] {
+        let (status, reply) = call(
+            chaining,
+            json!({"Data": {"context": value}, "Metadata": {}}),
+        )
+        .await;
+        assert_eq!(status, 400, "{reply}");
+        assert!(reply["Logs"].to_string().contains(message), "{reply}");
+    }
+    let (status, reply) = call(chaining, json!({"Data": {}, "Metadata": {}})).await;
+    assert_eq!(status, 400);
+    assert!(reply["Logs"].to_string().contains("Data has no"), "{reply}");
+    // Another orchestrator's history, or an input of the wrong type: the
+    // orchestration fails with the reason.
+    for (request, message) in [
+        (
+            started("fan_out_fan_in", None),
+            "A 'fan_out_fan_in' orchestrator was not registered.",
+        ),
+        (
+            started("chaining", Some("42")),
+            "the orchestration's input 42 is not of the expected type",
+        ),
+    ] {
+        let (status, reply) = call(
+            chaining,
+            json!({"Data": {"context": host_value(&request)}, "Metadata": {}}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let response = response(&reply);
+        let Some(ActionType::CompleteOrchestration(done)) = &response.actions[0].action_type else {
+            panic!("no completion: {response:?}");
+        };
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Failed as i32
+        );
+        let details = done.failure_details.as_ref().expect("failure details");
+        assert!(details.error_message.starts_with(message), "{details:?}");
+    }
+    // No new event: the SDKs refuse such a request.
+    let mut empty = started("chaining", None);
+    empty.past_events = std::mem::take(&mut empty.new_events);
+    let (_, reply) = call(
+        chaining,
+        json!({"Data": {"context": host_value(&empty)}, "Metadata": {}}),
+    )
+    .await;
+    let response = response(&reply);
+    let Some(ActionType::CompleteOrchestration(done)) = &response.actions[0].action_type else {
+        panic!("no completion: {response:?}");
+    };
+    assert!(
+        done.failure_details
+            .as_ref()
+            .unwrap()
+            .error_message
+            .contains("at least one event")
+    );
+}
+
+#[rocket::async_test]
+async fn an_activity_reads_metadata_data_and_returns_its_json() {
+    let cases = [
+        ("say_hello", json!("\"Tokyo\""), json!("Hello, Tokyo!")),
+        ("square", json!("3"), json!(9)),
+        ("square", json!(3), json!(9)),
+        ("increment", json!("\"41\""), json!(42)),
+    ];
+    for (name, data, expected) in cases {
+        let envelope = json!({"Data": {}, "Metadata": {"data": data, "instanceId": "\"abc\"", "sys": {"MethodName": name}}});
+        let (status, reply) = call(function(name), envelope).await;
+        assert_eq!(status, 200, "{name}: {reply}");
+        assert_eq!(reply["ReturnValue"], expected, "{name}");
+    }
+}
+
+#[rocket::async_test]
+async fn a_failed_activity_is_a_non_2xx_reply_with_the_reason() {
+    let envelope = json!({"Data": {}, "Metadata": {"data": "0"}});
+    let (status, reply) = call(function("flaky"), envelope).await;
+    assert_eq!(status, 500);
+    assert!(
+        reply["Logs"].to_string().contains("flaky fails for 0"),
+        "{reply}"
+    );
+    let envelope = json!({"Data": {}, "Metadata": {"data": "\"seven\""}});
+    let (status, reply) = call(function("square"), envelope).await;
+    assert_eq!(status, 400);
+    assert!(
+        reply["Logs"]
+            .to_string()
+            .contains("not of the expected type"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn the_function_folders_pass_the_start_up_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_durable_hello"))
+        .current_dir(root)
+        .env(CHECK_VARIABLE, "1")
+        .env("FUNCTIONS_APP_ROOT_PATH", root)
+        .output()
+        .expect("the example runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
