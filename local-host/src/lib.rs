@@ -10,6 +10,8 @@ pub mod check;
 pub mod client;
 pub mod clock;
 pub mod console;
+pub mod durable;
+pub mod durable_api;
 pub mod envelope;
 pub mod handler;
 pub mod ids;

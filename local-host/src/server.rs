@@ -36,6 +36,7 @@ struct Shared {
     router: Router,
     handler: Arc<Handler>,
     console: Console,
+    durable: Arc<crate::durable::Durable>,
 }
 
 /// A running front door; stops serving when dropped.
@@ -72,11 +73,17 @@ impl Server {
                 Schedule::parse(&expression).map_err(|e| format!("{}: {e}", function.name))?;
             schedules.push((function.clone(), schedule));
         }
+        let durable = Arc::new(crate::durable::Durable::new(
+            app.clone(),
+            handler.clone(),
+            console.clone(),
+        ));
         let shared = Arc::new(Shared {
             app,
             router,
             handler,
             console,
+            durable,
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
@@ -208,6 +215,9 @@ async fn route(
         }
         return admin(shared, name, request).await;
     }
+    if crate::durable_api::api_path(&path).is_some() {
+        return durable_api(shared, request).await;
+    }
     if path == "/" {
         return text(
             StatusCode::OK,
@@ -228,6 +238,39 @@ async fn route(
         }
         RouteMatch::NotFound => empty(StatusCode::NOT_FOUND),
     }
+}
+
+/// The Durable extension's management API.
+async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let base = format!("http://{}", authority(&request));
+    let (parts, body) = match read_body(request).await {
+        Ok(read) => read,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    };
+    let path = parts.uri.path();
+    let rest = crate::durable_api::api_path(path).unwrap_or_default();
+    let query = parts.uri.query().unwrap_or_default();
+    let answer = crate::durable_api::serve(
+        &shared.durable,
+        parts.method.as_str(),
+        rest,
+        query,
+        &body,
+        &base,
+    );
+    let mut headers = answer.headers;
+    let body = match answer.body {
+        Some(body) => {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+            body.to_string().into_bytes()
+        }
+        None => Vec::new(),
+    };
+    to_response(HttpResponse {
+        status: answer.status,
+        headers,
+        body,
+    })
 }
 
 /// `/admin/functions/{name}` -> `name`.

@@ -5,8 +5,11 @@
 mod clock;
 mod context;
 mod functions;
-pub mod proto;
 mod replay;
+
+/// The protobuf messages of the protocol.
+pub use durable_proto as proto;
+
 mod wire;
 
 pub use context::{

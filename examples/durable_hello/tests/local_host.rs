@@ -1,0 +1,292 @@
+//! The example app run end to end by the local host, which plays the
+//! Durable extension in memory: orchestrations started, polled, sent events
+//! and terminated over the management API, activities and timers run for
+//! real.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use local_host::app::App;
+use local_host::client::{HostClient, free_port};
+use local_host::console::Console;
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::server::Server;
+use serde_json::{Value, json};
+
+const API: &str = "/runtime/webhooks/durabletask";
+
+struct Running {
+    caller: HostClient,
+    console: Console,
+    _server: Server,
+    // Dropped last: stops (kills) the handler process, also on failure.
+    _handler: Arc<Handler>,
+}
+
+async fn serve() -> Running {
+    let app = App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the example app loads");
+    let console = Console::quiet();
+    let handler = Arc::new(
+        Handler::start(
+            &app,
+            HandlerOptions {
+                executable: Some(env!("CARGO_BIN_EXE_durable_hello").into()),
+                console: console.clone(),
+                ready_limit: Duration::from_secs(20),
+                ..HandlerOptions::default()
+            },
+        )
+        .await
+        .expect("the handler starts"),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .expect("bind");
+    let server = Server::start(app, handler.clone(), listener, console.clone(), false)
+        .expect("the server starts");
+    Running {
+        caller: HostClient::new(server.port()),
+        console,
+        _server: server,
+        _handler: handler,
+    }
+}
+
+impl Running {
+    async fn call(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let reply = self.caller.request(method, path, body.as_bytes()).await;
+        let value = if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        };
+        (reply.status, value)
+    }
+
+    /// Starts orchestrator `name`; its instance id.
+    async fn start(&self, name: &str, input: &str) -> String {
+        let (status, body) = self
+            .call("POST", &format!("{API}/orchestrators/{name}"), input)
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let id = body["id"].as_str().expect("an id").to_owned();
+        let port = self.caller.port();
+        assert_eq!(
+            body["statusQueryGetUri"],
+            format!("http://127.0.0.1:{port}{API}/instances/{id}")
+        );
+        id
+    }
+
+    /// Polls the status until `done` holds for it, at most `limit`.
+    async fn poll(
+        &self,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(u16, &Value) -> bool,
+    ) -> (u16, Value) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (status, body) = self.call("GET", &format!("{API}/instances/{id}"), "").await;
+            if done(status, &body) {
+                return (status, body);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up on {id}: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn finished(&self, id: &str) -> Value {
+        let (status, body) = self
+            .poll(id, Duration::from_secs(20), |status, _| status == 200)
+            .await;
+        assert_eq!(status, 200);
+        body
+    }
+}
+
+#[tokio::test]
+async fn chaining_runs_to_completion_and_the_console_shows_each_step() {
+    let running = serve().await;
+    let id = running.start("chaining", "").await;
+    let status = running.finished(&id).await;
+    assert_eq!(status["runtimeStatus"], "Completed", "{status}");
+    assert_eq!(
+        status["output"],
+        json!(["Hello, Tokyo!", "Hello, Seattle!", "Hello, London!"])
+    );
+    assert_eq!(status["name"], "chaining");
+    assert!(
+        running
+            .console
+            .contains("calls activity say_hello (task 1) with \"Tokyo\"")
+    );
+    assert!(running.console.contains("returned \"Hello, London!\""));
+    assert!(running.console.contains("events replayed"));
+}
+
+#[tokio::test]
+async fn every_quick_reference_orchestration_ends_as_it_should() {
+    let running = serve().await;
+    let cases = [
+        ("fan_out_fan_in", "4", "Completed", json!(30)),
+        (
+            "timer_then_activity",
+            "1",
+            "Completed",
+            json!("Hello, after-timer!"),
+        ),
+        ("retry_catch", "", "Completed", json!("ok")),
+        ("continue_as_new", "0", "Completed", json!(3)),
+        (
+            "sub_orchestration",
+            "",
+            "Completed",
+            json!({"child": ["Hello, Paris!", "Hello, Rome!", "Hello, Oslo!"]}),
+        ),
+        (
+            "external_event_timeout",
+            "1",
+            "Completed",
+            json!("timed out"),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (name, input, _, _) in &cases {
+        ids.push(running.start(name, input).await);
+    }
+    for ((name, _, runtime, output), id) in cases.iter().zip(&ids) {
+        let status = running.finished(id).await;
+        assert_eq!(status["runtimeStatus"], *runtime, "{name}: {status}");
+        assert_eq!(status["output"], *output, "{name}: {status}");
+    }
+    let failed = running.start("uncaught_failure", "").await;
+    let status = running.finished(&failed).await;
+    assert_eq!(status["runtimeStatus"], "Failed", "{status}");
+    let message = status["output"]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("Activity task #1 failed"), "{status}");
+    let (_, caught) = running
+        .call("GET", &format!("{API}/instances/{}", ids[2]), "")
+        .await;
+    assert!(
+        caught["customStatus"]["firstError"].as_str().is_some(),
+        "{caught}"
+    );
+}
+
+#[tokio::test]
+async fn an_approval_event_completes_the_waiting_orchestration() {
+    let running = serve().await;
+    let id = running.start("external_event_timeout", "60").await;
+    let (status, waiting) = running
+        .poll(&id, Duration::from_secs(20), |_, body| {
+            body["customStatus"] == json!({"stage": "waiting"})
+        })
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(waiting["runtimeStatus"], "Running");
+    let raise = format!("{API}/instances/{id}/raiseEvent/approval");
+    let (status, _) = running.call("POST", &raise, r#"{"by": "test"}"#).await;
+    assert_eq!(status, 202);
+    let done = running.finished(&id).await;
+    assert_eq!(done["runtimeStatus"], "Completed");
+    assert_eq!(done["output"], json!({"approved": {"by": "test"}}));
+    assert_eq!(done["customStatus"], json!({"stage": "approved"}));
+    // Too late now.
+    let (status, body) = running.call("POST", &raise, "1").await;
+    assert_eq!(status, 410, "{body}");
+}
+
+#[tokio::test]
+async fn a_terminated_instance_reports_terminated() {
+    let running = serve().await;
+    let id = running.start("external_event_timeout", "600").await;
+    running
+        .poll(&id, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    let (status, _) = running
+        .call(
+            "POST",
+            &format!("{API}/instances/{id}/terminate?reason=enough"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 202);
+    let done = running.finished(&id).await;
+    assert_eq!(done["runtimeStatus"], "Terminated", "{done}");
+    assert_eq!(done["output"], "enough");
+    let (status, _) = running
+        .call("POST", &format!("{API}/instances/{id}/terminate"), "")
+        .await;
+    assert_eq!(status, 410);
+}
+
+#[tokio::test]
+async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
+    let running = serve().await;
+    let cases = [
+        ("GET", format!("{API}/instances/nope"), "", 404),
+        (
+            "POST",
+            format!("{API}/instances/nope/raiseEvent/approval"),
+            "1",
+            404,
+        ),
+        ("POST", format!("{API}/instances/nope/terminate"), "", 404),
+        ("DELETE", format!("{API}/instances/nope"), "", 404),
+        (
+            "POST",
+            format!("{API}/orchestrators/no_such_orchestrator"),
+            "",
+            404,
+        ),
+        ("POST", format!("{API}/orchestrators/say_hello"), "", 404),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining"),
+            "{not json",
+            400,
+        ),
+        ("PUT", format!("{API}/whatever"), "", 404),
+    ];
+    for (method, path, body, expected) in cases {
+        let (status, answer) = running.call(method, &path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{answer}"
+        );
+    }
+    let id = running.start("chaining", r#"["Oslo"]"#).await;
+    running.finished(&id).await;
+    let (status, _) = running
+        .call(
+            "POST",
+            &format!("{API}/instances/{id}/raiseEvent/x"),
+            "not json",
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, list) = running.call("GET", &format!("{API}/instances"), "").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.as_array()
+            .is_some_and(|l| l.iter().any(|s| s["instanceId"] == id.as_str()))
+    );
+    let (status, purged) = running
+        .call("DELETE", &format!("{API}/instances/{id}"), "")
+        .await;
+    assert_eq!((status, purged), (200, json!({"instancesDeleted": 1})));
+    let (status, _) = running
+        .call("GET", &format!("{API}/instances/{id}"), "")
+        .await;
+    assert_eq!(status, 404);
+}

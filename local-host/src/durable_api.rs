@@ -1,0 +1,162 @@
+//! The Durable extension's HTTP management API under
+//! `/runtime/webhooks/durabletask` (durable-protocol.md, section 5), served
+//! from the in-memory instances of [`crate::durable`].
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::durable::Durable;
+
+/// The API's path prefix.
+pub const PREFIX: &str = "/runtime/webhooks/durabletask";
+
+/// An API answer: status, extra headers, JSON body (or none).
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+fn answer(status: u16, body: Value) -> ApiResponse {
+    ApiResponse {
+        status,
+        headers: Vec::new(),
+        body: Some(body),
+    }
+}
+
+fn refuse(status: u16, message: impl Into<String>) -> ApiResponse {
+    answer(status, json!({"message": message.into()}))
+}
+
+/// The part of `path` after the prefix, if it is an API path.
+pub fn api_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(PREFIX)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+fn query_value(query: &str, name: &str) -> Option<String> {
+    crate::envelope::query_values(query)
+        .into_iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// The body as JSON text: `None` when empty, an error when not JSON.
+fn json_body(body: &[u8]) -> Result<Option<String>, ApiResponse> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => Ok(Some(value.to_string())),
+        Err(e) => Err(refuse(400, format!("the body is not JSON: {e}"))),
+    }
+}
+
+/// The management URLs of instance `id`, as the 202 "check status" body
+/// gives them.
+pub fn check_status(base: &str, id: &str) -> Value {
+    let at = format!("{base}{PREFIX}/instances/{id}");
+    json!({
+        "id": id,
+        "statusQueryGetUri": at,
+        "sendEventPostUri": format!("{at}/raiseEvent/{{eventName}}"),
+        "terminatePostUri": format!("{at}/terminate?reason={{text}}"),
+        "purgeHistoryDeleteUri": at,
+        "restartPostUri": format!("{at}/restart"),
+        "suspendPostUri": format!("{at}/suspend?reason={{text}}"),
+        "resumePostUri": format!("{at}/resume?reason={{text}}"),
+    })
+}
+
+/// Serves one API request; `base` is `http://host:port`.
+pub fn serve(
+    durable: &Arc<Durable>,
+    method: &str,
+    rest: &str,
+    query: &str,
+    body: &[u8],
+    base: &str,
+) -> ApiResponse {
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["orchestrators", name, more @ ..]) if more.len() <= 1 => {
+            let input = match json_body(body) {
+                Ok(input) => input,
+                Err(refusal) => return refusal,
+            };
+            let instance_id = more.first().map(|id| (*id).to_owned());
+            match durable.start(name, instance_id, input, None) {
+                Ok(id) => {
+                    let urls = check_status(base, &id);
+                    let location = urls["statusQueryGetUri"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    ApiResponse {
+                        status: 202,
+                        headers: vec![
+                            ("Location".to_owned(), location),
+                            ("Retry-After".to_owned(), "10".to_owned()),
+                        ],
+                        body: Some(urls),
+                    }
+                }
+                Err((status, message)) => refuse(status, message),
+            }
+        }
+        ("GET", ["instances"]) => answer(200, Value::Array(durable.list())),
+        ("GET", ["instances", id]) => {
+            let history = query_value(query, "showHistory").is_some_and(|v| v == "true");
+            match durable.status(id, history) {
+                None => refuse(404, format!("no instance with id {id:?}")),
+                Some((status, body)) => answer(if status.is_done() { 200 } else { 202 }, body),
+            }
+        }
+        ("DELETE", ["instances", id]) => {
+            if durable.purge(id) {
+                answer(200, json!({"instancesDeleted": 1}))
+            } else {
+                refuse(404, format!("no instance with id {id:?}"))
+            }
+        }
+        ("POST", ["instances", id, "raiseEvent", event]) => {
+            let data = match json_body(body) {
+                Ok(data) => data,
+                Err(refusal) => return refusal,
+            };
+            accepted(durable.raise(id, event, data))
+        }
+        (
+            "POST",
+            [
+                "instances",
+                id,
+                action @ ("terminate" | "suspend" | "resume"),
+            ],
+        ) => {
+            let reason = query_value(query, "reason");
+            accepted(match *action {
+                "terminate" => durable.terminate(id, reason),
+                "suspend" => durable.suspend(id, reason),
+                _ => durable.resume(id, reason),
+            })
+        }
+        _ => refuse(
+            404,
+            format!("{method} {PREFIX}{rest}: no such management API call"),
+        ),
+    }
+}
+
+fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {
+    match result {
+        Ok(()) => ApiResponse {
+            status: 202,
+            headers: Vec::new(),
+            body: None,
+        },
+        Err((status, message)) => refuse(status, message),
+    }
+}
