@@ -140,6 +140,7 @@ impl Function {
         name: &'static str,
         trigger_type: &'static str,
         binding: &'static str,
+        fails_in_envelope: bool,
         start: Box<Start>,
     ) -> Function {
         Function {
@@ -148,7 +149,7 @@ impl Function {
             trigger_type,
             binding,
             outputs: Vec::new(),
-            fails_in_envelope: false,
+            fails_in_envelope,
             start,
         }
     }

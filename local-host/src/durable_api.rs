@@ -160,3 +160,57 @@ fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {
         Err((status, message)) => refuse(status, message),
     }
 }
+
+/// The task hub's name: host.json's `extensions.durableTask.hubName`, or
+/// the extension's default.
+fn hub_name(app: &crate::app::App) -> String {
+    std::fs::read_to_string(app.root.join("host.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|host| {
+            host.pointer("/extensions/durableTask/hubName")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "TestHubName".to_owned())
+}
+
+/// Gives every `durableClient` input binding of `function` its value in
+/// the invocation `envelope`, as the extension does for a custom handler:
+/// the management API's base URL on this host (`origin`, e.g.
+/// `http://127.0.0.1:7071`), inside a JSON string.
+pub fn add_client_bindings(
+    app: &crate::app::App,
+    function: &crate::app::Function,
+    envelope: &mut Value,
+    origin: &str,
+) {
+    let clients = function
+        .bindings
+        .iter()
+        .filter(|binding| binding.is_kind("durableClient"));
+    for binding in clients {
+        let value = json!({
+            "taskHubName": hub_name(app),
+            "connectionName": "Storage",
+            "rpcBaseUrl": Value::Null,
+            "requiredQueryStringParameters": "",
+            "httpBaseUrl": format!("{origin}{PREFIX}"),
+            "creationUrls": Value::Null,
+            "managementUrls": Value::Null,
+            "baseUrl": Value::Null,
+        });
+        if let Some(data) = envelope.get_mut("Data").and_then(Value::as_object_mut) {
+            data.insert(binding.name.clone(), Value::String(value.to_string()));
+        }
+    }
+}
+
+/// `scheme://authority` of `url`.
+pub fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[after_scheme..].find('/') {
+        Some(at) => &url[..after_scheme + at],
+        None => url,
+    }
+}

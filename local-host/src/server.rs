@@ -346,7 +346,9 @@ async fn respond(
         "[{} {invocation_id}] Executing ({} {})",
         function.name, caller.method, caller.url
     ));
-    let body = http_invocation(function, caller, params, &Sys::new(function));
+    let mut body = http_invocation(function, caller, params, &Sys::new(function));
+    let origin = crate::durable_api::origin(&caller.url);
+    crate::durable_api::add_client_bindings(&shared.app, function, &mut body, origin);
     let outcome = invoke(&shared.handler, function, &body, &invocation_id).await;
     report(&shared.console, function, &invocation_id, &outcome);
     to_response(outcome.response.unwrap_or_else(HttpResponse::failed))

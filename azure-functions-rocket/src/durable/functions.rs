@@ -7,11 +7,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::client::DurableClient;
 use super::context::{OrchestrationContext, OrchestratorError};
 use super::wire::{decode_request, encode_response, run_orchestrator};
 use crate::error::Error;
-use crate::outputs::Reply;
+use crate::http::HttpRequest;
+use crate::outputs::{IntoReply, Reply, Sealed};
 use crate::registry::{Arrival, Function, Running};
+use crate::trigger::Trigger;
 
 impl Function {
     /// An orchestrator function (binding type `orchestrationTrigger`):
@@ -65,7 +68,13 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(name, "orchestrationTrigger", binding, Box::new(start))
+        Function::custom(
+            name,
+            "orchestrationTrigger",
+            binding,
+            false,
+            Box::new(start),
+        )
     }
 
     /// An activity function (binding type `activityTrigger`):
@@ -114,7 +123,59 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(name, "activityTrigger", binding, Box::new(start))
+        Function::custom(name, "activityTrigger", binding, false, Box::new(start))
+    }
+}
+
+impl Function {
+    /// An HTTP function with a `durableClient` input binding named
+    /// `client_binding`: `handler(request, client)`, e.g. a starter that
+    /// starts an orchestration and answers with its check-status response.
+    ///
+    /// ```
+    /// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse};
+    /// use azure_functions_rocket::durable::DurableClient;
+    ///
+    /// async fn start(req: HttpRequest, client: DurableClient) -> Result<HttpResponse, Error> {
+    ///     let name = req.param("name").unwrap_or_default().to_owned();
+    ///     let input: Option<serde_json::Value> = req.json()?;
+    ///     let id = client.start_new(&name, None, &input).await?;
+    ///     Ok(client.check_status_response(&id))
+    /// }
+    ///
+    /// let function = Function::http_with_client("HttpStart", "req", "client", start);
+    /// assert_eq!(function.trigger_type(), "httpTrigger");
+    /// ```
+    pub fn http_with_client<F, Fut, R>(
+        name: &'static str,
+        binding: &'static str,
+        client_binding: &'static str,
+        handler: F,
+    ) -> Function
+    where
+        F: Fn(HttpRequest, DurableClient) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoReply,
+    {
+        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+            let Arrival::Host(envelope) = arrival else {
+                return Err(Error::bad_request(format_args!(
+                    "{name} needs the durableClient binding {}, which only the host supplies: call it through the host",
+                    crate::text::quote(client_binding)
+                )));
+            };
+            let request = <HttpRequest as Trigger>::from_host(envelope, binding)?;
+            let raw = envelope.binding(client_binding).ok_or_else(|| {
+                Error::bad_request(format_args!(
+                    "invalid invocation: Data has no {}, the function's durableClient binding",
+                    crate::text::quote(client_binding)
+                ))
+            })?;
+            let client = DurableClient::from_binding(raw.get())?;
+            let running = handler(request, client);
+            Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
+        };
+        Function::custom(name, "httpTrigger", binding, true, Box::new(start))
     }
 }
 

@@ -2,6 +2,7 @@
 //! the Durable extension's protocol for custom handlers (an orchestrator
 //! gets its history as protobuf and answers with actions).
 
+mod client;
 mod clock;
 mod context;
 mod functions;
@@ -12,6 +13,7 @@ pub use durable_proto as proto;
 
 mod wire;
 
+pub use client::{DurableClient, InstanceStatus};
 pub use context::{
     Awaitable, DurableTask, OrchestrationContext, OrchestratorError, RetryPolicy, TaskError,
     when_all, when_any,

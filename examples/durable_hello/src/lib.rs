@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use azure_functions_rocket::durable::{
-    OrchestrationContext, OrchestratorError, RetryPolicy, when_all, when_any,
+    DurableClient, OrchestrationContext, OrchestratorError, RetryPolicy, when_all, when_any,
 };
-use azure_functions_rocket::{Error, Function, Registry};
+use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
 use serde_json::{Value, json};
 
 /// Every function of the app.
@@ -60,6 +60,21 @@ pub fn registry() -> Registry {
             "context",
             sub_orchestration,
         ))
+        .with(Function::http_with_client(
+            "HttpStart",
+            "req",
+            "client",
+            http_start,
+        ))
+}
+
+/// `POST /api/orchestrators/{name}` with the input as body: starts the
+/// orchestration and answers 202 with its management URLs.
+pub async fn http_start(req: HttpRequest, client: DurableClient) -> Result<HttpResponse, Error> {
+    let name = req.param("name").unwrap_or_default().to_owned();
+    let input: Option<Value> = req.json()?;
+    let id = client.start_new(&name, None, &input).await?;
+    Ok(client.check_status_response(&id))
 }
 
 /// `"Hello, {name}!"`.

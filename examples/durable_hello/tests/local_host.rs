@@ -290,3 +290,39 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
+    let running = serve().await;
+    let (status, started) = running
+        .call(
+            "POST",
+            "/api/orchestrators/chaining",
+            r#"["Kyiv", "Accra"]"#,
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().expect("an id").to_owned();
+    let url = started["statusQueryGetUri"].as_str().expect("a status URL");
+    let port = running.caller.port();
+    let path = url
+        .strip_prefix(&format!("http://127.0.0.1:{port}"))
+        .expect("a URL on this host");
+    assert_eq!(path, format!("{API}/instances/{id}"));
+    for key in [
+        "sendEventPostUri",
+        "terminatePostUri",
+        "purgeHistoryDeleteUri",
+    ] {
+        assert!(
+            started[key].as_str().is_some_and(|u| u.starts_with(url)),
+            "{key}: {started}"
+        );
+    }
+    let done = running.finished(&id).await;
+    assert_eq!(done["output"], json!(["Hello, Kyiv!", "Hello, Accra!"]));
+    // An orchestrator the app does not have: the starter's error reaches
+    // the caller.
+    let (status, body) = running.call("POST", "/api/orchestrators/nothing", "").await;
+    assert_eq!(status, 404, "{body}");
+}
