@@ -142,6 +142,32 @@ async fn chaining_changed(
     Ok("changed".to_owned())
 }
 
+/// The deterministic helpers, as the recorder's `helpers` uses them.
+async fn helpers(context: OrchestrationContext, _: Value) -> Result<Value, OrchestratorError> {
+    let first = json!({
+        "guids": [context.new_guid(), context.new_guid()],
+        "replaying": context.is_replaying(),
+        "now": context.current_utc_iso(),
+    });
+    context.set_custom_status(&first);
+    let _: String = context.call_activity("say_hello", "x").await?;
+    Ok(json!({
+        "first": first, "guid": context.new_guid(), "replaying": context.is_replaying(),
+        "now": context.current_utc_iso(),
+    }))
+}
+
+/// Two waits for one event name, the events raised before either.
+async fn buffered_events(
+    context: OrchestrationContext,
+    _: Value,
+) -> Result<Value, OrchestratorError> {
+    let _: String = context.call_activity("say_hello", "first").await?;
+    let a: Value = context.wait_for_external_event("Signal").await?;
+    let b: Value = context.wait_for_external_event("signal").await?;
+    Ok(json!([a, b]))
+}
+
 fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
     use durable_hello::*;
     let name = request
@@ -168,6 +194,8 @@ fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
         "continue_as_new" => run_orchestrator(request, &name, &continue_as_new),
         "uncaught_failure" => run_orchestrator(request, &name, &uncaught_failure),
         "sub_orchestration" => run_orchestrator(request, &name, &sub_orchestration),
+        "helpers" => run_orchestrator(request, &name, &helpers),
+        "buffered_events" => run_orchestrator(request, &name, &buffered_events),
         other => panic!("no Rust orchestrator {other}"),
     }
 }
@@ -223,6 +251,8 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         "uncaught_failure",
         "sub_orchestration",
         "terminate",
+        "helpers",
+        "buffered_events",
         "non_determinism",
     ];
     assert_eq!(cases, expected);

@@ -90,7 +90,25 @@ def sub_orchestration(ctx, _):
     return {"child": child}
 
 
-ORCHESTRATORS = {f.__name__: f for f in [
+# Beyond the reference functions: the deterministic helpers and buffered
+# events, which the Rust test writes out the same way.
+def helpers(ctx, _):
+    first = {"guids": [ctx.new_uuid(), ctx.new_uuid()], "replaying": ctx.is_replaying,
+             "now": ctx.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    ctx.set_custom_status(first)
+    yield ctx.call_activity("say_hello", input="x")
+    return {"first": first, "guid": ctx.new_uuid(), "replaying": ctx.is_replaying,
+            "now": ctx.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+
+def buffered_events(ctx, _):
+    yield ctx.call_activity("say_hello", input="first")
+    a = yield ctx.wait_for_external_event("Signal")
+    b = yield ctx.wait_for_external_event("signal")
+    return [a, b]
+
+
+ORCHESTRATORS = {f.__name__: f for f in [helpers, buffered_events, 
     chaining, fan_out_fan_in, timer_then_activity, external_event_timeout, retry_catch,
     retry_policy, continue_as_new, uncaught_failure, sub_orchestration]}
 
@@ -193,7 +211,8 @@ class Backend:
         })
         return list(response.actions)
 
-    def run(self, case, name, encoded_input, instance_id, raise_after_first=None, terminate_after_first=False):
+    def run(self, case, name, encoded_input, instance_id, raise_after_first=None, terminate_after_first=False,
+            events_after_first=()):
         """Runs to completion; returns (status, encoded result)."""
         past = []
         new = [self.tick(), ph.new_execution_started_event(name, instance_id, encoded_input)]
@@ -238,7 +257,10 @@ class Backend:
                     first = True
                     continue
                 return completion.orchestrationStatus, completion.result.value or None
-            if first and raise_after_first is not None:
+            if first and events_after_first:
+                for event_name, data in events_after_first:
+                    new.append(ph.new_event_raised_event(event_name, data))
+            elif first and raise_after_first is not None:
                 new.append(ph.new_event_raised_event("Approval", raise_after_first))
             elif first and terminate_after_first:
                 new.append(ph.new_terminated_event(encoded_output=json.dumps("stopped by test")))
@@ -268,6 +290,8 @@ def main():
         ("uncaught_failure", None, {}),
         ("sub_orchestration", None, {}),
         ("terminate", None, {"terminate_after_first": True}),
+        ("helpers", None, {}),
+        ("buffered_events", None, {"events_after_first": [("SIGNAL", "1"), ("signal", json.dumps({"n": 2}))]}),
     ]
     names = {"chaining_cities": "chaining", "external_event_timeout_timeout": "external_event_timeout",
              "terminate": "external_event_timeout"}
