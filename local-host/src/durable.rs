@@ -1,5 +1,5 @@
-//! The Durable extension's part, played in memory (durable-protocol.md,
-//! sections 2, 3 and 6): each orchestration instance's history and status,
+//! The Durable extension's part, played in memory: each orchestration
+//! instance's history and status,
 //! the work-item loop that sends the orchestrator its history and turns its
 //! actions into new history (activity invocations, timers on the real
 //! clock, sub-orchestrations, events, continue-as-new), and the instances

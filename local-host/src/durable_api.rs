@@ -1,5 +1,5 @@
 //! The Durable extension's HTTP management API under
-//! `/runtime/webhooks/durabletask` (durable-protocol.md, section 5), served
+//! `/runtime/webhooks/durabletask`, with the extension's status codes, served
 //! from the in-memory instances of [`crate::durable`].
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The client an HTTP starter function gets from its `durableClient`
 //! input: the Durable extension's HTTP management API, called over plain
-//! HTTP/1.1 (durable-protocol.md, section 5).
+//! HTTP/1.1.
 
 use std::time::Duration;
 

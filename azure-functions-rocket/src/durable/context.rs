@@ -209,7 +209,13 @@ pub(crate) enum Kind {
 pub(crate) struct Pending {
     pub(crate) slot: Rc<Slot>,
     pub(crate) kind: Kind,
+    /// For a timer beyond [`MAX_TIMER`]: when it is really due.
+    pub(crate) due: Option<Micros>,
 }
+
+/// The longest single timer, as the Python SDK chunks them by default
+/// (storage backends cap a timer's delay); a longer one is a chain.
+pub(crate) const MAX_TIMER: Micros = 3 * 24 * 3600 * 1_000_000;
 
 /// How the orchestration ended, once it has.
 pub(crate) enum Completion {
@@ -275,14 +281,26 @@ impl State {
         }
     }
 
-    /// Schedules a timer firing at `fire_at` under a new id.
-    pub(crate) fn timer(&mut self, fire_at: Micros, slot: Rc<Slot>, kind: Kind) -> i32 {
+    /// Schedules a timer firing at `fire_at` under a new id: the first link
+    /// of a chain when it is further than [`MAX_TIMER`] from `from`.
+    pub(crate) fn timer(
+        &mut self,
+        from: Micros,
+        fire_at: Micros,
+        slot: Rc<Slot>,
+        kind: Kind,
+    ) -> i32 {
         let id = self.next_id();
+        let (next, due) = if from.saturating_add(MAX_TIMER) < fire_at {
+            (from + MAX_TIMER, Some(fire_at))
+        } else {
+            (fire_at, None)
+        };
         let action = ActionType::CreateTimer(CreateTimerAction {
-            fire_at: Some(clock::timestamp(fire_at)),
+            fire_at: Some(clock::timestamp(next)),
         });
         self.actions.push((id, action));
-        self.tasks.insert(id, Pending { slot, kind });
+        self.tasks.insert(id, Pending { slot, kind, due });
         id
     }
 }
@@ -446,6 +464,7 @@ impl OrchestrationContext {
             Pending {
                 slot: slot.clone(),
                 kind,
+                due: None,
             },
         );
         DurableTask::new(slot)
@@ -465,9 +484,9 @@ impl OrchestrationContext {
 
     fn timer_at(&self, fire_at: Micros) -> DurableTask<()> {
         let slot = Rc::new(Slot::default());
-        self.state
-            .borrow_mut()
-            .timer(fire_at, slot.clone(), Kind::Timer);
+        let mut state = self.state.borrow_mut();
+        let now = state.now;
+        state.timer(now, fire_at, slot.clone(), Kind::Timer);
         DurableTask::new(slot)
     }
 

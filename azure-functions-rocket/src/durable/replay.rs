@@ -306,10 +306,18 @@ impl Executor {
             }
             EventType::TimerFired(fired) => {
                 let pending = self.state.borrow_mut().tasks.remove(&fired.timer_id);
-                let Some(Pending { slot, kind }) = pending else {
+                let Some(Pending { slot, kind, due }) = pending else {
                     return Ok(());
                 };
                 if self.state.borrow().completion.is_some() {
+                    return Ok(());
+                }
+                let fired_at = fired.fire_at.as_ref().map(clock::of_timestamp);
+                if let (Some(due), Some(fired_at)) = (due, fired_at)
+                    && fired_at < due
+                {
+                    // The next link of a long timer's chain.
+                    self.state.borrow_mut().timer(fired_at, due, slot, kind);
                     return Ok(());
                 }
                 match kind {
@@ -327,15 +335,20 @@ impl Executor {
                             Pending {
                                 slot,
                                 kind: Kind::Retried(retry),
+                                due: None,
                             },
                         );
                     }
                     other => {
                         // Not a timer: the history is not this code's.
-                        self.state
-                            .borrow_mut()
-                            .tasks
-                            .insert(fired.timer_id, Pending { slot, kind: other });
+                        self.state.borrow_mut().tasks.insert(
+                            fired.timer_id,
+                            Pending {
+                                slot,
+                                kind: other,
+                                due,
+                            },
+                        );
                     }
                 }
             }
@@ -427,7 +440,7 @@ impl Executor {
         details: Option<TaskFailureDetails>,
     ) -> Result<(), OrchestratorError> {
         let pending = self.state.borrow_mut().tasks.remove(&id);
-        let Some(Pending { slot, kind }) = pending else {
+        let Some(Pending { slot, kind, .. }) = pending else {
             return Ok(());
         };
         let cause = details
@@ -447,8 +460,13 @@ impl Executor {
             if let Some(delay) = delay {
                 retry.attempts += 1;
                 let mut state = self.state.borrow_mut();
-                let fire_at = state.now.saturating_add(delay);
-                state.timer(fire_at, slot, Kind::RetryTimer(retry));
+                let now = state.now;
+                state.timer(
+                    now,
+                    now.saturating_add(delay),
+                    slot,
+                    Kind::RetryTimer(retry),
+                );
                 return Ok(());
             }
         }

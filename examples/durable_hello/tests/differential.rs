@@ -168,6 +168,14 @@ async fn buffered_events(
     Ok(json!([a, b]))
 }
 
+/// A timer longer than one link of a chain.
+async fn long_timer(context: OrchestrationContext, _: Value) -> Result<String, OrchestratorError> {
+    context
+        .create_timer(std::time::Duration::from_secs(7 * 24 * 3600 + 5))
+        .await?;
+    Ok("woke".to_owned())
+}
+
 fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
     use durable_hello::*;
     let name = request
@@ -195,6 +203,7 @@ fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
         "uncaught_failure" => run_orchestrator(request, &name, &uncaught_failure),
         "sub_orchestration" => run_orchestrator(request, &name, &sub_orchestration),
         "helpers" => run_orchestrator(request, &name, &helpers),
+        "long_timer" => run_orchestrator(request, &name, &long_timer),
         "buffered_events" => run_orchestrator(request, &name, &buffered_events),
         other => panic!("no Rust orchestrator {other}"),
     }
@@ -252,6 +261,7 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         "sub_orchestration",
         "terminate",
         "helpers",
+        "long_timer",
         "buffered_events",
         "non_determinism",
     ];

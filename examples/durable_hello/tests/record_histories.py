@@ -108,7 +108,12 @@ def buffered_events(ctx, _):
     return [a, b]
 
 
-ORCHESTRATORS = {f.__name__: f for f in [helpers, buffered_events, 
+def long_timer(ctx, _):
+    yield ctx.create_timer(timedelta(days=7, seconds=5))
+    return "woke"
+
+
+ORCHESTRATORS = {f.__name__: f for f in [helpers, buffered_events, long_timer, 
     chaining, fan_out_fan_in, timer_then_activity, external_event_timeout, retry_catch,
     retry_policy, continue_as_new, uncaught_failure, sub_orchestration]}
 
@@ -291,6 +296,7 @@ def main():
         ("sub_orchestration", None, {}),
         ("terminate", None, {"terminate_after_first": True}),
         ("helpers", None, {}),
+        ("long_timer", None, {}),
         ("buffered_events", None, {"events_after_first": [("SIGNAL", "1"), ("signal", json.dumps({"n": 2}))]}),
     ]
     names = {"chaining_cities": "chaining", "external_event_timeout_timeout": "external_event_timeout",
