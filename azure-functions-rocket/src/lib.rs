@@ -29,6 +29,8 @@
 //!   records: [`log`].
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
+//! - Durable Functions: [`durable`], with [`Function::orchestrator`],
+//!   [`Function::activity`] and [`Function::http_with_client`].
 #![deny(missing_docs)]
 
 mod adapter;

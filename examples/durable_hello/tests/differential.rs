@@ -262,6 +262,7 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         "terminate",
         "helpers",
         "long_timer",
+        "suspend_resume",
         "buffered_events",
         "non_determinism",
     ];

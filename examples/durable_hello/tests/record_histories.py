@@ -217,7 +217,7 @@ class Backend:
         return list(response.actions)
 
     def run(self, case, name, encoded_input, instance_id, raise_after_first=None, terminate_after_first=False,
-            events_after_first=()):
+            events_after_first=(), script=None):
         """Runs to completion; returns (status, encoded result)."""
         past = []
         new = [self.tick(), ph.new_execution_started_event(name, instance_id, encoded_input)]
@@ -262,7 +262,9 @@ class Backend:
                     first = True
                     continue
                 return completion.orchestrationStatus, completion.result.value or None
-            if first and events_after_first:
+            if script:
+                new += script.pop(0)
+            elif first and events_after_first:
                 for event_name, data in events_after_first:
                     new.append(ph.new_event_raised_event(event_name, data))
             elif first and raise_after_first is not None:
@@ -297,9 +299,14 @@ def main():
         ("terminate", None, {"terminate_after_first": True}),
         ("helpers", None, {}),
         ("long_timer", None, {}),
+        ("suspend_resume", json.dumps(600), {"script": [
+            [ph.new_suspend_event(), ph.new_event_raised_event("approval", json.dumps("while suspended"))],
+            [ph.new_resume_event()],
+        ]}),
         ("buffered_events", None, {"events_after_first": [("SIGNAL", "1"), ("signal", json.dumps({"n": 2}))]}),
     ]
     names = {"chaining_cities": "chaining", "external_event_timeout_timeout": "external_event_timeout",
+             "suspend_resume": "external_event_timeout",
              "terminate": "external_event_timeout"}
     for case, encoded_input, options in cases:
         name = names.get(case, case)
