@@ -326,3 +326,66 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     let (status, body) = running.call("POST", "/api/orchestrators/nothing", "").await;
     assert_eq!(status, 404, "{body}");
 }
+
+#[tokio::test]
+async fn the_durable_client_drives_instances_through_the_management_api() {
+    use azure_functions_rocket::durable::DurableClient;
+    let running = serve().await;
+    let client = DurableClient {
+        task_hub: "DurableHello".to_owned(),
+        base_url: format!("http://127.0.0.1:{}{API}", running.caller.port()),
+        query: String::new(),
+    };
+    let id = client
+        .start_new("external_event_timeout", Some("client-1"), &600)
+        .await
+        .expect("started");
+    assert_eq!(id, "client-1");
+    running
+        .poll(&id, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    let status = client.status(&id).await.expect("a status").expect("known");
+    assert_eq!(
+        (status.name.as_str(), status.runtime_status.as_str()),
+        ("external_event_timeout", "Running")
+    );
+    assert_eq!(status.input, json!(600));
+    client
+        .raise_event(&id, "APPROVAL", &json!({"by": "client"}))
+        .await
+        .expect("raised");
+    let done = running.finished(&id).await;
+    assert_eq!(done["output"], json!({"approved": {"by": "client"}}));
+    // Done: no more events, and no terminating.
+    let error = client.raise_event(&id, "approval", &1).await.unwrap_err();
+    assert!(error.message().contains("410"), "{error:?}");
+    let error = client.terminate(&id, "late").await.unwrap_err();
+    assert!(error.message().contains("410"), "{error:?}");
+
+    let other = client
+        .start_new("external_event_timeout", None, &600)
+        .await
+        .expect("started");
+    running
+        .poll(&other, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    client.terminate(&other, "stop").await.expect("terminated");
+    let done = running.finished(&other).await;
+    assert_eq!(done["runtimeStatus"], "Terminated");
+
+    assert!(client.purge(&id).await.expect("purged"));
+    assert!(!client.purge(&id).await.expect("answered"));
+    assert_eq!(client.status(&id).await.expect("answered"), None);
+    assert_eq!(client.status("never").await.expect("answered"), None);
+    let error = client
+        .raise_event("never", "approval", &1)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 404);
+    let error = client.start_new("no_such", None, &()).await.unwrap_err();
+    assert_eq!(error.status(), 404);
+}
