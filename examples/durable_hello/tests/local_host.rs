@@ -389,3 +389,24 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
     let error = client.start_new("no_such", None, &()).await.unwrap_err();
     assert_eq!(error.status(), 404);
 }
+
+#[tokio::test]
+async fn a_retried_activity_succeeds_on_its_third_attempt_after_real_waits() {
+    let running = serve().await;
+    let started = Instant::now();
+    let id = running.start("retry_policy", "").await;
+    let (_, done) = running
+        .poll(&id, Duration::from_secs(40), |status, _| status == 200)
+        .await;
+    assert_eq!(done["runtimeStatus"], "Completed", "{done}");
+    assert_eq!(done["output"], "succeeded on attempt 3");
+    // 5 s, then 5 s * 2.0, on the real clock.
+    assert!(
+        started.elapsed() >= Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(running.console.contains("(task 1 of"));
+    assert!(running.console.contains("timer 2 set"));
+    assert!(running.console.contains("timer 3 set"));
+}
