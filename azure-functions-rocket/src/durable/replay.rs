@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -209,7 +210,14 @@ impl Executor {
             return Ok(());
         };
         let mut context = Context::from_waker(Waker::noop());
-        match run.as_mut().poll(&mut context) {
+        // A panic fails the orchestration as any other failure of its code,
+        // instead of failing the invocation, which the host would retry.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut context)));
+        let Ok(polled) = polled else {
+            self.run = None;
+            return Err(OrchestratorError::new("the orchestrator panicked"));
+        };
+        match polled {
             Poll::Pending => Ok(()),
             Poll::Ready(result) => {
                 self.run = None;
@@ -480,5 +488,88 @@ impl Executor {
             .borrow_mut()
             .settle(&slot, Err(TaskError::new(message, details)));
         self.resume()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::durable::proto::{
+        ExecutionStartedEvent, OrchestratorStartedEvent, TimerFiredEvent, Timestamp,
+    };
+    use crate::durable::wire::run_orchestrator;
+
+    fn history(more: Vec<EventType>) -> OrchestratorRequest {
+        let mut events = vec![
+            EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
+            EventType::ExecutionStarted(ExecutionStartedEvent {
+                name: "o".to_owned(),
+                ..ExecutionStartedEvent::default()
+            }),
+        ];
+        events.extend(more);
+        OrchestratorRequest {
+            instance_id: "i".to_owned(),
+            new_events: events
+                .into_iter()
+                .map(|kind| HistoryEvent {
+                    event_id: -1,
+                    timestamp: Some(Timestamp {
+                        seconds: 1,
+                        nanos: 0,
+                    }),
+                    event_type: Some(kind),
+                })
+                .collect(),
+            ..OrchestratorRequest::default()
+        }
+    }
+
+    fn completion(response: &OrchestratorResponse) -> &CompleteOrchestrationAction {
+        match response
+            .actions
+            .last()
+            .and_then(|action| action.action_type.as_ref())
+        {
+            Some(ActionType::CompleteOrchestration(done)) => done,
+            other => panic!("no completion: {other:?}"),
+        }
+    }
+
+    async fn panics(_: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
+        panic!("boom")
+    }
+
+    async fn waits(context: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
+        context
+            .create_timer(std::time::Duration::from_secs(1))
+            .await?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_panicking_orchestrator_fails_its_orchestration() {
+        let response = run_orchestrator(&history(Vec::new()), "o", &panics);
+        let done = completion(&response);
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Failed as i32
+        );
+        let details = done.failure_details.as_ref().unwrap();
+        assert_eq!(details.error_message, "the orchestrator panicked");
+    }
+
+    #[test]
+    fn a_timer_fired_for_no_timer_is_ignored() {
+        let stray = EventType::TimerFired(TimerFiredEvent {
+            fire_at: None,
+            timer_id: 42,
+        });
+        let response = run_orchestrator(&history(vec![stray]), "o", &waits);
+        assert_eq!(response.actions.len(), 1, "{response:?}");
+        assert!(matches!(
+            response.actions[0].action_type,
+            Some(ActionType::CreateTimer(_))
+        ));
     }
 }
