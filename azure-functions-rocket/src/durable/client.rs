@@ -379,6 +379,27 @@ mod tests {
     }
 
     #[test]
+    fn an_https_management_api_is_refused_with_the_reason() {
+        let client = DurableClient {
+            task_hub: "Hub".to_owned(),
+            base_url: "https://app.example/runtime/webhooks/durabletask".to_owned(),
+            query: "code=k".to_owned(),
+        };
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(client.start_new("chaining", None, &()))
+            .unwrap_err();
+        assert_eq!(error.status(), 503);
+        assert!(
+            error.message().contains("only http:// URLs are supported"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn the_binding_is_read_through_the_hosts_string_layers() {
         let inner = r#"{"taskHubName":"Hub","httpBaseUrl":"http://h:1/runtime/webhooks/durabletask/","requiredQueryStringParameters":""}"#;
         let wrapped = serde_json::to_string(&serde_json::to_string(inner).unwrap()).unwrap();

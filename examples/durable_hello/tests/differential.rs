@@ -69,6 +69,24 @@ fn record() -> Vec<Value> {
     serde_json::from_slice(&out.stdout).expect("the recorder prints JSON")
 }
 
+/// Rust-made responses as the SDK's generated classes read them.
+fn normalized_by_python(responses: &[String]) -> Vec<Value> {
+    use std::io::Write;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/record_histories.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .arg("--normalize")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the normalizer runs");
+    let input = serde_json::to_vec(responses).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().expect("the normalizer ends");
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).expect("JSON from the normalizer")
+}
+
 fn payload(text: &Option<String>) -> Value {
     match text.as_deref() {
         None | Some("") => Value::Null,
@@ -213,6 +231,7 @@ fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
 fn the_rust_executor_replays_python_sdk_histories_exactly() {
     let steps = record();
     let mut cases: Vec<String> = Vec::new();
+    let mut rust_responses: Vec<(String, String, Value)> = Vec::new();
     for step in &steps {
         let case = step["case"].as_str().expect("case");
         let request_text = step["request"].as_str().expect("request");
@@ -236,6 +255,7 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
 
         let rust = run_rust(case, &request);
         let rust_wire = encode_response(&rust);
+        rust_responses.push((case.to_owned(), rust_wire.clone(), step["expected"].clone()));
         let rust = OrchestratorResponse::decode(b64(&rust_wire).as_slice()).unwrap();
         assert_eq!(
             normalize(&rust),
@@ -267,6 +287,19 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         "non_determinism",
     ];
     assert_eq!(cases, expected);
+    // And the Python SDK's classes read the Rust executor's bytes the same.
+    let wire: Vec<String> = rust_responses
+        .iter()
+        .map(|(_, wire, _)| wire.clone())
+        .collect();
+    let read = normalized_by_python(&wire);
+    assert_eq!(read.len(), rust_responses.len());
+    for ((case, _, expected), read) in rust_responses.iter().zip(&read) {
+        assert_eq!(
+            read, expected,
+            "{case}: Python reads the Rust response differently"
+        );
+    }
     let failed = steps
         .iter()
         .find(|s| s["case"] == "non_determinism")

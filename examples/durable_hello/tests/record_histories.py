@@ -320,5 +320,19 @@ def main():
     json.dump(out, sys.stdout, indent=1)
 
 
+def normalize_given():
+    """Reads a JSON list of base64 OrchestratorResponses (made elsewhere)
+    and prints them as the SDK's generated classes read them."""
+    out = []
+    for text in json.load(sys.stdin):
+        response = pb.OrchestratorResponse()
+        response.ParseFromString(base64.b64decode(text))
+        out.append(normalize(response))
+    json.dump(out, sys.stdout)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--normalize"]:
+        normalize_given()
+    else:
+        main()
