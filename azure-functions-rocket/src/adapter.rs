@@ -10,7 +10,7 @@ use rocket::futures::FutureExt;
 use crate::config::LARGE_INVOCATION;
 use crate::envelope::{Envelope, ReplyEnvelope};
 use crate::error::Error;
-use crate::http::HttpResponse;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::log::{self, InvocationLog};
 use crate::outputs::Reply;
 use crate::registry::{Arrival, Function};
@@ -45,6 +45,15 @@ pub async fn invoke<'a>(
     } else {
         read()
     };
+    let (result, log) = execute(function, started).await;
+    answer(function, invocation_id, result, log)
+}
+
+/// Runs the started function with its own log, a panic caught.
+async fn execute(
+    function: &Function,
+    started: Result<crate::registry::Running, Error>,
+) -> (Result<Reply, Error>, InvocationLog) {
     let (result, log) = match started {
         Ok(running) => log::scope(AssertUnwindSafe(running).catch_unwind()).await,
         Err(error) => (Ok(Err(error)), InvocationLog::default()),
@@ -59,7 +68,31 @@ pub async fn invoke<'a>(
             ))
         })
         .and_then(|reply| declared(function, reply));
-    answer(function, invocation_id, result, log)
+    (result, log)
+}
+
+/// Runs HTTP `function` on a caller's request that the host forwarded as
+/// it came (forwarding and proxying modes, host-protocol.md sections 4
+/// and 7): the caller gets the function's response itself, or the same
+/// error response the envelope would carry; the log lines go to stdout
+/// (information) and stderr (warnings and errors), as no `Logs` travel.
+pub async fn respond(
+    function: &Function,
+    request: HttpRequest,
+    invocation_id: Option<&str>,
+) -> HttpResponse {
+    let started = start(function, Arrival::Forwarded(request));
+    let (result, log) = execute(function, started).await;
+    let (response, error) = match result {
+        Ok(reply) => (
+            reply.response.unwrap_or_else(|| HttpResponse::new(200, "")),
+            None,
+        ),
+        Err(error) => (HttpResponse::error(&error), Some(error)),
+    };
+    let message = error.as_ref().map(Error::message);
+    log.print(function.name, invocation_id, response.status, message);
+    response
 }
 
 /// Runs `work` (parsing a large invocation: up to seconds of CPU) so that
@@ -110,6 +143,23 @@ pub fn refuse(function: &Function, invocation_id: Option<&str>, error: Error) ->
         Err(error),
         InvocationLog::default(),
     )
+}
+
+/// The caller's error response for a forwarded request the handler
+/// refused before the function ran, its reason logged on stderr.
+pub fn refuse_request(
+    function: &Function,
+    invocation_id: Option<&str>,
+    error: Error,
+) -> HttpResponse {
+    let response = HttpResponse::error(&error);
+    InvocationLog::default().print(
+        function.name,
+        invocation_id,
+        response.status,
+        Some(error.message()),
+    );
+    response
 }
 
 fn answer(

@@ -148,6 +148,43 @@ impl InvocationLog {
         status: u16,
         error: Option<&str>,
     ) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::with_capacity(self.lines.len() + 1);
+        self.write(function, invocation_id, status, error, |_, line| {
+            lines.push(line)
+        });
+        lines
+    }
+
+    /// The same lines on the process's own output, for when no envelope
+    /// carries them (forwarding and proxying modes): information on
+    /// stdout, warnings and errors on stderr, which the host logs as
+    /// warnings (the line holds "WARN") and errors.
+    pub fn print(
+        self,
+        function: &str,
+        invocation_id: Option<&str>,
+        status: u16,
+        error: Option<&str>,
+    ) {
+        use std::io::Write as _;
+        self.write(function, invocation_id, status, error, |level, line| {
+            // One write per line, so that concurrent invocations' lines
+            // never interleave; a closed stdout loses the line only.
+            let _ = match level {
+                Level::Info => writeln!(std::io::stdout().lock(), "{line}"),
+                Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{line}"),
+            };
+        });
+    }
+
+    fn write(
+        self,
+        function: &str,
+        invocation_id: Option<&str>,
+        status: u16,
+        error: Option<&str>,
+        mut emit: impl FnMut(Level, String),
+    ) {
         let id = quote_id(invocation_id);
         let head = |level: Level, capacity: usize| {
             let mut line = String::with_capacity(capacity);
@@ -158,12 +195,11 @@ impl InvocationLog {
             line.push_str(&id);
             line
         };
-        let mut lines: Vec<String> = Vec::with_capacity(self.lines.len() + 1);
         for (level, message) in self.lines {
             let mut line = head(level, 64 + message.len());
             line.push(' ');
             line.push_str(&message);
-            lines.push(line);
+            emit(level, line);
         }
         let level = match status {
             500.. => Level::Error,
@@ -179,8 +215,7 @@ impl InvocationLog {
         if let Some(error) = error {
             let _ = write!(summary, " error={}", quote_message(error));
         }
-        lines.push(summary);
-        lines
+        emit(level, summary);
     }
 }
 

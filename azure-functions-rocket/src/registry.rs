@@ -16,6 +16,9 @@ pub(crate) enum Arrival<'a> {
     Host(&'a Envelope<'a>),
     /// Sent to the handler by hand.
     Direct(DirectCall<'a>),
+    /// A caller's request the host forwarded as it came (forwarding and
+    /// proxying modes), already read.
+    Forwarded(HttpRequest),
 }
 
 /// A function's work for one invocation, its input already read.
@@ -53,6 +56,9 @@ pub struct Function {
     pub(crate) outputs: Vec<&'static str>,
     /// Failures travel inside a 200 envelope (HTTP) or fail the invocation.
     pub(crate) fails_in_envelope: bool,
+    /// The app's own Rocket routes that serve this HTTP function in
+    /// forwarding and proxying modes, instead of `start`.
+    pub(crate) routes: Vec<rocket::Route>,
     start: Box<Start>,
 }
 
@@ -119,6 +125,7 @@ impl Function {
             let input = match arrival {
                 Arrival::Host(envelope) => I::from_host(envelope, binding)?,
                 Arrival::Direct(call) => I::from_direct(call)?,
+                Arrival::Forwarded(request) => I::from_request(request)?,
             };
             let running = handler(input);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
@@ -130,6 +137,53 @@ impl Function {
             binding,
             outputs: Vec::new(),
             fails_in_envelope: I::FAILS_IN_ENVELOPE,
+            routes: Vec::new(),
+            start: Box::new(start),
+        }
+    }
+
+    /// An HTTP function served by the app's own Rocket routes, for when
+    /// host.json has the host forward callers' requests
+    /// (`"enableForwardingHttpRequest": true` or
+    /// `"enableProxyingHttpRequest": true` under `customHandler`): the
+    /// routes are mounted next to the registry's, with their own paths
+    /// (the route prefix included), and answer with anything Rocket can
+    /// send, streams included. Without either setting the host would send
+    /// the function envelopes, so the handler refuses to start.
+    ///
+    /// ```
+    /// use azure_functions_rocket::rocket::response::stream::{Event, EventStream};
+    /// use azure_functions_rocket::rocket::{get, routes};
+    /// use azure_functions_rocket::{Function, Registry};
+    ///
+    /// // Ticks/function.json: an httpTrigger with "route": "ticks" and
+    /// // "methods": ["get"], and an http $return.
+    /// #[get("/api/ticks")]
+    /// fn ticks() -> EventStream![] {
+    ///     EventStream! {
+    ///         for n in 1..=3 {
+    ///             yield Event::data(n.to_string());
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let registry = Registry::new().with(Function::routes("Ticks", routes![ticks]));
+    /// assert_eq!(registry.find("Ticks").unwrap().trigger_type(), "httpTrigger");
+    /// ```
+    pub fn routes(name: &'static str, routes: Vec<rocket::Route>) -> Function {
+        let start = move |_: Arrival<'_>| -> Result<Running, Error> {
+            Err(Error::NotFound(format!(
+                "{name} is served by its own Rocket routes, at its public path"
+            )))
+        };
+        Function {
+            name,
+            aliases: Vec::new(),
+            trigger_type: "httpTrigger",
+            binding: "",
+            outputs: Vec::new(),
+            fails_in_envelope: true,
+            routes,
             start: Box::new(start),
         }
     }

@@ -36,6 +36,13 @@ pub trait Trigger: Sized + Send + 'static {
 
     /// Reads the input from a direct call.
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error>;
+
+    /// Takes a caller's request forwarded by the host: HTTP functions only.
+    fn from_request(_: HttpRequest) -> Result<Self, Error> {
+        Err(Error::Internal(
+            "a forwarded HTTP request reached a function of another trigger".to_owned(),
+        ))
+    }
 }
 
 /// The binding's value, or a clear error when the host did not send it.
@@ -50,6 +57,10 @@ fn value<'a>(envelope: &Envelope<'a>, binding: &str) -> Result<&'a RawValue, Err
 
 impl Trigger for HttpRequest {
     const FAILS_IN_ENVELOPE: bool = true;
+
+    fn from_request(request: HttpRequest) -> Result<Self, Error> {
+        Ok(request)
+    }
 
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         HttpRequest::from_host(value(envelope, binding)?, binding)
