@@ -169,6 +169,16 @@ fn answer(
     log: InvocationLog,
 ) -> Answer {
     match result {
+        // A non-HTTP function's failure must fail the invocation, whether
+        // it was returned as an error or as a 4xx/5xx response.
+        Ok(Reply {
+            response: Some(response),
+            ..
+        }) if !function.fails_in_envelope && response.status >= 400 => {
+            let reason = format!("the function returned a {} response", response.status);
+            let logs = log.lines(function.name, invocation_id, response.status, Some(&reason));
+            failed(logs, response.status)
+        }
         Ok(reply) => {
             let status = reply
                 .response
@@ -196,17 +206,21 @@ fn answer(
                     body: envelope(&[], &logs, Some(&response)),
                 };
             }
-            // Any other trigger: a non-2xx reply fails the invocation, so
-            // the host retries the message instead of losing it; it drops
-            // `Logs` then, so the reason goes to stderr too.
-            if let Some(last) = logs.last() {
-                eprintln!("{last}");
-            }
-            Answer {
-                status: error.status(),
-                body: envelope(&[], &logs, None),
-            }
+            failed(logs, error.status())
         }
+    }
+}
+
+/// A failed non-HTTP invocation: a non-2xx reply fails it, so the host
+/// retries the message instead of losing it, and writes no output; it
+/// drops `Logs` then, so the reason goes to stderr too.
+fn failed(logs: Vec<String>, status: u16) -> Answer {
+    if let Some(last) = logs.last() {
+        eprintln!("{last}");
+    }
+    Answer {
+        status,
+        body: envelope(&[], &logs, None),
     }
 }
 
@@ -292,6 +306,14 @@ mod tests {
         Ok(HttpResponse::new(200, "unreachable"))
     }
 
+    /// A queue function that answers with a failing response, and an
+    /// output the host must not write.
+    async fn refuses(message: QueueMessage) -> Result<(HttpResponse, Outputs), Error> {
+        let status = message.text.parse().unwrap_or(503);
+        let outputs = Outputs::new().text("areas", "never written");
+        Ok((HttpResponse::new(status, "busy"), outputs))
+    }
+
     async fn sneaky(_: QueueMessage) -> Result<Outputs, Error> {
         Ok(Outputs::new().text("Areas", "x"))
     }
@@ -305,6 +327,7 @@ mod tests {
             .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
             .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
             .with(Function::queue("Sneaky", "msg", sneaky).output("areas"))
+            .with(Function::queue("QueueRefuses", "msg", refuses).output("areas"))
             .with(Function::http("Questioning", "req", questioning));
         Client::tracked(server::app(registry)).expect("valid app")
     }
@@ -452,6 +475,18 @@ mod tests {
                 json!({"msg": "\"x\""}),
                 500,
                 r#"output \"Areas\", which"#,
+            ),
+            (
+                "QueueRefuses",
+                json!({"msg": "\"x\""}),
+                503,
+                r#"error="the function returned a 503 response""#,
+            ),
+            (
+                "QueueRefuses",
+                json!({"msg": "\"404\""}),
+                404,
+                r#"[WARN] QueueRefuses invocation="id-7" status=404"#,
             ),
         ];
         for (function, data, expected, message) in cases {
