@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(
             envelope["Logs"],
             json!([
-                r#"[INFO] Tick invocation="id-7" past due: true"#,
+                r#"[INFO] Tick invocation="id-7" message="past due: true""#,
                 r#"[INFO] Tick invocation="id-7" status=200"#
             ])
         );
