@@ -126,6 +126,9 @@ fn declared(function: &Function, reply: Reply) -> Result<Reply, Error> {
         .names()
         .find(|name| !function.outputs.contains(name))
         .map(crate::text::quote);
+    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs) {
+        return Err(error);
+    }
     match undeclared {
         None => Ok(reply),
         Some(name) => Err(Error::Internal(format!(
@@ -187,7 +190,11 @@ fn answer(
             let logs = log.lines(function.name, invocation_id, status, None);
             Answer {
                 status: 200,
-                body: envelope(&reply.outputs.to_wire(), &logs, reply.response.as_ref()),
+                body: envelope(
+                    &reply.outputs.to_wire(&function.binary_outputs),
+                    &logs,
+                    reply.response.as_ref(),
+                ),
             }
         }
         Err(error) => {
@@ -520,6 +527,53 @@ mod tests {
         // "1234" is valid base64: it goes out encoded so that the host
         // writes the text "1234", not three bytes.
         assert_eq!(envelope["Outputs"], json!({"out": "MTIzNA=="}));
+    }
+
+    /// A queue function declared binary both ways, from its folder: the
+    /// host's base64 arrives as bytes, and bytes leave as the host writes
+    /// them under `"dataType": "binary"`, as their UTF-8 text.
+    #[test]
+    fn a_binary_trigger_and_output_round_trip_as_the_host_carries_them() {
+        async fn copy(message: QueueMessage) -> Result<Outputs, Error> {
+            let bytes = message.bytes.clone().unwrap_or_default();
+            log::field("text", message.text);
+            Ok(Outputs::new().bytes("copy", bytes))
+        }
+        let root = tempfile::tempdir().expect("a folder");
+        std::fs::create_dir(root.path().join("Copy")).expect("a function folder");
+        std::fs::write(
+            root.path().join("Copy/function.json"),
+            r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","dataType":"binary"},
+                           {"type":"queue","direction":"out","name":"copy","dataType":"binary"}]}"#,
+        )
+        .expect("function.json");
+        let mut registry =
+            Registry::new().with(Function::queue("Copy", "msg", copy).output("copy"));
+        let folder = crate::app_folder::AppFolder::read(root.path()).expect("the folder");
+        assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
+        registry.follow(&folder);
+        let client = Client::tracked(server::app(registry)).expect("valid app");
+        // "1234" is valid base64 text: under "binary" it is written as is.
+        let (status, envelope) = invoke(&client, "Copy", json!({"msg": "MTIzNA=="}), json!({}));
+        assert_eq!(status, 200, "{envelope}");
+        assert_eq!(envelope["Outputs"], json!({"copy": "1234"}));
+        assert!(
+            envelope["Logs"][0]
+                .as_str()
+                .unwrap()
+                .contains(r#"text="1234""#)
+        );
+        // Bytes that are no UTF-8 cannot be carried there: the invocation
+        // fails, saying so, instead of storing garbled bytes.
+        let (status, envelope) = invoke(&client, "Copy", json!({"msg": "/wA="}), json!({}));
+        assert_eq!(status, 500);
+        assert_eq!(envelope["Outputs"], json!({}));
+        assert!(
+            envelope["Logs"][0].as_str().unwrap().contains("not UTF-8"),
+            "{envelope}"
+        );
+        let (status, _) = invoke(&client, "Copy", json!({"msg": "\"not base64\""}), json!({}));
+        assert_eq!(status, 400);
     }
 
     #[test]

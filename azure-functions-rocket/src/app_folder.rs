@@ -159,6 +159,10 @@ impl Binding {
     pub fn is_output(&self) -> bool {
         self.direction == "out" && self.name != "$return"
     }
+
+    pub fn is_binary(&self) -> bool {
+        self.data_type.as_deref() == Some("binary")
+    }
 }
 
 /// A function folder's function.json.

@@ -8,9 +8,9 @@ use crate::registry::{Function, Registry};
 /// The values of `dataType` the host knows.
 const DATA_TYPES: [&str; 3] = ["string", "binary", "stream"];
 
-/// Trigger types whose input this library reads as text or JSON: base64
-/// from `"dataType": "binary"` would reach the function as text.
-const TYPED_TRIGGERS: [&str; 3] = ["httpTrigger", "queueTrigger", "timerTrigger"];
+/// Triggers the host hands over as an object whatever `dataType` says:
+/// there are no bytes for `"binary"` to carry.
+const OBJECT_TRIGGERS: [&str; 2] = ["httpTrigger", "timerTrigger"];
 
 impl Registry {
     /// How the registry and the function folders of the app at `root`
@@ -132,8 +132,9 @@ impl Function {
     }
 }
 
-/// A `dataType` the host does not know, or `binary` where it would hand
-/// this library base64 or store the base64 text it writes.
+/// A `dataType` the host does not know, or `binary` on a trigger that
+/// has no bytes to carry. Binary queue and other triggers arrive as
+/// bytes; binary outputs get text and UTF-8 bytes as they are.
 fn data_type_mismatch(at: &str, binding: &Binding) -> Option<String> {
     let data_type = binding.data_type.as_deref()?;
     let name = &binding.name;
@@ -142,20 +143,13 @@ fn data_type_mismatch(at: &str, binding: &Binding) -> Option<String> {
             "{at}: binding {name:?} has \"dataType\": {data_type:?}; the host knows \"string\", \"binary\" and \"stream\""
         ));
     }
-    if data_type != "binary" {
-        return None;
-    }
-    if binding.is_output() {
-        Some(format!(
-            "{at}: out binding {name:?} has \"dataType\": \"binary\", under which the host would store the base64 text this library sends for bytes: remove \"dataType\""
-        ))
-    } else if binding.is_trigger() && TYPED_TRIGGERS.contains(&binding.kind.as_str()) {
-        Some(format!(
-            "{at}: trigger {name:?} has \"dataType\": \"binary\", under which the function would get base64 instead of the text: remove \"dataType\""
-        ))
-    } else {
-        None
-    }
+    (data_type == "binary" && binding.is_trigger() && OBJECT_TRIGGERS.contains(&binding.kind.as_str()))
+        .then(|| {
+            format!(
+                "{at}: trigger {name:?} has \"dataType\": \"binary\", but the host sends a {} as an object, with no bytes to carry: remove \"dataType\"",
+                binding.kind
+            )
+        })
 }
 
 #[cfg(test)]

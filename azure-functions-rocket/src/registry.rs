@@ -24,7 +24,9 @@ pub(crate) enum Arrival<'a> {
 /// A function's work for one invocation, its input already read.
 pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
 
-type Start = dyn Fn(Arrival<'_>) -> Result<Running, Error> + Send + Sync;
+/// Starts the function on an arrival; `true`: its trigger is declared
+/// `"dataType": "binary"`.
+type Start = dyn Fn(Arrival<'_>, bool) -> Result<Running, Error> + Send + Sync;
 
 /// One function, as its registry line declares it: the name of its folder
 /// (where its `function.json` is), its trigger binding's type and name,
@@ -54,6 +56,10 @@ pub struct Function {
     pub(crate) binding: &'static str,
     /// The `out` bindings it writes, other than `$return`.
     pub(crate) outputs: Vec<&'static str>,
+    /// Its trigger is declared `"dataType": "binary"` in function.json.
+    pub(crate) binary_input: bool,
+    /// Its `out` bindings declared `"dataType": "binary"`.
+    pub(crate) binary_outputs: Vec<String>,
     /// Failures travel inside a 200 envelope (HTTP) or fail the invocation.
     pub(crate) fails_in_envelope: bool,
     /// The app's own Rocket routes that serve this HTTP function in
@@ -121,8 +127,9 @@ impl Function {
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, binary: bool| -> Result<Running, Error> {
             let input = match arrival {
+                Arrival::Host(envelope) if binary => I::from_binary(envelope, binding)?,
                 Arrival::Host(envelope) => I::from_host(envelope, binding)?,
                 Arrival::Direct(call) => I::from_direct(call)?,
                 Arrival::Forwarded(request) => I::from_request(request)?,
@@ -136,6 +143,8 @@ impl Function {
             trigger_type,
             binding,
             outputs: Vec::new(),
+            binary_input: false,
+            binary_outputs: Vec::new(),
             fails_in_envelope: I::FAILS_IN_ENVELOPE,
             routes: Vec::new(),
             start: Box::new(start),
@@ -171,7 +180,7 @@ impl Function {
     /// assert_eq!(registry.find("Ticks").unwrap().trigger_type(), "httpTrigger");
     /// ```
     pub fn routes(name: &'static str, routes: Vec<rocket::Route>) -> Function {
-        let start = move |_: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |_: Arrival<'_>, _: bool| -> Result<Running, Error> {
             Err(Error::NotFound(format!(
                 "{name} is served by its own Rocket routes, at its public path"
             )))
@@ -182,6 +191,8 @@ impl Function {
             trigger_type: "httpTrigger",
             binding: "",
             outputs: Vec::new(),
+            binary_input: false,
+            binary_outputs: Vec::new(),
             fails_in_envelope: true,
             routes,
             start: Box::new(start),
@@ -212,7 +223,7 @@ impl Function {
 
     /// Reads the input from `arrival` and starts the function on it.
     pub(crate) fn start(&self, arrival: Arrival<'_>) -> Result<Running, Error> {
-        (self.start)(arrival)
+        (self.start)(arrival, self.binary_input)
     }
 
     /// Whether `name` calls this function (exact case, as the host sends).
@@ -279,6 +290,24 @@ impl Registry {
     /// The functions, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = &Function> {
         self.functions.iter()
+    }
+
+    /// Takes the `dataType` of each function's bindings from the app
+    /// folder: binary triggers and outputs are read and written as the
+    /// host carries them.
+    pub(crate) fn follow(&mut self, app: &crate::app_folder::AppFolder) {
+        for function in &mut self.functions {
+            let Some(Ok(json)) = app.function(function.name) else {
+                continue;
+            };
+            function.binary_input = json.trigger().is_some_and(|t| t.is_binary());
+            function.binary_outputs = json
+                .bindings
+                .iter()
+                .filter(|b| b.is_output() && b.is_binary())
+                .map(|b| b.name.clone())
+                .collect();
+        }
     }
 
     /// Names used twice: each should call one function only.

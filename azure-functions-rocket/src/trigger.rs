@@ -37,12 +37,43 @@ pub trait Trigger: Sized + Send + 'static {
     /// Reads the input from a direct call.
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error>;
 
+    /// Reads the input from a trigger declared `"dataType": "binary"`,
+    /// which the host sends as a plain base64 string (host-protocol.md,
+    /// section 6). The start-up check refuses it where a trigger has no
+    /// bytes to carry.
+    fn from_binary(_: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        Err(Error::Internal(format!(
+            "the trigger {} is declared binary, which this kind of function does not read",
+            crate::text::quote(binding)
+        )))
+    }
+
     /// Takes a caller's request forwarded by the host: HTTP functions only.
     fn from_request(_: HttpRequest) -> Result<Self, Error> {
         Err(Error::Internal(
             "a forwarded HTTP request reached a function of another trigger".to_owned(),
         ))
     }
+}
+
+/// A binary trigger's bytes: the host sends them as one base64 string.
+fn bytes(envelope: &Envelope<'_>, binding: &str) -> Result<Vec<u8>, Error> {
+    use base64::Engine;
+    let raw = value(envelope, binding)?;
+    let text: String = serde_json::from_str(raw.get()).map_err(|_| {
+        Error::BadRequest(format!(
+            "invalid invocation: the binary trigger {} is not a base64 string",
+            crate::text::quote(binding)
+        ))
+    })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim_ascii())
+        .map_err(|error| {
+            Error::BadRequest(format!(
+                "invalid invocation: the binary trigger {} is not base64: {error}",
+                crate::text::quote(binding)
+            ))
+        })
 }
 
 /// The binding's value, or a clear error when the host did not send it.
@@ -168,8 +199,13 @@ impl Trigger for TimerInfo {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueMessage {
-    /// The message as text, the host's double encoding undone.
+    /// The message as text, the host's double encoding undone. For a
+    /// trigger declared `"dataType": "binary"`: the bytes as UTF-8 when
+    /// they are, else empty.
     pub text: String,
+    /// For a trigger declared `"dataType": "binary"`: the message's bytes,
+    /// decoded from the host's base64; `None` otherwise.
+    pub bytes: Option<Vec<u8>>,
     /// How often the message has been handed out, this time included;
     /// after 5 failures the host moves it to `<queue>-poison`.
     pub dequeue_count: Option<u32>,
@@ -189,6 +225,20 @@ impl QueueMessage {
     }
 }
 
+impl QueueMessage {
+    fn with_metadata(text: String, bytes: Option<Vec<u8>>, envelope: &Envelope<'_>) -> Self {
+        let metadata = envelope.metadata_fields();
+        QueueMessage {
+            text,
+            bytes,
+            dequeue_count: metadata.decoded("DequeueCount"),
+            id: metadata.decoded("Id"),
+            insertion_time: metadata.decoded("InsertionTime"),
+            expiration_time: metadata.decoded("ExpirationTime"),
+        }
+    }
+}
+
 impl Trigger for QueueMessage {
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         let raw = value(envelope, binding)?;
@@ -198,14 +248,13 @@ impl Trigger for QueueMessage {
             Ok(once) => serde_json::from_str::<String>(&once).unwrap_or(once),
             Err(_) => raw.get().to_owned(),
         };
-        let metadata = envelope.metadata_fields();
-        Ok(QueueMessage {
-            text,
-            dequeue_count: metadata.decoded("DequeueCount"),
-            id: metadata.decoded("Id"),
-            insertion_time: metadata.decoded("InsertionTime"),
-            expiration_time: metadata.decoded("ExpirationTime"),
-        })
+        Ok(QueueMessage::with_metadata(text, None, envelope))
+    }
+
+    fn from_binary(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let bytes = bytes(envelope, binding)?;
+        let text = String::from_utf8(bytes.clone()).unwrap_or_default();
+        Ok(QueueMessage::with_metadata(text, Some(bytes), envelope))
     }
 
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
@@ -238,6 +287,9 @@ pub struct TriggerInput {
     pub value: serde_json::Value,
     /// The invocation's `Metadata`: trigger properties and `sys`.
     pub metadata: serde_json::Value,
+    /// For a trigger declared `"dataType": "binary"` (a blob's content,
+    /// say): its bytes, decoded from the host's base64; `None` otherwise.
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl TriggerInput {
@@ -257,7 +309,22 @@ impl Trigger for TriggerInput {
         let value = serde_json::from_str(value(envelope, binding)?.get())
             .map_err(|error| Error::invalid_json("trigger input", &error))?;
         let metadata = lenient(envelope.metadata()).unwrap_or_default();
-        Ok(TriggerInput { value, metadata })
+        Ok(TriggerInput {
+            value,
+            metadata,
+            bytes: None,
+        })
+    }
+
+    fn from_binary(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let bytes = bytes(envelope, binding)?;
+        let value = serde_json::from_str(value(envelope, binding)?.get())
+            .map_err(|error| Error::invalid_json("trigger input", &error))?;
+        Ok(TriggerInput {
+            value,
+            metadata: lenient(envelope.metadata()).unwrap_or_default(),
+            bytes: Some(bytes),
+        })
     }
 
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
@@ -267,6 +334,7 @@ impl Trigger for TriggerInput {
         Ok(TriggerInput {
             value,
             metadata: serde_json::Value::Null,
+            bytes: None,
         })
     }
 }

@@ -106,11 +106,11 @@ pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
 ///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", "timer", tick)))
 /// }
 /// ```
-pub fn run(registry: Registry) -> ExitCode {
+pub fn run(mut registry: Registry) -> ExitCode {
     no_transparent_huge_pages();
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
     let public = match AppFolder::root() {
-        Some(root) => match prepare(&registry, &root) {
+        Some(root) => match prepare(&mut registry, &root) {
             Ok(public) => {
                 if check_only {
                     let count = registry.iter().count();
@@ -269,8 +269,9 @@ async fn serve(
 /// Checks `registry` against the app folder at `root` and plans how to
 /// serve it in the mode host.json sets; every reason it cannot, one line
 /// each.
-fn prepare(registry: &Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
+fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
+    registry.follow(&app);
     let mut problems = registry.mismatches(&app);
     let public = PublicRoutes::plan(registry, &app).unwrap_or_else(|more| {
         problems.extend(more);

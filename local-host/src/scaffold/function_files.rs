@@ -415,7 +415,8 @@ pub async fn run(timer: TimerInfo) -> Result<{returns}, Error> {{
     if timer.is_past_due {{
         log::warn("the timer is past due: a run was missed or ran long");
     }}
-    log::field("next", timer.next.clone().unwrap_or_else(|| "unknown".to_owned()));
+    let next = timer.next.clone().unwrap_or_else(|| "unknown".to_owned());
+    log::field("next", next);
 {answer}}}
 
 #[cfg(test)]
