@@ -64,6 +64,7 @@ fn build(
         .manage(registry)
         .manage(routes::Invocations::new(hardening))
         .manage(connections::Peers::default())
+        .manage(connections::Drained::default())
         .attach(connections::Peers::fairing())
         // Shield's browser-hardening headers mean nothing to the Functions
         // host, the only client, and cost work on every response: an empty
@@ -237,6 +238,7 @@ async fn serve(
         Ok(signalled) => signalled,
         Err(error) => return fail(format_args!("cannot handle SIGTERM and SIGINT: {error}")),
     };
+    let drained = rocket.state::<connections::Drained>().cloned();
     let stopping = {
         let invocations = invocations.clone();
         move || {
@@ -245,8 +247,20 @@ async fn serve(
             }
         }
     };
-    match until_signalled(rocket.launch(), signalled, shutdown, stopping).await {
-        Ok(_) => match invocations.map(|i| i.unfinished()) {
+    let drained = async move {
+        match drained {
+            Some(drained) => drained.0.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    let launched = until_signalled(rocket.launch(), signalled, shutdown, stopping, drained);
+    // Every connection gone after the signal: nothing is left in flight.
+    let failed = match launched.await {
+        None | Some(Ok(_)) => None,
+        Some(Err(error)) => Some(error),
+    };
+    match failed {
+        None => match invocations.map(|i| i.unfinished()) {
             // The host hears of an invocation cut short only as a broken
             // connection: say so, and exit non-zero so that it restarts us.
             Some((dropped, running)) if dropped + running > 0 => fail(format_args!(
@@ -256,7 +270,7 @@ async fn serve(
             )),
             _ => ExitCode::SUCCESS,
         },
-        Err(error) => match error.kind() {
+        Some(error) => match error.kind() {
             // Requests still running after the grace and mercy periods.
             rocket::error::ErrorKind::Shutdown(..) => fail(format_args!(
                 "stopped without finishing every request: {error}"
@@ -317,24 +331,29 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 /// return "shutdown failed" at once (exit 1) and drop the invocations in
 /// flight. Under connection churn, tests/shutdown.rs failed that way in
 /// about one run in four.
+///
+/// `None` when, once stopping, `drained` says every connection is gone:
+/// Rocket would wait out its grace period all the same.
 async fn until_signalled<T>(
     launch: impl Future<Output = T>,
     signalled: impl Future<Output = ()>,
     shutdown: Shutdown,
     stopping: impl Fn(),
-) -> T {
-    tokio::pin!(launch, signalled);
+    drained: impl Future<Output = ()>,
+) -> Option<T> {
+    tokio::pin!(launch, signalled, drained);
     let on_stop = stopping;
     let mut stopping = false;
     loop {
         tokio::select! {
             biased;
-            output = &mut launch => return output,
+            output = &mut launch => return Some(output),
             _ = &mut signalled, if !stopping => {
                 stopping = true;
                 on_stop();
                 shutdown.clone().notify();
             }
+            _ = &mut drained, if stopping => return None,
         }
     }
 }
