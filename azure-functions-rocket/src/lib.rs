@@ -29,10 +29,16 @@
 //!   records: [`log`].
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
+//! - The host's modes: by default every invocation arrives in the host's
+//!   envelope; with `enableForwardingHttpRequest` or
+//!   `enableProxyingHttpRequest` in host.json, [`run`] serves each HTTP
+//!   function at its public path instead, and [`Function::routes`] lets
+//!   a Rocket route of the app's own be one.
 #![deny(missing_docs)]
 
 mod adapter;
 mod allocator;
+mod app_folder;
 mod bindings;
 mod config;
 mod envelope;
@@ -42,6 +48,7 @@ mod http;
 pub mod log;
 mod outputs;
 mod registry;
+mod route_template;
 mod server;
 pub mod text;
 mod trigger;

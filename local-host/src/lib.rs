@@ -11,6 +11,7 @@ pub mod client;
 pub mod clock;
 pub mod console;
 pub mod envelope;
+pub mod forwarding;
 pub mod handler;
 pub mod ids;
 pub mod invocation;
