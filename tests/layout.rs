@@ -119,3 +119,61 @@ fn the_readme_shows_the_envelope_the_app_really_answers() {
         .expect("a body");
     assert_eq!(answer, sample);
 }
+
+/// What `func azure functionapp publish` packs: every file of the app
+/// folder that no `.funcignore` rule leaves out (gitignore rules: a name
+/// without a slash matches at any depth, a trailing slash only folders,
+/// `*` any run of characters but `/`).
+fn packed(root: &Path) -> Vec<String> {
+    let rules: Vec<String> = fs::read_to_string(root.join(".funcignore"))
+        .expect(".funcignore")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    fn glob(pattern: &str, name: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == name,
+            Some((head, tail)) => {
+                name.len() >= head.len()
+                    && name.starts_with(head)
+                    && (0..=name.len() - head.len()).any(|at| glob(tail, &name[head.len() + at..]))
+            }
+        }
+    }
+    let ignored = |name: &str, is_dir: bool| {
+        rules.iter().any(|rule| match rule.strip_suffix('/') {
+            Some(folder) => is_dir && glob(folder, name),
+            None => glob(rule, name),
+        })
+    };
+    let mut kept = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).expect("a folder").flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = path.is_dir();
+            if ignored(&name, is_dir) {
+                continue;
+            }
+            if is_dir {
+                folders.push(path);
+            } else {
+                let relative = path.strip_prefix(root).expect("inside");
+                kept.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    kept.sort();
+    kept
+}
+
+#[test]
+fn funcignore_leaves_only_host_json_the_function_folders_and_the_binary() {
+    let mut kept = packed(root());
+    // The binary is there once `scripts/release` has copied it.
+    kept.retain(|file| file != "rusty_function");
+    assert_eq!(kept, ["RustyFunction/function.json", "host.json"]);
+}

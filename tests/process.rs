@@ -141,7 +141,7 @@ fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason()
         r#"rusty_function: Stray/function.json: no function named "Stray" is registered: add it to the registry, or remove the folder"#.to_owned(),
         r#"rusty_function: RustyFunction/function.json: the trigger binding is named "request"; the registry reads "req": set its "name" to "req", or change the registry line"#.to_owned(),
         format!(
-            "rusty_function: not started: 2 disagreement(s) between the registry and the function folders in {}",
+            "rusty_function: not started: 2 disagreement(s) between the registry and the app folder {}",
             app.path().display()
         ),
     ];

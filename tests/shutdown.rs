@@ -270,3 +270,41 @@ async fn ctrl_c_stops_it_cleanly_too() {
     assert!(status.success(), "{status:?}");
     assert_eq!(handler.output(), (String::new(), String::new()));
 }
+
+/// The host's pooled client keeps its connections open between
+/// invocations: once the work in flight is done they are closed at once,
+/// and the handler exits well before the grace period is over.
+#[rocket::async_test]
+async fn with_only_idle_keep_alive_connections_it_exits_within_a_second() {
+    let port = free_port();
+    let mut handler = start_binary(&[("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string())]);
+    let host = HostClient::new(port);
+    host.wait_ready(READY_TIMEOUT).await.expect("ready");
+    // A burst of invocations that take milliseconds, at once, so that the
+    // pool opens several connections, all still open afterwards.
+    let burst: Vec<_> = (1..=8)
+        .map(|radius| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let reply = host
+                    .invoke("RustyFunction", &envelope(radius), "", 16)
+                    .await;
+                assert_area(&reply.body, radius);
+            })
+        })
+        .collect();
+    for task in burst {
+        task.await.expect("an invocation");
+    }
+    // And one raw keep-alive connection that has sent nothing yet.
+    let _idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+
+    handler.terminate().expect("SIGTERM");
+    let signalled = Instant::now();
+    let status = handler.wait_exit(Duration::from_secs(1));
+    let took = signalled.elapsed();
+    let status = status.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM"));
+    assert!(status.success(), "{status:?} after {took:?}");
+    assert_eq!(handler.output(), (String::new(), String::new()));
+    eprintln!("exit 0 {took:?} after SIGTERM");
+}

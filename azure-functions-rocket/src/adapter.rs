@@ -10,7 +10,7 @@ use rocket::futures::FutureExt;
 use crate::config::LARGE_INVOCATION;
 use crate::envelope::{Envelope, ReplyEnvelope};
 use crate::error::Error;
-use crate::http::HttpResponse;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::log::{self, InvocationLog};
 use crate::outputs::Reply;
 use crate::registry::{Arrival, Function};
@@ -45,6 +45,15 @@ pub async fn invoke<'a>(
     } else {
         read()
     };
+    let (result, log) = execute(function, started).await;
+    answer(function, invocation_id, result, log)
+}
+
+/// Runs the started function with its own log, a panic caught.
+async fn execute(
+    function: &Function,
+    started: Result<crate::registry::Running, Error>,
+) -> (Result<Reply, Error>, InvocationLog) {
     let (result, log) = match started {
         Ok(running) => log::scope(AssertUnwindSafe(running).catch_unwind()).await,
         Err(error) => (Ok(Err(error)), InvocationLog::default()),
@@ -59,7 +68,31 @@ pub async fn invoke<'a>(
             ))
         })
         .and_then(|reply| declared(function, reply));
-    answer(function, invocation_id, result, log)
+    (result, log)
+}
+
+/// Runs HTTP `function` on a caller's request that the host forwarded as
+/// it came (forwarding and proxying modes, host-protocol.md sections 4
+/// and 7): the caller gets the function's response itself, or the same
+/// error response the envelope would carry; the log lines go to stdout
+/// (information) and stderr (warnings and errors), as no `Logs` travel.
+pub async fn respond(
+    function: &Function,
+    request: HttpRequest,
+    invocation_id: Option<&str>,
+) -> HttpResponse {
+    let started = start(function, Arrival::Forwarded(request));
+    let (result, log) = execute(function, started).await;
+    let (response, error) = match result {
+        Ok(reply) => (
+            reply.response.unwrap_or_else(|| HttpResponse::new(200, "")),
+            None,
+        ),
+        Err(error) => (HttpResponse::error(&error), Some(error)),
+    };
+    let message = error.as_ref().map(Error::message);
+    log.print(function.name, invocation_id, response.status, message);
+    response
 }
 
 /// Runs `work` (parsing a large invocation: up to seconds of CPU) so that
@@ -93,6 +126,9 @@ fn declared(function: &Function, reply: Reply) -> Result<Reply, Error> {
         .names()
         .find(|name| !function.outputs.contains(name))
         .map(crate::text::quote);
+    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs) {
+        return Err(error);
+    }
     match undeclared {
         None => Ok(reply),
         Some(name) => Err(Error::Internal(format!(
@@ -112,6 +148,23 @@ pub fn refuse(function: &Function, invocation_id: Option<&str>, error: Error) ->
     )
 }
 
+/// The caller's error response for a forwarded request the handler
+/// refused before the function ran, its reason logged on stderr.
+pub fn refuse_request(
+    function: &Function,
+    invocation_id: Option<&str>,
+    error: Error,
+) -> HttpResponse {
+    let response = HttpResponse::error(&error);
+    InvocationLog::default().print(
+        function.name,
+        invocation_id,
+        response.status,
+        Some(error.message()),
+    );
+    response
+}
+
 fn answer(
     function: &Function,
     invocation_id: Option<&str>,
@@ -119,6 +172,16 @@ fn answer(
     log: InvocationLog,
 ) -> Answer {
     match result {
+        // A non-HTTP function's failure must fail the invocation, whether
+        // it was returned as an error or as a 4xx/5xx response.
+        Ok(Reply {
+            response: Some(response),
+            ..
+        }) if !function.fails_in_envelope && response.status >= 400 => {
+            let reason = format!("the function returned a {} response", response.status);
+            let logs = log.lines(function.name, invocation_id, response.status, Some(&reason));
+            failed(logs, response.status)
+        }
         Ok(reply) => {
             let status = reply
                 .response
@@ -128,12 +191,20 @@ fn answer(
             if let Some(value) = &reply.value {
                 return Answer {
                     status: 200,
-                    body: envelope(&reply.outputs.to_wire(), &logs, Some(value)),
+                    body: envelope(
+                        &reply.outputs.to_wire(&function.binary_outputs),
+                        &logs,
+                        Some(value),
+                    ),
                 };
             }
             Answer {
                 status: 200,
-                body: envelope(&reply.outputs.to_wire(), &logs, reply.response.as_ref()),
+                body: envelope(
+                    &reply.outputs.to_wire(&function.binary_outputs),
+                    &logs,
+                    reply.response.as_ref(),
+                ),
             }
         }
         Err(error) => {
@@ -152,17 +223,21 @@ fn answer(
                     body: envelope(&[], &logs, Some(&response)),
                 };
             }
-            // Any other trigger: a non-2xx reply fails the invocation, so
-            // the host retries the message instead of losing it; it drops
-            // `Logs` then, so the reason goes to stderr too.
-            if let Some(last) = logs.last() {
-                eprintln!("{last}");
-            }
-            Answer {
-                status: error.status(),
-                body: envelope(&[], &logs, None::<()>),
-            }
+            failed(logs, error.status())
         }
+    }
+}
+
+/// A failed non-HTTP invocation: a non-2xx reply fails it, so the host
+/// retries the message instead of losing it, and writes no output; it
+/// drops `Logs` then, so the reason goes to stderr too.
+fn failed(logs: Vec<String>, status: u16) -> Answer {
+    if let Some(last) = logs.last() {
+        eprintln!("{last}");
+    }
+    Answer {
+        status,
+        body: envelope(&[], &logs, None::<()>),
     }
 }
 
@@ -248,6 +323,14 @@ mod tests {
         Ok(HttpResponse::new(200, "unreachable"))
     }
 
+    /// A queue function that answers with a failing response, and an
+    /// output the host must not write.
+    async fn refuses(message: QueueMessage) -> Result<(HttpResponse, Outputs), Error> {
+        let status = message.text.parse().unwrap_or(503);
+        let outputs = Outputs::new().text("areas", "never written");
+        Ok((HttpResponse::new(status, "busy"), outputs))
+    }
+
     async fn sneaky(_: QueueMessage) -> Result<Outputs, Error> {
         Ok(Outputs::new().text("Areas", "x"))
     }
@@ -261,6 +344,7 @@ mod tests {
             .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
             .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
             .with(Function::queue("Sneaky", "msg", sneaky).output("areas"))
+            .with(Function::queue("QueueRefuses", "msg", refuses).output("areas"))
             .with(Function::http("Questioning", "req", questioning));
         Client::tracked(server::app(registry)).expect("valid app")
     }
@@ -409,6 +493,18 @@ mod tests {
                 500,
                 r#"output \"Areas\", which"#,
             ),
+            (
+                "QueueRefuses",
+                json!({"msg": "\"x\""}),
+                503,
+                r#"error="the function returned a 503 response""#,
+            ),
+            (
+                "QueueRefuses",
+                json!({"msg": "\"404\""}),
+                404,
+                r#"[WARN] QueueRefuses invocation="id-7" status=404"#,
+            ),
         ];
         for (function, data, expected, message) in cases {
             let (status, envelope) = invoke(&client, function, data, json!({}));
@@ -428,7 +524,7 @@ mod tests {
         assert_eq!(
             envelope["Logs"],
             json!([
-                r#"[INFO] Tick invocation="id-7" past due: true"#,
+                r#"[INFO] Tick invocation="id-7" message="past due: true""#,
                 r#"[INFO] Tick invocation="id-7" status=200"#
             ])
         );
@@ -441,6 +537,53 @@ mod tests {
         // "1234" is valid base64: it goes out encoded so that the host
         // writes the text "1234", not three bytes.
         assert_eq!(envelope["Outputs"], json!({"out": "MTIzNA=="}));
+    }
+
+    /// A queue function declared binary both ways, from its folder: the
+    /// host's base64 arrives as bytes, and bytes leave as the host writes
+    /// them under `"dataType": "binary"`, as their UTF-8 text.
+    #[test]
+    fn a_binary_trigger_and_output_round_trip_as_the_host_carries_them() {
+        async fn copy(message: QueueMessage) -> Result<Outputs, Error> {
+            let bytes = message.bytes.clone().unwrap_or_default();
+            log::field("text", message.text);
+            Ok(Outputs::new().bytes("copy", bytes))
+        }
+        let root = tempfile::tempdir().expect("a folder");
+        std::fs::create_dir(root.path().join("Copy")).expect("a function folder");
+        std::fs::write(
+            root.path().join("Copy/function.json"),
+            r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","dataType":"binary"},
+                           {"type":"queue","direction":"out","name":"copy","dataType":"binary"}]}"#,
+        )
+        .expect("function.json");
+        let mut registry =
+            Registry::new().with(Function::queue("Copy", "msg", copy).output("copy"));
+        let folder = crate::app_folder::AppFolder::read(root.path()).expect("the folder");
+        assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
+        registry.follow(&folder);
+        let client = Client::tracked(server::app(registry)).expect("valid app");
+        // "1234" is valid base64 text: under "binary" it is written as is.
+        let (status, envelope) = invoke(&client, "Copy", json!({"msg": "MTIzNA=="}), json!({}));
+        assert_eq!(status, 200, "{envelope}");
+        assert_eq!(envelope["Outputs"], json!({"copy": "1234"}));
+        assert!(
+            envelope["Logs"][0]
+                .as_str()
+                .unwrap()
+                .contains(r#"text="1234""#)
+        );
+        // Bytes that are no UTF-8 cannot be carried there: the invocation
+        // fails, saying so, instead of storing garbled bytes.
+        let (status, envelope) = invoke(&client, "Copy", json!({"msg": "/wA="}), json!({}));
+        assert_eq!(status, 500);
+        assert_eq!(envelope["Outputs"], json!({}));
+        assert!(
+            envelope["Logs"][0].as_str().unwrap().contains("not UTF-8"),
+            "{envelope}"
+        );
+        let (status, _) = invoke(&client, "Copy", json!({"msg": "\"not base64\""}), json!({}));
+        assert_eq!(status, 400);
     }
 
     #[test]

@@ -2,111 +2,23 @@
 //! so that a renamed folder, trigger or output stops the handler with the
 //! reason instead of failing each invocation later.
 
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
-
+use crate::app_folder::{AppFolder, Binding, FunctionJson};
 use crate::registry::{Function, Registry};
-
-/// The variable the host sets to the app's folder.
-const APP_ROOT_VARIABLE: &str = "FUNCTIONS_APP_ROOT_PATH";
 
 /// The values of `dataType` the host knows.
 const DATA_TYPES: [&str; 3] = ["string", "binary", "stream"];
 
-/// Trigger types whose input this library reads as text or JSON: base64
-/// from `"dataType": "binary"` would reach the function as text.
-const TYPED_TRIGGERS: [&str; 3] = ["httpTrigger", "queueTrigger", "timerTrigger"];
-
-/// The app folder to check: the host's `FUNCTIONS_APP_ROOT_PATH`, else the
-/// working directory when its host.json starts this very binary; `None`
-/// when run by hand elsewhere (e.g. `cargo run` from another folder).
-pub(crate) fn app_root() -> Option<PathBuf> {
-    if let Some(root) = std::env::var_os(APP_ROOT_VARIABLE).filter(|root| !root.is_empty()) {
-        return Some(PathBuf::from(root));
-    }
-    let here = std::env::current_dir().ok()?;
-    let exe = std::env::current_exe().ok()?;
-    starts(&here, exe.file_name()?.to_str()?).then_some(here)
-}
-
-/// Whether the host.json in `dir` names `binary` as the handler.
-fn starts(dir: &Path, binary: &str) -> bool {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct HostJson {
-        custom_handler: CustomHandler,
-    }
-    #[derive(Deserialize)]
-    struct CustomHandler {
-        description: Description,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Description {
-        default_executable_path: String,
-    }
-    let Ok(text) = std::fs::read_to_string(dir.join("host.json")) else {
-        return false;
-    };
-    serde_json::from_str::<HostJson>(&text).is_ok_and(|host| {
-        let path = host.custom_handler.description.default_executable_path;
-        let name = path.rsplit(['/', '\\']).next().unwrap_or_default();
-        name == binary || name.strip_suffix(".exe") == Some(binary)
-    })
-}
-
-#[derive(Deserialize)]
-struct FunctionJson {
-    #[serde(default)]
-    bindings: Vec<Binding>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Binding {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    direction: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    data_type: Option<String>,
-}
-
-impl Binding {
-    fn is_trigger(&self) -> bool {
-        self.direction == "in" && self.kind.ends_with("Trigger")
-    }
-
-    fn is_output(&self) -> bool {
-        self.direction == "out" && self.name != "$return"
-    }
-}
+/// Triggers the host hands over as an object whatever `dataType` says:
+/// there are no bytes for `"binary"` to carry.
+const OBJECT_TRIGGERS: [&str; 2] = ["httpTrigger", "timerTrigger"];
 
 impl Registry {
     /// How the registry and the function folders of the app at `root`
     /// disagree, one line each, naming the file and what to change; empty
     /// when they agree.
-    pub(crate) fn mismatches(&self, root: &Path) -> Vec<String> {
+    pub(crate) fn mismatches(&self, app: &AppFolder) -> Vec<String> {
         let mut found = Vec::new();
-        let mut folders = match std::fs::read_dir(root) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|path| path.join("function.json").is_file())
-                .filter_map(|path| Some(path.file_name()?.to_str()?.to_owned()))
-                .collect::<Vec<_>>(),
-            Err(error) => {
-                return vec![format!(
-                    "{}: cannot read the app folder: {error}",
-                    root.display()
-                )];
-            }
-        };
-        folders.sort();
-        for folder in &folders {
+        for (folder, _) in &app.functions {
             if self.iter().all(|function| function.name != folder) {
                 found.push(format!(
                     "{folder}/function.json: no function named {folder:?} is registered: add it to the registry, or remove the folder"
@@ -114,7 +26,7 @@ impl Registry {
             }
         }
         for function in self.iter() {
-            found.extend(function.mismatches(root));
+            found.extend(function.mismatches(app));
         }
         for name in self.clashes() {
             found.push(format!(
@@ -127,22 +39,19 @@ impl Registry {
 
 impl Function {
     /// How the function's folder disagrees with this declaration.
-    fn mismatches(&self, root: &Path) -> Vec<String> {
+    fn mismatches(&self, app: &AppFolder) -> Vec<String> {
         let at = format!("{}/function.json", self.name);
-        let text = match std::fs::read_to_string(root.join(self.name).join("function.json")) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        let json = match app.function(self.name) {
+            Some(Ok(json)) => json,
+            Some(Err(error)) => return vec![format!("{at}: {error}")],
+            None => {
                 return vec![format!(
                     "{at}: missing: the registry declares {:?}, a {} function; create the folder {:?} with its function.json",
                     self.name, self.trigger_type, self.name
                 )];
             }
-            Err(error) => return vec![format!("{at}: cannot read it: {error}")],
         };
-        let bindings = match serde_json::from_str::<FunctionJson>(&text) {
-            Ok(json) => json.bindings,
-            Err(error) => return vec![format!("{at}: not a function.json: {error}")],
-        };
+        let bindings = &json.bindings;
         let mut found = Vec::new();
         let triggers: Vec<&Binding> = bindings.iter().filter(|b| b.is_trigger()).collect();
         match triggers.as_slice() {
@@ -172,15 +81,38 @@ impl Function {
         let returns_http = bindings
             .iter()
             .any(|b| b.direction == "out" && b.name == "$return" && b.kind == "http");
-        if self.fails_in_envelope && !returns_http {
+        if self.trigger_type == "httpTrigger" && !returns_http {
             found.push(format!(
                 "{at}: an HTTP function answers through its return value: add {{\"type\": \"http\", \"direction\": \"out\", \"name\": \"$return\"}}"
             ));
         }
-        for binding in &bindings {
+        for binding in bindings {
             found.extend(data_type_mismatch(&at, binding));
         }
+        found.extend(self.mode_mismatch(&at, app, json));
         found
+    }
+
+    /// A function served by the app's own Rocket routes is reached only
+    /// when the host forwards callers' requests to it.
+    fn mode_mismatch(&self, at: &str, app: &AppFolder, json: &FunctionJson) -> Option<String> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        if !app.host.mode.forwards() {
+            Some(format!(
+                "{at}: {:?} is served by its own Rocket routes, which the host calls only with \"enableForwardingHttpRequest\": true or \"enableProxyingHttpRequest\": true under \"customHandler\" in host.json; host.json has {}",
+                self.name,
+                app.host.mode.setting()
+            ))
+        } else if !json.takes_forwarded_requests() {
+            Some(format!(
+                "{at}: {:?} is served by its own Rocket routes, but the host forwards callers' requests only to a function with exactly one httpTrigger and one http out binding: remove the other bindings",
+                self.name
+            ))
+        } else {
+            None
+        }
     }
 
     fn trigger_mismatch(&self, at: &str, trigger: &Binding) -> Option<String> {
@@ -189,7 +121,7 @@ impl Function {
                 "{at}: the trigger is of type {:?}; the registry declares a {} function: change the binding's \"type\" to {:?}, or the registry line",
                 trigger.kind, self.trigger_type, self.trigger_type
             ))
-        } else if trigger.name != self.binding {
+        } else if trigger.name != self.binding && self.routes.is_empty() {
             Some(format!(
                 "{at}: the trigger binding is named {:?}; the registry reads {:?}: set its \"name\" to {:?}, or change the registry line",
                 trigger.name, self.binding, self.binding
@@ -200,8 +132,9 @@ impl Function {
     }
 }
 
-/// A `dataType` the host does not know, or `binary` where it would hand
-/// this library base64 or store the base64 text it writes.
+/// A `dataType` the host does not know, or `binary` on a trigger that
+/// has no bytes to carry. Binary queue and other triggers arrive as
+/// bytes; binary outputs get text and UTF-8 bytes as they are.
 fn data_type_mismatch(at: &str, binding: &Binding) -> Option<String> {
     let data_type = binding.data_type.as_deref()?;
     let name = &binding.name;
@@ -210,20 +143,13 @@ fn data_type_mismatch(at: &str, binding: &Binding) -> Option<String> {
             "{at}: binding {name:?} has \"dataType\": {data_type:?}; the host knows \"string\", \"binary\" and \"stream\""
         ));
     }
-    if data_type != "binary" {
-        return None;
-    }
-    if binding.is_output() {
-        Some(format!(
-            "{at}: out binding {name:?} has \"dataType\": \"binary\", under which the host would store the base64 text this library sends for bytes: remove \"dataType\""
-        ))
-    } else if binding.is_trigger() && TYPED_TRIGGERS.contains(&binding.kind.as_str()) {
-        Some(format!(
-            "{at}: trigger {name:?} has \"dataType\": \"binary\", under which the function would get base64 instead of the text: remove \"dataType\""
-        ))
-    } else {
-        None
-    }
+    (data_type == "binary" && binding.is_trigger() && OBJECT_TRIGGERS.contains(&binding.kind.as_str()))
+        .then(|| {
+            format!(
+                "{at}: trigger {name:?} has \"dataType\": \"binary\", but the host sends a {} as an object, with no bytes to carry: remove \"dataType\"",
+                binding.kind
+            )
+        })
 }
 
 #[cfg(test)]

@@ -29,12 +29,18 @@
 //!   records: [`log`].
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
+//! - The host's modes: by default every invocation arrives in the host's
+//!   envelope; with `enableForwardingHttpRequest` or
+//!   `enableProxyingHttpRequest` in host.json, [`run`] serves each HTTP
+//!   function at its public path instead, and [`Function::routes`] lets
+//!   a Rocket route of the app's own be one.
 //! - Durable Functions: [`durable`], with [`Function::orchestrator`],
 //!   [`Function::activity`] and [`Function::http_with_client`].
 #![deny(missing_docs)]
 
 mod adapter;
 mod allocator;
+mod app_folder;
 mod bindings;
 mod config;
 pub mod durable;
@@ -45,6 +51,7 @@ mod http;
 pub mod log;
 mod outputs;
 mod registry;
+mod route_template;
 mod server;
 pub mod text;
 mod trigger;

@@ -26,7 +26,11 @@ use std::future::Future;
 
 use rocket::tokio;
 
-use crate::text::{Number, quote, quote_id, quote_message};
+use crate::text::{Number, quote_at_most, quote_id, quote_message};
+
+/// How many characters of a text field a line keeps: a timestamp or a
+/// name whole, never a whole body.
+const FIELD_CHARS: usize = 128;
 
 /// A value in a log line: numbers as people write them, text quoted.
 ///
@@ -104,7 +108,7 @@ impl fmt::Display for FieldValue {
             FieldValue::Integer(value) => value.fmt(f),
             FieldValue::Unsigned(value) => value.fmt(f),
             FieldValue::Bool(value) => value.fmt(f),
-            FieldValue::Text(text) => f.write_str(&quote(text)),
+            FieldValue::Text(text) => f.write_str(&quote_at_most(text, FIELD_CHARS)),
         }
     }
 }
@@ -148,6 +152,43 @@ impl InvocationLog {
         status: u16,
         error: Option<&str>,
     ) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::with_capacity(self.lines.len() + 1);
+        self.write(function, invocation_id, status, error, |_, line| {
+            lines.push(line)
+        });
+        lines
+    }
+
+    /// The same lines on the process's own output, for when no envelope
+    /// carries them (forwarding and proxying modes): information on
+    /// stdout, warnings and errors on stderr, which the host logs as
+    /// warnings (the line holds "WARN") and errors.
+    pub fn print(
+        self,
+        function: &str,
+        invocation_id: Option<&str>,
+        status: u16,
+        error: Option<&str>,
+    ) {
+        use std::io::Write as _;
+        self.write(function, invocation_id, status, error, |level, line| {
+            // One write per line, so that concurrent invocations' lines
+            // never interleave; a closed stdout loses the line only.
+            let _ = match level {
+                Level::Info => writeln!(std::io::stdout().lock(), "{line}"),
+                Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{line}"),
+            };
+        });
+    }
+
+    fn write(
+        self,
+        function: &str,
+        invocation_id: Option<&str>,
+        status: u16,
+        error: Option<&str>,
+        mut emit: impl FnMut(Level, String),
+    ) {
         let id = quote_id(invocation_id);
         let head = |level: Level, capacity: usize| {
             let mut line = String::with_capacity(capacity);
@@ -158,12 +199,14 @@ impl InvocationLog {
             line.push_str(&id);
             line
         };
-        let mut lines: Vec<String> = Vec::with_capacity(self.lines.len() + 1);
         for (level, message) in self.lines {
-            let mut line = head(level, 64 + message.len());
-            line.push(' ');
-            line.push_str(&message);
-            lines.push(line);
+            // Quoted and escaped whole, as every text in a line: a caller's
+            // text inside cannot end the line, add a token or reach a
+            // terminal as an escape sequence.
+            let mut line = head(level, 80 + message.len());
+            line.push_str(" message=");
+            line.push_str(&quote_message(&message));
+            emit(level, line);
         }
         let level = match status {
             500.. => Level::Error,
@@ -179,8 +222,7 @@ impl InvocationLog {
         if let Some(error) = error {
             let _ = write!(summary, " error={}", quote_message(error));
         }
-        lines.push(summary);
-        lines
+        emit(level, summary);
     }
 }
 
@@ -213,8 +255,10 @@ pub fn field(name: &'static str, value: impl Into<FieldValue>) {
     });
 }
 
-/// A line of the function's own, at `level`. Quote caller input in it with
-/// [`crate::text::quote`], or better, make it a [`field`].
+/// A line of the function's own, at `level`: written as
+/// `message="..."`, quoted and escaped whole (line breaks, quotes, control
+/// and terminal escape characters), so that no text in it can forge a
+/// line or a token. Values are better [`field`]s.
 pub fn line(level: Level, message: impl fmt::Display) {
     let _ = LOG.try_with(|log| log.borrow_mut().lines.push((level, message.to_string())));
 }
@@ -279,6 +323,58 @@ mod tests {
     }
 
     #[test]
+    fn no_text_forges_a_line_a_token_or_a_terminal_escape() {
+        let forged = "ok\n[ERROR] F invocation=\"x\" status=500\r\u{1b}[2J\u{7}\u{202e}\"";
+        let ((), log) = run(scope(async {
+            info(forged);
+            warn(format_args!("next at {forged}"));
+            field("input", forged);
+        }));
+        let lines = log.lines("F", Some("id\n1"), 200, Some(forged));
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        // The keys a logfmt reader finds: the forged ones stay inside
+        // their escaped quotes.
+        let keys = |line: &str| {
+            let mut keys = Vec::new();
+            let mut rest = line.splitn(3, ' ').nth(2).unwrap_or_default();
+            while let Some((key, value)) = rest.split_once('=') {
+                keys.push(key.to_owned());
+                let end = if let Some(quoted) = value.strip_prefix('"') {
+                    let mut escaped = false;
+                    let close = quoted.char_indices().find(|&(_, c)| {
+                        let closes = c == '"' && !escaped;
+                        escaped = c == '\\' && !escaped;
+                        closes
+                    });
+                    close.map_or(value.len(), |(at, _)| at + 2)
+                } else {
+                    value.find(' ').unwrap_or(value.len())
+                };
+                rest = value[end..].trim_start();
+            }
+            keys
+        };
+        assert_eq!(keys(&lines[0]), ["invocation", "message"]);
+        assert_eq!(keys(&lines[1]), ["invocation", "message"]);
+        assert_eq!(keys(&lines[2]), ["invocation", "input", "status", "error"]);
+        for line in &lines {
+            assert!(
+                line.chars().all(|c| !c.is_control() && c != '\u{202e}'),
+                "{line:?}"
+            );
+        }
+        assert_eq!(
+            lines[0],
+            r#"[INFO] F invocation="id\n1" message="ok\n[ERROR] F invocation=\"x\" status=500\r\u{1b}[2J\u{7}\u{202e}\"""#
+        );
+        assert!(
+            lines[2].starts_with(r#"[INFO] F invocation="id\n1" input="ok\n[ERROR]"#),
+            "{}",
+            lines[2]
+        );
+    }
+
+    #[test]
     fn own_lines_come_first_with_their_level_and_500s_are_errors() {
         let ((), log) = run(scope(async {
             info("tick");
@@ -288,8 +384,8 @@ mod tests {
         assert_eq!(
             lines,
             [
-                r#"[INFO] TimerLog invocation="t" tick"#,
-                r#"[WARN] TimerLog invocation="t" late"#,
+                r#"[INFO] TimerLog invocation="t" message="tick""#,
+                r#"[WARN] TimerLog invocation="t" message="late""#,
                 r#"[ERROR] TimerLog invocation="t" status=500 error="boom""#,
             ]
         );

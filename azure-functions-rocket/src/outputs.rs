@@ -104,12 +104,31 @@ impl Outputs {
         self.0.is_empty()
     }
 
-    /// The `Outputs` object of the reply.
-    pub(crate) fn to_wire(&self) -> Vec<(String, Value)> {
+    /// The `Outputs` object of the reply; `binary` names the bindings
+    /// declared `"dataType": "binary"`.
+    pub(crate) fn to_wire(&self, binary: &[String]) -> Vec<(String, Value)> {
         self.0
             .iter()
-            .map(|(name, value)| (name.to_string(), value.to_wire()))
+            .map(|(name, value)| {
+                let binary = binary.iter().any(|b| b == name);
+                (name.to_string(), value.to_wire_as(binary))
+            })
             .collect()
+    }
+
+    /// Why these outputs cannot be written as the host writes the
+    /// bindings declared `"dataType": "binary"` (`binary`): there it takes
+    /// a string's UTF-8 as the bytes, so bytes that are not UTF-8 have no
+    /// way through.
+    pub(crate) fn unwritable(&self, binary: &[String]) -> Option<Error> {
+        let (name, _) = self.0.iter().find(|(name, value)| {
+            binary.iter().any(|b| b == name)
+                && matches!(value, Output::Bytes(bytes) if std::str::from_utf8(bytes).is_err())
+        })?;
+        Some(Error::Internal(format!(
+            "output {} is declared \"dataType\": \"binary\", where the host writes a string's UTF-8 as the bytes, so bytes that are not UTF-8 cannot reach it: remove \"dataType\" (bytes then travel as base64)",
+            crate::text::quote(name)
+        )))
     }
 }
 
@@ -120,7 +139,18 @@ impl Output {
     /// is therefore sent as the base64 of its UTF-8 bytes, which the host
     /// decodes back into exactly that text. Bytes are always sent so.
     pub fn to_wire(&self) -> Value {
+        self.to_wire_as(false)
+    }
+
+    /// [`Output::to_wire`], or for a binding declared `"dataType":
+    /// "binary"` (`binary`), where the host passes strings through as
+    /// their UTF-8 bytes: text and UTF-8 bytes as they are.
+    pub(crate) fn to_wire_as(&self, binary: bool) -> Value {
         match self {
+            Output::Text(text) if binary => Value::String(text.clone()),
+            Output::Bytes(bytes) if binary => {
+                Value::String(String::from_utf8_lossy(bytes).into_owned())
+            }
             Output::Json(value) => value.clone(),
             Output::Text(text) if may_be_base64(text) => Value::String(BASE64.encode(text)),
             Output::Text(text) => Value::String(text.clone()),
@@ -265,10 +295,29 @@ mod tests {
             .unwrap()
             .json("name", "1234")
             .unwrap();
-        let wire = outputs.to_wire();
+        let wire = outputs.to_wire(&[]);
         assert_eq!(wire[0], ("areas".to_owned(), json!({"radius": 2})));
         assert_eq!(wire[1], ("count".to_owned(), json!(3)));
         assert_eq!(wire[2], ("name".to_owned(), json!(BASE64.encode("1234"))));
+    }
+
+    #[test]
+    fn a_binary_binding_gets_text_and_utf8_bytes_as_they_are() {
+        let binary = ["blob".to_owned()];
+        let outputs = Outputs::new().text("blob", "1234").text("other", "1234");
+        let wire = outputs.to_wire(&binary);
+        assert_eq!(wire[0], ("blob".to_owned(), json!("1234")));
+        assert_eq!(wire[1], ("other".to_owned(), json!(BASE64.encode("1234"))));
+        let utf8 = Outputs::new().bytes("blob", "héllo".as_bytes());
+        assert_eq!(utf8.to_wire(&binary)[0].1, json!("héllo"));
+        assert!(utf8.unwritable(&binary).is_none());
+        let raw = Outputs::new().bytes("blob", vec![0xff, 0]);
+        let error = raw.unwritable(&binary).expect("refused");
+        assert!(
+            error.message().contains(r#"output "blob" is declared"#),
+            "{error}"
+        );
+        assert!(raw.unwritable(&[]).is_none());
     }
 
     #[test]

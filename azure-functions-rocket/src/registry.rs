@@ -16,12 +16,17 @@ pub(crate) enum Arrival<'a> {
     Host(&'a Envelope<'a>),
     /// Sent to the handler by hand.
     Direct(DirectCall<'a>),
+    /// A caller's request the host forwarded as it came (forwarding and
+    /// proxying modes), already read.
+    Forwarded(HttpRequest),
 }
 
 /// A function's work for one invocation, its input already read.
 pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
 
-pub(crate) type Start = dyn Fn(Arrival<'_>) -> Result<Running, Error> + Send + Sync;
+/// Starts the function on an arrival; `true`: its trigger is declared
+/// `"dataType": "binary"`.
+pub(crate) type Start = dyn Fn(Arrival<'_>, bool) -> Result<Running, Error> + Send + Sync;
 
 /// One function, as its registry line declares it: the name of its folder
 /// (where its `function.json` is), its trigger binding's type and name,
@@ -51,8 +56,15 @@ pub struct Function {
     pub(crate) binding: &'static str,
     /// The `out` bindings it writes, other than `$return`.
     pub(crate) outputs: Vec<&'static str>,
+    /// Its trigger is declared `"dataType": "binary"` in function.json.
+    pub(crate) binary_input: bool,
+    /// Its `out` bindings declared `"dataType": "binary"`.
+    pub(crate) binary_outputs: Vec<String>,
     /// Failures travel inside a 200 envelope (HTTP) or fail the invocation.
     pub(crate) fails_in_envelope: bool,
+    /// The app's own Rocket routes that serve this HTTP function in
+    /// forwarding and proxying modes, instead of `start`.
+    pub(crate) routes: Vec<rocket::Route>,
     start: Box<Start>,
 }
 
@@ -115,10 +127,12 @@ impl Function {
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, binary: bool| -> Result<Running, Error> {
             let input = match arrival {
+                Arrival::Host(envelope) if binary => I::from_binary(envelope, binding)?,
                 Arrival::Host(envelope) => I::from_host(envelope, binding)?,
                 Arrival::Direct(call) => I::from_direct(call)?,
+                Arrival::Forwarded(request) => I::from_request(request)?,
             };
             let running = handler(input);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
@@ -129,7 +143,58 @@ impl Function {
             trigger_type,
             binding,
             outputs: Vec::new(),
+            binary_input: false,
+            binary_outputs: Vec::new(),
             fails_in_envelope: I::FAILS_IN_ENVELOPE,
+            routes: Vec::new(),
+            start: Box::new(start),
+        }
+    }
+
+    /// An HTTP function served by the app's own Rocket routes, for when
+    /// host.json has the host forward callers' requests
+    /// (`"enableForwardingHttpRequest": true` or
+    /// `"enableProxyingHttpRequest": true` under `customHandler`): the
+    /// routes are mounted next to the registry's, with their own paths
+    /// (the route prefix included), and answer with anything Rocket can
+    /// send, streams included. Without either setting the host would send
+    /// the function envelopes, so the handler refuses to start.
+    ///
+    /// ```
+    /// use azure_functions_rocket::rocket::response::stream::{Event, EventStream};
+    /// use azure_functions_rocket::rocket::{get, routes};
+    /// use azure_functions_rocket::{Function, Registry};
+    ///
+    /// // Ticks/function.json: an httpTrigger with "route": "ticks" and
+    /// // "methods": ["get"], and an http $return.
+    /// #[get("/api/ticks")]
+    /// fn ticks() -> EventStream![] {
+    ///     EventStream! {
+    ///         for n in 1..=3 {
+    ///             yield Event::data(n.to_string());
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let registry = Registry::new().with(Function::routes("Ticks", routes![ticks]));
+    /// assert_eq!(registry.find("Ticks").unwrap().trigger_type(), "httpTrigger");
+    /// ```
+    pub fn routes(name: &'static str, routes: Vec<rocket::Route>) -> Function {
+        let start = move |_: Arrival<'_>, _: bool| -> Result<Running, Error> {
+            Err(Error::NotFound(format!(
+                "{name} is served by its own Rocket routes, at its public path"
+            )))
+        };
+        Function {
+            name,
+            aliases: Vec::new(),
+            trigger_type: "httpTrigger",
+            binding: "",
+            outputs: Vec::new(),
+            binary_input: false,
+            binary_outputs: Vec::new(),
+            fails_in_envelope: true,
+            routes,
             start: Box::new(start),
         }
     }
@@ -149,7 +214,10 @@ impl Function {
             trigger_type,
             binding,
             outputs: Vec::new(),
+            binary_input: false,
+            binary_outputs: Vec::new(),
             fails_in_envelope,
+            routes: Vec::new(),
             start,
         }
     }
@@ -178,7 +246,7 @@ impl Function {
 
     /// Reads the input from `arrival` and starts the function on it.
     pub(crate) fn start(&self, arrival: Arrival<'_>) -> Result<Running, Error> {
-        (self.start)(arrival)
+        (self.start)(arrival, self.binary_input)
     }
 
     /// Whether `name` calls this function (exact case, as the host sends).
@@ -245,6 +313,24 @@ impl Registry {
     /// The functions, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = &Function> {
         self.functions.iter()
+    }
+
+    /// Takes the `dataType` of each function's bindings from the app
+    /// folder: binary triggers and outputs are read and written as the
+    /// host carries them.
+    pub(crate) fn follow(&mut self, app: &crate::app_folder::AppFolder) {
+        for function in &mut self.functions {
+            let Some(Ok(json)) = app.function(function.name) else {
+                continue;
+            };
+            function.binary_input = json.trigger().is_some_and(|t| t.is_binary());
+            function.binary_outputs = json
+                .bindings
+                .iter()
+                .filter(|b| b.is_output() && b.is_binary())
+                .map(|b| b.name.clone())
+                .collect();
+        }
     }
 
     /// Names used twice: each should call one function only.

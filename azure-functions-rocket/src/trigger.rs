@@ -36,6 +36,44 @@ pub trait Trigger: Sized + Send + 'static {
 
     /// Reads the input from a direct call.
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error>;
+
+    /// Reads the input from a trigger declared `"dataType": "binary"`,
+    /// which the host sends as a plain base64 string (host-protocol.md,
+    /// section 6). The start-up check refuses it where a trigger has no
+    /// bytes to carry.
+    fn from_binary(_: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        Err(Error::Internal(format!(
+            "the trigger {} is declared binary, which this kind of function does not read",
+            crate::text::quote(binding)
+        )))
+    }
+
+    /// Takes a caller's request forwarded by the host: HTTP functions only.
+    fn from_request(_: HttpRequest) -> Result<Self, Error> {
+        Err(Error::Internal(
+            "a forwarded HTTP request reached a function of another trigger".to_owned(),
+        ))
+    }
+}
+
+/// A binary trigger's bytes: the host sends them as one base64 string.
+fn bytes(envelope: &Envelope<'_>, binding: &str) -> Result<Vec<u8>, Error> {
+    use base64::Engine;
+    let raw = value(envelope, binding)?;
+    let text: String = serde_json::from_str(raw.get()).map_err(|_| {
+        Error::BadRequest(format!(
+            "invalid invocation: the binary trigger {} is not a base64 string",
+            crate::text::quote(binding)
+        ))
+    })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim_ascii())
+        .map_err(|error| {
+            Error::BadRequest(format!(
+                "invalid invocation: the binary trigger {} is not base64: {error}",
+                crate::text::quote(binding)
+            ))
+        })
 }
 
 /// The binding's value, or a clear error when the host did not send it.
@@ -50,6 +88,10 @@ fn value<'a>(envelope: &Envelope<'a>, binding: &str) -> Result<&'a RawValue, Err
 
 impl Trigger for HttpRequest {
     const FAILS_IN_ENVELOPE: bool = true;
+
+    fn from_request(request: HttpRequest) -> Result<Self, Error> {
+        Ok(request)
+    }
 
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         HttpRequest::from_host(value(envelope, binding)?, binding)
@@ -157,8 +199,13 @@ impl Trigger for TimerInfo {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueMessage {
-    /// The message as text, the host's double encoding undone.
+    /// The message as text, the host's double encoding undone. For a
+    /// trigger declared `"dataType": "binary"`: the bytes as UTF-8 when
+    /// they are, else empty.
     pub text: String,
+    /// For a trigger declared `"dataType": "binary"`: the message's bytes,
+    /// decoded from the host's base64; `None` otherwise.
+    pub bytes: Option<Vec<u8>>,
     /// How often the message has been handed out, this time included;
     /// after 5 failures the host moves it to `<queue>-poison`.
     pub dequeue_count: Option<u32>,
@@ -178,6 +225,20 @@ impl QueueMessage {
     }
 }
 
+impl QueueMessage {
+    fn with_metadata(text: String, bytes: Option<Vec<u8>>, envelope: &Envelope<'_>) -> Self {
+        let metadata = envelope.metadata_fields();
+        QueueMessage {
+            text,
+            bytes,
+            dequeue_count: metadata.decoded("DequeueCount"),
+            id: metadata.decoded("Id"),
+            insertion_time: metadata.decoded("InsertionTime"),
+            expiration_time: metadata.decoded("ExpirationTime"),
+        }
+    }
+}
+
 impl Trigger for QueueMessage {
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         let raw = value(envelope, binding)?;
@@ -187,14 +248,13 @@ impl Trigger for QueueMessage {
             Ok(once) => serde_json::from_str::<String>(&once).unwrap_or(once),
             Err(_) => raw.get().to_owned(),
         };
-        let metadata = envelope.metadata_fields();
-        Ok(QueueMessage {
-            text,
-            dequeue_count: metadata.decoded("DequeueCount"),
-            id: metadata.decoded("Id"),
-            insertion_time: metadata.decoded("InsertionTime"),
-            expiration_time: metadata.decoded("ExpirationTime"),
-        })
+        Ok(QueueMessage::with_metadata(text, None, envelope))
+    }
+
+    fn from_binary(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let bytes = bytes(envelope, binding)?;
+        let text = String::from_utf8(bytes.clone()).unwrap_or_default();
+        Ok(QueueMessage::with_metadata(text, Some(bytes), envelope))
     }
 
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
@@ -212,50 +272,112 @@ impl Trigger for QueueMessage {
 }
 
 /// Any other trigger (blob, Event Hubs, Service Bus, Cosmos DB, ...): the
-/// binding's JSON as the host sent it, and the trigger metadata.
+/// binding's JSON as the host sent it, and the trigger metadata, both as
+/// raw JSON text: any JSON the host can send is taken, however deep, its
+/// numbers exactly as written.
 ///
 /// ```
 /// use azure_functions_rocket::TriggerInput;
+/// use serde_json::value::RawValue;
 ///
 /// // The host encodes strings twice: `json` undoes it.
-/// let input = TriggerInput { value: serde_json::json!("\"hello\""), ..TriggerInput::default() };
+/// let value = RawValue::from_string(r#""\"hello\"""#.to_owned()).unwrap();
+/// let input = TriggerInput { value, ..TriggerInput::default() };
 /// assert_eq!(input.json::<String>().unwrap(), "hello");
+/// // Big numbers stay exact in the raw text.
+/// let value = RawValue::from_string("123456789012345678901234567890".to_owned()).unwrap();
+/// let input = TriggerInput { value, ..TriggerInput::default() };
+/// assert_eq!(input.value.get(), "123456789012345678901234567890");
+/// assert_eq!(input.json::<u128>().unwrap(), 123456789012345678901234567890);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TriggerInput {
-    /// The trigger binding's value in `Data`.
-    pub value: serde_json::Value,
-    /// The invocation's `Metadata`: trigger properties and `sys`.
-    pub metadata: serde_json::Value,
+    /// The trigger binding's value in `Data`, as the host sent it.
+    pub value: Box<RawValue>,
+    /// The invocation's `Metadata` (trigger properties and `sys`), as the
+    /// host sent it; `null` when it sent none.
+    pub metadata: Box<RawValue>,
+    /// For a trigger declared `"dataType": "binary"` (a blob's content,
+    /// say): its bytes, decoded from the host's base64; `None` otherwise.
+    pub bytes: Option<Vec<u8>>,
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
+}
+
+impl Default for TriggerInput {
+    fn default() -> Self {
+        TriggerInput {
+            value: null(),
+            metadata: null(),
+            bytes: None,
+        }
+    }
+}
+
+impl PartialEq for TriggerInput {
+    fn eq(&self, other: &Self) -> bool {
+        self.value.get() == other.value.get()
+            && self.metadata.get() == other.metadata.get()
+            && self.bytes == other.bytes
+    }
 }
 
 impl TriggerInput {
     /// The value as `T`, undoing the host's double encoding of strings
-    /// and numbers where there is one.
+    /// and numbers where there is one. Reading it as a type of its own
+    /// depth is the function's choice: serde_json then stops at 128
+    /// levels, with a 400.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let raw = serde_json::value::to_raw_value(&self.value)
-            .map_err(|error| Error::invalid_json("trigger input", &error))?;
-        decode_twice(&raw).ok_or_else(|| {
+        decode_twice(&self.value).ok_or_else(|| {
             Error::BadRequest("the trigger input is not of the expected shape".to_owned())
+        })
+    }
+
+    /// The metadata as `T` (e.g. `serde_json::Value`).
+    pub fn metadata<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_str(self.metadata.get())
+            .map_err(|error| Error::invalid_json("trigger metadata", &error))
+    }
+
+    fn from_envelope(
+        envelope: &Envelope<'_>,
+        binding: &str,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<Self, Error> {
+        Ok(TriggerInput {
+            value: value(envelope, binding)?.to_owned(),
+            metadata: envelope.metadata().map_or_else(null, RawValue::to_owned),
+            bytes,
         })
     }
 }
 
 impl Trigger for TriggerInput {
     fn from_host(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
-        let value = serde_json::from_str(value(envelope, binding)?.get())
-            .map_err(|error| Error::invalid_json("trigger input", &error))?;
-        let metadata = lenient(envelope.metadata()).unwrap_or_default();
-        Ok(TriggerInput { value, metadata })
+        TriggerInput::from_envelope(envelope, binding, None)
+    }
+
+    fn from_binary(envelope: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
+        let bytes = bytes(envelope, binding)?;
+        TriggerInput::from_envelope(envelope, binding, Some(bytes))
     }
 
     fn from_direct(call: DirectCall<'_>) -> Result<Self, Error> {
-        let value = serde_json::from_slice(call.body).unwrap_or_else(|_| {
-            serde_json::Value::String(String::from_utf8_lossy(call.body).into_owned())
-        });
+        // Valid JSON is taken as it is, without a depth limit; anything
+        // else as a JSON string of its text.
+        let value = std::str::from_utf8(call.body)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Box<RawValue>>(text).ok())
+            .unwrap_or_else(|| {
+                let text = serde_json::to_string(&String::from_utf8_lossy(call.body))
+                    .unwrap_or_else(|_| "null".to_owned());
+                RawValue::from_string(text).unwrap_or_else(|_| null())
+            });
         Ok(TriggerInput {
             value,
-            metadata: serde_json::Value::Null,
+            ..TriggerInput::default()
         })
     }
 }
@@ -314,9 +436,35 @@ mod tests {
     fn the_generic_trigger_hands_over_the_raw_value() {
         let body = r#"{"Data":{"blob":"42"},"Metadata":{"Uri":"\"u\""}}"#;
         let input = TriggerInput::from_host(&envelope(body), "blob").unwrap();
-        assert_eq!(input.value, serde_json::json!("42"));
+        assert_eq!(input.value.get(), r#""42""#);
         assert_eq!(input.json::<u32>().unwrap(), 42);
-        assert_eq!(input.metadata["Uri"], "\"u\"");
+        let metadata: serde_json::Value = input.metadata().unwrap();
+        assert_eq!(metadata["Uri"], "\"u\"");
+    }
+
+    #[test]
+    fn the_generic_trigger_takes_any_json_the_host_can_send() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let huge = "1e400";
+        let big = "123456789012345678901234567890.000000000000000000001";
+        for value in [deep.as_str(), huge, big] {
+            let body =
+                format!(r#"{{"Data":{{"blob":{{"v":{value}}}}},"Metadata":{{"m":{value}}}}}"#);
+            let input = TriggerInput::from_host(&envelope(&body), "blob").unwrap();
+            assert_eq!(input.value.get(), format!(r#"{{"v":{value}}}"#));
+            assert_eq!(input.metadata.get(), format!(r#"{{"m":{value}}}"#));
+        }
+        let call = DirectCall {
+            body: deep.as_bytes(),
+            ..DirectCall::default()
+        };
+        assert_eq!(TriggerInput::from_direct(call).unwrap().value.get(), deep);
+        let call = DirectCall {
+            body: b"not json",
+            ..DirectCall::default()
+        };
+        let input = TriggerInput::from_direct(call).unwrap();
+        assert_eq!(input.json::<String>().unwrap(), "not json");
     }
 
     #[test]

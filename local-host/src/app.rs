@@ -27,7 +27,10 @@ pub struct HostConfig {
     pub executable: String,
     pub arguments: Vec<String>,
     pub working_directory: Option<String>,
+    /// `customHandler.enableForwardingHttpRequest`.
     pub forwarding: bool,
+    /// `customHandler.enableProxyingHttpRequest`.
+    pub proxying: bool,
     /// `extensions.http.routePrefix`, without slashes; "api" by default.
     pub route_prefix: String,
 }
@@ -285,9 +288,13 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
     let working_directory = field(description, "workingDirectory")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let forwarding = field(custom, "enableForwardingHttpRequest")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let flag = |name: &str| match field(custom, name) {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    let forwarding = flag("enableForwardingHttpRequest");
+    let proxying = flag("enableProxyingHttpRequest");
     let route_prefix = field(json, "extensions")
         .and_then(|e| field(e, "http"))
         .and_then(|h| field(h, "routePrefix"))
@@ -300,6 +307,7 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
         arguments,
         working_directory,
         forwarding,
+        proxying,
         route_prefix,
     })
 }

@@ -261,6 +261,28 @@ impl HostClient {
         self.try_send(request).await
     }
 
+    /// Sends a request and gives back the response as it arrives, its
+    /// body unread: for replies passed on as they stream.
+    pub async fn open(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Chunked,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
+        let mut request = hyper::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| Failure::NoResponse(format!("cannot build the request: {e}")))?;
+        self.client
+            .request(request)
+            .await
+            .map_err(|error| Failure::NoResponse(describe(&error)))
+    }
+
     async fn try_send(&self, request: hyper::Request<Chunked>) -> Result<Reply, Failure> {
         let response = self
             .client

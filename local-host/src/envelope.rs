@@ -309,7 +309,7 @@ pub fn queue_invocation(function: &Function, message: &QueueMessage, sys: &Sys) 
     let mut data = Map::new();
     data.insert(
         function.trigger().name.clone(),
-        double_encode_str(&message.text),
+        trigger_text(function, &message.text),
     );
     json!({
         "Data": data,
@@ -323,6 +323,17 @@ pub fn queue_invocation(function: &Function, message: &QueueMessage, sys: &Sys) 
             "sys": sys.to_json(),
         }
     })
+}
+
+/// A trigger's text as the host sends it: encoded twice, or for a
+/// trigger declared `"dataType": "binary"` its bytes as one plain base64
+/// string (section 6).
+fn trigger_text(function: &Function, text: &str) -> Value {
+    if function.trigger().is_binary() {
+        Value::String(base64::encode(text.as_bytes()))
+    } else {
+        double_encode_str(text)
+    }
 }
 
 /// What the host's schedule monitor knows about a timer.
@@ -356,6 +367,7 @@ pub fn timer_invocation(
 /// JSON, anything else as a double-encoded string (section 6).
 pub fn other_invocation(function: &Function, input: &str, sys: &Sys) -> Value {
     let value = match serde_json::from_str::<Value>(input) {
+        _ if function.trigger().is_binary() => trigger_text(function, input),
         Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
         _ => double_encode_str(input),
     };
@@ -946,6 +958,17 @@ mod tests {
         assert_eq!(meta["sys"]["MethodName"], "Area");
         let hello = queue_invocation(&queue_function(), &QueueMessage::new("hello"), &sys());
         assert_eq!(hello["Data"]["item"], "\"hello\"");
+    }
+
+    #[test]
+    fn a_binary_trigger_gets_its_bytes_as_one_plain_base64_string() {
+        let mut function = queue_function();
+        function.bindings[0].data_type = Some("binary".into());
+        let body = queue_invocation(&function, &QueueMessage::new("hi"), &sys());
+        assert_eq!(body["Data"]["item"], "aGk=");
+        function.bindings[0].kind = "blobTrigger".into();
+        let body = other_invocation(&function, r#"{"a":1}"#, &sys());
+        assert_eq!(body["Data"]["item"], base64::encode(br#"{"a":1}"#));
     }
 
     #[test]

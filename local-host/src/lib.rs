@@ -13,6 +13,7 @@ pub mod console;
 pub mod durable;
 pub mod durable_api;
 pub mod envelope;
+pub mod forwarding;
 pub mod handler;
 pub mod ids;
 pub mod invocation;

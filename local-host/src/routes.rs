@@ -375,6 +375,7 @@ mod tests {
                 arguments: vec![],
                 working_directory: None,
                 forwarding: false,
+                proxying: false,
                 route_prefix: prefix.into(),
             },
             functions,

@@ -25,6 +25,7 @@ use crate::envelope::{
     HttpRequest, HttpResponse, ScheduleStatus, Sys, http_invocation, non_http_invocation,
     timer_invocation,
 };
+use crate::forwarding;
 use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{http_request_for_input, invoke, report};
@@ -177,7 +178,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(route(&shared, request, peer).await) }
+                async move { Ok::<_, Infallible>(serve(&shared, request, peer).await) }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -202,6 +203,31 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
+/// A caller's request to a function the host forwards it to goes as it
+/// is (forwarding and proxying modes); everything else as [`route`] says.
+async fn serve(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<forwarding::Body> {
+    let path = request.uri().path();
+    if path != "/"
+        && admin_function(path).is_none()
+        && let Some(function) = forwarding::target(&shared.app, &shared.router, &request)
+    {
+        let streaming = shared.app.host.proxying;
+        return forwarding::forward(
+            &shared.handler,
+            &shared.console,
+            function,
+            request,
+            streaming,
+        )
+        .await;
+    }
+    forwarding::whole(route(shared, request, peer).await)
+}
+
 async fn route(
     shared: &Arc<Shared>,
     request: Request<Incoming>,
@@ -223,9 +249,6 @@ async fn route(
             StatusCode::OK,
             "local-host is running: a local stand-in for the Azure Functions host\n",
         );
-    }
-    if shared.app.host.forwarding {
-        return forward(shared, request).await;
     }
     match shared.router.find(&method, &path) {
         RouteMatch::Found { function, params } => match shared.app.function(&function) {
@@ -423,80 +446,6 @@ async fn admin(
         }
     });
     empty(StatusCode::ACCEPTED)
-}
-
-/// Forwarding mode (host-protocol.md section 4): the caller's request as it
-/// came, plus the host's two headers; the handler's response verbatim.
-async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let client = match shared.handler.client().await {
-        Ok(client) => client,
-        Err(reason) => {
-            shared.console.error(format!("[host] {reason}"));
-            return empty(StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
-    let (parts, body) = match read_body(request).await {
-        Ok(read) => read,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
-    };
-    let invocation_id = new_guid();
-    let mut headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter(|(name, _)| {
-            !matches!(
-                name.as_str(),
-                "content-length" | "transfer-encoding" | "connection"
-            )
-        })
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    headers.push((
-        "X-Azure-Functions-HostVersion".into(),
-        crate::client::HOST_VERSION.into(),
-    ));
-    headers.push(("X-Azure-Functions-InvocationId".into(), invocation_id));
-    let header_refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    match client
-        .try_request_with(
-            parts.method.as_str(),
-            path_and_query,
-            &header_refs,
-            &body,
-            body.len().max(1),
-        )
-        .await
-    {
-        Ok(reply) => {
-            let mut response = Response::new(Full::new(Bytes::from(reply.body)));
-            *response.status_mut() =
-                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            for (name, value) in &reply.headers {
-                if !matches!(
-                    name.as_str(),
-                    "content-length" | "transfer-encoding" | "connection"
-                ) {
-                    response.headers_mut().append(name.clone(), value.clone());
-                }
-            }
-            response
-        }
-        Err(failure) => {
-            shared
-                .console
-                .error(format!("[host] forwarding {path_and_query}: {failure}"));
-            empty(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
 }
 
 async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule) {

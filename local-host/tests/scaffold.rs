@@ -266,11 +266,12 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
         ),
     )
     .expect("turn forwarding on");
+    // The library serves forwarding mode: a note, and the handler agrees.
     let checked = local_host(&["check", "--app", app_arg, "--build"]);
-    assert_eq!(checked.status.code(), Some(1));
     let out = text(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("problem: host.json: customHandler.enableForwardingHttpRequest is true: "),
+        out.contains("note: host.json: customHandler.enableForwardingHttpRequest is true: "),
         "{out}"
     );
 }

@@ -219,16 +219,26 @@ async fn forwarding_mode_passes_requests_and_responses_through() {
         "host.json",
         r#"{"customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":true}}"#,
     );
+    support::write_file(
+        dir.path(),
+        "Echo/function.json",
+        r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","route":"echo/{id?}"},{"type":"http","direction":"out","name":"$return"},{"type":"queue","direction":"out","name":"copies","queueName":"copies"}]}"#,
+    );
     let running = serve_app(dir, false).await;
-    let reply = running
-        .caller
-        .request("POST", "/api/Queue?x=1", b"{}")
-        .await;
+    let reply = running.caller.request("POST", "/API/fail?x=1", b"{}").await;
     // The fake handler answers an unknown path with a bare envelope: the
-    // caller gets it verbatim, no translation.
+    // caller gets it verbatim, no translation, at the caller's own path.
     assert_eq!(reply.status, 200, "{:?}", running.console.lines());
     assert_eq!(
         reply.json(),
-        json!({"Outputs": {}, "Logs": ["api/Queue?x=1 ran"]})
+        json!({"Outputs": {}, "Logs": ["API/fail?x=1 ran"]})
     );
+    // Only HTTP functions have public paths; the queue function is not one.
+    let reply = running.caller.request("POST", "/api/Queue", b"{}").await;
+    assert_eq!(reply.status, 404);
+    // An HTTP function with more bindings than one trigger and one http
+    // output keeps the envelope.
+    let reply = running.caller.request("GET", "/api/echo/7", b"").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["envelope"]["Data"]["req"]["Params"]["id"], "7");
 }

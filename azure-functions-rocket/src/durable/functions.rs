@@ -46,7 +46,7 @@ impl Function {
         Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
             let request = match arrival {
                 Arrival::Host(envelope) => {
                     let raw = envelope.binding(binding).ok_or_else(|| {
@@ -58,6 +58,7 @@ impl Function {
                     decode_request(raw.get())?
                 }
                 Arrival::Direct(call) => decode_request(&String::from_utf8_lossy(call.body))?,
+                Arrival::Forwarded(_) => return Err(not_forwarded(name)),
             };
             let handler = handler.clone();
             Ok(Box::pin(async move {
@@ -99,7 +100,7 @@ impl Function {
         F: Fn(I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, Error>> + Send + 'static,
     {
-        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
             let value: Value = match arrival {
                 Arrival::Host(envelope) => envelope
                     .metadata()
@@ -109,6 +110,7 @@ impl Function {
                 Arrival::Direct(call) => serde_json::from_slice(call.body).unwrap_or_else(|_| {
                     Value::String(String::from_utf8_lossy(call.body).into_owned())
                 }),
+                Arrival::Forwarded(_) => return Err(not_forwarded(name)),
             };
             let input: I = activity_input(value)?;
             let running = handler(input);
@@ -157,7 +159,7 @@ impl Function {
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
             let Arrival::Host(envelope) = arrival else {
                 return Err(Error::bad_request(format_args!(
                     "{name} needs the durableClient binding {}, which only the host supplies: call it through the host",
@@ -177,6 +179,13 @@ impl Function {
         };
         Function::custom(name, "httpTrigger", binding, true, Box::new(start))
     }
+}
+
+/// Durable triggers always come in the host's envelope.
+fn not_forwarded(name: &str) -> Error {
+    Error::bad_request(format_args!(
+        "{name} is a Durable function: the host sends it envelopes, never forwarded requests"
+    ))
 }
 
 /// The activity's input from `Metadata.data`: JSON text inside as many

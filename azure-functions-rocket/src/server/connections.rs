@@ -23,6 +23,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::{Data, Request, Response};
 
+/// Told once every connection is gone after the shutdown began: Rocket
+/// itself waits out its whole grace period whenever a connection was
+/// still open as it stopped accepting, even one that closes a moment
+/// later, so [`crate::run`] stops waiting for Rocket then.
+#[derive(Default, Clone)]
+pub struct Drained(pub Arc<rocket::tokio::sync::Notify>);
+
 /// Requests in progress and requests seen, by peer.
 #[derive(Default, Clone)]
 pub struct Peers(Arc<Mutex<PeerMap>>);
@@ -190,6 +197,7 @@ mod linux {
         };
         let port = rocket.config().port;
         let shutdown = rocket.shutdown();
+        let drained = rocket.state::<super::Drained>().cloned();
         tokio::spawn(async move {
             let mut watcher = Watcher {
                 port,
@@ -200,12 +208,30 @@ mod linux {
             tokio::pin!(shutdown);
             loop {
                 tokio::select! {
-                    _ = &mut shutdown => return,
+                    _ = &mut shutdown => break,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => watcher.scan(),
                 }
             }
+            // Stopping: Rocket waits, up to its grace period, for every
+            // connection to close, and the host's pooled keep-alive
+            // connections never close by themselves. Each is closed once
+            // it has had nothing in progress for two looks in a row, so
+            // the process exits as soon as the work in flight is done.
+            let mut quiet = HashMap::new();
+            loop {
+                if watcher.close_quiet(&mut quiet) {
+                    if let Some(drained) = &drained {
+                        drained.0.notify_one();
+                    }
+                    return;
+                }
+                tokio::time::sleep(STOPPING_LOOK).await;
+            }
         });
     }
+
+    /// How often connections are looked at while stopping.
+    const STOPPING_LOOK: Duration = Duration::from_millis(20);
 
     /// What the watcher knows of one connection.
     struct Seen {
@@ -229,9 +255,39 @@ mod linux {
         fd: i32,
         peer: SocketAddr,
         bytes_received: u64,
+        /// Bytes not yet sent or not yet acknowledged.
+        sending: bool,
     }
 
     impl Watcher {
+        /// Closes the connections that had no request in progress, nothing
+        /// left to send and no new byte received both now and at the last
+        /// look (`quiet`, updated): a response just handed to the
+        /// connection is written before it counts as quiet.
+        /// True when no connection is left.
+        fn close_quiet(&self, quiet: &mut HashMap<SocketAddr, (u64, u64)>) -> bool {
+            let peers = self.peers.snapshot();
+            let mut still = HashMap::new();
+            let sockets = connections(self.port);
+            if sockets.is_empty() {
+                return true;
+            }
+            for socket in sockets {
+                let state = peers.get(&socket.peer).copied().unwrap_or_default();
+                if state.active > 0 || socket.sending {
+                    continue;
+                }
+                let mark = (state.requests, socket.bytes_received);
+                if quiet.get(&socket.peer) == Some(&mark) {
+                    close(&socket);
+                } else {
+                    still.insert(socket.peer, mark);
+                }
+            }
+            *quiet = still;
+            false
+        }
+
         fn scan(&mut self) {
             let now = Instant::now();
             let sockets = connections(self.port);
@@ -348,6 +404,7 @@ mod linux {
             fd,
             peer,
             bytes_received: info.tcpi_bytes_received,
+            sending: info.tcpi_notsent_bytes > 0 || info.tcpi_unacked > 0,
         })
     }
 

@@ -11,12 +11,15 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
+use crate::app_folder::AppFolder;
+use crate::config;
 use crate::config::{Hardening, Settings};
 use crate::registry::Registry;
-use crate::{bindings, config};
+use forwarded::PublicRoutes;
 use routes::Invocations;
 
 mod connections;
+mod forwarded;
 pub(crate) mod routes;
 
 /// The app serving `registry` as a Rocket instance, configured as under
@@ -40,16 +43,28 @@ pub(crate) mod routes;
 pub fn app(registry: Registry) -> Rocket<Build> {
     let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
-    build(figment, registry, &hardening)
+    build(figment, registry, &hardening, PublicRoutes::default())
 }
 
 /// [`app`] with the handler's own settings already read: each read of
 /// a figment re-merges all of it (start-up instructions, `bench/profile`).
-fn build(figment: Figment, registry: Registry, hardening: &Hardening) -> Rocket<Build> {
+fn build(
+    figment: Figment,
+    registry: Registry,
+    hardening: &Hardening,
+    public: PublicRoutes,
+) -> Rocket<Build> {
+    let own_routes: Vec<rocket::Route> = registry
+        .iter()
+        .flat_map(|function| function.routes.iter().cloned())
+        .collect();
     rocket::custom(figment)
+        .mount("/", own_routes)
+        .mount("/", public.rocket_routes())
         .manage(registry)
         .manage(routes::Invocations::new(hardening))
         .manage(connections::Peers::default())
+        .manage(connections::Drained::default())
         .attach(connections::Peers::fairing())
         // Shield's browser-hardening headers mean nothing to the Functions
         // host, the only client, and cost work on every response: an empty
@@ -92,36 +107,41 @@ pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
 ///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", "timer", tick)))
 /// }
 /// ```
-pub fn run(registry: Registry) -> ExitCode {
+pub fn run(mut registry: Registry) -> ExitCode {
     no_transparent_huge_pages();
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
-    match bindings::app_root() {
-        Some(root) => {
-            let mismatches = registry.mismatches(&root);
-            for mismatch in &mismatches {
-                eprintln!("{}: {mismatch}", app_name());
+    let public = match AppFolder::root() {
+        Some(root) => match prepare(&mut registry, &root) {
+            Ok(public) => {
+                if check_only {
+                    let count = registry.iter().count();
+                    println!(
+                        "{}: {count} function(s) match their folders in {}",
+                        app_name(),
+                        root.display()
+                    );
+                }
+                public
             }
-            if !mismatches.is_empty() {
+            Err(problems) => {
+                for problem in &problems {
+                    eprintln!("{}: {problem}", app_name());
+                }
                 return fail(format_args!(
-                    "not started: {} disagreement(s) between the registry and the function folders in {}",
-                    mismatches.len(),
+                    "not started: {} disagreement(s) between the registry and the app folder {}",
+                    problems.len(),
                     root.display()
                 ));
             }
-            if check_only {
-                let count = registry.iter().count();
-                println!(
-                    "{}: {count} function(s) match their folders in {}",
-                    app_name(),
-                    root.display()
-                );
-            }
+        },
+        None => {
+            eprintln!(
+                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
+                app_name()
+            );
+            PublicRoutes::default()
         }
-        None => eprintln!(
-            "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
-            app_name()
-        ),
-    }
+    };
     if check_only {
         return ExitCode::SUCCESS;
     }
@@ -141,7 +161,13 @@ pub fn run(registry: Registry) -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return fail(format_args!("cannot start the async runtime: {error}")),
     };
-    let code = runtime.block_on(serve(figment, registry, hardening, host_port.is_none()));
+    let code = runtime.block_on(serve(
+        figment,
+        registry,
+        hardening,
+        public,
+        host_port.is_none(),
+    ));
     if settings.shutdown.force {
         runtime.shutdown_timeout(Duration::from_millis(500));
     }
@@ -174,9 +200,10 @@ async fn serve(
     figment: Figment,
     registry: Registry,
     hardening: Hardening,
+    public: PublicRoutes,
     by_hand: bool,
 ) -> ExitCode {
-    let mut app = build(figment, registry, &hardening);
+    let mut app = build(figment, registry, &hardening, public);
     if by_hand {
         app = app.attach(AdHoc::on_liftoff("say where", |rocket| {
             Box::pin(async move {
@@ -211,6 +238,7 @@ async fn serve(
         Ok(signalled) => signalled,
         Err(error) => return fail(format_args!("cannot handle SIGTERM and SIGINT: {error}")),
     };
+    let drained = rocket.state::<connections::Drained>().cloned();
     let stopping = {
         let invocations = invocations.clone();
         move || {
@@ -219,8 +247,20 @@ async fn serve(
             }
         }
     };
-    match until_signalled(rocket.launch(), signalled, shutdown, stopping).await {
-        Ok(_) => match invocations.map(|i| i.unfinished()) {
+    let drained = async move {
+        match drained {
+            Some(drained) => drained.0.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    let launched = until_signalled(rocket.launch(), signalled, shutdown, stopping, drained);
+    // Every connection gone after the signal: nothing is left in flight.
+    let failed = match launched.await {
+        None | Some(Ok(_)) => None,
+        Some(Err(error)) => Some(error),
+    };
+    match failed {
+        None => match invocations.map(|i| i.unfinished()) {
             // The host hears of an invocation cut short only as a broken
             // connection: say so, and exit non-zero so that it restarts us.
             Some((dropped, running)) if dropped + running > 0 => fail(format_args!(
@@ -230,13 +270,31 @@ async fn serve(
             )),
             _ => ExitCode::SUCCESS,
         },
-        Err(error) => match error.kind() {
+        Some(error) => match error.kind() {
             // Requests still running after the grace and mercy periods.
             rocket::error::ErrorKind::Shutdown(..) => fail(format_args!(
                 "stopped without finishing every request: {error}"
             )),
             _ => fail(format_args!("cannot serve on {address}: {error}")),
         },
+    }
+}
+
+/// Checks `registry` against the app folder at `root` and plans how to
+/// serve it in the mode host.json sets; every reason it cannot, one line
+/// each.
+fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
+    let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
+    registry.follow(&app);
+    let mut problems = registry.mismatches(&app);
+    let public = PublicRoutes::plan(registry, &app).unwrap_or_else(|more| {
+        problems.extend(more);
+        PublicRoutes::default()
+    });
+    if problems.is_empty() {
+        Ok(public)
+    } else {
+        Err(problems)
     }
 }
 
@@ -273,24 +331,29 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 /// return "shutdown failed" at once (exit 1) and drop the invocations in
 /// flight. Under connection churn, tests/shutdown.rs failed that way in
 /// about one run in four.
+///
+/// `None` when, once stopping, `drained` says every connection is gone:
+/// Rocket would wait out its grace period all the same.
 async fn until_signalled<T>(
     launch: impl Future<Output = T>,
     signalled: impl Future<Output = ()>,
     shutdown: Shutdown,
     stopping: impl Fn(),
-) -> T {
-    tokio::pin!(launch, signalled);
+    drained: impl Future<Output = ()>,
+) -> Option<T> {
+    tokio::pin!(launch, signalled, drained);
     let on_stop = stopping;
     let mut stopping = false;
     loop {
         tokio::select! {
             biased;
-            output = &mut launch => return output,
+            output = &mut launch => return Some(output),
             _ = &mut signalled, if !stopping => {
                 stopping = true;
                 on_stop();
                 shutdown.clone().notify();
             }
+            _ = &mut drained, if stopping => return None,
         }
     }
 }

@@ -123,27 +123,32 @@ struct Caller<'r> {
 
 impl<'r> Caller<'r> {
     fn direct_call<'a>(&self, body: &'a [u8]) -> DirectCall<'a> {
-        let uri = self.request.uri();
-        DirectCall {
-            method: self.request.method().as_str().to_owned(),
-            url: uri.to_string(),
-            query: uri
-                .query()
-                .map(|query| {
-                    query
-                        .segments()
-                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            headers: self
-                .request
-                .headers()
-                .iter()
-                .map(|header| (header.name().to_string(), header.value().to_owned()))
-                .collect(),
-            body,
-        }
+        direct_call(self.request, body)
+    }
+}
+
+/// A request that did not come in the host's envelope, as a function's
+/// input: a direct call, or a caller's request the host forwarded.
+pub(super) fn direct_call<'a>(request: &Request<'_>, body: &'a [u8]) -> DirectCall<'a> {
+    let uri = request.uri();
+    DirectCall {
+        method: request.method().as_str().to_owned(),
+        url: uri.to_string(),
+        query: uri
+            .query()
+            .map(|query| {
+                query
+                    .segments()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|header| (header.name().to_string(), header.value().to_owned()))
+            .collect(),
+        body,
     }
 }
 
@@ -225,7 +230,12 @@ impl Invocations {
         )
     }
 
-    fn begin(&self) -> InFlight {
+    /// Seconds an invocation's body may go without a byte arriving.
+    pub(super) fn body_timeout(&self) -> Duration {
+        self.0.body_timeout
+    }
+
+    pub(super) fn begin(&self) -> InFlight {
         self.0.in_flight.fetch_add(1, Ordering::SeqCst);
         InFlight {
             invocations: self.clone(),
@@ -236,12 +246,17 @@ impl Invocations {
 
 /// One invocation in flight. Dropped without [`InFlight::answered`], it
 /// was cut off (its task ended at shutdown) and is counted as dropped.
-struct InFlight {
+pub(super) struct InFlight {
     invocations: Invocations,
     answered: bool,
 }
 
 impl InFlight {
+    /// Marks a forwarded request answered.
+    pub(super) fn done(mut self) {
+        self.answered = true;
+    }
+
     fn answered(mut self, body: &RequestBody) {
         // A body cut off by the shutdown gets an answer nobody can read.
         let cut = matches!(body, RequestBody::Unreadable(_))
@@ -355,7 +370,7 @@ async fn read_body(
 /// Reads into `bytes` until it holds `end` bytes or the body ends. The
 /// buffer doubles as it fills, as `read_to_end` would, but never beyond
 /// `end`: a large invocation waiting for its turn holds 1 MiB, not 2.
-async fn read_up_to(
+pub(super) async fn read_up_to(
     stream: &mut (impl AsyncRead + Unpin),
     bytes: &mut Vec<u8>,
     end: usize,
@@ -376,14 +391,14 @@ async fn read_up_to(
 /// A body stream that fails with `TimedOut` when no byte arrives for
 /// `patience`: a sender that stalls must not hold memory and a connection
 /// for ever.
-struct Patient<R> {
+pub(super) struct Patient<R> {
     inner: R,
     patience: Duration,
     deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl<R> Patient<R> {
-    fn new(inner: R, patience: Duration) -> Patient<R> {
+    pub(super) fn new(inner: R, patience: Duration) -> Patient<R> {
         Patient {
             inner,
             patience,

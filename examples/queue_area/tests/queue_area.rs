@@ -141,9 +141,8 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
     assert_eq!(
         outcome.logs,
         [
-            r#"[WARN] TimerLog invocation="t-1" the timer is past due: a run was missed or ran long"#,
-            r#"[INFO] TimerLog invocation="t-1" tick; next at an unknown time"#,
-            r#"[INFO] TimerLog invocation="t-1" status=200"#,
+            r#"[WARN] TimerLog invocation="t-1" message="the timer is past due: a run was missed or ran long""#,
+            r#"[INFO] TimerLog invocation="t-1" next="unknown" status=200"#,
         ]
     );
     handler.stop().await;

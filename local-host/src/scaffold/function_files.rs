@@ -415,8 +415,8 @@ pub async fn run(timer: TimerInfo) -> Result<{returns}, Error> {{
     if timer.is_past_due {{
         log::warn("the timer is past due: a run was missed or ran long");
     }}
-    let next = timer.next.as_deref().unwrap_or("an unknown time");
-    log::info(format_args!("tick; next at {{next}}"));
+    let next = timer.next.clone().unwrap_or_else(|| "unknown".to_owned());
+    log::field("next", next);
 {answer}}}
 
 #[cfg(test)]

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    azure_functions_rocket::run(ticks::registry())
+}

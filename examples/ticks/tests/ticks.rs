@@ -1,0 +1,155 @@
+//! The example app `examples/ticks`, run as the host runs it in each mode
+//! that forwards callers' requests: its built binary started by the host
+//! stand-in (`local-host`), which forwards (whole) or proxies (streamed)
+//! callers' requests to it, as the host does.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt;
+use local_host::app::App;
+use local_host::client::{HostClient, free_port};
+use local_host::console::Console;
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::process::Process;
+use local_host::server::Server;
+use rocket::tokio::net::TcpListener;
+
+/// The example's folder with host.json's `customHandler` flag `setting`.
+fn app_folder(setting: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for function in ["Hello", "Ticks"] {
+        std::fs::create_dir(root.path().join(function)).expect("a function folder");
+        let file = format!("{function}/function.json");
+        std::fs::copy(source.join(&file), root.path().join(&file)).expect("function.json");
+    }
+    let host = std::fs::read_to_string(source.join("host.json")).expect("host.json");
+    let host = host.replace(r#""enableProxyingHttpRequest": true"#, setting);
+    std::fs::write(root.path().join("host.json"), host).expect("host.json");
+    root
+}
+
+async fn serve(root: &Path) -> (HostClient, Server, Arc<Handler>, Console) {
+    let app = App::load(root).expect("the app folder loads");
+    let console = Console::quiet();
+    let options = HandlerOptions {
+        executable: Some(env!("CARGO_BIN_EXE_ticks").into()),
+        console: console.clone(),
+        ready_limit: Duration::from_secs(20),
+        ..HandlerOptions::default()
+    };
+    let handler = Arc::new(
+        Handler::start(&app, options)
+            .await
+            .expect("the handler starts"),
+    );
+    let listener = TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .expect("a free port");
+    let server =
+        Server::start(app, handler.clone(), listener, console.clone(), false).expect("serves");
+    (HostClient::new(server.port()), server, handler, console)
+}
+
+/// The pieces of a response body as they arrive, each with when.
+async fn pieces(caller: &HostClient, path: &str) -> (u16, Vec<(Duration, String)>) {
+    let started = Instant::now();
+    let response = caller
+        .open("GET", path, &[], local_host::client::Chunked::empty())
+        .await
+        .expect("a response");
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut pieces = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("the body goes on").into_data() {
+            pieces.push((
+                started.elapsed(),
+                String::from_utf8_lossy(&data).into_owned(),
+            ));
+        }
+    }
+    (status, pieces)
+}
+
+/// The events' text, without Rocket's heartbeat comments (`:`).
+fn events(pieces: &[(Duration, String)]) -> String {
+    let text: String = pieces.iter().map(|(_, piece)| piece.as_str()).collect();
+    text.replace(":\n", "")
+}
+
+#[rocket::async_test]
+async fn proxying_streams_the_apps_own_route_piece_by_piece() {
+    let root = app_folder(r#""enableProxyingHttpRequest": true"#);
+    let (caller, _server, _handler, console) = serve(root.path()).await;
+    let (status, pieces) = pieces(&caller, "/api/ticks?count=4").await;
+    assert_eq!(status, 200, "{:#?}", console.lines());
+    let text = events(&pieces);
+    assert_eq!(
+        text,
+        "data:tick 1\n\ndata:tick 2\n\ndata:tick 3\n\ndata:tick 4\n\n"
+    );
+    // The first event reached the caller while the route was still
+    // sending: 600 ms of pauses came after it.
+    let (first, last) = (pieces[0].0, pieces[pieces.len() - 1].0);
+    assert!(pieces.len() >= 4, "{pieces:?}");
+    assert!(last - first >= Duration::from_millis(500), "{pieces:?}");
+
+    // The registry's function is served at its public path, in any case.
+    let hello = caller.request("GET", "/API/Hello/Atlas", b"").await;
+    assert_eq!(
+        (hello.status, hello.body.as_slice()),
+        (200, &b"hello, Atlas"[..])
+    );
+    assert_eq!(
+        hello.content_type.as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+    let hello = caller.request("GET", "/api/hello", b"").await;
+    assert_eq!(hello.body, b"hello, world");
+}
+
+#[rocket::async_test]
+async fn forwarding_passes_the_whole_stream_back_at_once() {
+    let root = app_folder(r#""enableForwardingHttpRequest": true"#);
+    let (caller, _server, _handler, console) = serve(root.path()).await;
+    let (status, pieces) = pieces(&caller, "/api/ticks?count=3").await;
+    assert_eq!(status, 200, "{:#?}", console.lines());
+    let text = events(&pieces);
+    assert_eq!(text, "data:tick 1\n\ndata:tick 2\n\ndata:tick 3\n\n");
+    assert_eq!(
+        pieces.len(),
+        1,
+        "the host reads a forwarded reply whole: {pieces:?}"
+    );
+    let hello = caller.request("GET", "/api/hello/you", b"").await;
+    assert_eq!(hello.body, b"hello, you");
+}
+
+#[test]
+fn envelope_mode_cannot_serve_a_route_of_the_apps_own_and_says_so() {
+    let root = app_folder(r#""enableProxyingHttpRequest": false"#);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ticks"))
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", free_port().to_string())
+        .env("FUNCTIONS_APP_ROOT_PATH", root.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut handler = Process { child };
+    let status = handler
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits at once");
+    assert_eq!(status.code(), Some(1));
+    let (_, stderr) = handler.output();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"ticks: Ticks/function.json: "Ticks" is served by its own Rocket routes, which the host calls only with "enableForwardingHttpRequest": true or "enableProxyingHttpRequest": true under "customHandler" in host.json; host.json has neither enableForwardingHttpRequest nor enableProxyingHttpRequest"#,
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 2, "{stderr}");
+}
