@@ -18,7 +18,10 @@
 //! At the process's file descriptor limit nothing is left to open, so the
 //! watcher opens `/proc/self/fd` once, before serving, and reads it again
 //! and again: it can still shut down the surplus, which frees descriptors
-//! for Rocket's next `accept`.
+//! for Rocket's next `accept`. When the app's own descriptors (files,
+//! outbound connections) took the room `fit_fd_limit` kept, the limit can
+//! come before the cap: then the newer half of the connections, idle ones
+//! only, is closed too, with a line on stderr (once).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -209,6 +212,7 @@ mod linux {
             );
             return;
         };
+        let fd_limit = soft_fd_limit();
         let port = rocket.config().port;
         let shutdown = rocket.shutdown();
         let drained = rocket.state::<super::Drained>().cloned();
@@ -219,7 +223,9 @@ mod linux {
                 peers,
                 seen: HashMap::new(),
                 fds,
+                fd_limit,
                 cap_logged: false,
+                fd_limit_logged: false,
             };
             tokio::pin!(shutdown);
             loop {
@@ -268,6 +274,9 @@ mod linux {
         /// The cap is logged the first time it is reached only: a flood
         /// would otherwise write a line a second.
         cap_logged: bool,
+        /// The soft `RLIMIT_NOFILE`, if known.
+        fd_limit: Option<usize>,
+        fd_limit_logged: bool,
     }
 
     /// One of the handler's connections, as found in `/proc/self/fd`.
@@ -345,8 +354,18 @@ mod linux {
                 }
             }
             let mut open = sockets.len() - timed_out.len();
+            // At the descriptor limit, which the app's own descriptors can
+            // make come before the cap, Rocket accepts nothing: the newer
+            // half goes too, so that new callers get in.
+            let mut cap = self.hardening.max_connections;
+            let at_limit = self
+                .fd_limit
+                .is_some_and(|limit| self.fds.open.saturating_sub(timed_out.len()) >= limit);
+            if at_limit {
+                cap = cap.min(open / 2);
+            }
             let mut surplus = Vec::new();
-            if open > self.hardening.max_connections {
+            if open > cap {
                 let mut candidates: Vec<&Socket> = sockets
                     .iter()
                     .filter(|s| !timed_out.iter().any(|t| t.fd == s.fd))
@@ -356,7 +375,7 @@ mod linux {
                 candidates
                     .sort_by_key(|s| std::cmp::Reverse(self.seen.get(&s.peer).map(|x| x.first)));
                 for socket in candidates {
-                    if open <= self.hardening.max_connections {
+                    if open <= cap {
                         break;
                     }
                     surplus.push(socket);
@@ -373,7 +392,21 @@ mod linux {
                     self.hardening.header_timeout
                 );
             }
-            if !surplus.is_empty() && !self.cap_logged {
+            if cap < self.hardening.max_connections && !surplus.is_empty() && !self.fd_limit_logged
+            {
+                self.fd_limit_logged = true;
+                eprintln!(
+                    "{}: warn: at the file descriptor limit ({}) with {} open connections (max_connections {}): closed the newest {} idle one(s) so that new connections are accepted; later closings for this are not logged",
+                    env!("CARGO_PKG_NAME"),
+                    self.fd_limit.unwrap_or_default(),
+                    sockets.len() - timed_out.len(),
+                    self.hardening.max_connections,
+                    surplus.len()
+                );
+            } else if cap == self.hardening.max_connections
+                && !surplus.is_empty()
+                && !self.cap_logged
+            {
                 self.cap_logged = true;
                 eprintln!(
                     "{}: warn: refused {} connection(s) over the cap of {} open connections (max_connections); the newest idle ones over it are closed from now on without a line",
@@ -389,9 +422,26 @@ mod linux {
         }
     }
 
+    /// The soft `RLIMIT_NOFILE`, as `fit_fd_limit` left it.
+    fn soft_fd_limit() -> Option<usize> {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes `limit`.
+        let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        (got == 0)
+            .then(|| usize::try_from(limit.rlim_cur).ok())
+            .flatten()
+    }
+
     /// `/proc/self/fd`, kept open and read again from its start each
     /// time, so that reading it needs no free descriptor.
-    struct FdDir(std::ptr::NonNull<libc::DIR>);
+    struct FdDir {
+        dir: std::ptr::NonNull<libc::DIR>,
+        /// Descriptors open at the last listing, this one's included.
+        open: usize,
+    }
 
     // SAFETY: the stream is only ever used by its one owner, the
     // watcher's task, whichever thread that task runs on.
@@ -401,7 +451,7 @@ mod linux {
         fn open() -> Option<FdDir> {
             // SAFETY: a NUL-terminated path; a null result is checked.
             let dir = unsafe { libc::opendir(c"/proc/self/fd".as_ptr()) };
-            std::ptr::NonNull::new(dir).map(FdDir)
+            std::ptr::NonNull::new(dir).map(|dir| FdDir { dir, open: 0 })
         }
 
         /// The open TCP connections accepted on `port`.
@@ -410,9 +460,9 @@ mod linux {
             // SAFETY: the stream is open until drop; each entry is read
             // before the next readdir call may overwrite it.
             unsafe {
-                libc::rewinddir(self.0.as_ptr());
+                libc::rewinddir(self.dir.as_ptr());
                 loop {
-                    let entry = libc::readdir(self.0.as_ptr());
+                    let entry = libc::readdir(self.dir.as_ptr());
                     if entry.is_null() {
                         break;
                     }
@@ -424,6 +474,7 @@ mod linux {
                     }
                 }
             }
+            self.open = fds.len();
             fds.into_iter().filter_map(|fd| socket(fd, port)).collect()
         }
     }
@@ -432,7 +483,7 @@ mod linux {
         fn drop(&mut self) {
             // SAFETY: opened by opendir and closed only here.
             unsafe {
-                libc::closedir(self.0.as_ptr());
+                libc::closedir(self.dir.as_ptr());
             }
         }
     }
