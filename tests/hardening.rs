@@ -510,26 +510,45 @@ async fn under_the_hosts_whole_environment_rocket_toml_in_the_app_root_applies()
     assert_eq!(handler.output(), (String::new(), String::new()));
 }
 
-/// Row 6 at the file descriptor limit: with only 100 descriptors the cap
-/// is lowered to fit (saying so), so connections beyond it are closed with
-/// a logged reason instead of waiting unanswered at `accept`.
-#[rocket::async_test]
-async fn at_a_low_fd_limit_the_cap_fits_in_it_and_says_so() {
+/// The binary started under `ulimit -n {limit}`, with both port
+/// variables, holding `held` more descriptors (on /dev/null) as an app's
+/// own files would; `bash` execs it, so the child is the handler itself.
+async fn started_with_fd_limit(limit: u32, held: u32) -> (Process, HostClient, u16) {
     let port = free_port();
-    let mut command = Command::new("sh");
+    let mut command = Command::new("bash");
+    let hold =
+        format!(r#"for fd in $(seq 10 $((9 + {held}))); do eval "exec $fd</dev/null"; done"#);
     command
-        .args(["-c", r#"ulimit -n 100 && exec "$0""#])
+        .args([
+            "-c",
+            &format!(r#"ulimit -n {limit} && {hold} && exec "$0""#),
+        ])
         .arg(env!("CARGO_BIN_EXE_rusty_function"))
         .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
         .env("FUNCTIONS_HTTPWORKER_PORT", port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut handler = Process {
+    // Killed on drop, so also when an assertion fails.
+    let handler = Process {
         child: command.spawn().expect("the binary starts"),
     };
     let host = HostClient::new(port);
     host.wait_ready(READY_TIMEOUT).await.expect("ready");
+    (handler, host, port)
+}
+
+/// How many descriptors process `pid` has open.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |dir| dir.count())
+}
+
+/// Row 6 at the file descriptor limit: with only 100 descriptors the cap
+/// is lowered to fit (saying so), so connections beyond it are closed with
+/// a logged reason instead of waiting unanswered at `accept`.
+#[rocket::async_test]
+async fn at_a_low_fd_limit_the_cap_fits_in_it_and_says_so() {
+    let (mut handler, host, port) = started_with_fd_limit(100, 0).await;
     let mut many = Vec::new();
     for _ in 0..60 {
         many.push(
@@ -555,6 +574,136 @@ async fn at_a_low_fd_limit_the_cap_fits_in_it_and_says_so() {
         "{stderr}"
     );
     assert!(stderr.contains("over the cap of 36"), "{stderr}");
+}
+
+/// Row 6 at the limit itself: connections until the handler holds all of
+/// its 100 descriptors and can accept no more, and more waiting behind
+/// them. The watcher still closes the idle surplus, so `GET /` and an
+/// invocation on new connections are answered within a bound, and the
+/// cap is logged once.
+#[rocket::async_test]
+async fn at_the_fd_limit_itself_the_surplus_is_closed_and_new_callers_answered() {
+    const LIMIT: usize = 100;
+    const CAP: usize = 36;
+    let (mut handler, _host, port) = started_with_fd_limit(LIMIT as u32, 0).await;
+    let pid = handler.child.id();
+    let connect = || TcpStream::connect(("127.0.0.1", port));
+    let mut many = Vec::new();
+    let mut peak = 0;
+    while peak < LIMIT && many.len() < 4 * LIMIT {
+        many.push(connect().await.expect("connects"));
+        // Accepting is asynchronous: give the handler a moment.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        peak = peak.max(open_fds(pid));
+    }
+    assert_eq!(peak, LIMIT, "never reached the limit");
+    // More than it can hold: these wait in the listen queue.
+    while many.len() < LIMIT + 20 {
+        many.push(connect().await.expect("connects"));
+    }
+    let flooded = Instant::now();
+
+    // New callers, each on a new connection behind the waiting ones. The
+    // bound: the watcher looks once a second, Rocket retries `accept`
+    // every 250 ms.
+    let bound = Duration::from_secs(3);
+    let get = tokio::time::timeout(
+        bound,
+        HostClient::new(port).try_request_with("GET", "/", &[], b"", 0),
+    )
+    .await;
+    let get_took = flooded.elapsed();
+    let get = get.unwrap_or_else(|_| panic!("GET / unanswered after {bound:?} at the limit"));
+    assert!(get.is_ok(), "GET /: {get:?}");
+    let invoked = Instant::now();
+    let reply = tokio::time::timeout(
+        bound,
+        HostClient::new(port).try_invoke("RustyFunction", &envelope(r#"{"radius": 1}"#), "", 64),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("invocation unanswered after {bound:?} at the limit"))
+    .unwrap_or_else(|failure| panic!("invocation: {failure:?}"));
+    let invoke_took = invoked.elapsed();
+    assert_eq!(reply.caller().0, 200);
+
+    // The idle surplus is closed, the ones that waited included.
+    let closed = count_closed(&mut many).await;
+    assert!(
+        closed >= many.len() - CAP,
+        "only {closed} of {} closed at a cap of {CAP}",
+        many.len()
+    );
+    let after = open_fds(pid);
+    assert!(after < LIMIT - 20, "{after} descriptors still open");
+    eprintln!(
+        "peak {peak} descriptors with {} connections; GET / after {get_took:?}, invocation in {invoke_took:?}; {closed} closed, {after} descriptors after",
+        many.len()
+    );
+
+    handler.terminate().expect("SIGTERM");
+    handler.wait_exit(Duration::from_secs(15)).expect("exits");
+    let (_, stderr) = handler.output();
+    let cap_lines = stderr.matches("over the cap of 36").count();
+    assert_eq!(cap_lines, 1, "{stderr}");
+}
+
+/// The limit before the cap: the app's own descriptors (70 held here)
+/// leave room for fewer connections than `max_connections`. At the limit
+/// the newer half of the idle connections is closed anyway, so new callers
+/// are answered, and that is logged once.
+#[rocket::async_test]
+async fn at_the_fd_limit_under_the_cap_new_callers_are_still_answered() {
+    const LIMIT: usize = 100;
+    let (mut handler, _host, port) = started_with_fd_limit(LIMIT as u32, 70).await;
+    let pid = handler.child.id();
+    let connect = || TcpStream::connect(("127.0.0.1", port));
+    let mut many = Vec::new();
+    let mut peak = 0;
+    while peak < LIMIT && many.len() < LIMIT {
+        many.push(connect().await.expect("connects"));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        peak = peak.max(open_fds(pid));
+    }
+    assert_eq!(peak, LIMIT, "never reached the limit");
+    let accepted = many.len();
+    assert!(
+        accepted < 36,
+        "{accepted} connections fit: the cap came first"
+    );
+    // Five more wait in the listen queue, ahead of the new callers.
+    for _ in 0..5 {
+        many.push(connect().await.expect("connects"));
+    }
+    let flooded = Instant::now();
+    let bound = Duration::from_secs(3);
+    let get = tokio::time::timeout(
+        bound,
+        HostClient::new(port).try_request_with("GET", "/", &[], b"", 0),
+    )
+    .await;
+    let get_took = flooded.elapsed();
+    let get = get.unwrap_or_else(|_| panic!("GET / unanswered after {bound:?} at the limit"));
+    assert!(get.is_ok(), "GET /: {get:?}");
+    let invoked = Instant::now();
+    let reply = tokio::time::timeout(
+        bound,
+        HostClient::new(port).try_invoke("RustyFunction", &envelope(r#"{"radius": 1}"#), "", 64),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("invocation unanswered after {bound:?} at the limit"))
+    .unwrap_or_else(|failure| panic!("invocation: {failure:?}"));
+    let invoke_took = invoked.elapsed();
+    assert_eq!(reply.caller().0, 200);
+    eprintln!(
+        "peak {peak} descriptors with {accepted} connections accepted, {} opened; GET / after {get_took:?}, invocation in {invoke_took:?}",
+        many.len()
+    );
+
+    handler.terminate().expect("SIGTERM");
+    handler.wait_exit(Duration::from_secs(15)).expect("exits");
+    let (_, stderr) = handler.output();
+    let lines = stderr.matches("at the file descriptor limit (100)").count();
+    assert_eq!(lines, 1, "{stderr}");
 }
 
 /// Row 9: run by hand (no port variable), it says where it listens.

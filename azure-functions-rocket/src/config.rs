@@ -51,8 +51,9 @@ pub struct Hardening {
     pub header_timeout: u64,
     /// Seconds an invocation's body may go without a byte arriving.
     pub body_timeout: u64,
-    /// Open connections at most; more are closed at once, with a line on
-    /// stderr. Lowered at start-up to fit the file descriptor limit.
+    /// Open connections at most; more are closed within a second, with a
+    /// line on stderr the first time. Lowered at start-up to fit the file
+    /// descriptor limit.
     pub max_connections: usize,
     /// Invocations over [`LARGE_INVOCATION`] bytes held at once; the rest
     /// wait for a turn, up to `body_timeout`, then get 503.

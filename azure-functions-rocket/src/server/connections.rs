@@ -13,7 +13,15 @@
 //! when it stays so for `idle_timeout`, or for `header_timeout` after
 //! bytes of a next request head arrived; connections over
 //! `max_connections`, newest first and never one with a request in
-//! progress, are shut down with a line on stderr.
+//! progress, are shut down with a line on stderr (once).
+//!
+//! At the process's file descriptor limit nothing is left to open, so the
+//! watcher opens `/proc/self/fd` once, before serving, and reads it again
+//! and again: it can still shut down the surplus, which frees descriptors
+//! for Rocket's next `accept`. When the app's own descriptors (files,
+//! outbound connections) took the room `fit_fd_limit` kept, the limit can
+//! come before the cap: then the newer half of the connections, idle ones
+//! only, is closed too, with a line on stderr (once).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -195,6 +203,16 @@ mod linux {
         let Some(peers) = rocket.state::<Peers>().cloned() else {
             return;
         };
+        // Opened now, while descriptors are free: at the limit an open
+        // would fail, and the watcher is what frees them.
+        let Some(fds) = FdDir::open() else {
+            eprintln!(
+                "{}: warn: cannot read /proc/self/fd: idle, stalled and surplus connections are not closed",
+                env!("CARGO_PKG_NAME")
+            );
+            return;
+        };
+        let fd_limit = soft_fd_limit();
         let port = rocket.config().port;
         let shutdown = rocket.shutdown();
         let drained = rocket.state::<super::Drained>().cloned();
@@ -204,6 +222,10 @@ mod linux {
                 hardening,
                 peers,
                 seen: HashMap::new(),
+                fds,
+                fd_limit,
+                cap_logged: false,
+                fd_limit_logged: false,
             };
             tokio::pin!(shutdown);
             loop {
@@ -248,6 +270,13 @@ mod linux {
         hardening: Hardening,
         peers: Peers,
         seen: HashMap<SocketAddr, Seen>,
+        fds: FdDir,
+        /// The cap is logged the first time it is reached only: a flood
+        /// would otherwise write a line a second.
+        cap_logged: bool,
+        /// The soft `RLIMIT_NOFILE`, if known.
+        fd_limit: Option<usize>,
+        fd_limit_logged: bool,
     }
 
     /// One of the handler's connections, as found in `/proc/self/fd`.
@@ -265,10 +294,10 @@ mod linux {
         /// look (`quiet`, updated): a response just handed to the
         /// connection is written before it counts as quiet.
         /// True when no connection is left.
-        fn close_quiet(&self, quiet: &mut HashMap<SocketAddr, (u64, u64)>) -> bool {
+        fn close_quiet(&mut self, quiet: &mut HashMap<SocketAddr, (u64, u64)>) -> bool {
             let peers = self.peers.snapshot();
             let mut still = HashMap::new();
-            let sockets = connections(self.port);
+            let sockets = self.fds.connections(self.port);
             if sockets.is_empty() {
                 return true;
             }
@@ -290,7 +319,7 @@ mod linux {
 
         fn scan(&mut self) {
             let now = Instant::now();
-            let sockets = connections(self.port);
+            let sockets = self.fds.connections(self.port);
             let peers = self.peers.snapshot();
             let idle = Duration::from_secs(self.hardening.idle_timeout);
             let header = Duration::from_secs(self.hardening.header_timeout);
@@ -325,8 +354,18 @@ mod linux {
                 }
             }
             let mut open = sockets.len() - timed_out.len();
+            // At the descriptor limit, which the app's own descriptors can
+            // make come before the cap, Rocket accepts nothing: the newer
+            // half goes too, so that new callers get in.
+            let mut cap = self.hardening.max_connections;
+            let at_limit = self
+                .fd_limit
+                .is_some_and(|limit| self.fds.open.saturating_sub(timed_out.len()) >= limit);
+            if at_limit {
+                cap = cap.min(open / 2);
+            }
             let mut surplus = Vec::new();
-            if open > self.hardening.max_connections {
+            if open > cap {
                 let mut candidates: Vec<&Socket> = sockets
                     .iter()
                     .filter(|s| !timed_out.iter().any(|t| t.fd == s.fd))
@@ -336,7 +375,7 @@ mod linux {
                 candidates
                     .sort_by_key(|s| std::cmp::Reverse(self.seen.get(&s.peer).map(|x| x.first)));
                 for socket in candidates {
-                    if open <= self.hardening.max_connections {
+                    if open <= cap {
                         break;
                     }
                     surplus.push(socket);
@@ -353,9 +392,24 @@ mod linux {
                     self.hardening.header_timeout
                 );
             }
-            if !surplus.is_empty() {
+            if cap < self.hardening.max_connections && !surplus.is_empty() && !self.fd_limit_logged
+            {
+                self.fd_limit_logged = true;
                 eprintln!(
-                    "{}: warn: refused {} connection(s) over the cap of {} open connections (max_connections)",
+                    "{}: warn: at the file descriptor limit ({}) with {} open connections (max_connections {}): closed the newest {} idle one(s) so that new connections are accepted; later closings for this are not logged",
+                    env!("CARGO_PKG_NAME"),
+                    self.fd_limit.unwrap_or_default(),
+                    sockets.len() - timed_out.len(),
+                    self.hardening.max_connections,
+                    surplus.len()
+                );
+            } else if cap == self.hardening.max_connections
+                && !surplus.is_empty()
+                && !self.cap_logged
+            {
+                self.cap_logged = true;
+                eprintln!(
+                    "{}: warn: refused {} connection(s) over the cap of {} open connections (max_connections); the newest idle ones over it are closed from now on without a line",
                     env!("CARGO_PKG_NAME"),
                     surplus.len(),
                     self.hardening.max_connections
@@ -368,15 +422,70 @@ mod linux {
         }
     }
 
-    /// The open TCP connections accepted on `port`.
-    fn connections(port: u16) -> Vec<Socket> {
-        let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-            return Vec::new();
+    /// The soft `RLIMIT_NOFILE`, as `fit_fd_limit` left it.
+    fn soft_fd_limit() -> Option<usize> {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
         };
-        entries
-            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter_map(|fd| socket(fd, port))
-            .collect()
+        // SAFETY: getrlimit only writes `limit`.
+        let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        (got == 0)
+            .then(|| usize::try_from(limit.rlim_cur).ok())
+            .flatten()
+    }
+
+    /// `/proc/self/fd`, kept open and read again from its start each
+    /// time, so that reading it needs no free descriptor.
+    struct FdDir {
+        dir: std::ptr::NonNull<libc::DIR>,
+        /// Descriptors open at the last listing, this one's included.
+        open: usize,
+    }
+
+    // SAFETY: the stream is only ever used by its one owner, the
+    // watcher's task, whichever thread that task runs on.
+    unsafe impl Send for FdDir {}
+
+    impl FdDir {
+        fn open() -> Option<FdDir> {
+            // SAFETY: a NUL-terminated path; a null result is checked.
+            let dir = unsafe { libc::opendir(c"/proc/self/fd".as_ptr()) };
+            std::ptr::NonNull::new(dir).map(|dir| FdDir { dir, open: 0 })
+        }
+
+        /// The open TCP connections accepted on `port`.
+        fn connections(&mut self, port: u16) -> Vec<Socket> {
+            let mut fds = Vec::new();
+            // SAFETY: the stream is open until drop; each entry is read
+            // before the next readdir call may overwrite it.
+            unsafe {
+                libc::rewinddir(self.dir.as_ptr());
+                loop {
+                    let entry = libc::readdir(self.dir.as_ptr());
+                    if entry.is_null() {
+                        break;
+                    }
+                    let name = std::ffi::CStr::from_ptr((*entry).d_name.as_ptr());
+                    // "." and "..", and this stream's own descriptor
+                    // (not a socket), drop out here or below.
+                    if let Some(fd) = name.to_str().ok().and_then(|n| n.parse::<i32>().ok()) {
+                        fds.push(fd);
+                    }
+                }
+            }
+            self.open = fds.len();
+            fds.into_iter().filter_map(|fd| socket(fd, port)).collect()
+        }
+    }
+
+    impl Drop for FdDir {
+        fn drop(&mut self) {
+            // SAFETY: opened by opendir and closed only here.
+            unsafe {
+                libc::closedir(self.dir.as_ptr());
+            }
+        }
     }
 
     fn socket(fd: i32, port: u16) -> Option<Socket> {
