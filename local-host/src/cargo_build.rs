@@ -98,7 +98,8 @@ pub fn build_handler(app: &App) -> Result<PathBuf, String> {
         "local-host: cargo build --manifest-path {}",
         manifest.display()
     );
-    let mut child = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    command
         .arg("build")
         .arg("--manifest-path")
         .arg(&manifest)
@@ -106,8 +107,8 @@ pub fn build_handler(app: &App) -> Result<PathBuf, String> {
         .current_dir(package_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
+        .stderr(Stdio::inherit());
+    let (mut child, _registered) = crate::children::spawn_std(&mut command)
         .map_err(|e| format!("--build: cannot run {}: {e}", cargo.to_string_lossy()))?;
     let mut bins = Vec::new();
     if let Some(stdout) = child.stdout.take() {

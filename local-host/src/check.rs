@@ -253,7 +253,8 @@ fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
 pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
     let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
     let shown = executable.display();
-    let mut child = match Command::new(executable)
+    let mut command = Command::new(executable);
+    command
         .current_dir(&root)
         .env(CHECK_VARIABLE, "1")
         .env("FUNCTIONS_APP_ROOT_PATH", &root)
@@ -261,9 +262,8 @@ pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
         .env_remove("FUNCTIONS_HTTPWORKER_PORT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+        .stderr(Stdio::piped());
+    let (mut child, _registered) = match crate::children::spawn_std(&mut command) {
         Ok(child) => child,
         Err(e) => {
             return vec![Finding::problem(format!(

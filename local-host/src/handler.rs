@@ -13,10 +13,10 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::App;
+use crate::children::{self, Registered};
 use crate::client::{HostClient, READY_TIMEOUT, free_port};
 use crate::console::{Console, Level};
 use crate::ids::new_guid;
-use crate::process::send_sigterm;
 
 /// Failures counted against the limit of three are those in this window.
 const FAILURE_WINDOW: Duration = Duration::from_secs(30 * 60);
@@ -225,15 +225,17 @@ async fn supervise(
     loop {
         let _ = state.send(HandlerState::Starting);
         let port = free_port();
-        let mut child = match launch.spawn(port) {
+        let (mut child, registered) = match launch.spawn(port) {
             Ok(child) => child,
             Err(reason) => {
-                console.error(reason.clone());
+                if !children::stopping() {
+                    console.error(reason.clone());
+                }
                 let _ = state.send(stopped(reason, true));
                 return;
             }
         };
-        let pid = child.id().unwrap_or(0);
+        let pid = registered.pid();
         let client = HostClient::new(port);
         let phase = tokio::select! {
             ready = client.wait_ready(launch.ready_limit) => match ready {
@@ -263,15 +265,22 @@ async fn supervise(
             }
             other => other,
         };
+        if children::stopping() {
+            // local-host is stopping and signalled the handler itself: its
+            // exit is no failure to count or restart.
+            shut_down(&mut child, &registered).await;
+            let _ = state.send(stopped("local-host is stopping".into(), true));
+            return;
+        }
         match phase {
             Phase::Ready => {}
             Phase::Stop => {
-                shut_down(&mut child).await;
+                shut_down(&mut child, &registered).await;
                 let _ = state.send(stopped("the handler was stopped".into(), true));
                 return;
             }
             Phase::NotReady(reason) => {
-                shut_down(&mut child).await;
+                shut_down(&mut child, &registered).await;
                 let reason = format!(
                     "{reason}: the host gives up on a handler that is not ready (it must listen on 127.0.0.1 at FUNCTIONS_CUSTOMHANDLER_PORT)"
                 );
@@ -315,14 +324,16 @@ async fn supervise(
     }
 }
 
-/// SIGTERM, a grace period, then SIGKILL; always reaps the process.
-async fn shut_down(child: &mut Child) {
-    if let Some(pid) = child.id()
-        && send_sigterm(pid).is_ok()
-        && tokio::time::timeout(GRACE, child.wait()).await.is_ok()
-    {
-        return;
+/// SIGTERM to the handler's process group, a grace period, then SIGKILL;
+/// always reaps the process.
+async fn shut_down(child: &mut Child, registered: &Registered) {
+    if child.id().is_some() {
+        children::signal_group(registered.pid(), libc::SIGTERM);
+        if tokio::time::timeout(GRACE, child.wait()).await.is_ok() {
+            return;
+        }
     }
+    children::signal_group(registered.pid(), libc::SIGKILL);
     let _ = child.kill().await;
 }
 
@@ -336,7 +347,7 @@ fn describe_exit(status: ExitStatus) -> String {
 }
 
 impl Launch {
-    fn spawn(&self, port: u16) -> Result<Child, String> {
+    fn spawn(&self, port: u16) -> Result<(Child, Registered), String> {
         let port = port.to_string();
         let mut command = Command::new(&self.executable);
         command
@@ -349,7 +360,7 @@ impl Launch {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|e| {
+        let (mut child, registered) = children::spawn_tokio(&mut command).map_err(|e| {
             let path = self.executable.display();
             match e.kind() {
                 std::io::ErrorKind::NotFound => format!(
@@ -367,7 +378,7 @@ impl Launch {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(forward_lines(err, self.console.clone(), true));
         }
-        Ok(child)
+        Ok((child, registered))
     }
 }
 

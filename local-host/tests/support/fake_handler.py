@@ -10,6 +10,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 start = os.environ.get("FAKE_START", "")
 marker = os.environ.get("FAKE_MARKER", "")
+pid_file = os.environ.get("FAKE_PID_FILE", "")
+if os.environ.get("FAKE_TERM") == "ignore":
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if pid_file:
+    # Each start appends "handler PID" (and "child PID" for the process it
+    # starts with FAKE_CHILD=1), so tests can see who is still alive.
+    with open(pid_file, "a") as f:
+        f.write("handler %d\n" % os.getpid())
+    if os.environ.get("FAKE_CHILD") == "1":
+        import subprocess
+        child = subprocess.Popen(["sleep", "300"])
+        with open(pid_file, "a") as f:
+            f.write("child %d\n" % child.pid)
+if start == "exit200":
+    sys.exit(200)
 if start == "exit3":
     sys.exit(3)
 if start == "exit0":
