@@ -2,7 +2,7 @@
 //! cargo made, so that it runs from cargo's target folder. Nothing is
 //! written into the app folder: whatever is there gets published.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -94,7 +94,8 @@ pub fn build_handler(app: &App) -> Result<PathBuf, String> {
     // manifest's: run it where the package is.
     let package_dir = manifest.parent().unwrap_or(Path::new("."));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "local-host: cargo build --manifest-path {}",
         manifest.display()
     );

@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod handler;
 pub mod ids;
 pub mod invocation;
+pub mod limits;
 pub mod ncrontab;
 pub mod process;
 pub mod routes;

@@ -3,6 +3,21 @@
 
 mod command_line;
 
+/// println! and eprintln! without their panic when the stream is closed
+/// (`local-host check | head -1`): what cannot be printed is dropped.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,6 +31,7 @@ use local_host::envelope::{Sys, http_invocation, non_http_invocation};
 use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
 use local_host::invocation::{http_request_for_input, invoke, is_http, report};
+use local_host::limits::{CALLER_BODY_LIMIT, read_file_capped};
 use local_host::scaffold::ScaffoldError;
 use local_host::server::{Server, describe_functions};
 use local_host::signals::Signals;
@@ -29,13 +45,13 @@ fn main() -> ExitCode {
     let command = match parse(&args) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("local-host: {message}\n\n{USAGE}");
+            err!("local-host: {message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
     let command = match command {
         Command::Help => {
-            println!("{USAGE}");
+            out!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Command::NewApp(spec) => return scaffolded(local_host::scaffold::new_app(&spec)),
@@ -50,7 +66,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("local-host: cannot start the async runtime: {e}");
+            err!("local-host: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -76,7 +92,7 @@ async fn run_until_signalled(command: Command) -> ExitCode {
         result = run(command) => return finish(result),
         signal = signals.next() => signal,
     };
-    eprintln!("local-host: {signal}: stopping the handler and every process local-host started");
+    err!("local-host: {signal}: stopping the handler and every process local-host started");
     // A second signal skips the grace period.
     local_host::children::stop_all(GRACE, async {
         signals.next().await;
@@ -113,7 +129,7 @@ fn finish(result: Result<ExitCode, String>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("local-host: error: {message}");
+            err!("local-host: error: {message}");
             ExitCode::FAILURE
         }
     }
@@ -124,12 +140,12 @@ fn scaffolded(result: Result<Vec<String>, ScaffoldError>) -> ExitCode {
     match result {
         Ok(lines) => {
             for line in lines {
-                println!("{line}");
+                out!("{line}");
             }
             ExitCode::SUCCESS
         }
         Err(ScaffoldError::Refused(message)) => {
-            eprintln!("local-host: error: {message}");
+            err!("local-host: error: {message}");
             ExitCode::from(2)
         }
         Err(ScaffoldError::Failed(message)) => finish(Err(message)),
@@ -143,7 +159,7 @@ fn executable(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
         return Ok(None);
     }
     let built = local_host::cargo_build::build_handler(app)?;
-    eprintln!("local-host: built {}", built.display());
+    err!("local-host: built {}", built.display());
     Ok(Some(built))
 }
 
@@ -166,7 +182,7 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
         }),
     }
     for finding in &found {
-        println!("{finding}");
+        out!("{finding}");
     }
     let problems = found
         .iter()
@@ -174,10 +190,10 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
         .count();
     let root = app.root.display();
     if problems == 0 {
-        println!("local-host check: all is well in {root}");
+        out!("local-host check: all is well in {root}");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("local-host check: {problems} thing(s) to change in {root}");
+        out!("local-host check: {problems} thing(s) to change in {root}");
         Ok(ExitCode::FAILURE)
     }
 }
@@ -233,7 +249,7 @@ async fn start(options: Options) -> Result<ExitCode, String> {
             host_stops: true,
             reason,
         } => {
-            eprintln!("local-host: error: {reason}");
+            err!("local-host: error: {reason}");
             ExitCode::FAILURE
         }
         _ => std::future::pending().await,
@@ -279,8 +295,8 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
         ));
     };
     let data_file = options.data_file.clone().unwrap_or_default();
-    let input = std::fs::read(&data_file)
-        .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))?;
+    let input =
+        read_file_capped(&data_file, CALLER_BODY_LIMIT).map_err(|e| format!("--data-file: {e}"))?;
     let built = build(&app, options.build).await?;
     let console = Console::printing();
     let handler = start_handler(&app, &options, built, &console).await?;

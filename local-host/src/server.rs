@@ -5,14 +5,15 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -28,6 +29,7 @@ use crate::envelope::{
 use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{http_request_for_input, invoke, report};
+use crate::limits::{BodyError, ServerLimits, read_capped};
 use crate::ncrontab::Schedule;
 use crate::routes::{RouteMatch, Router};
 
@@ -36,6 +38,7 @@ struct Shared {
     router: Router,
     handler: Arc<Handler>,
     console: Console,
+    limits: ServerLimits,
 }
 
 /// A running front door; stops serving when dropped.
@@ -55,6 +58,25 @@ impl Server {
         listener: TcpListener,
         console: Console,
         timers: bool,
+    ) -> Result<Server, String> {
+        Server::start_with(
+            app,
+            handler,
+            listener,
+            console,
+            timers,
+            ServerLimits::default(),
+        )
+    }
+
+    /// [`Server::start`] with other limits than the defaults.
+    pub fn start_with(
+        app: App,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+        limits: ServerLimits,
     ) -> Result<Server, String> {
         let port = listener
             .local_addr()
@@ -77,6 +99,7 @@ impl Server {
             router,
             handler,
             console,
+            limits,
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
@@ -150,7 +173,16 @@ pub fn describe_functions(app: &App, port: u16) -> Vec<String> {
         .collect()
 }
 
+/// The first pause after a failed accept; it doubles up to a second.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    // A failed accept (EMFILE: out of descriptors) leaves the connection
+    // waiting, so the listener stays ready and a loop without a pause would
+    // spin. Pause, longer each time, and say it once per burst.
+    let mut failed: u64 = 0;
+    let mut pause = ACCEPT_PAUSE;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -159,20 +191,41 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(e) => {
-                shared
-                    .console
-                    .error(format!("[host] cannot accept a connection: {e}"));
+                if failed == 0 {
+                    shared.console.error(format!(
+                        "[host] cannot accept a connection: {e}; retrying with growing pauses (up to {} s), quiet until one is accepted",
+                        ACCEPT_PAUSE_MAX.as_secs()
+                    ));
+                }
+                failed += 1;
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = &mut stop => return,
+                }
+                pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 continue;
             }
         };
+        if failed > 0 {
+            shared.console.info(format!(
+                "[host] accepting connections again, after {failed} failed attempt(s)"
+            ));
+            failed = 0;
+            pause = ACCEPT_PAUSE;
+        }
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
+            let head_timeout = shared.limits.head_timeout;
             let service = service_fn(move |request| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(route(&shared, request, peer).await) }
             });
+            // The head timeout covers an idle keep-alive connection too:
+            // hyper starts it whenever it waits for a request head.
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(head_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -248,17 +301,38 @@ fn authority(request: &Request<Incoming>) -> String {
         .to_owned()
 }
 
+/// The caller's body, at most `limits.caller_body` bytes, none of it
+/// stalling longer than `limits.body_stall_timeout`; else the answer to
+/// send (413 as the host's Kestrel sends it, 408, or 400), which closes the
+/// connection.
 async fn read_body(
+    shared: &Shared,
     request: Request<Incoming>,
-) -> Result<(hyper::http::request::Parts, Vec<u8>), String> {
+) -> Result<(hyper::http::request::Parts, Vec<u8>), Response<Full<Bytes>>> {
     let (parts, body) = request.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| format!("cannot read the request body: {e}"))?
-        .to_bytes()
-        .to_vec();
-    Ok((parts, bytes))
+    let limits = &shared.limits;
+    match read_capped(body, limits.caller_body, Some(limits.body_stall_timeout)).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(error) => {
+            let status = match error {
+                BodyError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                BodyError::Stalled(_) => StatusCode::REQUEST_TIMEOUT,
+                BodyError::Broken(_) => StatusCode::BAD_REQUEST,
+            };
+            shared.console.warning(format!(
+                "[host] {} {}: {error}: answered {}",
+                parts.method,
+                parts.uri,
+                status.as_u16()
+            ));
+            let mut response = empty(status);
+            response.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            Err(response)
+        }
+    }
 }
 
 async fn http_function(
@@ -268,9 +342,9 @@ async fn http_function(
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authority = authority(&request);
-    let (parts, body) = match read_body(request).await {
+    let (parts, body) = match read_body(shared, request).await {
         Ok(read) => read,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let headers = parts
@@ -335,9 +409,9 @@ async fn admin(
         return text(StatusCode::NOT_FOUND, format!("no function named {name}\n"));
     };
     let authority = authority(&request);
-    let body = match read_body(request).await {
+    let body = match read_body(shared, request).await {
         Ok((_, body)) => body,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         String::new()
@@ -390,9 +464,9 @@ async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Full<B
             return empty(StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    let (parts, body) = match read_body(request).await {
+    let (parts, body) = match read_body(shared, request).await {
         Ok(read) => read,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
     let invocation_id = new_guid();
     let mut headers: Vec<(String, String)> = parts

@@ -26,6 +26,8 @@ pub enum Rule {
     /// A non-2xx reply to an HTTP trigger: the caller gets an empty 500 and
     /// the logs are lost (section 3).
     HttpNon2xx,
+    /// A reply larger than local-host reads (`limits::REPLY_LIMIT`).
+    ReplyTooLarge,
 }
 
 impl Rule {
@@ -40,6 +42,7 @@ impl Rule {
             Rule::InvalidJson => "invalid-json",
             Rule::EmptyReply => "empty-reply",
             Rule::HttpNon2xx => "http-non-2xx",
+            Rule::ReplyTooLarge => "reply-too-large",
         }
     }
 
@@ -69,6 +72,9 @@ impl Rule {
             }
             Rule::HttpNon2xx => {
                 "a non-2xx reply fails the invocation: the caller gets an empty 500 and the Logs are lost; send the error status inside ReturnValue with a 200 reply (§3)"
+            }
+            Rule::ReplyTooLarge => {
+                "local-host stops reading a reply that large and fails the invocation (an HTTP caller gets 500); the host would read on and hold it all in memory: is the reply endless?"
             }
         }
     }

@@ -62,14 +62,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
+            pieces = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip(), 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
-                    return data
-                data += self.rfile.read(size)
+                    return b"".join(pieces)
+                pieces.append(self.rfile.read(size))
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -120,6 +120,20 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "Exit":
             self.send(200, "application/json", {"Outputs": {}, "Logs": [], "ReturnValue": {"body": "bye"}})
             os._exit(int(os.environ.get("FAKE_EXIT_CODE", "0")))
+        elif name == "Flood":
+            # An endless reply: a JSON object that never closes.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            piece = b"[" * (1 << 20)
+            frame = b"%x\r\n%s\r\n" % (len(piece), piece)
+            try:
+                self.wfile.write(b"1\r\n{\r\n")
+                while True:
+                    self.wfile.write(frame)
+            except OSError:
+                return
         elif name == "Missing":
             self.send(404, "text/plain", b"no such function")
         else:

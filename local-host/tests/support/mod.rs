@@ -29,8 +29,9 @@ fn http_function(dir: &Path, name: &str, route: Option<&str>) {
 }
 
 /// An app folder whose handler is the fake Python handler, with functions
-/// Echo (route echo/{id?}), Fail, Text, Exit (HTTP), Queue (queue in and
-/// out) and Tick (a timer every second).
+/// Echo (route echo/{id?}), Fail, Text, Exit, Flood (an endless reply),
+/// Sink (a short reply whatever it gets) (HTTP), Queue (queue in and out)
+/// and Tick (a timer every second).
 pub fn fake_app() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
@@ -50,6 +51,8 @@ pub fn fake_app() -> TempDir {
     http_function(root, "Fail", None);
     http_function(root, "Text", None);
     http_function(root, "Exit", None);
+    http_function(root, "Flood", None);
+    http_function(root, "Sink", None);
     write(
         root,
         "Queue/function.json",
