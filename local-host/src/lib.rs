@@ -18,6 +18,7 @@ pub mod invocation;
 pub mod limits;
 pub mod ncrontab;
 pub mod process;
+pub mod restarts;
 pub mod routes;
 pub mod scaffold;
 pub mod server;
