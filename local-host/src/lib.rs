@@ -21,6 +21,7 @@ pub mod process;
 pub mod restarts;
 pub mod routes;
 pub mod scaffold;
+pub mod schedule;
 pub mod server;
 pub mod signals;
 pub mod warnings;

@@ -30,8 +30,8 @@ use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{http_request_for_input, invoke, report};
 use crate::limits::{BodyError, ServerLimits, read_capped};
-use crate::ncrontab::Schedule;
 use crate::routes::{RouteMatch, Router};
+use crate::schedule::TimerSchedule;
 
 struct Shared {
     app: App,
@@ -50,8 +50,9 @@ pub struct Server {
 
 impl Server {
     /// Serves `app` on `listener` through `handler`; with `timers`, fires
-    /// every timer function on its schedule. Fails on a route or schedule
-    /// the app cannot have.
+    /// every timer function on its schedule (a timer whose schedule does
+    /// not parse is reported and left out). Fails on a route the app cannot
+    /// have.
     pub fn start(
         app: App,
         handler: Arc<Handler>,
@@ -83,16 +84,24 @@ impl Server {
             .map(|a| a.port())
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
         let router = Router::new(&app)?;
+        // Schedules are read only when timers fire (as the host reads only
+        // the functions it runs); a bad one stops that timer, not the app.
         let mut schedules = Vec::new();
-        for function in app
-            .functions
-            .iter()
-            .filter(|f| f.trigger_kind() == TriggerKind::Timer)
-        {
-            let expression = function.trigger().schedule.clone().unwrap_or_default();
-            let schedule =
-                Schedule::parse(&expression).map_err(|e| format!("{}: {e}", function.name))?;
-            schedules.push((function.clone(), schedule));
+        if timers {
+            for function in app
+                .functions
+                .iter()
+                .filter(|f| f.trigger_kind() == TriggerKind::Timer)
+            {
+                let expression = function.trigger().schedule.clone().unwrap_or_default();
+                match TimerSchedule::parse(&expression, &app.settings) {
+                    Ok(schedule) => schedules.push((function.clone(), schedule)),
+                    Err(e) => console.error(format!(
+                        "[host] {}: {e}: this timer does not fire; the other functions run",
+                        function.name
+                    )),
+                }
+            }
         }
         let shared = Arc::new(Shared {
             app,
@@ -103,10 +112,8 @@ impl Server {
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
-        if timers {
-            for (function, schedule) in schedules {
-                tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
-            }
+        for (function, schedule) in schedules {
+            tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
         }
         Ok(Server {
             port,
@@ -528,7 +535,7 @@ async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Full<B
     }
 }
 
-async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule) {
+async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: TimerSchedule) {
     let mut last: Option<UtcTime> = None;
     loop {
         let Some(next) = schedule.next_after(UtcTime::now()) else {
@@ -538,7 +545,11 @@ async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule)
             ));
             return;
         };
-        tokio::time::sleep(next.until()).await;
+        match &schedule {
+            TimerSchedule::Cron(_) => tokio::time::sleep(next.until()).await,
+            // A TimeSpan counts from now, to the sub-second.
+            TimerSchedule::Every(every) => tokio::time::sleep(*every).await,
+        }
         let status = last.and_then(|last| {
             schedule.next_after(next).map(|following| ScheduleStatus {
                 last,
