@@ -2,9 +2,12 @@
 //! stderr, each invocation's `Logs`, its outputs and the warnings. The
 //! command line prints it; tests read it back.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+use crate::terminal::visible;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -46,8 +49,14 @@ impl Console {
         }
     }
 
+    /// Logs `text`, its control and escape characters written out
+    /// ([`visible`]): much of it comes from the handler or from callers.
     pub fn log(&self, level: Level, text: impl Into<String>) {
         let text = text.into();
+        let text = match visible(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(shown) => shown,
+        };
         if self.echo {
             // A closed stdout or stderr (`local-host start | head`) must not
             // stop local-host: what cannot be printed is dropped.
@@ -95,6 +104,16 @@ impl Console {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_kept_as_shown() {
+        let console = Console::quiet();
+        console.info("[handler] \u{1b}]0;pwned\u{7}\nforged");
+        assert_eq!(
+            console.lines()[0].text,
+            "[handler] \\x1b]0;pwned\\x07\\nforged"
+        );
+    }
 
     #[test]
     fn a_printing_console_keeps_nothing() {

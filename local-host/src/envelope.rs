@@ -7,6 +7,7 @@ use crate::app::{Binding, Function, TriggerKind};
 use crate::base64;
 use crate::client::Reply;
 use crate::clock::UtcTime;
+use crate::http_response::caller_response;
 use crate::ids::new_guid;
 use crate::warnings::{Rule, Warning};
 
@@ -563,7 +564,12 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
             format!("{reason}: the host fails the invocation"),
         );
     }
-    if media_type(reply.content_type.as_deref()) != "application/json" {
+    // The host reads a reply as JSON when its content type says so:
+    // application/json or text/json.
+    if !matches!(
+        media_type(reply.content_type.as_deref()).as_str(),
+        "application/json" | "text/json"
+    ) {
         let detail = format!(
             "the reply's content type is {}",
             reply.content_type.as_deref().unwrap_or("missing")
@@ -608,7 +614,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
             outputs.get(&binding.name).unwrap_or(&Value::Null)
         };
         let written = if binding.is_kind("http") {
-            let response = http_output(binding, value, &mut outcome.warnings);
+            let response = caller_response(binding, value, &mut outcome.warnings);
             if is_http {
                 outcome.response = Some(response.clone());
             }
@@ -707,105 +713,6 @@ fn written_value(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) 
             _ => Written::Text(text.clone()),
         },
         other => Written::Json(other.clone()),
-    }
-}
-
-fn status_of(value: Option<&Value>) -> Option<u16> {
-    match value? {
-        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn field_any_case<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    top_level(object, name)
-}
-
-/// An HTTP output's value: the caller's response (section 3).
-fn http_output(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) -> HttpResponse {
-    let is_return = binding.name == "$return";
-    let text_plain = || {
-        vec![(
-            "Content-Type".to_owned(),
-            "text/plain; charset=utf-8".to_owned(),
-        )]
-    };
-    match value {
-        Value::Object(object) if field_any_case(object, "body").is_some() || !is_return => {
-            let status_field = field_any_case(object, "statusCode");
-            // A named output honours only statusCode; $return falls back to status.
-            let status = if is_return {
-                status_of(status_field).or_else(|| status_of(field_any_case(object, "status")))
-            } else {
-                status_of(status_field)
-            };
-            let mut headers: Vec<(String, String)> = Vec::new();
-            if let Some(Value::Object(given)) = field_any_case(object, "headers") {
-                for (name, value) in given {
-                    let text = match value {
-                        Value::String(s) => s.clone(),
-                        Value::Null => continue,
-                        other => other.to_string(),
-                    };
-                    headers.push((name.clone(), text));
-                }
-            }
-            let body = match field_any_case(object, "body") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::String(s)) => s.clone().into_bytes(),
-                Some(structured) if !is_return => serde_json::to_string_pretty(structured)
-                    .unwrap_or_default()
-                    .into_bytes(),
-                Some(other) => other.to_string().into_bytes(),
-            };
-            let content_type = headers
-                .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-            match content_type {
-                Some((_, value)) => {
-                    let lower = value.to_ascii_lowercase();
-                    if media_type(Some(&lower)) == "application/json" && !lower.contains("charset")
-                    {
-                        value.push_str("; charset=utf-8");
-                    }
-                }
-                None => headers.extend(text_plain()),
-            }
-            HttpResponse {
-                status: status.unwrap_or(200),
-                headers,
-                body,
-            }
-        }
-        Value::Null => HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: Vec::new(),
-        },
-        Value::String(text) => {
-            let body = match base64::decode(text) {
-                Some(bytes) => {
-                    warnings.push(Warning::new(
-                        Rule::Base64String,
-                        format!("{} is the string {text:?}", describe_source(binding)),
-                    ));
-                    bytes
-                }
-                None => text.clone().into_bytes(),
-            };
-            HttpResponse {
-                status: 200,
-                headers: text_plain(),
-                body,
-            }
-        }
-        // An object without body, an array, a number or a bool: compact JSON.
-        other => HttpResponse {
-            status: 200,
-            headers: text_plain(),
-            body: other.to_string().into_bytes(),
-        },
     }
 }
 
@@ -1023,7 +930,7 @@ mod tests {
         let r = read(r#"{"ReturnValue":{"radius":2}}"#);
         assert_eq!(
             (r.status, r.body.as_slice()),
-            (200, br#"{"radius":2}"#.as_slice())
+            (200, b"{\n  \"radius\": 2\n}".as_slice())
         );
         assert_eq!(r.content_type(), Some("text/plain; charset=utf-8"));
         let r = read(r#"{"ReturnValue":"test"}"#);

@@ -35,6 +35,7 @@ use local_host::limits::{CALLER_BODY_LIMIT, read_file_capped};
 use local_host::scaffold::ScaffoldError;
 use local_host::server::{Server, describe_functions};
 use local_host::signals::Signals;
+use local_host::terminal::visible;
 
 /// How long the handler and the other processes get between SIGTERM and
 /// SIGKILL when local-host stops.
@@ -129,7 +130,7 @@ fn finish(result: Result<ExitCode, String>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            err!("local-host: error: {message}");
+            err!("local-host: error: {}", visible(&message));
             ExitCode::FAILURE
         }
     }
@@ -182,7 +183,8 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
         }),
     }
     for finding in &found {
-        out!("{finding}");
+        // The handler's own lines are among the findings.
+        out!("{}", visible(&finding.to_string()));
     }
     let problems = found
         .iter()

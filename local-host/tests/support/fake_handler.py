@@ -120,6 +120,14 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "Exit":
             self.send(200, "application/json", {"Outputs": {}, "Logs": [], "ReturnValue": {"body": "bye"}})
             os._exit(int(os.environ.get("FAKE_EXIT_CODE", "0")))
+        elif name == "Reply":
+            # The caller's body says what to answer: {"content_type": ...,
+            # "envelope": {...}, "print": "a line for stdout and stderr"}.
+            wanted = json.loads(seen["envelope"]["Data"]["req"].get("Body") or "{}")
+            if "print" in wanted:
+                print(wanted["print"], flush=True)
+                print(wanted["print"], file=sys.stderr, flush=True)
+            self.send(200, wanted.get("content_type", "application/json"), wanted.get("envelope", {}))
         elif name == "Flood":
             # An endless reply: a JSON object that never closes.
             self.send_response(200)

@@ -30,7 +30,8 @@ fn http_function(dir: &Path, name: &str, route: Option<&str>) {
 
 /// An app folder whose handler is the fake Python handler, with functions
 /// Echo (route echo/{id?}), Fail, Text, Exit, Flood (an endless reply),
-/// Sink (a short reply whatever it gets) (HTTP), Queue (queue in and out)
+/// Sink (a short reply whatever it gets), Reply (answers what the caller's
+/// body says: see fake_handler.py) (HTTP), Queue (queue in and out)
 /// and Tick (a timer every second).
 pub fn fake_app() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -53,6 +54,7 @@ pub fn fake_app() -> TempDir {
     http_function(root, "Exit", None);
     http_function(root, "Flood", None);
     http_function(root, "Sink", None);
+    http_function(root, "Reply", None);
     write(
         root,
         "Queue/function.json",
