@@ -109,11 +109,6 @@ fn url_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Decodes a route segment (`+` stays a plus there).
-pub fn path_decode(text: &str) -> String {
-    url_decode(&text.replace('+', "%2B"))
-}
-
 /// The query as the host sees it: decoded, a repeated key's values
 /// comma-joined under its first spelling, in first-seen order.
 pub fn query_values(raw: &str) -> Vec<(String, String)> {
@@ -1041,7 +1036,6 @@ mod tests {
                 ("c".to_owned(), "A%zz".to_owned())
             ]
         );
-        assert_eq!(path_decode("a+b%20c"), "a+b c");
         assert_eq!(
             canonical_header_name("x-azure-functions-invocationid"),
             "X-Azure-Functions-Invocationid"

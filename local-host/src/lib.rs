@@ -19,6 +19,7 @@ pub mod invocation;
 pub mod limits;
 pub mod ncrontab;
 pub mod process;
+pub mod request_path;
 pub mod restarts;
 pub mod routes;
 pub mod scaffold;

@@ -30,6 +30,7 @@ use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{http_request_for_input, invoke, report};
 use crate::limits::{BodyError, ServerLimits, read_capped};
+use crate::request_path::{normalize, to_uri_component};
 use crate::routes::{RouteMatch, Router};
 use crate::schedule::TimerSchedule;
 
@@ -260,8 +261,18 @@ async fn route(
     request: Request<Incoming>,
     _peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path().to_owned();
     let method = request.method().as_str().to_owned();
+    // The path as Kestrel hands it to routing: decoded (but %2F), dot
+    // segments removed; a NUL or invalid UTF-8 is a bad request.
+    let path = match normalize(request.uri().path()) {
+        Ok(path) => path,
+        Err(bad) => {
+            shared
+                .console
+                .warning(format!("[host] {method}: {bad}: answered 400"));
+            return empty(StatusCode::BAD_REQUEST);
+        }
+    };
     if let Some(name) = admin_function(&path) {
         if method != "POST" {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
@@ -277,9 +288,9 @@ async fn route(
     if shared.app.host.forwarding {
         return forward(shared, request).await;
     }
-    match shared.router.find(&method, &path) {
+    match shared.router.find_path(&method, &path) {
         RouteMatch::Found { function, params } => match shared.app.function(&function) {
-            Some(function) => http_function(shared, function, params, request).await,
+            Some(function) => http_function(shared, function, params, &path, request).await,
             None => empty(StatusCode::NOT_FOUND),
         },
         RouteMatch::MethodNotAllowed => {
@@ -290,7 +301,8 @@ async fn route(
     }
 }
 
-/// `/admin/functions/{name}` -> `name`.
+/// `/admin/functions/{name}` -> `name`, from the normalized (decoded)
+/// path, so `Qu%65ue` names Queue.
 fn admin_function(path: &str) -> Option<String> {
     let lower = path.to_ascii_lowercase();
     let rest = lower.strip_prefix("/admin/functions/")?;
@@ -346,6 +358,7 @@ async fn http_function(
     shared: &Shared,
     function: &Function,
     params: Vec<(String, Option<String>)>,
+    path: &str,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authority = authority(&request);
@@ -353,7 +366,9 @@ async fn http_function(
         Ok(read) => read,
         Err(answer) => return answer,
     };
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    // The URL the host shows: its normalized path, the raw query.
+    let query = parts.uri.query().map_or(String::new(), |q| format!("?{q}"));
+    let path_and_query = format!("{}{query}", to_uri_component(path));
     let headers = parts
         .headers
         .iter()

@@ -103,7 +103,7 @@ class Handler(BaseHTTPRequestHandler):
             "argv": sys.argv[1:],
             "pid": os.getpid(),
         }
-        if name == "Echo":
+        if name.startswith("Echo"):
             self.send(200, "application/json", {
                 "Outputs": {}, "Logs": ["echo"],
                 "ReturnValue": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
