@@ -7,6 +7,7 @@ use crate::app::{Binding, Function, TriggerKind};
 use crate::base64;
 use crate::client::Reply;
 use crate::clock::UtcTime;
+use crate::dotnet;
 use crate::http_response::caller_response;
 use crate::ids::new_guid;
 use crate::warnings::{Rule, Warning};
@@ -130,6 +131,21 @@ pub fn query_values(raw: &str) -> Vec<(String, String)> {
     joined
 }
 
+/// The query as Metadata has it: decoded, a repeated key's LAST value
+/// under its first spelling, in first-seen order.
+pub fn query_last_values(raw: &str) -> Vec<(String, String)> {
+    let mut last: Vec<(String, String)> = Vec::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (url_decode(key), url_decode(value));
+        match last.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+            Some((_, existing)) => *existing = value,
+            None => last.push((key, value)),
+        }
+    }
+    last
+}
+
 /// `content-type` -> `Content-Type`: hyper lowercases header names, ASP.NET
 /// shows the usual spelling.
 pub fn canonical_header_name(name: &str) -> String {
@@ -206,7 +222,7 @@ pub fn http_invocation(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    req.insert("Query".into(), Value::Object(query_json.clone()));
+    req.insert("Query".into(), Value::Object(query_json));
     req.insert(
         "Headers".into(),
         Value::Object(
@@ -236,23 +252,47 @@ pub fn http_invocation(
         req.insert("Body".into(), Value::String(text));
     }
 
+    // Metadata (section 2): each top-level property of a JSON body but
+    // arrays, a scalar turned to .NET text first (`2` -> "\"2\"", `true`
+    // -> "\"True\""), an object kept as JSON; each query value, the last
+    // of a repeated key winning, `code` left out; each route value; then
+    // Query (last values), Headers and sys.
     let mut metadata = Map::new();
     if let Some(Ok(Value::Object(fields))) = body.map(serde_json::from_slice::<Value>) {
         for (name, value) in fields {
-            if !value.is_object() && !value.is_array() && !value.is_null() {
-                metadata.insert(name, double_encode(&value));
+            match value {
+                Value::Array(_) | Value::Null => {}
+                Value::Object(_) => {
+                    metadata.insert(name, value);
+                }
+                scalar => {
+                    if let Some(text) = dotnet::to_string(&scalar) {
+                        metadata.insert(name, double_encode_str(&text));
+                    }
+                }
             }
         }
     }
-    for (name, value) in &query {
-        metadata.insert(name.clone(), double_encode_str(value));
+    let last_values = query_last_values(request.query_string());
+    for (name, value) in &last_values {
+        if !name.eq_ignore_ascii_case("code") {
+            metadata.insert(name.clone(), double_encode_str(value));
+        }
     }
     for (name, value) in params {
         if let Some(value) = value {
             metadata.insert(name.clone(), double_encode_str(value));
         }
     }
-    metadata.insert("Query".into(), Value::Object(query_json));
+    metadata.insert(
+        "Query".into(),
+        Value::Object(
+            last_values
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
+    );
     metadata.insert(
         "Headers".into(),
         Value::Object(
@@ -794,18 +834,57 @@ mod tests {
         assert_eq!(req["Identities"][0]["IsAuthenticated"], false);
         assert_eq!(req["Body"], r#"{"radius":2,"label":"r","nested":{"x":1}}"#);
         let meta = &body["Metadata"];
-        assert_eq!(meta["a"], "\"1,2\"");
+        // The last of a repeated query value, double-encoded.
+        assert_eq!(meta["a"], "\"2\"");
         assert_eq!(meta["name"], "\"At las\"");
         assert_eq!(meta["id"], "\"7\"");
-        assert_eq!(meta["radius"], "2");
+        // A JSON body's number turned to text, then double-encoded.
+        assert_eq!(meta["radius"], "\"2\"");
         assert_eq!(meta["label"], "\"r\"");
-        assert!(meta.get("nested").is_none());
+        // Objects are kept as JSON.
+        assert_eq!(meta["nested"], json!({"x": 1}));
         assert!(meta.get("opt").is_none());
-        assert_eq!(meta["Query"], json!({"a": "1,2", "name": "At las"}));
+        assert_eq!(meta["Query"], json!({"a": "2", "name": "At las"}));
         assert_eq!(meta["Headers"]["X-Many"], "one,two");
         assert_eq!(
             meta["sys"],
             json!({"MethodName": "Area", "UtcNow": "1970-01-01T00:00:00Z", "RandGuid": "g"})
+        );
+    }
+
+    #[test]
+    fn metadata_as_the_host_builds_it() {
+        let request = HttpRequest {
+            method: "POST".into(),
+            url: "http://localhost:7071/api/Area?code=secret&x=1&X=2&list=a&list=b".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(
+                br#"{"n":2,"f":2.5,"big":1e20,"yes":true,"no":false,"s":"t","arr":[1],"nil":null,"obj":{"deep":{"z":true}}}"#
+                    .to_vec(),
+            ),
+        };
+        let body = http_invocation(&http_function(), &request, &[], &sys());
+        let meta = &body["Metadata"];
+        assert_eq!(meta["n"], "\"2\"");
+        assert_eq!(meta["f"], "\"2.5\"");
+        assert_eq!(meta["big"], "\"1E+20\"");
+        assert_eq!(meta["yes"], "\"True\"");
+        assert_eq!(meta["no"], "\"False\"");
+        assert_eq!(meta["s"], "\"t\"");
+        assert!(meta.get("arr").is_none());
+        assert_eq!(meta["obj"], json!({"deep": {"z": true}}));
+        // The key `code` is left out at the top; the last value wins.
+        assert!(meta.get("code").is_none());
+        assert_eq!(meta["x"], "\"2\"");
+        assert_eq!(meta["list"], "\"b\"");
+        assert_eq!(
+            meta["Query"],
+            json!({"code": "secret", "x": "2", "list": "b"})
+        );
+        // Data keeps the comma-joined values.
+        assert_eq!(
+            body["Data"]["req"]["Query"],
+            json!({"code": "secret", "x": "1,2", "list": "a,b"})
         );
     }
 

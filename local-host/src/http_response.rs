@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::app::Binding;
 use crate::base64;
+use crate::dotnet;
 use crate::envelope::HttpResponse;
 use crate::warnings::{Rule, Warning};
 
@@ -53,7 +54,7 @@ pub fn caller_response(
             }
         }
         // An object without body, or an array: indented JSON, .NET style.
-        Value::Object(_) | Value::Array(_) => plain(200, dotnet_indented(value).into_bytes()),
+        Value::Object(_) | Value::Array(_) => plain(200, dotnet::indented(value).into_bytes()),
         Value::Null => HttpResponse {
             status: 200,
             headers: Vec::new(),
@@ -133,7 +134,8 @@ fn response_object(
     let mut headers: Vec<(String, String)> = Vec::new();
     if let Some(Value::Object(given)) = field(object, "headers") {
         for (name, value) in given {
-            let text = header_text(value).ok_or_else(|| {
+            // ScriptObjectResult: header.Value.ToString().
+            let text = dotnet::to_string(value).ok_or_else(|| {
                 refused(
                     Rule::NullHeader,
                     format!("{source}.headers[\"{name}\"] is null"),
@@ -220,20 +222,6 @@ fn status_of(value: &Value, source: &str, key: &str) -> Result<Option<i64>, Warn
     }
 }
 
-/// A header value as `object.ToString()` gives it in .NET; `None` for
-/// null (a NullReferenceException in the host).
-fn header_text(value: &Value) -> Option<String> {
-    Some(match value {
-        Value::Null => return None,
-        Value::String(text) => text.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(number) => number.to_string(),
-        Value::Object(_) => "System.Dynamic.ExpandoObject".into(),
-        Value::Array(_) => "System.Collections.Generic.List`1[System.Object]".into(),
-    })
-}
-
 /// An HTTP token (RFC 9110): what a header name may be.
 fn is_token(name: &str) -> bool {
     !name.is_empty()
@@ -248,48 +236,6 @@ fn is_field_value(value: &str) -> bool {
     value
         .bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-}
-
-/// Newtonsoft's indented JSON (two spaces, `"name": value`), with booleans
-/// written `True` and `False` as the host sends them (host-protocol.md
-/// section 3).
-pub fn dotnet_indented(value: &Value) -> String {
-    let mut out = String::new();
-    write_indented(value, 0, &mut out);
-    out
-}
-
-fn write_indented(value: &Value, depth: usize, out: &mut String) {
-    let pad = |depth: usize, out: &mut String| out.extend(std::iter::repeat_n("  ", depth));
-    match value {
-        Value::Bool(true) => out.push_str("True"),
-        Value::Bool(false) => out.push_str("False"),
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Object(fields) if fields.is_empty() => out.push_str("{}"),
-        Value::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                pad(depth + 1, out);
-                write_indented(item, depth + 1, out);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-            }
-            pad(depth, out);
-            out.push(']');
-        }
-        Value::Object(fields) => {
-            out.push_str("{\n");
-            for (i, (name, item)) in fields.iter().enumerate() {
-                pad(depth + 1, out);
-                out.push_str(&Value::String(name.clone()).to_string());
-                out.push_str(": ");
-                write_indented(item, depth + 1, out);
-                out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
-            }
-            pad(depth, out);
-            out.push('}');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod children;
 pub mod client;
 pub mod clock;
 pub mod console;
+pub mod dotnet;
 pub mod envelope;
 pub mod handler;
 pub mod http_response;
