@@ -71,12 +71,28 @@ fn spawned<C>(
     Ok((child, Registered { group }))
 }
 
+/// In the child, between fork and exec: be killed when the thread that
+/// started it ends, so that even a local-host killed with SIGKILL (or a
+/// test binary stopped by Ctrl-C: its children no longer share its process
+/// group) leaves no handler behind.
+fn die_with_parent() -> std::io::Result<()> {
+    // SAFETY: prctl(2) is async-signal-safe and touches no memory of ours.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Starts `command` in a process group of its own and registers it.
 pub fn spawn_std(
     command: &mut std::process::Command,
 ) -> std::io::Result<(std::process::Child, Registered)> {
     use std::os::unix::process::CommandExt;
     command.process_group(0);
+    // SAFETY: die_with_parent only calls prctl(2).
+    unsafe {
+        command.pre_exec(die_with_parent);
+    }
     spawned(|| command.spawn(), |child| Some(child.id()))
 }
 
@@ -85,6 +101,10 @@ pub fn spawn_tokio(
     command: &mut tokio::process::Command,
 ) -> std::io::Result<(tokio::process::Child, Registered)> {
     command.process_group(0);
+    // SAFETY: die_with_parent only calls prctl(2).
+    unsafe {
+        command.pre_exec(die_with_parent);
+    }
     spawned(|| command.spawn(), tokio::process::Child::id)
 }
 

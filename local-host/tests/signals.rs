@@ -168,3 +168,30 @@ async fn a_handler_that_ignores_sigterm_is_killed_with_what_it_started() {
     assert!(recorded.iter().all(|(_, pid)| alive(*pid)));
     stops_cleanly(started, libc::SIGINT);
 }
+
+#[tokio::test]
+async fn a_local_host_killed_with_sigkill_takes_its_handler_along() {
+    // The fake handler's own watch for a dead parent is off: the kernel
+    // must do it (PR_SET_PDEATHSIG).
+    let mut started = start(&[], &[("FAKE_ORPHAN_WATCH", "off")]);
+    let caller = HostClient::new(started.port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving");
+    let handler = pids(&started.pid_file)[0].1;
+    signal(&started.local_host, libc::SIGKILL);
+    started.local_host.wait_exit(STOPS_WITHIN);
+    let gone = wait_for(Duration::from_secs(2), || !alive(handler)).await;
+    if !gone {
+        // Leave nothing behind, then fail.
+        // SAFETY: kill(2) touches no memory of ours.
+        unsafe {
+            libc::kill(handler as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    assert!(
+        gone,
+        "the handler {handler} outlived a SIGKILLed local-host"
+    );
+}
