@@ -473,26 +473,42 @@ pub struct Output {
     pub value: Written,
 }
 
+/// The most of one output's value a console line shows.
+pub const SHOWN_VALUE: usize = 4096;
+
+/// `text`, cut to [`SHOWN_VALUE`] bytes (at a character) with a note of
+/// its whole size: a 100 MiB body is not one terminal line.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= SHOWN_VALUE {
+        return text.into();
+    }
+    let mut end = SHOWN_VALUE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len()).into()
+}
+
 impl std::fmt::Display for Output {
     /// `queue areas <- {"radius":2}`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} <- ", self.kind, self.binding)?;
         match &self.value {
             Written::Nothing => write!(f, "(nothing: null or not set)"),
-            Written::Text(text) => write!(f, "{text}"),
-            Written::Json(value) => write!(f, "{value}"),
+            Written::Text(text) => write!(f, "{}", shown(text)),
+            Written::Json(value) => write!(f, "{}", shown(&value.to_string())),
             Written::Bytes(bytes) => write!(
                 f,
                 "{} bytes (base64-decoded): {:?}",
                 bytes.len(),
-                String::from_utf8_lossy(bytes)
+                shown(&String::from_utf8_lossy(bytes))
             ),
             Written::Http(response) => write!(
                 f,
                 "{} {} {}",
                 response.status,
                 response.content_type().unwrap_or("(no content type)"),
-                String::from_utf8_lossy(&response.body)
+                shown(&String::from_utf8_lossy(&response.body))
             ),
         }
     }
@@ -1103,6 +1119,24 @@ mod tests {
         );
         assert!(matches!(outcome.verdict, Verdict::Failed(_)));
         assert_eq!(outcome.response, Some(HttpResponse::failed()));
+    }
+
+    #[test]
+    fn long_values_are_shown_cut() {
+        let long = "é".repeat(SHOWN_VALUE);
+        let output = Output {
+            kind: "queue".into(),
+            binding: "q".into(),
+            value: Written::Text(long.clone()),
+        };
+        let line = output.to_string();
+        assert!(line.len() < SHOWN_VALUE + 64, "{}", line.len());
+        assert!(line.ends_with(&format!("... ({} bytes in all)", long.len())));
+        let short = Output {
+            value: Written::Text("x".repeat(SHOWN_VALUE)),
+            ..output
+        };
+        assert!(!short.to_string().contains("bytes in all"));
     }
 
     #[test]
