@@ -6,65 +6,19 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::App;
 use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
 use local_host::limits::{CALLER_BODY_LIMIT, REPLY_LIMIT, ServerLimits};
 use local_host::process::Process;
-use local_host::server::Server;
-use support::fake_app;
+use support::{Serving, fake_app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_local-host");
 
-struct Running {
-    port: u16,
-    console: Console,
-    _server: Server,
-    _handler: Arc<Handler>,
-    _dir: tempfile::TempDir,
-}
-
-async fn serve(limits: ServerLimits) -> Running {
-    let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
-        .await
-        .expect("handler"),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server = Server::start_with(
-        app,
-        handler.clone(),
-        listener,
-        console.clone(),
-        false,
-        limits,
-    )
-    .expect("server");
-    Running {
-        port: server.port(),
-        console,
-        _server: server,
-        _handler: handler,
-        _dir: dir,
-    }
+async fn serve(limits: ServerLimits) -> Serving {
+    support::serve(fake_app(), false, limits).await
 }
 
 /// Reads whatever comes until the peer closes or `limit` passes; `None`
@@ -91,7 +45,7 @@ fn status_line(response: &str) -> &str {
 async fn a_body_of_exactly_100_mib_reaches_the_handler() {
     let running = serve(ServerLimits::default()).await;
     assert_eq!(CALLER_BODY_LIMIT, 100 * 1024 * 1024);
-    let caller = HostClient::new(running.port);
+    let caller = HostClient::new(running.caller.port());
     let body = vec![b'a'; CALLER_BODY_LIMIT];
     let reply = caller
         .request_with(
@@ -112,7 +66,7 @@ async fn a_body_of_exactly_100_mib_reaches_the_handler() {
 #[tokio::test]
 async fn a_content_length_one_byte_over_100_mib_gets_413_at_once() {
     let running = serve(ServerLimits::default()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", running.port))
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     let head = format!(
@@ -133,7 +87,7 @@ async fn a_content_length_one_byte_over_100_mib_gets_413_at_once() {
 #[tokio::test]
 async fn a_chunked_body_one_byte_over_100_mib_gets_413() {
     let running = serve(ServerLimits::default()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", running.port))
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     stream
@@ -270,7 +224,7 @@ fn the_default_timeouts_are_30_seconds() {
 #[tokio::test]
 async fn an_idle_connection_is_closed_after_the_head_timeout() {
     let running = serve(short_limits()).await;
-    let mut idle = TcpStream::connect(("127.0.0.1", running.port))
+    let mut idle = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     assert!(
@@ -287,7 +241,7 @@ async fn an_idle_connection_is_closed_after_the_head_timeout() {
     );
 
     // Idle after a first request on a kept-alive connection: the same.
-    let mut kept = TcpStream::connect(("127.0.0.1", running.port))
+    let mut kept = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     kept.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -306,7 +260,7 @@ async fn an_idle_connection_is_closed_after_the_head_timeout() {
 #[tokio::test]
 async fn a_half_sent_head_is_closed_after_the_head_timeout() {
     let running = serve(short_limits()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", running.port))
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     stream
@@ -328,7 +282,7 @@ async fn a_half_sent_head_is_closed_after_the_head_timeout() {
 #[tokio::test]
 async fn a_stalled_body_gets_408_after_the_stall_timeout() {
     let running = serve(short_limits()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", running.port))
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
     stream

@@ -6,59 +6,21 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use local_host::app::App;
 use local_host::client::{HostClient, Reply, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
+use local_host::limits::ServerLimits;
 use local_host::process::Process;
-use local_host::server::Server;
 use serde_json::{Value, json};
-use support::fake_app;
+use support::{Serving, fake_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_local-host");
 
-struct Running {
-    caller: HostClient,
-    console: Console,
-    _server: Server,
-    _handler: Arc<Handler>,
-    _dir: tempfile::TempDir,
+async fn serve() -> Serving {
+    support::serve(fake_app(), false, ServerLimits::default()).await
 }
 
-async fn serve() -> Running {
-    let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
-        .await
-        .expect("handler"),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server =
-        Server::start(app, handler.clone(), listener, console.clone(), false).expect("server");
-    Running {
-        caller: HostClient::new(server.port()),
-        console,
-        _server: server,
-        _handler: handler,
-        _dir: dir,
-    }
-}
-
-impl Running {
+impl Serving {
     /// The caller's response when the handler answers `envelope` with
     /// `content_type`.
     async fn answer(&self, content_type: &str, envelope: Value) -> Reply {

@@ -5,26 +5,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use local_host::app::App;
-use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
-use local_host::server::Server;
+use local_host::limits::ServerLimits;
 use serde_json::Value;
-use support::{eventually, fake_app, write_file};
+use support::{Serving, eventually, fake_app, write_file};
 
 const GUID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
-
-struct Running {
-    caller: HostClient,
-    console: Console,
-    _server: Server,
-    _handler: Arc<Handler>,
-    _dir: tempfile::TempDir,
-}
 
 fn echo_function(dir: &std::path::Path, name: &str, route: &str) {
     write_file(
@@ -36,40 +23,15 @@ fn echo_function(dir: &std::path::Path, name: &str, route: &str) {
     );
 }
 
-async fn serve() -> Running {
+async fn serve() -> Serving {
     let dir = fake_app();
     // The fake handler echoes what it got for any function named Echo*.
     echo_function(dir.path(), "EchoFiles", "files/{*path}");
     echo_function(dir.path(), "EchoGuid", "guid/{id:guid}");
-    let app = App::load(dir.path()).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
-        .await
-        .expect("handler"),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server =
-        Server::start(app, handler.clone(), listener, console.clone(), false).expect("server");
-    Running {
-        caller: HostClient::new(server.port()),
-        console,
-        _server: server,
-        _handler: handler,
-        _dir: dir,
-    }
+    support::serve(dir, false, ServerLimits::default()).await
 }
 
-impl Running {
+impl Serving {
     async fn status(&self, path: &str) -> u16 {
         self.caller.request("GET", path, b"").await.status
     }

@@ -5,15 +5,11 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use local_host::app::App;
 use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
+use local_host::limits::ServerLimits;
 use local_host::process::Process;
-use local_host::server::Server;
 use support::{eventually, fake_app, write_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_local-host");
@@ -45,33 +41,10 @@ fn app_with_every_form() -> tempfile::TempDir {
     dir
 }
 
-async fn serve(dir: &Path, timers: bool) -> (Server, Console, Arc<Handler>) {
-    let app = App::load(dir).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
-        .await
-        .expect("handler"),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server = Server::start(app, handler.clone(), listener, console.clone(), timers)
-        .expect("a bad schedule does not stop the app");
-    (server, console, handler)
-}
-
 #[tokio::test]
 async fn every_form_fires_and_a_bad_schedule_stops_only_its_timer() {
-    let dir = app_with_every_form();
-    let (server, console, _handler) = serve(dir.path(), true).await;
+    let running = support::serve(app_with_every_form(), true, ServerLimits::default()).await;
+    let (server, console) = (&running.server, &running.console);
     for name in ["FromSetting", "Span"] {
         assert!(
             eventually(Duration::from_secs(5), || console
@@ -93,8 +66,8 @@ async fn every_form_fires_and_a_bad_schedule_stops_only_its_timer() {
 
 #[tokio::test]
 async fn without_timers_no_schedule_is_read() {
-    let dir = app_with_every_form();
-    let (server, console, _handler) = serve(dir.path(), false).await;
+    let running = support::serve(app_with_every_form(), false, ServerLimits::default()).await;
+    let (server, console) = (&running.server, &running.console);
     let caller = HostClient::new(server.port());
     assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
     tokio::time::sleep(Duration::from_millis(1500)).await;
