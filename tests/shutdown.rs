@@ -162,6 +162,9 @@ fn burst_task(
                 Err(Failure::BrokenBody { status, error }) => {
                     tally.cut_short.push(format!("{id}: {status} {error}"));
                 }
+                Err(failure @ Failure::TooLarge { .. }) => {
+                    tally.cut_short.push(format!("{id}: {failure}"));
+                }
             }
         }
         tally

@@ -2,7 +2,7 @@
 //! cargo made, so that it runs from cargo's target folder. Nothing is
 //! written into the app folder: whatever is there gets published.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -94,11 +94,13 @@ pub fn build_handler(app: &App) -> Result<PathBuf, String> {
     // manifest's: run it where the package is.
     let package_dir = manifest.parent().unwrap_or(Path::new("."));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "local-host: cargo build --manifest-path {}",
         manifest.display()
     );
-    let mut child = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    command
         .arg("build")
         .arg("--manifest-path")
         .arg(&manifest)
@@ -106,8 +108,8 @@ pub fn build_handler(app: &App) -> Result<PathBuf, String> {
         .current_dir(package_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
+        .stderr(Stdio::inherit());
+    let (mut child, _registered) = crate::children::spawn_std(&mut command)
         .map_err(|e| format!("--build: cannot run {}: {e}", cargo.to_string_lossy()))?;
     let mut bins = Vec::new();
     if let Some(stdout) = child.stdout.take() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::app::{App, TriggerKind, field, read_json};
-use crate::ncrontab::Schedule;
+use crate::schedule::TimerSchedule;
 
 /// The handler's check-only switch (azure_functions_rocket::CHECK_VARIABLE;
 /// local-host does not depend on the library).
@@ -221,30 +221,16 @@ fn functions(app: &App, found: &mut Vec<Finding>) {
     }
 }
 
-/// What is wrong with a timer's schedule, if anything local-host can tell:
-/// a six-field NCRONTAB is parsed, a `%SETTING%` looked up; the host's
-/// five-field and TimeSpan forms are left alone.
+/// What is wrong with a timer's schedule, if anything: every form the
+/// timer extension takes (six or five NCRONTAB fields, a TimeSpan, `%NAME%`
+/// from local.settings.json's Values) is parsed as `start --timers` would.
 fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
     let Some(schedule) = schedule.map(str::trim).filter(|s| !s.is_empty()) else {
         return Some(
             "the timer trigger has no schedule: add \"schedule\", e.g. \"0 */5 * * * *\"".into(),
         );
     };
-    let resolved = match schedule.strip_prefix('%').and_then(|s| s.strip_suffix('%')) {
-        Some(name) => match app.settings.iter().find(|(key, _)| key == name) {
-            Some((_, value)) => value.clone(),
-            None => {
-                return Some(format!(
-                    "the schedule names the app setting {name}, which local.settings.json does not set: add it to Values"
-                ));
-            }
-        },
-        None => schedule.to_owned(),
-    };
-    if resolved.split_whitespace().count() != 6 {
-        return None;
-    }
-    Schedule::parse(&resolved).err()
+    TimerSchedule::parse(schedule, &app.settings).err()
 }
 
 /// Runs `executable` in check-only mode in the app folder and reads its
@@ -253,7 +239,8 @@ fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
 pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
     let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
     let shown = executable.display();
-    let mut child = match Command::new(executable)
+    let mut command = Command::new(executable);
+    command
         .current_dir(&root)
         .env(CHECK_VARIABLE, "1")
         .env("FUNCTIONS_APP_ROOT_PATH", &root)
@@ -261,9 +248,8 @@ pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
         .env_remove("FUNCTIONS_HTTPWORKER_PORT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+        .stderr(Stdio::piped());
+    let (mut child, _registered) = match crate::children::spawn_std(&mut command) {
         Ok(child) => child,
         Err(e) => {
             return vec![Finding::problem(format!(

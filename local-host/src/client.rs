@@ -11,12 +11,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+
+use crate::limits::{BodyError, REPLY_LIMIT, read_capped};
 
 /// The host release whose behaviour this crate reproduces.
 pub const HOST_VERSION: &str = "4.1037.0.0";
@@ -86,6 +87,8 @@ pub enum Failure {
     NoResponse(String),
     /// A status line came, but the body broke off: a reply cut short.
     BrokenBody { status: u16, error: String },
+    /// The body went past `limit` bytes: local-host stopped reading it.
+    TooLarge { status: u16, limit: usize },
 }
 
 impl std::fmt::Display for Failure {
@@ -95,6 +98,11 @@ impl std::fmt::Display for Failure {
             Failure::BrokenBody { status, error } => {
                 write!(f, "the handler's {status} reply broke off: {error}")
             }
+            Failure::TooLarge { status, limit } => write!(
+                f,
+                "the handler's {status} reply is larger than {}: local-host stopped reading it",
+                crate::limits::size(*limit)
+            ),
         }
     }
 }
@@ -146,6 +154,7 @@ impl Reply {
 pub struct HostClient {
     client: Client<HttpConnector, Chunked>,
     port: u16,
+    reply_limit: usize,
 }
 
 impl HostClient {
@@ -158,7 +167,15 @@ impl HostClient {
         HostClient {
             client: Client::builder(TokioExecutor::new()).build(connector),
             port,
+            reply_limit: REPLY_LIMIT,
         }
+    }
+
+    /// The same client, reading at most `limit` bytes of a reply's body
+    /// ([`REPLY_LIMIT`] by default).
+    pub fn with_reply_limit(mut self, limit: usize) -> HostClient {
+        self.reply_limit = limit;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -294,16 +311,15 @@ impl HostClient {
         let content_type = headers
             .get(hyper::header::CONTENT_TYPE)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        let body = response
-            .into_body()
-            .collect()
+        let body = read_capped(response.into_body(), self.reply_limit, None)
             .await
-            .map_err(|error| Failure::BrokenBody {
-                status,
-                error: error.to_string(),
-            })?
-            .to_bytes()
-            .to_vec();
+            .map_err(|error| match error {
+                BodyError::TooLarge(limit) => Failure::TooLarge { status, limit },
+                other => Failure::BrokenBody {
+                    status,
+                    error: other.to_string(),
+                },
+            })?;
         Ok(Reply {
             status,
             content_type,

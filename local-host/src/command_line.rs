@@ -43,6 +43,9 @@ new function  adds function NAME to the app in DIR (default: the current
 Exit codes: 0 done; 1 failed (an error line says why); 2 a bad command line,
 or a `new` request refused (nothing written).";
 
+/// The longest `--ready-timeout`: a day.
+const MAX_READY_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 pub struct Options {
     pub app: PathBuf,
     pub port: u16,
@@ -287,14 +290,18 @@ fn options(words: &Words) -> Result<Options, String> {
             .map_err(|_| format!("--port {text:?} is not a port number"))?;
     }
     if let Some(text) = words.value("--ready-timeout") {
-        let seconds: f64 = text
-            .parse()
+        options.ready_limit = text
+            .parse::<f64>()
             .ok()
-            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .filter(|s| *s > 0.0 && *s <= MAX_READY_TIMEOUT.as_secs_f64())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero())
             .ok_or_else(|| {
-                format!("--ready-timeout {text:?} is not a positive number of seconds")
+                format!(
+                    "--ready-timeout {text:?} is not a number of seconds above 0 and at most {}",
+                    MAX_READY_TIMEOUT.as_secs()
+                )
             })?;
-        options.ready_limit = Duration::from_secs_f64(seconds);
     }
     Ok(options)
 }
@@ -359,6 +366,16 @@ mod tests {
     fn bad_command_lines_say_what_is_wrong() {
         let error = |line: &str| parse_words(line).err().unwrap_or_default();
         assert_eq!(error("start --port x"), "--port \"x\" is not a port number");
+        for bad in ["1e20", "0", "-1", "NaN", "inf", "86400.5", "1e-12"] {
+            assert_eq!(
+                error(&format!("start --ready-timeout {bad}")),
+                format!(
+                    "--ready-timeout {bad:?} is not a number of seconds above 0 and at most 86400"
+                )
+            );
+        }
+        assert!(parse_words("start --ready-timeout 86400").is_ok());
+        assert!(parse_words("start --ready-timeout 0.001").is_ok());
         assert_eq!(
             error("start --data-file f"),
             "--data-file belongs to invoke"
@@ -413,5 +430,30 @@ mod tests {
             parse_words("check --build"),
             Ok(Command::Check { build: true, .. })
         ));
+    }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// Any command line is a command or a message (exit 2): no panic.
+        #[test]
+        fn any_command_line_parses_or_says_why(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "start", "invoke", "check", "new", "app", "function", "help", "--app",
+                    "--port", "--build", "--timers", "--ready-timeout", "--data-file", "--name",
+                    "--http", "--queue", "--timer", "--route", "--methods", "--output-queue",
+                    "--blob-output", "--library-path", "--library-git", "--library-version",
+                    "-h", "-", "--", "1e20", "65536", "-1", "NaN", "0", "=",
+                ]).prop_map(str::to_owned),
+                "--[a-z-]{0,12}=.{0,8}",
+                ".{0,12}",
+            ],
+            0..8,
+        )) {
+            let _ = parse(&words);
+        }
     }
 }

@@ -7,6 +7,8 @@ use crate::app::{Binding, Function, TriggerKind};
 use crate::base64;
 use crate::client::Reply;
 use crate::clock::UtcTime;
+use crate::dotnet;
+use crate::http_response::caller_response;
 use crate::ids::new_guid;
 use crate::warnings::{Rule, Warning};
 
@@ -108,11 +110,6 @@ fn url_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Decodes a route segment (`+` stays a plus there).
-pub fn path_decode(text: &str) -> String {
-    url_decode(&text.replace('+', "%2B"))
-}
-
 /// The query as the host sees it: decoded, a repeated key's values
 /// comma-joined under its first spelling, in first-seen order.
 pub fn query_values(raw: &str) -> Vec<(String, String)> {
@@ -132,6 +129,21 @@ pub fn query_values(raw: &str) -> Vec<(String, String)> {
         }
     }
     joined
+}
+
+/// The query as Metadata has it: decoded, a repeated key's LAST value
+/// under its first spelling, in first-seen order.
+pub fn query_last_values(raw: &str) -> Vec<(String, String)> {
+    let mut last: Vec<(String, String)> = Vec::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (url_decode(key), url_decode(value));
+        match last.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+            Some((_, existing)) => *existing = value,
+            None => last.push((key, value)),
+        }
+    }
+    last
 }
 
 /// `content-type` -> `Content-Type`: hyper lowercases header names, ASP.NET
@@ -210,7 +222,7 @@ pub fn http_invocation(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    req.insert("Query".into(), Value::Object(query_json.clone()));
+    req.insert("Query".into(), Value::Object(query_json));
     req.insert(
         "Headers".into(),
         Value::Object(
@@ -240,23 +252,47 @@ pub fn http_invocation(
         req.insert("Body".into(), Value::String(text));
     }
 
+    // Metadata (section 2): each top-level property of a JSON body but
+    // arrays, a scalar turned to .NET text first (`2` -> "\"2\"", `true`
+    // -> "\"True\""), an object kept as JSON; each query value, the last
+    // of a repeated key winning, `code` left out; each route value; then
+    // Query (last values), Headers and sys.
     let mut metadata = Map::new();
     if let Some(Ok(Value::Object(fields))) = body.map(serde_json::from_slice::<Value>) {
         for (name, value) in fields {
-            if !value.is_object() && !value.is_array() && !value.is_null() {
-                metadata.insert(name, double_encode(&value));
+            match value {
+                Value::Array(_) | Value::Null => {}
+                Value::Object(_) => {
+                    metadata.insert(name, value);
+                }
+                scalar => {
+                    if let Some(text) = dotnet::to_string(&scalar) {
+                        metadata.insert(name, double_encode_str(&text));
+                    }
+                }
             }
         }
     }
-    for (name, value) in &query {
-        metadata.insert(name.clone(), double_encode_str(value));
+    let last_values = query_last_values(request.query_string());
+    for (name, value) in &last_values {
+        if !name.eq_ignore_ascii_case("code") {
+            metadata.insert(name.clone(), double_encode_str(value));
+        }
     }
     for (name, value) in params {
         if let Some(value) = value {
             metadata.insert(name.clone(), double_encode_str(value));
         }
     }
-    metadata.insert("Query".into(), Value::Object(query_json));
+    metadata.insert(
+        "Query".into(),
+        Value::Object(
+            last_values
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
+    );
     metadata.insert(
         "Headers".into(),
         Value::Object(
@@ -449,26 +485,42 @@ pub struct Output {
     pub value: Written,
 }
 
+/// The most of one output's value a console line shows.
+pub const SHOWN_VALUE: usize = 4096;
+
+/// `text`, cut to [`SHOWN_VALUE`] bytes (at a character) with a note of
+/// its whole size: a 100 MiB body is not one terminal line.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= SHOWN_VALUE {
+        return text.into();
+    }
+    let mut end = SHOWN_VALUE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len()).into()
+}
+
 impl std::fmt::Display for Output {
     /// `queue areas <- {"radius":2}`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} <- ", self.kind, self.binding)?;
         match &self.value {
             Written::Nothing => write!(f, "(nothing: null or not set)"),
-            Written::Text(text) => write!(f, "{text}"),
-            Written::Json(value) => write!(f, "{value}"),
+            Written::Text(text) => write!(f, "{}", shown(text)),
+            Written::Json(value) => write!(f, "{}", shown(&value.to_string())),
             Written::Bytes(bytes) => write!(
                 f,
                 "{} bytes (base64-decoded): {:?}",
                 bytes.len(),
-                String::from_utf8_lossy(bytes)
+                shown(&String::from_utf8_lossy(bytes))
             ),
             Written::Http(response) => write!(
                 f,
                 "{} {} {}",
                 response.status,
                 response.content_type().unwrap_or("(no content type)"),
-                String::from_utf8_lossy(&response.body)
+                shown(&String::from_utf8_lossy(&response.body))
             ),
         }
     }
@@ -575,7 +627,12 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
             format!("{reason}: the host fails the invocation"),
         );
     }
-    if media_type(reply.content_type.as_deref()) != "application/json" {
+    // The host reads a reply as JSON when its content type says so:
+    // application/json or text/json.
+    if !matches!(
+        media_type(reply.content_type.as_deref()).as_str(),
+        "application/json" | "text/json"
+    ) {
         let detail = format!(
             "the reply's content type is {}",
             reply.content_type.as_deref().unwrap_or("missing")
@@ -620,7 +677,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
             outputs.get(&binding.name).unwrap_or(&Value::Null)
         };
         let written = if binding.is_kind("http") {
-            let response = http_output(binding, value, &mut outcome.warnings);
+            let response = caller_response(binding, value, &mut outcome.warnings);
             if is_http {
                 outcome.response = Some(response.clone());
             }
@@ -722,105 +779,6 @@ fn written_value(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) 
     }
 }
 
-fn status_of(value: Option<&Value>) -> Option<u16> {
-    match value? {
-        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn field_any_case<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    top_level(object, name)
-}
-
-/// An HTTP output's value: the caller's response (section 3).
-fn http_output(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) -> HttpResponse {
-    let is_return = binding.name == "$return";
-    let text_plain = || {
-        vec![(
-            "Content-Type".to_owned(),
-            "text/plain; charset=utf-8".to_owned(),
-        )]
-    };
-    match value {
-        Value::Object(object) if field_any_case(object, "body").is_some() || !is_return => {
-            let status_field = field_any_case(object, "statusCode");
-            // A named output honours only statusCode; $return falls back to status.
-            let status = if is_return {
-                status_of(status_field).or_else(|| status_of(field_any_case(object, "status")))
-            } else {
-                status_of(status_field)
-            };
-            let mut headers: Vec<(String, String)> = Vec::new();
-            if let Some(Value::Object(given)) = field_any_case(object, "headers") {
-                for (name, value) in given {
-                    let text = match value {
-                        Value::String(s) => s.clone(),
-                        Value::Null => continue,
-                        other => other.to_string(),
-                    };
-                    headers.push((name.clone(), text));
-                }
-            }
-            let body = match field_any_case(object, "body") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::String(s)) => s.clone().into_bytes(),
-                Some(structured) if !is_return => serde_json::to_string_pretty(structured)
-                    .unwrap_or_default()
-                    .into_bytes(),
-                Some(other) => other.to_string().into_bytes(),
-            };
-            let content_type = headers
-                .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-            match content_type {
-                Some((_, value)) => {
-                    let lower = value.to_ascii_lowercase();
-                    if media_type(Some(&lower)) == "application/json" && !lower.contains("charset")
-                    {
-                        value.push_str("; charset=utf-8");
-                    }
-                }
-                None => headers.extend(text_plain()),
-            }
-            HttpResponse {
-                status: status.unwrap_or(200),
-                headers,
-                body,
-            }
-        }
-        Value::Null => HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: Vec::new(),
-        },
-        Value::String(text) => {
-            let body = match base64::decode(text) {
-                Some(bytes) => {
-                    warnings.push(Warning::new(
-                        Rule::Base64String,
-                        format!("{} is the string {text:?}", describe_source(binding)),
-                    ));
-                    bytes
-                }
-                None => text.clone().into_bytes(),
-            };
-            HttpResponse {
-                status: 200,
-                headers: text_plain(),
-                body,
-            }
-        }
-        // An object without body, an array, a number or a bool: compact JSON.
-        other => HttpResponse {
-            status: 200,
-            headers: text_plain(),
-            body: other.to_string().into_bytes(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -904,18 +862,57 @@ mod tests {
         assert_eq!(req["Identities"][0]["IsAuthenticated"], false);
         assert_eq!(req["Body"], r#"{"radius":2,"label":"r","nested":{"x":1}}"#);
         let meta = &body["Metadata"];
-        assert_eq!(meta["a"], "\"1,2\"");
+        // The last of a repeated query value, double-encoded.
+        assert_eq!(meta["a"], "\"2\"");
         assert_eq!(meta["name"], "\"At las\"");
         assert_eq!(meta["id"], "\"7\"");
-        assert_eq!(meta["radius"], "2");
+        // A JSON body's number turned to text, then double-encoded.
+        assert_eq!(meta["radius"], "\"2\"");
         assert_eq!(meta["label"], "\"r\"");
-        assert!(meta.get("nested").is_none());
+        // Objects are kept as JSON.
+        assert_eq!(meta["nested"], json!({"x": 1}));
         assert!(meta.get("opt").is_none());
-        assert_eq!(meta["Query"], json!({"a": "1,2", "name": "At las"}));
+        assert_eq!(meta["Query"], json!({"a": "2", "name": "At las"}));
         assert_eq!(meta["Headers"]["X-Many"], "one,two");
         assert_eq!(
             meta["sys"],
             json!({"MethodName": "Area", "UtcNow": "1970-01-01T00:00:00Z", "RandGuid": "g"})
+        );
+    }
+
+    #[test]
+    fn metadata_as_the_host_builds_it() {
+        let request = HttpRequest {
+            method: "POST".into(),
+            url: "http://localhost:7071/api/Area?code=secret&x=1&X=2&list=a&list=b".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(
+                br#"{"n":2,"f":2.5,"big":1e20,"yes":true,"no":false,"s":"t","arr":[1],"nil":null,"obj":{"deep":{"z":true}}}"#
+                    .to_vec(),
+            ),
+        };
+        let body = http_invocation(&http_function(), &request, &[], &sys());
+        let meta = &body["Metadata"];
+        assert_eq!(meta["n"], "\"2\"");
+        assert_eq!(meta["f"], "\"2.5\"");
+        assert_eq!(meta["big"], "\"1E+20\"");
+        assert_eq!(meta["yes"], "\"True\"");
+        assert_eq!(meta["no"], "\"False\"");
+        assert_eq!(meta["s"], "\"t\"");
+        assert!(meta.get("arr").is_none());
+        assert_eq!(meta["obj"], json!({"deep": {"z": true}}));
+        // The key `code` is left out at the top; the last value wins.
+        assert!(meta.get("code").is_none());
+        assert_eq!(meta["x"], "\"2\"");
+        assert_eq!(meta["list"], "\"b\"");
+        assert_eq!(
+            meta["Query"],
+            json!({"code": "secret", "x": "2", "list": "b"})
+        );
+        // Data keeps the comma-joined values.
+        assert_eq!(
+            body["Data"]["req"]["Query"],
+            json!({"code": "secret", "x": "1,2", "list": "a,b"})
         );
     }
 
@@ -1046,7 +1043,7 @@ mod tests {
         let r = read(r#"{"ReturnValue":{"radius":2}}"#);
         assert_eq!(
             (r.status, r.body.as_slice()),
-            (200, br#"{"radius":2}"#.as_slice())
+            (200, b"{\n  \"radius\": 2\n}".as_slice())
         );
         assert_eq!(r.content_type(), Some("text/plain; charset=utf-8"));
         let r = read(r#"{"ReturnValue":"test"}"#);
@@ -1148,6 +1145,24 @@ mod tests {
     }
 
     #[test]
+    fn long_values_are_shown_cut() {
+        let long = "é".repeat(SHOWN_VALUE);
+        let output = Output {
+            kind: "queue".into(),
+            binding: "q".into(),
+            value: Written::Text(long.clone()),
+        };
+        let line = output.to_string();
+        assert!(line.len() < SHOWN_VALUE + 64, "{}", line.len());
+        assert!(line.ends_with(&format!("... ({} bytes in all)", long.len())));
+        let short = Output {
+            value: Written::Text("x".repeat(SHOWN_VALUE)),
+            ..output
+        };
+        assert!(!short.to_string().contains("bytes in all"));
+    }
+
+    #[test]
     fn query_and_header_helpers() {
         assert_eq!(
             query_values("a=1&b&a=x+y&c=%41%zz"),
@@ -1157,7 +1172,6 @@ mod tests {
                 ("c".to_owned(), "A%zz".to_owned())
             ]
         );
-        assert_eq!(path_decode("a+b%20c"), "a+b c");
         assert_eq!(
             canonical_header_name("x-azure-functions-invocationid"),
             "X-Azure-Functions-Invocationid"

@@ -13,16 +13,12 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::App;
+use crate::children::{self, Registered};
 use crate::client::{HostClient, READY_TIMEOUT, free_port};
 use crate::console::{Console, Level};
 use crate::ids::new_guid;
-use crate::process::send_sigterm;
+use crate::restarts::{FAILURE_LIMIT, Failures, Next, RESTART_DELAY};
 
-/// Failures counted against the limit of three are those in this window.
-const FAILURE_WINDOW: Duration = Duration::from_secs(30 * 60);
-const FAILURE_LIMIT: usize = 3;
-/// The exit code a handler uses to ask for a restart.
-const RESTART_CODE: i32 = 200;
 /// How long a stopping handler gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
 
@@ -37,6 +33,8 @@ pub struct HandlerOptions {
     pub ready_limit: Duration,
     /// Where the handler's stdout and stderr lines and the restarts go.
     pub console: Console,
+    /// The pause before each restart.
+    pub restart_delay: Duration,
 }
 
 impl Default for HandlerOptions {
@@ -46,6 +44,7 @@ impl Default for HandlerOptions {
             env: Vec::new(),
             ready_limit: READY_TIMEOUT,
             console: Console::quiet(),
+            restart_delay: RESTART_DELAY,
         }
     }
 }
@@ -79,6 +78,7 @@ struct Launch {
     env: Vec<(String, String)>,
     ready_limit: Duration,
     console: Console,
+    restart_delay: Duration,
 }
 
 impl Handler {
@@ -105,6 +105,7 @@ impl Handler {
             env,
             ready_limit: options.ready_limit,
             console: options.console,
+            restart_delay: options.restart_delay,
         };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
         let (stop, stop_rx) = oneshot::channel();
@@ -221,19 +222,21 @@ async fn supervise(
     mut stop: oneshot::Receiver<()>,
 ) {
     let console = launch.console.clone();
-    let mut failures: Vec<Instant> = Vec::new();
+    let mut failures = Failures::default();
     loop {
         let _ = state.send(HandlerState::Starting);
         let port = free_port();
-        let mut child = match launch.spawn(port) {
+        let (mut child, registered) = match launch.spawn(port) {
             Ok(child) => child,
             Err(reason) => {
-                console.error(reason.clone());
+                if !children::stopping() {
+                    console.error(reason.clone());
+                }
                 let _ = state.send(stopped(reason, true));
                 return;
             }
         };
-        let pid = child.id().unwrap_or(0);
+        let pid = registered.pid();
         let client = HostClient::new(port);
         let phase = tokio::select! {
             ready = client.wait_ready(launch.ready_limit) => match ready {
@@ -263,66 +266,83 @@ async fn supervise(
             }
             other => other,
         };
-        match phase {
-            Phase::Ready => {}
+        if children::stopping() {
+            // local-host is stopping and signalled the handler itself: its
+            // exit is no failure to count or restart.
+            shut_down(&mut child, &registered).await;
+            let _ = state.send(stopped("local-host is stopping".into(), true));
+            return;
+        }
+        let (next, what) = match phase {
+            Phase::Ready => continue,
             Phase::Stop => {
-                shut_down(&mut child).await;
+                shut_down(&mut child, &registered).await;
                 let _ = state.send(stopped("the handler was stopped".into(), true));
                 return;
             }
             Phase::NotReady(reason) => {
-                shut_down(&mut child).await;
+                shut_down(&mut child, &registered).await;
+                (
+                    failures.after_failure(Instant::now()),
+                    format!(
+                        "{reason} (it must listen on 127.0.0.1 at FUNCTIONS_CUSTOMHANDLER_PORT)"
+                    ),
+                )
+            }
+            Phase::Exited(status) => (
+                failures.after_exit(status.code(), Instant::now()),
+                format!("the handler {}", describe_exit(status)),
+            ),
+        };
+        drop(registered);
+        match next {
+            Next::GiveUp => {
                 let reason = format!(
-                    "{reason}: the host gives up on a handler that is not ready (it must listen on 127.0.0.1 at FUNCTIONS_CUSTOMHANDLER_PORT)"
+                    "{what}: the host does not restart a handler that exits with 0, so every later invocation fails"
+                );
+                console.error(format!("[host] {reason}"));
+                let _ = state.send(stopped(reason, false));
+                return;
+            }
+            Next::StopHost => {
+                let reason = format!(
+                    "{what}, its {FAILURE_LIMIT}rd failure without a 30-minute gap: the host stops"
                 );
                 console.error(format!("[host] {reason}"));
                 let _ = state.send(stopped(reason, true));
                 return;
             }
-            Phase::Exited(status) => {
-                let exit = describe_exit(status);
-                if status.code() == Some(0) {
-                    let reason = format!(
-                        "the handler {exit}: the host does not restart a handler that exits with 0, so every later invocation fails"
-                    );
-                    console.error(format!("[host] {reason}"));
-                    let _ = state.send(stopped(reason, false));
-                    return;
-                }
-                if status.code() == Some(RESTART_CODE) {
-                    console.info(format!(
-                        "[host] the handler {exit} (an intentional restart): restarting it"
-                    ));
-                    continue;
-                }
-                let now = Instant::now();
-                failures.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-                failures.push(now);
-                if failures.len() >= FAILURE_LIMIT {
-                    let reason = format!(
-                        "the handler {exit}, its {FAILURE_LIMIT}rd failure within 30 minutes: the host stops"
-                    );
-                    console.error(format!("[host] {reason}"));
-                    let _ = state.send(stopped(reason, true));
-                    return;
-                }
-                console.error(format!(
-                    "[host] the handler {exit} (failure {} of {FAILURE_LIMIT}): restarting it",
-                    failures.len()
-                ));
+            Next::Restart { counted: None } => console.info(format!(
+                "[host] {what} (an intentional restart): restarting it in {} s",
+                launch.restart_delay.as_secs_f64()
+            )),
+            Next::Restart {
+                counted: Some(count),
+            } => console.error(format!(
+                "[host] {what} (failure {count} of {FAILURE_LIMIT}): restarting it in {} s",
+                launch.restart_delay.as_secs_f64()
+            )),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(launch.restart_delay) => {}
+            _ = &mut stop => {
+                let _ = state.send(stopped("the handler was stopped".into(), true));
+                return;
             }
         }
     }
 }
 
-/// SIGTERM, a grace period, then SIGKILL; always reaps the process.
-async fn shut_down(child: &mut Child) {
-    if let Some(pid) = child.id()
-        && send_sigterm(pid).is_ok()
-        && tokio::time::timeout(GRACE, child.wait()).await.is_ok()
-    {
-        return;
+/// SIGTERM to the handler's process group, a grace period, then SIGKILL;
+/// always reaps the process.
+async fn shut_down(child: &mut Child, registered: &Registered) {
+    if child.id().is_some() {
+        children::signal_group(registered.pid(), libc::SIGTERM);
+        if tokio::time::timeout(GRACE, child.wait()).await.is_ok() {
+            return;
+        }
     }
+    children::signal_group(registered.pid(), libc::SIGKILL);
     let _ = child.kill().await;
 }
 
@@ -336,7 +356,7 @@ fn describe_exit(status: ExitStatus) -> String {
 }
 
 impl Launch {
-    fn spawn(&self, port: u16) -> Result<Child, String> {
+    fn spawn(&self, port: u16) -> Result<(Child, Registered), String> {
         let port = port.to_string();
         let mut command = Command::new(&self.executable);
         command
@@ -349,7 +369,7 @@ impl Launch {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|e| {
+        let (mut child, registered) = children::spawn_tokio(&mut command).map_err(|e| {
             let path = self.executable.display();
             match e.kind() {
                 std::io::ErrorKind::NotFound => format!(
@@ -367,7 +387,7 @@ impl Launch {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(forward_lines(err, self.console.clone(), true));
         }
-        Ok(child)
+        Ok((child, registered))
     }
 }
 

@@ -6,10 +6,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::app::{Function, TriggerKind};
+use crate::client::Failure;
 use crate::console::Console;
 use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
 use crate::routes::RouteTemplate;
+use crate::warnings::{Rule, Warning};
 
 /// How the host cuts a body into chunks on the wire.
 const PIECE: usize = 16 * 1024;
@@ -38,7 +40,16 @@ pub async fn invoke(
     let sent = client.try_invoke(&function.name, &bytes, invocation_id, PIECE);
     match tokio::time::timeout(INVOCATION_TIMEOUT, sent).await {
         Ok(Ok(reply)) => read_reply(function, &reply),
-        Ok(Err(failure)) => Outcome::no_reply(function, failure.to_string()),
+        Ok(Err(failure)) => {
+            let mut outcome = Outcome::no_reply(function, failure.to_string());
+            if let Failure::TooLarge { limit, .. } = failure {
+                outcome.warnings.push(Warning::new(
+                    Rule::ReplyTooLarge,
+                    format!("the reply is larger than {}", crate::limits::size(limit)),
+                ));
+            }
+            outcome
+        }
         Err(_) => Outcome::no_reply(
             function,
             format!(

@@ -3,9 +3,25 @@
 
 mod command_line;
 
+/// println! and eprintln! without their panic when the stream is closed
+/// (`local-host check | head -1`): what cannot be printed is dropped.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use command_line::{Command, Options, USAGE, parse};
 use local_host::app::App;
@@ -15,28 +31,34 @@ use local_host::envelope::{Sys, http_invocation, non_http_invocation};
 use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
 use local_host::invocation::{http_request_for_input, invoke, is_http, report};
+use local_host::limits::{CALLER_BODY_LIMIT, read_file_capped};
 use local_host::scaffold::ScaffoldError;
 use local_host::server::{Server, describe_functions};
+use local_host::signals::Signals;
+use local_host::terminal::visible;
+
+/// How long the handler and the other processes get between SIGTERM and
+/// SIGKILL when local-host stops.
+const GRACE: Duration = Duration::from_secs(3);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match parse(&args) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("local-host: {message}\n\n{USAGE}");
+            err!("local-host: {message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
     let command = match command {
         Command::Help => {
-            println!("{USAGE}");
+            out!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Command::NewApp(spec) => return scaffolded(local_host::scaffold::new_app(&spec)),
         Command::NewFunction(spec) => {
             return scaffolded(local_host::scaffold::new_function(&spec));
         }
-        Command::Check { app, build } => return finish(check(&app, build)),
         command => command,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -45,18 +67,62 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("local-host: cannot start the async runtime: {e}");
+            err!("local-host: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match command {
-            Command::Start(options) => start(options).await,
-            Command::Invoke(name, options) => invoke_once(&name, options).await,
-            _ => Ok(ExitCode::SUCCESS),
-        }
-    });
-    finish(result)
+    let code = runtime.block_on(run_until_signalled(command));
+    // Whatever still runs (a cargo build being stopped, a handler's output
+    // reader) must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+/// Runs `command` until it ends or a SIGTERM or SIGINT arrives. A signal
+/// stops everything local-host started (the handler and whatever it
+/// started, a cargo build, a check run) and ends `start` with 0, as README
+/// promises for Ctrl-C, whatever state the handler was in; `invoke` and
+/// `check` did not finish, so they end with 1.
+async fn run_until_signalled(command: Command) -> ExitCode {
+    let mut signals = match Signals::watch() {
+        Ok(signals) => signals,
+        Err(e) => return finish(Err(format!("cannot watch SIGTERM and SIGINT: {e}"))),
+    };
+    let serving = matches!(command, Command::Start(_));
+    let signal = tokio::select! {
+        result = run(command) => return finish(result),
+        signal = signals.next() => signal,
+    };
+    err!("local-host: {signal}: stopping the handler and every process local-host started");
+    // A second signal skips the grace period.
+    local_host::children::stop_all(GRACE, async {
+        signals.next().await;
+    })
+    .await;
+    if serving {
+        ExitCode::SUCCESS
+    } else {
+        finish(Err(format!("stopped by {signal} before it finished")))
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Start(options) => start(options).await,
+        Command::Invoke(name, options) => invoke_once(&name, options).await,
+        Command::Check { app, build } => blocking(move || check(&app, build)).await,
+        Command::Help | Command::NewApp(_) | Command::NewFunction(_) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Runs blocking work (cargo, the check run) off the async threads, so
+/// that a signal is still seen while it runs.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("local-host failed: {e}"))?
 }
 
 /// The exit code of a command; its error as the one error line.
@@ -64,7 +130,7 @@ fn finish(result: Result<ExitCode, String>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("local-host: error: {message}");
+            err!("local-host: error: {}", visible(&message));
             ExitCode::FAILURE
         }
     }
@@ -75,12 +141,12 @@ fn scaffolded(result: Result<Vec<String>, ScaffoldError>) -> ExitCode {
     match result {
         Ok(lines) => {
             for line in lines {
-                println!("{line}");
+                out!("{line}");
             }
             ExitCode::SUCCESS
         }
         Err(ScaffoldError::Refused(message)) => {
-            eprintln!("local-host: error: {message}");
+            err!("local-host: error: {message}");
             ExitCode::from(2)
         }
         Err(ScaffoldError::Failed(message)) => finish(Err(message)),
@@ -94,8 +160,14 @@ fn executable(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
         return Ok(None);
     }
     let built = local_host::cargo_build::build_handler(app)?;
-    eprintln!("local-host: built {}", built.display());
+    err!("local-host: built {}", built.display());
     Ok(Some(built))
+}
+
+/// [`executable`] off the async threads.
+async fn build(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
+    let app = app.clone();
+    blocking(move || executable(&app, build)).await
 }
 
 fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
@@ -111,7 +183,8 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
         }),
     }
     for finding in &found {
-        println!("{finding}");
+        // The handler's own lines are among the findings.
+        out!("{}", visible(&finding.to_string()));
     }
     let problems = found
         .iter()
@@ -119,10 +192,10 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
         .count();
     let root = app.root.display();
     if problems == 0 {
-        println!("local-host check: all is well in {root}");
+        out!("local-host check: all is well in {root}");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("local-host check: {problems} thing(s) to change in {root}");
+        out!("local-host check: {problems} thing(s) to change in {root}");
         Ok(ExitCode::FAILURE)
     }
 }
@@ -133,7 +206,7 @@ fn load(options: &Options) -> Result<App, String> {
 
 async fn start(options: Options) -> Result<ExitCode, String> {
     let app = load(&options)?;
-    let built = executable(&app, options.build)?;
+    let built = build(&app, options.build).await?;
     // Bind before starting the handler, so a busy port fails fast.
     let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -170,21 +243,18 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         "local-host is serving on http://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
     ));
 
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
-    let code = loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
-            _ = terminate.recv() => break ExitCode::SUCCESS,
-            state = handler.stopped() => {
-                if let HandlerState::Stopped { host_stops: true, reason } = state {
-                    eprintln!("local-host: error: {reason}");
-                    break ExitCode::FAILURE;
-                }
-                // Exit 0: the host keeps running and fails every invocation.
-                std::future::pending::<()>().await;
-            }
+    // SIGTERM and SIGINT are watched by run_until_signalled. After an exit
+    // with 0 the host keeps running and fails every invocation: so does
+    // local-host, until a signal.
+    let code = match handler.stopped().await {
+        HandlerState::Stopped {
+            host_stops: true,
+            reason,
+        } => {
+            err!("local-host: error: {reason}");
+            ExitCode::FAILURE
         }
+        _ => std::future::pending().await,
     };
     server.shutdown();
     handler.stop().await;
@@ -227,9 +297,9 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
         ));
     };
     let data_file = options.data_file.clone().unwrap_or_default();
-    let input = std::fs::read(&data_file)
-        .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))?;
-    let built = executable(&app, options.build)?;
+    let input =
+        read_file_capped(&data_file, CALLER_BODY_LIMIT).map_err(|e| format!("--data-file: {e}"))?;
+    let built = build(&app, options.build).await?;
     let console = Console::printing();
     let handler = start_handler(&app, &options, built, &console).await?;
     let sys = Sys::new(&function);

@@ -1,7 +1,7 @@
-//! Six-field NCRONTAB schedules (`{second} {minute} {hour} {day} {month}
-//! {day-of-week}`), as timer triggers use them, and their next occurrence
-//! in UTC. As in NCrontab, a time must match both the day of the month and
-//! the day of the week.
+//! NCRONTAB schedules as timer triggers use them: six fields (`{second}
+//! {minute} {hour} {day} {month} {day-of-week}`) or five (no seconds: at
+//! second 0), and their next occurrence in UTC. As in NCrontab, a time
+//! must match both the day of the month and the day of the week.
 
 use crate::clock::{Civil, UtcTime, days_in_month};
 
@@ -26,13 +26,14 @@ fn value(text: &str, min: u32, max: u32, names: &[&str], field: &str) -> Result<
     if let Some(index) = names.iter().position(|n| lower == *n) {
         return Ok(index as u32 + min);
     }
-    let number: u32 = text
-        .parse()
-        .map_err(|_| format!("{field}: {text:?} is not a number"))?;
-    if number < min || number > max {
-        return Err(format!("{field}: {number} is outside {min}-{max}"));
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{field}: {text:?} is not a number"));
     }
-    Ok(number)
+    // Digits only: too many of them for a u32 is just out of range.
+    match text.parse::<u32>() {
+        Ok(number) if (min..=max).contains(&number) => Ok(number),
+        _ => Err(format!("{field}: {text} is outside {min}-{max}")),
+    }
 }
 
 fn parse_field(text: &str, min: u32, max: u32, names: &[&str], field: &str) -> Result<u64, String> {
@@ -40,10 +41,16 @@ fn parse_field(text: &str, min: u32, max: u32, names: &[&str], field: &str) -> R
     for item in text.split(',') {
         let (range, step) = match item.split_once('/') {
             Some((range, step)) => {
-                let step: u32 =
-                    step.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-                        format!("{field}: step {step:?} must be a positive number")
-                    })?;
+                // A step past the field's range is allowed (NCrontab takes
+                // it): it just selects the first value.
+                let step: u32 = if !step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()) {
+                    step.parse().unwrap_or(u32::MAX)
+                } else {
+                    0
+                };
+                if step == 0 {
+                    return Err(format!("{field}: step {step:?} must be a positive number"));
+                }
                 (range, step)
             }
             None => (item, 1),
@@ -63,10 +70,10 @@ fn parse_field(text: &str, min: u32, max: u32, names: &[&str], field: &str) -> R
         if low > high {
             return Err(format!("{field}: range {range:?} runs backwards"));
         }
-        let mut v = low;
-        while v <= high {
-            bits |= 1 << v;
-            v += step;
+        let mut v = Some(low);
+        while let Some(value) = v.filter(|v| *v <= high) {
+            bits |= 1 << value;
+            v = value.checked_add(step);
         }
     }
     Ok(bits)
@@ -83,10 +90,13 @@ fn sunday_is_zero(bits: u64) -> u64 {
 
 impl Schedule {
     pub fn parse(expression: &str) -> Result<Schedule, String> {
-        let fields: Vec<&str> = expression.split_whitespace().collect();
+        let mut fields: Vec<&str> = expression.split_whitespace().collect();
+        if fields.len() == 5 {
+            fields.insert(0, "0");
+        }
         if fields.len() != 6 {
             return Err(format!(
-                "schedule {expression:?} has {} fields; NCRONTAB needs six: second minute hour day month day-of-week",
+                "schedule {expression:?} has {} fields; NCRONTAB needs six (second minute hour day month day-of-week) or five (no seconds)",
                 fields.len()
             ));
         }
@@ -250,7 +260,8 @@ mod tests {
             None
         );
         for bad in [
-            "* * * * *",
+            "* * * *",
+            "* * * * * * *",
             "60 * * * * *",
             "0 0 24 * * *",
             "0 0 0 0 * *",
@@ -261,5 +272,36 @@ mod tests {
         ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn five_fields_fire_at_second_zero() {
+        assert_eq!(
+            next("*/5 * * * *", at(2024, 5, 1, 12, 3, 7)),
+            "2024-05-01T12:05:00Z"
+        );
+        assert_eq!(
+            Schedule::parse("30 9 * * Mon-Fri"),
+            Schedule::parse("0 30 9 * * Mon-Fri")
+        );
+    }
+
+    #[test]
+    fn numbers_past_u32_are_errors_not_overflows() {
+        // A step as large as u32 allows, or larger: the first value only.
+        assert_eq!(
+            Schedule::parse("1/4294967295 * * * * *"),
+            Schedule::parse("1 * * * * *")
+        );
+        assert_eq!(
+            Schedule::parse("1/99999999999999999999 * * * * *"),
+            Schedule::parse("1 * * * * *")
+        );
+        assert_eq!(
+            Schedule::parse("0 0 0 4294967296 * *"),
+            Err("schedule \"0 0 0 4294967296 * *\": day: 4294967296 is outside 1-31".into())
+        );
+        assert!(Schedule::parse("0-4294967295 * * * * *").is_err());
+        assert!(Schedule::parse("+1 * * * * *").is_err());
     }
 }

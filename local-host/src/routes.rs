@@ -3,7 +3,7 @@
 //! `{*rest}`, case-insensitive literals, and the `methods` filter.
 
 use crate::app::{App, Function, TriggerKind};
-use crate::envelope::path_decode;
+use crate::request_path::normalize;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Constraint {
@@ -76,14 +76,27 @@ impl Constraint {
     }
 }
 
+/// .NET's `Guid.TryParse`: `D` (8-4-4-4-12 hex digits with hyphens), `N`
+/// (32 hex digits), `B` (`D` in braces) or `P` (`D` in parentheses), with
+/// whitespace around; a brace or parenthesis without its partner is not.
 fn is_guid(value: &str) -> bool {
-    let bare = value.trim_start_matches('{').trim_end_matches('}');
+    let value = value.trim();
+    let bare = match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(b'{'), Some(b'}')) | (Some(b'('), Some(b')')) if value.len() >= 2 => {
+            let inner = &value[1..value.len() - 1];
+            if inner.len() != 36 {
+                return false;
+            }
+            inner
+        }
+        _ => value,
+    };
     let groups: Vec<&str> = bare.split('-').collect();
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-    (lengths == [8, 4, 4, 4, 12] || lengths == [32])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+    let hex = groups
+        .iter()
+        .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+    hex && (lengths == [8, 4, 4, 4, 12] || (lengths == [32] && bare.len() == value.len()))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,8 +196,9 @@ impl RouteTemplate {
             .count()
     }
 
-    /// The route values when `path` (no prefix, no query) matches; an
-    /// optional parameter the path leaves out is `None`.
+    /// The route values when `path` (no prefix, no query, decoded as
+    /// [`crate::request_path::normalize`] does) matches; an optional
+    /// parameter the path leaves out is `None`.
     pub fn matches(&self, path: &str) -> Option<Vec<(String, Option<String>)>> {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let mut values = Vec::new();
@@ -203,21 +217,19 @@ impl RouteTemplate {
                     constraints,
                 } => match parts.get(position) {
                     Some(part) => {
-                        let value = path_decode(part);
-                        if !constraints.iter().all(|c| c.accepts(&value)) {
+                        // The path is decoded already (request_path), a
+                        // %2F left as it is.
+                        if !constraints.iter().all(|c| c.accepts(part)) {
                             return None;
                         }
-                        values.push((name.clone(), Some(value)));
+                        values.push((name.clone(), Some((*part).to_owned())));
                         position += 1;
                     }
                     None if *optional => values.push((name.clone(), None)),
                     None => return None,
                 },
                 Segment::CatchAll(name) => {
-                    let rest: Vec<String> = parts[position.min(parts.len())..]
-                        .iter()
-                        .map(|p| path_decode(p))
-                        .collect();
+                    let rest: Vec<&str> = parts[position.min(parts.len())..].to_vec();
                     position = parts.len();
                     let value = (!rest.is_empty()).then(|| rest.join("/"));
                     values.push((name.clone(), value));
@@ -277,8 +289,17 @@ impl Router {
         })
     }
 
-    /// Routes `path` (the URL path, with the prefix) and `method`.
-    pub fn find(&self, method: &str, path: &str) -> RouteMatch {
+    /// Routes the raw URL path (with the prefix) and `method`; a path
+    /// Kestrel would refuse matches nothing.
+    pub fn find(&self, method: &str, raw_path: &str) -> RouteMatch {
+        match normalize(raw_path) {
+            Ok(path) => self.find_path(method, &path),
+            Err(_) => RouteMatch::NotFound,
+        }
+    }
+
+    /// Routes a path already normalized ([`normalize`]) and `method`.
+    pub fn find_path(&self, method: &str, path: &str) -> RouteMatch {
         let Some(rest) = strip_prefix(path, &self.prefix) else {
             return RouteMatch::NotFound;
         };
@@ -483,6 +504,59 @@ mod tests {
         assert!(RouteTemplate::parse("{x:regex(^a$)}").is_err());
         assert!(RouteTemplate::parse("a{x}").is_err());
         assert!(RouteTemplate::parse("{}").is_err());
+    }
+
+    #[test]
+    fn paths_as_kestrel_hands_them_over() {
+        let r = router(
+            "api",
+            vec![
+                function("Files", Some("files/{*path}"), None),
+                function("Item", Some("items/{name}"), None),
+            ],
+        );
+        // Dot segments are resolved before routing: no climbing out.
+        assert_eq!(
+            r.find("GET", "/api/files/../../etc/passwd"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            r.find("GET", "/api/files/%2e%2e/%2e%2e/etc/passwd"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            r.find("GET", "/api/files/a/../b.txt"),
+            found("Files", &[("path", Some("b.txt"))])
+        );
+        // %2F stays in the value, never a separator.
+        assert_eq!(
+            r.find("GET", "/api/items/a%2Fb"),
+            found("Item", &[("name", Some("a%2Fb"))])
+        );
+        assert_eq!(
+            r.find("GET", "/api/files/a%2F..%2F..%2Fb"),
+            found("Files", &[("path", Some("a%2F..%2F..%2Fb"))])
+        );
+        // A NUL never reaches a route value.
+        assert_eq!(r.find("GET", "/api/items/a%00b"), RouteMatch::NotFound);
+    }
+
+    #[test]
+    fn guids_as_dotnet_parses_them() {
+        let guid = |value: &str| is_guid(value);
+        let d = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert!(guid(d));
+        assert!(guid("0f8fad5bd9cb469fa16570867728950e"));
+        assert!(guid(&format!("{{{d}}}")));
+        assert!(guid(&format!("({d})")));
+        assert!(guid(&format!(" {d} ")));
+        assert!(!guid(&format!("{{{d}")));
+        assert!(!guid(&format!("{d}}}")));
+        assert!(!guid(&format!("{{{{{d}}}}}")));
+        assert!(!guid(&format!("({d}}}")));
+        assert!(!guid("{0f8fad5bd9cb469fa16570867728950e}"));
+        assert!(!guid("0f8fad5b-d9cb-469f-a165-70867728950"));
+        assert!(!guid("0f8fad5g-d9cb-469f-a165-70867728950e"));
     }
 
     #[test]

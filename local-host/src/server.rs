@@ -5,14 +5,15 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -29,8 +30,10 @@ use crate::forwarding;
 use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{http_request_for_input, invoke, report};
-use crate::ncrontab::Schedule;
+use crate::limits::{BodyError, ServerLimits, read_capped};
+use crate::request_path::{normalize, to_uri_component};
 use crate::routes::{RouteMatch, Router};
+use crate::schedule::TimerSchedule;
 
 struct Shared {
     app: App,
@@ -38,6 +41,7 @@ struct Shared {
     handler: Arc<Handler>,
     console: Console,
     durable: Arc<crate::durable::Durable>,
+    limits: ServerLimits,
 }
 
 /// A running front door; stops serving when dropped.
@@ -49,8 +53,9 @@ pub struct Server {
 
 impl Server {
     /// Serves `app` on `listener` through `handler`; with `timers`, fires
-    /// every timer function on its schedule. Fails on a route or schedule
-    /// the app cannot have.
+    /// every timer function on its schedule (a timer whose schedule does
+    /// not parse is reported and left out). Fails on a route the app cannot
+    /// have.
     pub fn start(
         app: App,
         handler: Arc<Handler>,
@@ -58,21 +63,48 @@ impl Server {
         console: Console,
         timers: bool,
     ) -> Result<Server, String> {
+        Server::start_with(
+            app,
+            handler,
+            listener,
+            console,
+            timers,
+            ServerLimits::default(),
+        )
+    }
+
+    /// [`Server::start`] with other limits than the defaults.
+    pub fn start_with(
+        app: App,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+        limits: ServerLimits,
+    ) -> Result<Server, String> {
         let port = listener
             .local_addr()
             .map(|a| a.port())
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
         let router = Router::new(&app)?;
+        // Schedules are read only when timers fire (as the host reads only
+        // the functions it runs); a bad one stops that timer, not the app.
         let mut schedules = Vec::new();
-        for function in app
-            .functions
-            .iter()
-            .filter(|f| f.trigger_kind() == TriggerKind::Timer)
-        {
-            let expression = function.trigger().schedule.clone().unwrap_or_default();
-            let schedule =
-                Schedule::parse(&expression).map_err(|e| format!("{}: {e}", function.name))?;
-            schedules.push((function.clone(), schedule));
+        if timers {
+            for function in app
+                .functions
+                .iter()
+                .filter(|f| f.trigger_kind() == TriggerKind::Timer)
+            {
+                let expression = function.trigger().schedule.clone().unwrap_or_default();
+                match TimerSchedule::parse(&expression, &app.settings) {
+                    Ok(schedule) => schedules.push((function.clone(), schedule)),
+                    Err(e) => console.error(format!(
+                        "[host] {}: {e}: this timer does not fire; the other functions run",
+                        function.name
+                    )),
+                }
+            }
         }
         let durable = Arc::new(crate::durable::Durable::new(
             app.clone(),
@@ -85,13 +117,12 @@ impl Server {
             handler,
             console,
             durable,
+            limits,
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
-        if timers {
-            for (function, schedule) in schedules {
-                tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
-            }
+        for (function, schedule) in schedules {
+            tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
         }
         Ok(Server {
             port,
@@ -158,7 +189,16 @@ pub fn describe_functions(app: &App, port: u16) -> Vec<String> {
         .collect()
 }
 
+/// The first pause after a failed accept; it doubles up to a second.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    // A failed accept (EMFILE: out of descriptors) leaves the connection
+    // waiting, so the listener stays ready and a loop without a pause would
+    // spin. Pause, longer each time, and say it once per burst.
+    let mut failed: u64 = 0;
+    let mut pause = ACCEPT_PAUSE;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -167,20 +207,41 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(e) => {
-                shared
-                    .console
-                    .error(format!("[host] cannot accept a connection: {e}"));
+                if failed == 0 {
+                    shared.console.error(format!(
+                        "[host] cannot accept a connection: {e}; retrying with growing pauses (up to {} s), quiet until one is accepted",
+                        ACCEPT_PAUSE_MAX.as_secs()
+                    ));
+                }
+                failed += 1;
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = &mut stop => return,
+                }
+                pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 continue;
             }
         };
+        if failed > 0 {
+            shared.console.info(format!(
+                "[host] accepting connections again, after {failed} failed attempt(s)"
+            ));
+            failed = 0;
+            pause = ACCEPT_PAUSE;
+        }
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
+            let head_timeout = shared.limits.head_timeout;
             let service = service_fn(move |request| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(serve(&shared, request, peer).await) }
             });
+            // The head timeout covers an idle keep-alive connection too:
+            // hyper starts it whenever it waits for a request head.
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(head_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -233,8 +294,18 @@ async fn route(
     request: Request<Incoming>,
     _peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path().to_owned();
     let method = request.method().as_str().to_owned();
+    // The path as Kestrel hands it to routing: decoded (but %2F), dot
+    // segments removed; a NUL or invalid UTF-8 is a bad request.
+    let path = match normalize(request.uri().path()) {
+        Ok(path) => path,
+        Err(bad) => {
+            shared
+                .console
+                .warning(format!("[host] {method}: {bad}: answered 400"));
+            return empty(StatusCode::BAD_REQUEST);
+        }
+    };
     if let Some(name) = admin_function(&path) {
         if method != "POST" {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
@@ -250,9 +321,9 @@ async fn route(
             "local-host is running: a local stand-in for the Azure Functions host\n",
         );
     }
-    match shared.router.find(&method, &path) {
+    match shared.router.find_path(&method, &path) {
         RouteMatch::Found { function, params } => match shared.app.function(&function) {
-            Some(function) => http_function(shared, function, params, request).await,
+            Some(function) => http_function(shared, function, params, &path, request).await,
             None => empty(StatusCode::NOT_FOUND),
         },
         RouteMatch::MethodNotAllowed => {
@@ -266,9 +337,9 @@ async fn route(
 /// The Durable extension's management API.
 async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let base = format!("http://{}", authority(&request));
-    let (parts, body) = match read_body(request).await {
+    let (parts, body) = match read_body(shared, request).await {
         Ok(read) => read,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
     let path = parts.uri.path();
     let rest = crate::durable_api::api_path(path).unwrap_or_default();
@@ -296,7 +367,8 @@ async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Fu
     })
 }
 
-/// `/admin/functions/{name}` -> `name`.
+/// `/admin/functions/{name}` -> `name`, from the normalized (decoded)
+/// path, so `Qu%65ue` names Queue.
 fn admin_function(path: &str) -> Option<String> {
     let lower = path.to_ascii_lowercase();
     let rest = lower.strip_prefix("/admin/functions/")?;
@@ -314,31 +386,55 @@ fn authority(request: &Request<Incoming>) -> String {
         .to_owned()
 }
 
+/// The caller's body, at most `limits.caller_body` bytes, none of it
+/// stalling longer than `limits.body_stall_timeout`; else the answer to
+/// send (413 as the host's Kestrel sends it, 408, or 400), which closes the
+/// connection.
 async fn read_body(
+    shared: &Shared,
     request: Request<Incoming>,
-) -> Result<(hyper::http::request::Parts, Vec<u8>), String> {
+) -> Result<(hyper::http::request::Parts, Vec<u8>), Response<Full<Bytes>>> {
     let (parts, body) = request.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| format!("cannot read the request body: {e}"))?
-        .to_bytes()
-        .to_vec();
-    Ok((parts, bytes))
+    let limits = &shared.limits;
+    match read_capped(body, limits.caller_body, Some(limits.body_stall_timeout)).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(error) => {
+            let status = match error {
+                BodyError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                BodyError::Stalled(_) => StatusCode::REQUEST_TIMEOUT,
+                BodyError::Broken(_) => StatusCode::BAD_REQUEST,
+            };
+            shared.console.warning(format!(
+                "[host] {} {}: {error}: answered {}",
+                parts.method,
+                parts.uri,
+                status.as_u16()
+            ));
+            let mut response = empty(status);
+            response.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            Err(response)
+        }
+    }
 }
 
 async fn http_function(
     shared: &Shared,
     function: &Function,
     params: Vec<(String, Option<String>)>,
+    path: &str,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let authority = authority(&request);
-    let (parts, body) = match read_body(request).await {
+    let (parts, body) = match read_body(shared, request).await {
         Ok(read) => read,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    // The URL the host shows: its normalized path, the raw query.
+    let query = parts.uri.query().map_or(String::new(), |q| format!("?{q}"));
+    let path_and_query = format!("{}{query}", to_uri_component(path));
     let headers = parts
         .headers
         .iter()
@@ -403,9 +499,9 @@ async fn admin(
         return text(StatusCode::NOT_FOUND, format!("no function named {name}\n"));
     };
     let authority = authority(&request);
-    let body = match read_body(request).await {
+    let body = match read_body(shared, request).await {
         Ok((_, body)) => body,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        Err(answer) => return answer,
     };
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         String::new()
@@ -448,7 +544,7 @@ async fn admin(
     empty(StatusCode::ACCEPTED)
 }
 
-async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule) {
+async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: TimerSchedule) {
     let mut last: Option<UtcTime> = None;
     loop {
         let Some(next) = schedule.next_after(UtcTime::now()) else {
@@ -458,7 +554,11 @@ async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: Schedule)
             ));
             return;
         };
-        tokio::time::sleep(next.until()).await;
+        match &schedule {
+            TimerSchedule::Cron(_) => tokio::time::sleep(next.until()).await,
+            // A TimeSpan counts from now, to the sub-second.
+            TimerSchedule::Every(every) => tokio::time::sleep(*every).await,
+        }
         let status = last.and_then(|last| {
             schedule.next_after(next).map(|following| ScheduleStatus {
                 last,

@@ -16,7 +16,8 @@ pub enum Rule {
     OutputCase,
     /// `Outputs["$return"]` is overwritten by `ReturnValue` (section 3).
     ReturnInOutputs,
-    /// A reply without a JSON content type fails the invocation (section 3).
+    /// A reply without a JSON content type (application/json or text/json)
+    /// fails the invocation (section 3).
     NotJson,
     /// A reply that is not a JSON object fails the invocation (section 3).
     InvalidJson,
@@ -26,6 +27,19 @@ pub enum Rule {
     /// A non-2xx reply to an HTTP trigger: the caller gets an empty 500 and
     /// the logs are lost (section 3).
     HttpNon2xx,
+    /// A reply larger than local-host reads (`limits::REPLY_LIMIT`).
+    ReplyTooLarge,
+    /// A response status the host cannot send as a final response: below
+    /// 200, past 999, past an int, or a body with 204, 205 or 304.
+    BadStatus,
+    /// A null header value: the host's ScriptObjectResult throws (section 3).
+    NullHeader,
+    /// A header name or value Kestrel refuses (not a token; control or
+    /// non-ASCII characters).
+    BadHeader,
+    /// A Content-Length header that disagrees with the body: Kestrel
+    /// refuses to send it.
+    ContentLength,
 }
 
 impl Rule {
@@ -40,6 +54,11 @@ impl Rule {
             Rule::InvalidJson => "invalid-json",
             Rule::EmptyReply => "empty-reply",
             Rule::HttpNon2xx => "http-non-2xx",
+            Rule::ReplyTooLarge => "reply-too-large",
+            Rule::BadStatus => "bad-status",
+            Rule::NullHeader => "null-header",
+            Rule::BadHeader => "bad-header",
+            Rule::ContentLength => "content-length",
         }
     }
 
@@ -59,7 +78,7 @@ impl Rule {
                 "the host takes $return from ReturnValue and overwrites Outputs[\"$return\"] (§3)"
             }
             Rule::NotJson => {
-                "the host fails an invocation whose reply is not application/json; an HTTP caller gets 500 (§3)"
+                "the host fails an invocation whose reply is not application/json or text/json; an HTTP caller gets 500 (§3)"
             }
             Rule::InvalidJson => {
                 "the host fails an invocation whose reply is not a JSON object; an HTTP caller gets 500 (§3)"
@@ -69,6 +88,21 @@ impl Rule {
             }
             Rule::HttpNon2xx => {
                 "a non-2xx reply fails the invocation: the caller gets an empty 500 and the Logs are lost; send the error status inside ReturnValue with a 200 reply (§3)"
+            }
+            Rule::ReplyTooLarge => {
+                "local-host stops reading a reply that large and fails the invocation (an HTTP caller gets 500); the host would read on and hold it all in memory: is the reply endless?"
+            }
+            Rule::BadStatus => {
+                "the host cannot send that as a final response: the caller gets an empty 500; use a status from 200 to 999, with no body for 204, 205 and 304 (§3)"
+            }
+            Rule::NullHeader => {
+                "the host fails the response on a null header value (NullReferenceException): the caller gets an empty 500; header values must be strings (§3)"
+            }
+            Rule::BadHeader => {
+                "Kestrel refuses a header name that is not a token, or a value with control or non-ASCII characters: the caller gets an empty 500 (§3)"
+            }
+            Rule::ContentLength => {
+                "Kestrel refuses a body that disagrees with the Content-Length header: the caller gets an empty 500; leave Content-Length out, the host sets it (§3)"
             }
         }
     }
@@ -219,6 +253,8 @@ mod tests {
             rules(&http(), 200, Some("application/json; charset=utf-8"), "{}"),
             []
         );
+        // The host takes text/json as JSON too.
+        assert_eq!(rules(&http(), 200, Some("text/json"), "{}"), []);
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn an_unknown_function_and_bad_arguments() {
     ));
     assert!(line.contains("no function named \"Nope\""), "{line}");
     assert!(
-        line.contains("it has: Echo, Exit, Fail, Queue, Text, Tick"),
+        line.contains("it has: Echo, Exit, Fail, Flood, Queue, Reply, Sink, Text, Tick"),
         "{line}"
     );
 

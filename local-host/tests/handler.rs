@@ -99,7 +99,9 @@ async fn a_handler_that_keeps_failing_stops_everything_after_three_failures() {
         .err()
         .expect("gives up");
     assert!(
-        reason.contains("exited with code 3, its 3rd failure within 30 minutes: the host stops"),
+        reason.contains(
+            "exited with code 3, its 3rd failure without a 30-minute gap: the host stops"
+        ),
         "{reason}"
     );
     let restarts = console
@@ -126,7 +128,7 @@ async fn a_handler_that_fails_once_is_restarted() {
     )
     .await
     .expect("second start works");
-    assert!(console.contains("exited with code 3 (failure 1 of 3): restarting it"));
+    assert!(console.contains("exited with code 3 (failure 1 of 3): restarting it in 1 s"));
     assert_eq!(echo(&handler).await["path"], "/Echo");
 }
 
@@ -197,21 +199,60 @@ async fn a_killed_handler_is_restarted_on_a_new_process() {
 }
 
 #[tokio::test]
-async fn a_handler_that_never_gets_ready_is_given_up() {
+async fn a_handler_that_never_gets_ready_is_retried_as_the_host_does_then_given_up() {
     let dir = fake_app();
     let app = App::load(dir.path()).expect("app");
-    let mut options = options(&Console::quiet(), &[("FAKE_START", "never")]);
-    options.ready_limit = Duration::from_millis(300);
+    let pid_file = dir.path().join("pids.txt");
+    let pid_text = pid_file.to_string_lossy().into_owned();
+    let console = Console::quiet();
+    let mut options = options(
+        &console,
+        &[("FAKE_START", "never"), ("FAKE_PID_FILE", &pid_text)],
+    );
+    // Long enough for Python to start and write its pid on a busy machine.
+    options.ready_limit = Duration::from_millis(1500);
+    options.restart_delay = Duration::from_millis(100);
     let started = std::time::Instant::now();
     let reason = Handler::start(&app, options)
         .await
         .err()
         .expect("not ready");
     assert!(
-        reason.contains("did not answer GET http://127.0.0.1:"),
+        reason.contains("did not answer GET http://127.0.0.1:")
+            && reason.ends_with("its 3rd failure without a 30-minute gap: the host stops"),
         "{reason}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Three tries of 1.5 s, each a counted failure.
+    let tries = std::fs::read_to_string(&pid_file).unwrap_or_default();
+    assert_eq!(tries.lines().count(), 3, "{tries}");
+    assert!(console.contains("(failure 1 of 3): restarting it in 0.1 s"));
+    assert!(console.contains("(failure 2 of 3): restarting it in 0.1 s"));
+    assert!(started.elapsed() >= Duration::from_millis(4700));
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[tokio::test]
+async fn a_handler_that_always_exits_200_is_restarted_after_a_pause_each_time() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    // With the default pause of 1 s, 3.5 s allow four starts at most.
+    let started = tokio::time::timeout(
+        Duration::from_millis(3500),
+        Handler::start(&app, options(&console, &[("FAKE_START", "exit200")])),
+    )
+    .await;
+    assert!(started.is_err(), "it never gets ready, and never stops");
+    let restarts = console
+        .lines()
+        .iter()
+        .filter(|l| {
+            l.text
+                .contains("exited with code 200 (an intentional restart): restarting it in 1 s")
+        })
+        .count();
+    assert!((2..=4).contains(&restarts), "{:?}", console.lines());
+    assert!(!console.contains("failure"), "exit 200 is not counted");
 }
 
 #[tokio::test]

@@ -3,57 +3,18 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use local_host::app::App;
-use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
-use local_host::server::Server;
+use local_host::limits::ServerLimits;
 use serde_json::json;
-use support::{eventually, fake_app};
+use support::{Serving, eventually, fake_app};
 
-struct Running {
-    caller: HostClient,
-    console: Console,
-    _server: Server,
-    handler: Arc<Handler>,
-    _dir: tempfile::TempDir,
-}
-
-async fn serve(timers: bool) -> Running {
+async fn serve(timers: bool) -> Serving {
     serve_app(fake_app(), timers).await
 }
 
-async fn serve_app(dir: tempfile::TempDir, timers: bool) -> Running {
-    let app = App::load(dir.path()).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
-        .await
-        .expect("handler"),
-    );
-    // free_port, not port 0: it never hands out a port it gave the handler.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server =
-        Server::start(app, handler.clone(), listener, console.clone(), timers).expect("server");
-    Running {
-        caller: HostClient::new(server.port()),
-        console,
-        _server: server,
-        handler,
-        _dir: dir,
-    }
+async fn serve_app(dir: tempfile::TempDir, timers: bool) -> Serving {
+    support::serve(dir, timers, ServerLimits::default()).await
 }
 
 #[tokio::test]
@@ -92,7 +53,11 @@ async fn an_http_call_becomes_the_hosts_envelope_and_back() {
     assert_eq!(req["Params"], json!({"id": "7"}));
     assert_eq!(req["Headers"]["X-Many"], json!(["one", "two"]));
     assert_eq!(req["Body"], r#"{"radius":2}"#);
-    assert_eq!(envelope["Metadata"]["radius"], "2");
+    // host-protocol.md section 2: a JSON body's number as .NET text,
+    // double-encoded; the last of a repeated query value.
+    assert_eq!(envelope["Metadata"]["radius"], "\"2\"");
+    assert_eq!(envelope["Metadata"]["a"], "\"2\"");
+    assert_eq!(envelope["Metadata"]["Query"], json!({"a": "2"}));
     assert_eq!(envelope["Metadata"]["id"], "\"7\"");
     assert_eq!(envelope["Metadata"]["sys"]["MethodName"], "Echo");
     assert!(running.console.contains("[Echo "));

@@ -10,6 +10,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 start = os.environ.get("FAKE_START", "")
 marker = os.environ.get("FAKE_MARKER", "")
+pid_file = os.environ.get("FAKE_PID_FILE", "")
+if os.environ.get("FAKE_TERM") == "ignore":
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if pid_file:
+    # Each start appends "handler PID" (and "child PID" for the process it
+    # starts with FAKE_CHILD=1), so tests can see who is still alive.
+    with open(pid_file, "a") as f:
+        f.write("handler %d\n" % os.getpid())
+    if os.environ.get("FAKE_CHILD") == "1":
+        import subprocess
+        child = subprocess.Popen(["sleep", "300"])
+        with open(pid_file, "a") as f:
+            f.write("child %d\n" % child.pid)
+if start == "exit200":
+    sys.exit(200)
 if start == "exit3":
     sys.exit(3)
 if start == "exit0":
@@ -28,7 +44,8 @@ def orphan_watch():
     os._exit(9)
 
 
-threading.Thread(target=orphan_watch, daemon=True).start()
+if os.environ.get("FAKE_ORPHAN_WATCH") != "off":
+    threading.Thread(target=orphan_watch, daemon=True).start()
 if start == "never":
     time.sleep(3600)
 
@@ -46,14 +63,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
+            pieces = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip(), 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
-                    return data
-                data += self.rfile.read(size)
+                    return b"".join(pieces)
+                pieces.append(self.rfile.read(size))
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -87,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             "argv": sys.argv[1:],
             "pid": os.getpid(),
         }
-        if name == "Echo":
+        if name.startswith("Echo"):
             self.send(200, "application/json", {
                 "Outputs": {}, "Logs": ["echo"],
                 "ReturnValue": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
@@ -104,6 +121,28 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "Exit":
             self.send(200, "application/json", {"Outputs": {}, "Logs": [], "ReturnValue": {"body": "bye"}})
             os._exit(int(os.environ.get("FAKE_EXIT_CODE", "0")))
+        elif name == "Reply":
+            # The caller's body says what to answer: {"content_type": ...,
+            # "envelope": {...}, "print": "a line for stdout and stderr"}.
+            wanted = json.loads(seen["envelope"]["Data"]["req"].get("Body") or "{}")
+            if "print" in wanted:
+                print(wanted["print"], flush=True)
+                print(wanted["print"], file=sys.stderr, flush=True)
+            self.send(200, wanted.get("content_type", "application/json"), wanted.get("envelope", {}))
+        elif name == "Flood":
+            # An endless reply: a JSON object that never closes.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            piece = b"[" * (1 << 20)
+            frame = b"%x\r\n%s\r\n" % (len(piece), piece)
+            try:
+                self.wfile.write(b"1\r\n{\r\n")
+                while True:
+                    self.wfile.write(frame)
+            except OSError:
+                return
         elif name == "Missing":
             self.send(404, "text/plain", b"no such function")
         else:

@@ -3,8 +3,15 @@
 #![allow(dead_code)] // Each test crate uses a different part of this.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use local_host::app::App;
+use local_host::client::{HostClient, free_port};
+use local_host::console::Console;
+use local_host::handler::{Handler, HandlerOptions};
+use local_host::limits::ServerLimits;
+use local_host::server::Server;
 use tempfile::TempDir;
 
 const FAKE_HANDLER: &str = include_str!("fake_handler.py");
@@ -29,8 +36,10 @@ fn http_function(dir: &Path, name: &str, route: Option<&str>) {
 }
 
 /// An app folder whose handler is the fake Python handler, with functions
-/// Echo (route echo/{id?}), Fail, Text, Exit (HTTP), Queue (queue in and
-/// out) and Tick (a timer every second).
+/// Echo (route echo/{id?}), Fail, Text, Exit, Flood (an endless reply),
+/// Sink (a short reply whatever it gets), Reply (answers what the caller's
+/// body says: see fake_handler.py) (HTTP), Queue (queue in and out)
+/// and Tick (a timer every second).
 pub fn fake_app() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
@@ -50,6 +59,9 @@ pub fn fake_app() -> TempDir {
     http_function(root, "Fail", None);
     http_function(root, "Text", None);
     http_function(root, "Exit", None);
+    http_function(root, "Flood", None);
+    http_function(root, "Sink", None);
+    http_function(root, "Reply", None);
     write(
         root,
         "Queue/function.json",
@@ -84,4 +96,54 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     condition()
+}
+
+/// An app served by local-host's server, in this process, its console
+/// quiet (read back by the tests).
+pub struct Serving {
+    /// A caller of local-host's front door.
+    pub caller: HostClient,
+    pub console: Console,
+    pub handler: Arc<Handler>,
+    pub server: Server,
+    pub dir: TempDir,
+}
+
+/// Serves the app in `dir` (its handler ready within 10 s) with `limits`;
+/// with `timers`, timers fire.
+pub async fn serve(dir: TempDir, timers: bool, limits: ServerLimits) -> Serving {
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Arc::new(
+        Handler::start(
+            &app,
+            HandlerOptions {
+                console: console.clone(),
+                ready_limit: Duration::from_secs(10),
+                ..HandlerOptions::default()
+            },
+        )
+        .await
+        .expect("handler"),
+    );
+    // free_port, not port 0: it never hands out a port it gave the handler.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .expect("bind");
+    let server = Server::start_with(
+        app,
+        handler.clone(),
+        listener,
+        console.clone(),
+        timers,
+        limits,
+    )
+    .expect("server");
+    Serving {
+        caller: HostClient::new(server.port()),
+        console,
+        handler,
+        server,
+        dir,
+    }
 }

@@ -1,0 +1,124 @@
+//! Every schedule the timer extension accepts: six or five NCRONTAB
+//! fields, `%Setting%` from local.settings.json, a TimeSpan. Schedules are
+//! read only for timers that fire, and a bad one stops only its timer.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use local_host::client::{HostClient, free_port};
+use local_host::limits::ServerLimits;
+use local_host::process::Process;
+use support::{eventually, fake_app, write_file};
+
+const BIN: &str = env!("CARGO_BIN_EXE_local-host");
+
+fn timer(dir: &Path, name: &str, schedule: &str) {
+    write_file(
+        dir,
+        &format!("{name}/function.json"),
+        &format!(
+            r#"{{"bindings":[{{"type":"timerTrigger","direction":"in","name":"timer","schedule":"{schedule}"}}]}}"#
+        ),
+    );
+}
+
+/// The fake app with a timer of each form and two bad ones.
+fn app_with_every_form() -> tempfile::TempDir {
+    let dir = fake_app();
+    let root = dir.path();
+    write_file(
+        root,
+        "local.settings.json",
+        r#"{"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","EverySecond":"* * * * * *"}}"#,
+    );
+    timer(root, "FiveFields", "* * * * *");
+    timer(root, "FromSetting", "%EverySecond%");
+    timer(root, "Span", "00:00:01");
+    timer(root, "Unknown", "%NoSuchSetting%");
+    timer(root, "Nonsense", "every now and then");
+    dir
+}
+
+#[tokio::test]
+async fn every_form_fires_and_a_bad_schedule_stops_only_its_timer() {
+    let running = support::serve(app_with_every_form(), true, ServerLimits::default()).await;
+    let (server, console) = (&running.server, &running.console);
+    for name in ["FromSetting", "Span"] {
+        assert!(
+            eventually(Duration::from_secs(5), || console
+                .contains(&format!("] {name} ran")))
+            .await,
+            "{name}: {:#?}",
+            console.lines()
+        );
+    }
+    assert!(console.contains(
+        "[host] Unknown: the schedule names the app setting \"NoSuchSetting\", which local.settings.json's Values do not set: add it there: this timer does not fire; the other functions run"
+    ));
+    assert!(console.contains("[host] Nonsense: schedule \"every now and then\" has 4 fields"));
+    // Five fields fire at second 0 of each minute: parsed, not reported.
+    assert!(!console.contains("[host] FiveFields:"));
+    let caller = HostClient::new(server.port());
+    assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
+}
+
+#[tokio::test]
+async fn without_timers_no_schedule_is_read() {
+    let running = support::serve(app_with_every_form(), false, ServerLimits::default()).await;
+    let (server, console) = (&running.server, &running.console);
+    let caller = HostClient::new(server.port());
+    assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!console.contains("Unknown"), "{:#?}", console.lines());
+    assert!(!console.contains("Span ran"));
+}
+
+#[tokio::test]
+async fn an_overflowing_step_is_no_panic() {
+    let dir = fake_app();
+    timer(dir.path(), "Overflow", "1/4294967295 * * * * *");
+    timer(dir.path(), "TooBig", "0 0 0 99999999999999999999 * *");
+    let port = free_port();
+    let port_text = port.to_string();
+    let app = dir.path().to_str().expect("UTF-8").to_owned();
+    let mut local_host = Process::start_with_args(
+        Path::new(BIN),
+        &["start", "--timers", "--app", &app, "--port", &port_text],
+        &[],
+    )
+    .expect("local-host");
+    let caller = HostClient::new(port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving");
+    assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
+    local_host.terminate().expect("SIGTERM");
+    let status = local_host.wait_exit(Duration::from_secs(10));
+    let (_, err) = local_host.output();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("TooBig: schedule \"0 0 0 99999999999999999999 * *\": day: 99999999999999999999 is outside 1-31"),
+        "{err}"
+    );
+    assert!(!err.contains("Overflow:"), "{err}");
+}
+
+#[test]
+fn a_ready_timeout_too_large_is_a_bad_command_line() {
+    let output = std::process::Command::new(BIN)
+        .args(["start", "--ready-timeout", "1e20"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.starts_with(
+            "local-host: --ready-timeout \"1e20\" is not a number of seconds above 0 and at most 86400"
+        ),
+        "{err}"
+    );
+}
