@@ -17,6 +17,9 @@ use crate::client::{Chunked, HOST_VERSION};
 use crate::console::Console;
 use crate::handler::Handler;
 use crate::ids::new_guid;
+use crate::limits::{
+    BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
+};
 use crate::routes::{RouteMatch, Router};
 
 /// A response body: whole, or the handler's own as it streams in.
@@ -99,8 +102,19 @@ pub async fn forward(
         "{tag} Executing ({mode} {} {path_and_query})",
         parts.method
     ));
-    let body = match body.collect().await {
-        Ok(body) => body.to_bytes(),
+    // The same caps as in envelope mode: the host refuses callers' bodies
+    // over 100 MiB with 413.
+    let body = match read_capped(body, CALLER_BODY_LIMIT, Some(BODY_STALL_TIMEOUT)).await {
+        Ok(body) => Bytes::from(body),
+        Err(BodyError::TooLarge(limit)) => {
+            console.warning(format!(
+                "{tag} the caller's body is larger than {}: answered 413",
+                size(limit)
+            ));
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return whole(response);
+        }
         Err(e) => return failed(format!("cannot read the caller's body: {e}")),
     };
     let mut headers: Vec<(String, String)> = parts
@@ -146,13 +160,23 @@ pub async fn forward(
         ));
         return Response::from_parts(parts, body.boxed());
     }
-    match body.collect().await {
+    match read_capped(body, REPLY_LIMIT, None).await {
         Ok(body) => {
             console.info(format!(
                 "{tag} Succeeded (the handler answered {})",
                 parts.status.as_u16()
             ));
-            whole(Response::from_parts(parts, Full::new(body.to_bytes())))
+            whole(Response::from_parts(parts, Full::new(Bytes::from(body))))
+        }
+        Err(BodyError::TooLarge(limit)) => {
+            console.warning(format!(
+                "{tag} [reply-too-large] the handler's reply is larger than {}",
+                size(limit)
+            ));
+            failed(format!(
+                "the handler's reply is larger than {}",
+                size(limit)
+            ))
         }
         Err(e) => failed(format!(
             "the handler's {} reply broke off: {e}",

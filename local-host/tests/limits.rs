@@ -393,3 +393,43 @@ async fn a_data_file_that_never_ends_is_refused() {
         "local-host: error: --data-file: /dev/zero is larger than 104857600 bytes (100 MiB), the host's limit for a caller's body"
     );
 }
+
+#[tokio::test]
+async fn in_forwarding_mode_a_body_one_byte_over_100_mib_gets_413_too() {
+    let dir = fake_app();
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":true}}"#,
+    );
+    let running = support::serve(dir, false, ServerLimits::default()).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"POST /api/Sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .await
+        .expect("head");
+    let piece = vec![b'a'; 1 << 20];
+    for _ in 0..100 {
+        stream
+            .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+            .await
+            .expect("size");
+        stream.write_all(&piece).await.expect("piece");
+        stream.write_all(b"\r\n").await.expect("end");
+    }
+    stream.write_all(b"1\r\na\r\n").await.expect("one more");
+    let response = read_until_closed(&mut stream, Duration::from_secs(10))
+        .await
+        .expect("answered and closed");
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 413"),
+        "{response}"
+    );
+    assert!(
+        running
+            .console
+            .contains("the caller's body is larger than 104857600 bytes (100 MiB): answered 413")
+    );
+}
