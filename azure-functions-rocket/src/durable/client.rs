@@ -86,7 +86,7 @@ struct Binding {
 }
 
 /// A management call's reply: status and body.
-struct Reply {
+struct ApiReply {
     status: u16,
     body: Vec<u8>,
 }
@@ -232,7 +232,7 @@ impl DurableClient {
     }
 }
 
-fn expect_accepted(what: &str, reply: &Reply) -> Result<(), Error> {
+fn expect_accepted(what: &str, reply: &ApiReply) -> Result<(), Error> {
     match reply.status {
         200..=299 => Ok(()),
         404 => Err(Error::not_found(format_args!("{what}: no such instance"))),
@@ -240,7 +240,7 @@ fn expect_accepted(what: &str, reply: &Reply) -> Result<(), Error> {
     }
 }
 
-fn refused(what: &str, reply: &Reply) -> Error {
+fn refused(what: &str, reply: &ApiReply) -> Error {
     let body = String::from_utf8_lossy(&reply.body);
     let body: String = body.chars().take(300).collect();
     let message = format!(
@@ -268,7 +268,7 @@ fn encode_component(text: &str) -> String {
 }
 
 /// One HTTP/1.1 request to an `http://` URL, the connection closed after.
-async fn call(method: &str, url: &str, body: &[u8]) -> Result<Reply, Error> {
+async fn call(method: &str, url: &str, body: &[u8]) -> Result<ApiReply, Error> {
     let rest = url.strip_prefix("http://").ok_or_else(|| {
         Error::unavailable(format_args!(
             "the management API is at {url}: only http:// URLs are supported"
@@ -310,7 +310,7 @@ async fn call(method: &str, url: &str, body: &[u8]) -> Result<Reply, Error> {
 
 /// The status and body of a whole HTTP/1.1 reply (length-delimited,
 /// chunked, or up to the close).
-fn parse_reply(raw: &[u8]) -> Option<Reply> {
+fn parse_reply(raw: &[u8]) -> Option<ApiReply> {
     let end = raw.windows(4).position(|window| window == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..end]).ok()?;
     let mut lines = head.split("\r\n");
@@ -349,7 +349,7 @@ fn parse_reply(raw: &[u8]) -> Option<Reply> {
             None => rest.to_vec(),
         }
     };
-    Some(Reply { status, body })
+    Some(ApiReply { status, body })
 }
 
 #[cfg(test)]

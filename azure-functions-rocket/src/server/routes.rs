@@ -41,16 +41,14 @@ pub fn catchers() -> Vec<Catcher> {
 #[get("/")]
 fn ready() {}
 
-/// The envelope for the host, with the status the trigger calls for.
-struct Reply(Answer);
-
-/// Built in one step, not as `(Status, (ContentType, Vec<u8>))`: each layer
+/// The envelope for the host, with the status the trigger calls for,
+/// built in one step, not as `(Status, (ContentType, Vec<u8>))`: each layer
 /// of that rebuilds the response, and the `Vec<u8>` one sets a content type
 /// only for the next to replace it (2.8k instructions a request,
 /// `bench/profile`).
-impl<'r> Responder<'r, 'static> for Reply {
+impl<'r> Responder<'r, 'static> for Answer {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let Answer { status, body } = self.0;
+        let Answer { status, body } = self;
         Response::build()
             .status(Status::from_code(status).unwrap_or(Status::InternalServerError))
             .header(ContentType::JSON)
@@ -65,7 +63,7 @@ async fn invoke(
     invocation: Invocation,
     registry: &State<Registry>,
     caller: Caller<'_>,
-) -> Option<Reply> {
+) -> Option<Answer> {
     let Invocation { body, in_flight } = invocation;
     let Some(function) = registry.find(name) else {
         if let Some(in_flight) = in_flight {
@@ -111,7 +109,7 @@ async fn invoke(
     if large {
         crate::allocator::give_back_memory();
     }
-    Some(Reply(answer))
+    Some(answer)
 }
 
 /// The request line and headers, for the invocation id and, only when a
