@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use local_host::client::READY_TIMEOUT;
+use local_host::console::Format;
 use local_host::scaffold::{Library, NewApp, NewFunction, Trigger};
 
 pub const USAGE: &str = "\
@@ -12,7 +13,9 @@ local-host: a local stand-in for the Azure Functions host, for custom handlers
 
 Usage:
   local-host start [--app DIR] [--port N] [--build] [--timers] [--ready-timeout SECONDS]
-  local-host invoke NAME --data-file FILE [--app DIR] [--build] [--ready-timeout SECONDS]
+                   [--output text|json]
+  local-host invoke NAME (--data TEXT | --data-file FILE|-) [--app DIR] [--build]
+                   [--ready-timeout SECONDS] [--output text|json]
   local-host check [--app DIR] [--build]
   local-host new app DIR [--name NAME] [--library-path PATH | --library-version VER | --library-git URL]
   local-host new function NAME (--http [--route R] [--methods get,post] | --queue QUEUE [--output-queue Q]
@@ -22,8 +25,13 @@ start     serves the app in DIR (default: the current folder) on 127.0.0.1:N
           (default 7071) until Ctrl-C or SIGTERM; --timers fires timer
           functions on their schedules.
 invoke    starts the handler, sends function NAME one invocation whose trigger
-          input is FILE's content, prints the logs, outputs and warnings, and
-          exits 0 when the invocation succeeded.
+          input is TEXT, or FILE's content (`-`: standard input), prints the
+          logs, outputs and warnings, and exits 0 when the invocation
+          succeeded.
+--output  (start, invoke) text (the default: timestamped lines, coloured on
+          a terminal unless NO_COLOR is set) or json (one JSON object per
+          line on stdout; an invocation's end carries function,
+          invocationId, durationMs and outcome).
 check     reports the host.json and local.settings.json settings the host or
           the handler would mishandle, then runs the handler's own check of
           its functions against their folders; exits 0 when all is well, 1
@@ -50,6 +58,9 @@ pub struct Options {
     pub timers: bool,
     pub ready_limit: Duration,
     pub data_file: Option<PathBuf>,
+    /// `invoke --data TEXT`.
+    pub data: Option<String>,
+    pub output: Format,
 }
 
 pub enum Command {
@@ -62,8 +73,10 @@ pub enum Command {
 }
 
 /// Flags that take a value.
-const VALUE_FLAGS: [&str; 14] = [
+const VALUE_FLAGS: [&str; 16] = [
     "--app",
+    "--output",
+    "--data",
     "--port",
     "--ready-timeout",
     "--data-file",
@@ -168,12 +181,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             if let Some(extra) = rest.first() {
                 return Err(format!("unexpected argument {extra:?}"));
             }
-            if words.has("--data-file") {
-                return Err("--data-file belongs to invoke".into());
+            if words.has("--data-file") || words.has("--data") {
+                return Err("--data and --data-file belong to invoke".into());
             }
             words.only(
                 "start",
-                &["--app", "--port", "--build", "--timers", "--ready-timeout"],
+                &[
+                    "--app",
+                    "--port",
+                    "--build",
+                    "--timers",
+                    "--ready-timeout",
+                    "--output",
+                ],
             )?;
             Ok(Command::Start(options(&words)?))
         }
@@ -185,10 +205,21 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             };
             words.only(
                 "invoke",
-                &["--app", "--data-file", "--build", "--ready-timeout"],
+                &[
+                    "--app",
+                    "--data-file",
+                    "--data",
+                    "--build",
+                    "--ready-timeout",
+                    "--output",
+                ],
             )?;
-            if !words.has("--data-file") {
-                return Err("invoke needs --data-file FILE".into());
+            match (words.has("--data"), words.has("--data-file")) {
+                (false, false) => {
+                    return Err("invoke needs its input: --data TEXT or --data-file FILE (- for standard input)".into());
+                }
+                (true, true) => return Err("give --data or --data-file, not both".into()),
+                _ => {}
             }
             Ok(Command::Invoke(name, options(&words)?))
         }
@@ -280,7 +311,14 @@ fn options(words: &Words) -> Result<Options, String> {
         timers: words.has("--timers"),
         ready_limit: READY_TIMEOUT,
         data_file: words.value("--data-file").map(PathBuf::from),
+        data: words.value("--data"),
+        output: Format::Text,
     };
+    match words.value("--output").as_deref() {
+        None | Some("text") => {}
+        Some("json") => options.output = Format::Json,
+        Some(other) => return Err(format!("--output {other:?} is not text or json")),
+    }
     if let Some(text) = words.value("--port") {
         options.port = text
             .parse()
@@ -361,7 +399,15 @@ mod tests {
         assert_eq!(error("start --port x"), "--port \"x\" is not a port number");
         assert_eq!(
             error("start --data-file f"),
-            "--data-file belongs to invoke"
+            "--data and --data-file belong to invoke"
+        );
+        assert_eq!(
+            error("invoke F --data x --data-file f"),
+            "give --data or --data-file, not both"
+        );
+        assert_eq!(
+            error("start --output yaml"),
+            "--output \"yaml\" is not text or json"
         );
         assert_eq!(
             error("check --timers"),

@@ -1,8 +1,37 @@
 //! Where everything the host would log goes: the handler's stdout and
 //! stderr, each invocation's `Logs`, its outputs and the warnings. The
-//! command line prints it; tests read it back.
+//! command line prints it (as text with timestamps, coloured on a
+//! terminal, or one JSON object per line); tests read it back.
 
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use crate::clock::UtcTime;
+
+/// How printed lines look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `[2026-11-30T20:59:21.123Z] text`, coloured on a terminal unless
+    /// `NO_COLOR` is set.
+    #[default]
+    Text,
+    /// One JSON object per line, on stdout.
+    Json,
+}
+
+/// One invocation's end, as [`Console::finished`] records it.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished<'a> {
+    pub function: &'a str,
+    pub invocation_id: &'a str,
+    pub duration: Duration,
+    /// `Succeeded`, `Failed` or `NeverCompletes`.
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -23,6 +52,9 @@ pub struct Line {
 pub struct Console {
     lines: Arc<Mutex<Vec<Line>>>,
     echo: bool,
+    format: Format,
+    colour_out: bool,
+    colour_err: bool,
 }
 
 impl Console {
@@ -31,10 +63,21 @@ impl Console {
         Console::default()
     }
 
-    /// Keeps and prints lines (for the command line).
+    /// Keeps and prints lines as text (for the command line).
     pub fn printing() -> Console {
+        Console::printing_as(Format::Text)
+    }
+
+    /// Keeps and prints lines in `format`; text is coloured only on a
+    /// terminal and without `NO_COLOR` (https://no-color.org).
+    pub fn printing_as(format: Format) -> Console {
+        let colour =
+            format == Format::Text && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Console {
             echo: true,
+            format,
+            colour_out: colour && std::io::stdout().is_terminal(),
+            colour_err: colour && std::io::stderr().is_terminal(),
             ..Console::default()
         }
     }
@@ -42,15 +85,85 @@ impl Console {
     pub fn log(&self, level: Level, text: impl Into<String>) {
         let text = text.into();
         if self.echo {
-            match level {
-                Level::Info => println!("{text}"),
-                Level::Warning => eprintln!("warning: {text}"),
-                Level::Error => eprintln!("error: {text}"),
+            match self.format {
+                Format::Text => self.print_text(level, &text, None),
+                Format::Json => println!("{}", Value::Object(json_fields(level, &text))),
             }
         }
+        self.keep(level, text);
+    }
+
+    fn keep(&self, level: Level, text: String) {
         if let Ok(mut lines) = self.lines.lock() {
             lines.push(Line { level, text });
         }
+    }
+
+    fn print_text(&self, level: Level, text: &str, outcome: Option<&str>) {
+        let stamp = timestamp();
+        let colour = match level {
+            Level::Info => self.colour_out,
+            _ => self.colour_err,
+        };
+        let (start, end) = match (colour, level, outcome) {
+            (false, ..) => ("", ""),
+            (true, Level::Info, Some(_)) => ("\x1b[32m", "\x1b[0m"),
+            (true, Level::Info, None) => ("", ""),
+            (true, Level::Warning, _) => ("\x1b[33m", "\x1b[0m"),
+            (true, Level::Error, _) => ("\x1b[31m", "\x1b[0m"),
+        };
+        let stamp = if colour {
+            format!("\x1b[2m[{stamp}]\x1b[0m")
+        } else {
+            format!("[{stamp}]")
+        };
+        match level {
+            Level::Info => println!("{stamp} {start}{text}{end}"),
+            Level::Warning => eprintln!("{stamp} {start}warning: {text}{end}"),
+            Level::Error => eprintln!("{stamp} {start}error: {text}{end}"),
+        }
+    }
+
+    /// Records an invocation's end: the line `[F id] Succeeded` (or
+    /// `Failed: reason`, `Never completes: reason`), printed with its
+    /// duration, or as a JSON event with `durationMs` and `outcome`.
+    pub fn finished(&self, end: Finished<'_>) {
+        let tag = format!("[{} {}]", end.function, end.invocation_id);
+        let (level, verdict) = match end.outcome {
+            "Succeeded" => (Level::Info, "Succeeded"),
+            "Failed" => (Level::Error, "Failed"),
+            _ => (Level::Error, "Never completes"),
+        };
+        let text = match end.reason {
+            Some(reason) => format!("{tag} {verdict}: {reason}"),
+            None => format!("{tag} {verdict}"),
+        };
+        let millis = end.duration.as_secs_f64() * 1000.0;
+        if self.echo {
+            match self.format {
+                Format::Text => {
+                    let shown = match end.reason {
+                        Some(reason) => format!("{tag} {verdict} in {millis:.0} ms: {reason}"),
+                        None => format!("{tag} {verdict} in {millis:.0} ms"),
+                    };
+                    self.print_text(level, &shown, Some(end.outcome));
+                }
+                Format::Json => {
+                    let mut fields = json_fields(level, &text);
+                    fields.insert("event".into(), json!("invocation"));
+                    fields.insert(
+                        "durationMs".into(),
+                        json!((millis * 1000.0).round() / 1000.0),
+                    );
+                    fields.insert("outcome".into(), json!(end.outcome));
+                    if let Some(reason) = end.reason {
+                        fields.insert("reason".into(), json!(reason));
+                    }
+                    println!("{}", Value::Object(fields));
+                }
+            }
+        }
+        self.keep(level, text);
     }
 
     pub fn info(&self, text: impl Into<String>) {
@@ -73,5 +186,58 @@ impl Console {
     /// Whether any line so far contains `needle`.
     pub fn contains(&self, needle: &str) -> bool {
         self.lines().iter().any(|l| l.text.contains(needle))
+    }
+}
+
+/// Now, as `2026-11-30T20:59:21.123Z`.
+pub fn timestamp() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let iso = UtcTime {
+        unix: now.as_secs() as i64,
+    }
+    .iso();
+    format!("{}.{:03}Z", iso.trim_end_matches('Z'), now.subsec_millis())
+}
+
+/// A line's JSON fields: timestamp, level, message, and the function and
+/// invocation id of a line tagged `[Function id]`.
+fn json_fields(level: Level, text: &str) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("timestamp".into(), json!(timestamp()));
+    let level = match level {
+        Level::Info => "info",
+        Level::Warning => "warning",
+        Level::Error => "error",
+    };
+    fields.insert("level".into(), json!(level));
+    let tag = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(tag, _)| tag.split_once(' '))
+        .filter(|(_, id)| !id.contains(' '));
+    if let Some((function, id)) = tag {
+        fields.insert("function".into(), json!(function));
+        fields.insert("invocationId".into(), json!(id));
+    }
+    fields.insert("message".into(), json!(text));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_name_the_function_and_invocation() {
+        let fields = json_fields(Level::Info, "[Area abc-1] radius=2");
+        assert_eq!(fields["function"], "Area");
+        assert_eq!(fields["invocationId"], "abc-1");
+        assert_eq!(fields["level"], "info");
+        let fields = json_fields(Level::Warning, "[host] something");
+        assert!(fields.get("function").is_none());
+        let stamp = timestamp();
+        assert_eq!(stamp.len(), "2026-11-30T20:59:21.123Z".len(), "{stamp}");
     }
 }

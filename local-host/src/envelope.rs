@@ -486,6 +486,8 @@ pub struct Outcome {
     /// Every output binding, in function.json order (successful replies).
     pub outputs: Vec<Output>,
     pub warnings: Vec<Warning>,
+    /// From sending the invocation to reading the reply.
+    pub duration: std::time::Duration,
 }
 
 impl Outcome {
@@ -502,6 +504,7 @@ impl Outcome {
             response: http_failure(function),
             outputs: Vec::new(),
             warnings: Vec::new(),
+            duration: std::time::Duration::ZERO,
         }
     }
 }
@@ -556,6 +559,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
         response: None,
         outputs: Vec::new(),
         warnings: Vec::new(),
+        duration: std::time::Duration::ZERO,
     };
     let trimmed = String::from_utf8_lossy(&reply.body).trim().to_owned();
     if reply.status == 204 {

@@ -150,11 +150,12 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         .and_then(|()| tokio::net::TcpListener::from_std(listener))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
 
-    let console = Console::printing();
+    let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
     let handler = Arc::new(handler);
     let port = options.port;
     let lines = describe_functions(&app, port);
+    let feeds = local_host::queue_feed::start(&app, handler.clone(), &console)?;
     let server = Server::start(
         app,
         handler.clone(),
@@ -187,6 +188,7 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         }
     };
     server.shutdown();
+    drop(feeds);
     handler.stop().await;
     Ok(code)
 }
@@ -226,11 +228,9 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
             }
         ));
     };
-    let data_file = options.data_file.clone().unwrap_or_default();
-    let input = std::fs::read(&data_file)
-        .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))?;
+    let input = invoke_input(&options)?;
     let built = executable(&app, options.build)?;
-    let console = Console::printing();
+    let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
@@ -249,4 +249,21 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `invoke`'s trigger input: `--data TEXT`, or `--data-file` (`-` reads
+/// standard input).
+fn invoke_input(options: &Options) -> Result<Vec<u8>, String> {
+    if let Some(text) = &options.data {
+        return Ok(text.clone().into_bytes());
+    }
+    let data_file = options.data_file.clone().unwrap_or_default();
+    if data_file.as_os_str() == "-" {
+        let mut input = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut input)
+            .map_err(|e| format!("cannot read standard input (--data-file -): {e}"))?;
+        return Ok(input);
+    }
+    std::fs::read(&data_file)
+        .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))
 }
