@@ -12,7 +12,7 @@ pub const USAGE: &str = "\
 local-host: a local stand-in for the Azure Functions host, for custom handlers
 
 Usage:
-  local-host start [--app DIR] [--port N] [--build] [--timers] [--ready-timeout SECONDS]
+  local-host start [--app DIR] [--port N] [--build | --watch] [--timers] [--ready-timeout SECONDS]
                    [--output text|json]
   local-host invoke NAME (--data TEXT | --data-file FILE|-) [--app DIR] [--build]
                    [--ready-timeout SECONDS] [--output text|json]
@@ -36,6 +36,10 @@ check     reports the host.json and local.settings.json settings the host or
           the handler would mishandle, then runs the handler's own check of
           its functions against their folders; exits 0 when all is well, 1
           when something needs changing.
+--watch   (start) builds like --build, then rebuilds on every change to the
+          app's package or its function folders, host.json and
+          local.settings.json, and serves each good build on the same port;
+          after a failed build the last good one keeps answering.
 --build   (start, invoke, check) builds the app's package with cargo first and
           runs the binary from cargo's target folder; nothing is written into
           the app folder.
@@ -61,6 +65,8 @@ pub struct Options {
     /// `invoke --data TEXT`.
     pub data: Option<String>,
     pub output: Format,
+    /// `start --watch`.
+    pub watch: bool,
 }
 
 pub enum Command {
@@ -93,7 +99,7 @@ const VALUE_FLAGS: [&str; 16] = [
 ];
 
 /// Flags that stand alone.
-const SWITCHES: [&str; 3] = ["--build", "--timers", "--http"];
+const SWITCHES: [&str; 4] = ["--build", "--timers", "--http", "--watch"];
 
 /// A command line split into positionals and flags, in order.
 struct Words {
@@ -193,6 +199,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     "--timers",
                     "--ready-timeout",
                     "--output",
+                    "--watch",
                 ],
             )?;
             Ok(Command::Start(options(&words)?))
@@ -313,6 +320,7 @@ fn options(words: &Words) -> Result<Options, String> {
         data_file: words.value("--data-file").map(PathBuf::from),
         data: words.value("--data"),
         output: Format::Text,
+        watch: words.has("--watch"),
     };
     match words.value("--output").as_deref() {
         None | Some("text") => {}

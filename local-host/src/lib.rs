@@ -25,3 +25,4 @@ pub mod scaffold;
 pub mod server;
 pub mod storage;
 pub mod warnings;
+pub mod watch;

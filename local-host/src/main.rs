@@ -132,23 +132,27 @@ fn load(options: &Options) -> Result<App, String> {
 }
 
 async fn start(options: Options) -> Result<ExitCode, String> {
+    if options.watch {
+        load(&options)?;
+        let listener = bind(options.port)?;
+        let console = Console::printing_as(options.output);
+        let watched = local_host::watch::WatchOptions {
+            app: options.app.clone(),
+            public_port: options.port,
+            ready_limit: options.ready_limit,
+            timers: options.timers,
+        };
+        console.info(format!(
+            "local-host is serving on http://localhost:{} and rebuilding on every change (Ctrl-C to stop)",
+            options.port
+        ));
+        local_host::watch::serve(watched, listener, console).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let app = load(&options)?;
     let built = executable(&app, options.build)?;
     // Bind before starting the handler, so a busy port fails fast.
-    let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "port {} is in use (another local-host or func start?): free it or pass --port N",
-                options.port
-            )
-        } else {
-            format!("cannot listen on 127.0.0.1:{}: {e}", options.port)
-        }
-    })?;
-    let listener = listener
-        .set_nonblocking(true)
-        .and_then(|()| tokio::net::TcpListener::from_std(listener))
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let listener = bind(options.port)?;
 
     let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
@@ -266,4 +270,23 @@ fn invoke_input(options: &Options) -> Result<Vec<u8>, String> {
     }
     std::fs::read(&data_file)
         .map_err(|e| format!("cannot read --data-file {}: {e}", data_file.display()))
+}
+
+/// The public port, bound before anything starts so a busy port fails fast.
+fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "port {} is in use (another local-host or func start?): free it or pass --port N",
+                port
+            )
+        } else {
+            format!("cannot listen on 127.0.0.1:{}: {e}", port)
+        }
+    })?;
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", port))?;
+    Ok(listener)
 }
