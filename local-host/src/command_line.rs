@@ -12,7 +12,7 @@ pub const USAGE: &str = "\
 local-host: a local stand-in for the Azure Functions host, for custom handlers
 
 Usage:
-  local-host start [--app DIR] [--port N] [--build | --watch] [--timers] [--ready-timeout SECONDS]
+  local-host start [--app DIR] [--port N | -p N] [--build | --watch] [--timers] [--ready-timeout SECONDS]
                    [--output text|json]
   local-host invoke NAME (--data TEXT | --data-file FILE|-) [--app DIR] [--build]
                    [--ready-timeout SECONDS] [--output text|json]
@@ -123,6 +123,8 @@ impl Words {
                 Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
                 _ => (arg.as_str(), None),
             };
+            // Core Tools' short form.
+            let flag = if flag == "-p" { "--port" } else { flag };
             if flag == "-h" || flag == "--help" {
                 words.flags.push(("--help".into(), None));
             } else if VALUE_FLAGS.contains(&flag) {
@@ -405,6 +407,8 @@ mod tests {
     fn bad_command_lines_say_what_is_wrong() {
         let error = |line: &str| parse_words(line).err().unwrap_or_default();
         assert_eq!(error("start --port x"), "--port \"x\" is not a port number");
+        assert_eq!(error("start -p x"), "--port \"x\" is not a port number");
+        assert_eq!(error("start -p 1 --port 2"), "--port is given twice");
         assert_eq!(
             error("start --data-file f"),
             "--data and --data-file belong to invoke"
