@@ -67,6 +67,9 @@ pub struct Options {
     pub output: Format,
     /// `start --watch`.
     pub watch: bool,
+    /// Whether `--port` was given (else local.settings.json's
+    /// `Host.LocalHttpPort` applies).
+    pub port_given: bool,
 }
 
 pub enum Command {
@@ -323,6 +326,7 @@ fn options(words: &Words) -> Result<Options, String> {
         data: words.value("--data"),
         output: Format::Text,
         watch: words.has("--watch"),
+        port_given: words.has("--port"),
     };
     match words.value("--output").as_deref() {
         None | Some("text") => {}

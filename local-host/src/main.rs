@@ -131,7 +131,12 @@ fn load(options: &Options) -> Result<App, String> {
     App::load(&options.app).map_err(|e| e.to_string())
 }
 
-async fn start(options: Options) -> Result<ExitCode, String> {
+async fn start(mut options: Options) -> Result<ExitCode, String> {
+    if !options.port_given
+        && let Some(port) = local_http_port(&options.app)?
+    {
+        options.port = port;
+    }
     if options.watch {
         load(&options)?;
         let listener = bind(options.port)?;
@@ -289,4 +294,27 @@ fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
         .and_then(|()| tokio::net::TcpListener::from_std(listener))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", port))?;
     Ok(listener)
+}
+
+/// `Host.LocalHttpPort` of the app's local.settings.json, as Core Tools
+/// reads it when no port is given.
+fn local_http_port(app: &std::path::Path) -> Result<Option<u16>, String> {
+    let Ok(text) = std::fs::read_to_string(app.join("local.settings.json")) else {
+        return Ok(None);
+    };
+    let Ok(settings) = serde_json::from_str::<serde_json::Value>(&text) else {
+        // App::load reports a broken file with its reason.
+        return Ok(None);
+    };
+    match settings.pointer("/Host/LocalHttpPort") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                format!("local.settings.json Host.LocalHttpPort must be a port number, not {value}")
+            }),
+    }
 }

@@ -289,6 +289,52 @@ fn invoke_output_json_with_data_and_standard_input() {
 }
 
 #[tokio::test]
+async fn start_listens_on_local_http_port_unless_p_is_given() {
+    let dir = fake_app();
+    let port = free_port();
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        &format!(
+            r#"{{"IsEncrypted":false,"Values":{{"FUNCTIONS_WORKER_RUNTIME":"custom"}},"Host":{{"LocalHttpPort":{port}}}}}"#
+        ),
+    );
+    let local_host =
+        Process::start_with_args(Path::new(BIN), &["start", "--app", path(dir.path())], &[])
+            .expect("spawn local-host");
+    let caller = HostClient::new(port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving on Host.LocalHttpPort");
+    drop(local_host);
+
+    let other = free_port();
+    let local_host = Process::start_with_args(
+        Path::new(BIN),
+        &["start", "--app", path(dir.path()), "-p", &other.to_string()],
+        &[],
+    )
+    .expect("spawn local-host");
+    HostClient::new(other)
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving on -p");
+    drop(local_host);
+
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        r#"{"Values":{},"Host":{"LocalHttpPort":"x"}}"#,
+    );
+    let line = one_error_line(&run(&["start", "--app", path(dir.path())], &[]));
+    assert!(
+        line.contains("Host.LocalHttpPort must be a port number"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
 async fn start_serves_until_sigterm_then_exits_zero() {
     let dir = fake_app();
     let port = free_port();
