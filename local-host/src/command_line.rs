@@ -5,14 +5,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use local_host::client::READY_TIMEOUT;
+use local_host::console::Format;
 use local_host::scaffold::{Library, NewApp, NewFunction, Trigger};
 
 pub const USAGE: &str = "\
 local-host: a local stand-in for the Azure Functions host, for custom handlers
 
 Usage:
-  local-host start [--app DIR] [--port N] [--build] [--timers] [--ready-timeout SECONDS]
-  local-host invoke NAME --data-file FILE [--app DIR] [--build] [--ready-timeout SECONDS]
+  local-host start [--app DIR] [--port N | -p N] [--build | --watch] [--timers] [--ready-timeout SECONDS]
+                   [--output text|json]
+  local-host invoke NAME (--data TEXT | --data-file FILE|-) [--app DIR] [--build]
+                   [--ready-timeout SECONDS] [--output text|json]
   local-host check [--app DIR] [--build]
   local-host new app DIR [--name NAME] [--library-path PATH | --library-version VER | --library-git URL]
   local-host new function NAME (--http [--route R] [--methods get,post] | --queue QUEUE [--output-queue Q]
@@ -22,12 +25,21 @@ start     serves the app in DIR (default: the current folder) on 127.0.0.1:N
           (default 7071) until Ctrl-C or SIGTERM; --timers fires timer
           functions on their schedules.
 invoke    starts the handler, sends function NAME one invocation whose trigger
-          input is FILE's content, prints the logs, outputs and warnings, and
-          exits 0 when the invocation succeeded.
+          input is TEXT, or FILE's content (`-`: standard input), prints the
+          logs, outputs and warnings, and exits 0 when the invocation
+          succeeded.
+--output  (start, invoke) text (the default: timestamped lines, coloured on
+          a terminal unless NO_COLOR is set) or json (one JSON object per
+          line on stdout; an invocation's end carries function,
+          invocationId, durationMs and outcome).
 check     reports the host.json and local.settings.json settings the host or
           the handler would mishandle, then runs the handler's own check of
           its functions against their folders; exits 0 when all is well, 1
           when something needs changing.
+--watch   (start) builds like --build, then rebuilds on every change to the
+          app's package or its function folders, host.json and
+          local.settings.json, and serves each good build on the same port;
+          after a failed build the last good one keeps answering.
 --build   (start, invoke, check) builds the app's package with cargo first and
           runs the binary from cargo's target folder; nothing is written into
           the app folder.
@@ -53,6 +65,14 @@ pub struct Options {
     pub timers: bool,
     pub ready_limit: Duration,
     pub data_file: Option<PathBuf>,
+    /// `invoke --data TEXT`.
+    pub data: Option<String>,
+    pub output: Format,
+    /// `start --watch`.
+    pub watch: bool,
+    /// Whether `--port` was given (else local.settings.json's
+    /// `Host.LocalHttpPort` applies).
+    pub port_given: bool,
 }
 
 pub enum Command {
@@ -65,8 +85,10 @@ pub enum Command {
 }
 
 /// Flags that take a value.
-const VALUE_FLAGS: [&str; 14] = [
+const VALUE_FLAGS: [&str; 16] = [
     "--app",
+    "--output",
+    "--data",
     "--port",
     "--ready-timeout",
     "--data-file",
@@ -83,7 +105,7 @@ const VALUE_FLAGS: [&str; 14] = [
 ];
 
 /// Flags that stand alone.
-const SWITCHES: [&str; 3] = ["--build", "--timers", "--http"];
+const SWITCHES: [&str; 4] = ["--build", "--timers", "--http", "--watch"];
 
 /// A command line split into positionals and flags, in order.
 struct Words {
@@ -107,6 +129,8 @@ impl Words {
                 Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
                 _ => (arg.as_str(), None),
             };
+            // Core Tools' short form.
+            let flag = if flag == "-p" { "--port" } else { flag };
             if flag == "-h" || flag == "--help" {
                 words.flags.push(("--help".into(), None));
             } else if VALUE_FLAGS.contains(&flag) {
@@ -171,12 +195,20 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             if let Some(extra) = rest.first() {
                 return Err(format!("unexpected argument {extra:?}"));
             }
-            if words.has("--data-file") {
-                return Err("--data-file belongs to invoke".into());
+            if words.has("--data-file") || words.has("--data") {
+                return Err("--data and --data-file belong to invoke".into());
             }
             words.only(
                 "start",
-                &["--app", "--port", "--build", "--timers", "--ready-timeout"],
+                &[
+                    "--app",
+                    "--port",
+                    "--build",
+                    "--timers",
+                    "--ready-timeout",
+                    "--output",
+                    "--watch",
+                ],
             )?;
             Ok(Command::Start(options(&words)?))
         }
@@ -188,10 +220,21 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             };
             words.only(
                 "invoke",
-                &["--app", "--data-file", "--build", "--ready-timeout"],
+                &[
+                    "--app",
+                    "--data-file",
+                    "--data",
+                    "--build",
+                    "--ready-timeout",
+                    "--output",
+                ],
             )?;
-            if !words.has("--data-file") {
-                return Err("invoke needs --data-file FILE".into());
+            match (words.has("--data"), words.has("--data-file")) {
+                (false, false) => {
+                    return Err("invoke needs its input: --data TEXT or --data-file FILE (- for standard input)".into());
+                }
+                (true, true) => return Err("give --data or --data-file, not both".into()),
+                _ => {}
             }
             Ok(Command::Invoke(name, options(&words)?))
         }
@@ -283,7 +326,16 @@ fn options(words: &Words) -> Result<Options, String> {
         timers: words.has("--timers"),
         ready_limit: READY_TIMEOUT,
         data_file: words.value("--data-file").map(PathBuf::from),
+        data: words.value("--data"),
+        output: Format::Text,
+        watch: words.has("--watch"),
+        port_given: words.has("--port"),
     };
+    match words.value("--output").as_deref() {
+        None | Some("text") => {}
+        Some("json") => options.output = Format::Json,
+        Some(other) => return Err(format!("--output {other:?} is not text or json")),
+    }
     if let Some(text) = words.value("--port") {
         options.port = text
             .parse()
@@ -376,9 +428,19 @@ mod tests {
         }
         assert!(parse_words("start --ready-timeout 86400").is_ok());
         assert!(parse_words("start --ready-timeout 0.001").is_ok());
+        assert_eq!(error("start -p x"), "--port \"x\" is not a port number");
+        assert_eq!(error("start -p 1 --port 2"), "--port is given twice");
         assert_eq!(
             error("start --data-file f"),
-            "--data-file belongs to invoke"
+            "--data and --data-file belong to invoke"
+        );
+        assert_eq!(
+            error("invoke F --data x --data-file f"),
+            "give --data or --data-file, not both"
+        );
+        assert_eq!(
+            error("start --output yaml"),
+            "--output \"yaml\" is not text or json"
         );
         assert_eq!(
             error("check --timers"),

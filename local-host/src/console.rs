@@ -1,13 +1,43 @@
 //! Where everything the host would log goes: the handler's stdout and
 //! stderr, each invocation's `Logs`, its outputs and the warnings. The
-//! command line prints it; tests read it back.
+//! command line prints it (as text with timestamps, coloured on a
+//! terminal, or one JSON object per line); tests read it back.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde_json::{Map, Value, json};
+
+use crate::clock::UtcTime;
 use crate::terminal::visible;
+
+/// How many lines a quiet console keeps (the newest).
+pub const KEPT_LINES: usize = 10_000;
+
+/// How printed lines look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `[2026-11-30T20:59:21.123Z] text`, coloured on a terminal unless
+    /// `NO_COLOR` is set.
+    #[default]
+    Text,
+    /// One JSON object per line, on stdout.
+    Json,
+}
+
+/// One invocation's end, as [`Console::finished`] records it.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished<'a> {
+    pub function: &'a str,
+    pub invocation_id: &'a str,
+    pub duration: Duration,
+    /// `Succeeded`, `Failed` or `NeverCompletes`.
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -22,9 +52,6 @@ pub struct Line {
     pub text: String,
 }
 
-/// How many lines a quiet console keeps (the newest).
-pub const KEPT_LINES: usize = 10_000;
-
 /// A shared, cloneable log. A printing console (the command line) prints
 /// each line, info to stdout, warnings and errors to stderr, and keeps
 /// none: what is printed is the history. A quiet one (tests) prints
@@ -33,6 +60,9 @@ pub const KEPT_LINES: usize = 10_000;
 pub struct Console {
     lines: Arc<Mutex<VecDeque<Line>>>,
     echo: bool,
+    format: Format,
+    colour_out: bool,
+    colour_err: bool,
 }
 
 impl Console {
@@ -41,10 +71,21 @@ impl Console {
         Console::default()
     }
 
-    /// Prints lines and keeps none (for the command line).
+    /// Prints lines as text and keeps none (for the command line).
     pub fn printing() -> Console {
+        Console::printing_as(Format::Text)
+    }
+
+    /// Prints lines in `format` and keeps none; text is coloured only on a
+    /// terminal and without `NO_COLOR` (https://no-color.org).
+    pub fn printing_as(format: Format) -> Console {
+        let colour =
+            format == Format::Text && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Console {
             echo: true,
+            format,
+            colour_out: colour && std::io::stdout().is_terminal(),
+            colour_err: colour && std::io::stderr().is_terminal(),
             ..Console::default()
         }
     }
@@ -52,26 +93,96 @@ impl Console {
     /// Logs `text`, its control and escape characters written out
     /// ([`visible`]): much of it comes from the handler or from callers.
     pub fn log(&self, level: Level, text: impl Into<String>) {
-        let text = text.into();
-        let text = match visible(&text) {
-            Cow::Borrowed(_) => text,
-            Cow::Owned(shown) => shown,
-        };
+        let text = shown(text.into());
         if self.echo {
-            // A closed stdout or stderr (`local-host start | head`) must not
-            // stop local-host: what cannot be printed is dropped.
-            let _ = match level {
-                Level::Info => writeln!(std::io::stdout().lock(), "{text}"),
-                Level::Warning => writeln!(std::io::stderr().lock(), "warning: {text}"),
-                Level::Error => writeln!(std::io::stderr().lock(), "error: {text}"),
-            };
+            match self.format {
+                Format::Text => self.print_text(level, &text, None),
+                Format::Json => out(format_args!("{}", Value::Object(json_fields(level, &text)))),
+            }
             return;
         }
+        self.keep(level, text);
+    }
+
+    fn keep(&self, level: Level, text: String) {
         let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         if lines.len() == KEPT_LINES {
             lines.pop_front();
         }
         lines.push_back(Line { level, text });
+    }
+
+    fn print_text(&self, level: Level, text: &str, outcome: Option<&str>) {
+        let stamp = timestamp();
+        let colour = match level {
+            Level::Info => self.colour_out,
+            _ => self.colour_err,
+        };
+        let (start, end) = match (colour, level, outcome) {
+            (false, ..) => ("", ""),
+            (true, Level::Info, Some(_)) => ("\x1b[32m", "\x1b[0m"),
+            (true, Level::Info, None) => ("", ""),
+            (true, Level::Warning, _) => ("\x1b[33m", "\x1b[0m"),
+            (true, Level::Error, _) => ("\x1b[31m", "\x1b[0m"),
+        };
+        let stamp = if colour {
+            format!("\x1b[2m[{stamp}]\x1b[0m")
+        } else {
+            format!("[{stamp}]")
+        };
+        match level {
+            Level::Info => out(format_args!("{stamp} {start}{text}{end}")),
+            Level::Warning => err(format_args!("{stamp} {start}warning: {text}{end}")),
+            Level::Error => err(format_args!("{stamp} {start}error: {text}{end}")),
+        }
+    }
+
+    /// Records an invocation's end: the line `[F id] Succeeded` (or
+    /// `Failed: reason`, `Never completes: reason`), printed with its
+    /// duration, or as a JSON event with `durationMs` and `outcome`.
+    pub fn finished(&self, end: Finished<'_>) {
+        let tag = shown(format!("[{} {}]", end.function, end.invocation_id));
+        let reason = end.reason.map(|reason| shown(reason.to_owned()));
+        let end = Finished {
+            reason: reason.as_deref(),
+            ..end
+        };
+        let (level, verdict) = match end.outcome {
+            "Succeeded" => (Level::Info, "Succeeded"),
+            "Failed" => (Level::Error, "Failed"),
+            _ => (Level::Error, "Never completes"),
+        };
+        let text = match end.reason {
+            Some(reason) => format!("{tag} {verdict}: {reason}"),
+            None => format!("{tag} {verdict}"),
+        };
+        let millis = end.duration.as_secs_f64() * 1000.0;
+        if self.echo {
+            match self.format {
+                Format::Text => {
+                    let shown = match end.reason {
+                        Some(reason) => format!("{tag} {verdict} in {millis:.0} ms: {reason}"),
+                        None => format!("{tag} {verdict} in {millis:.0} ms"),
+                    };
+                    self.print_text(level, &shown, Some(end.outcome));
+                }
+                Format::Json => {
+                    let mut fields = json_fields(level, &text);
+                    fields.insert("event".into(), json!("invocation"));
+                    fields.insert(
+                        "durationMs".into(),
+                        json!((millis * 1000.0).round() / 1000.0),
+                    );
+                    fields.insert("outcome".into(), json!(end.outcome));
+                    if let Some(reason) = end.reason {
+                        fields.insert("reason".into(), json!(reason));
+                    }
+                    out(format_args!("{}", Value::Object(fields)));
+                }
+            }
+            return;
+        }
+        self.keep(level, text);
     }
 
     pub fn info(&self, text: impl Into<String>) {
@@ -101,9 +212,76 @@ impl Console {
     }
 }
 
+/// `text` with its control and escape characters written out.
+fn shown(text: String) -> String {
+    match visible(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(shown) => shown,
+    }
+}
+
+/// A line to stdout. A closed stdout (`local-host start | head`) must not
+/// stop local-host: what cannot be printed is dropped.
+fn out(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// A line to stderr, likewise.
+fn err(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Now, as `2026-11-30T20:59:21.123Z`.
+pub fn timestamp() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let iso = UtcTime {
+        unix: now.as_secs() as i64,
+    }
+    .iso();
+    format!("{}.{:03}Z", iso.trim_end_matches('Z'), now.subsec_millis())
+}
+
+/// A line's JSON fields: timestamp, level, message, and the function and
+/// invocation id of a line tagged `[Function id]`.
+fn json_fields(level: Level, text: &str) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("timestamp".into(), json!(timestamp()));
+    let level = match level {
+        Level::Info => "info",
+        Level::Warning => "warning",
+        Level::Error => "error",
+    };
+    fields.insert("level".into(), json!(level));
+    let tag = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(tag, _)| tag.split_once(' '))
+        .filter(|(_, id)| !id.contains(' '));
+    if let Some((function, id)) = tag {
+        fields.insert("function".into(), json!(function));
+        fields.insert("invocationId".into(), json!(id));
+    }
+    fields.insert("message".into(), json!(text));
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lines_name_the_function_and_invocation() {
+        let fields = json_fields(Level::Info, "[Area abc-1] radius=2");
+        assert_eq!(fields["function"], "Area");
+        assert_eq!(fields["invocationId"], "abc-1");
+        assert_eq!(fields["level"], "info");
+        let fields = json_fields(Level::Warning, "[host] something");
+        assert!(fields.get("function").is_none());
+        let stamp = timestamp();
+        assert_eq!(stamp.len(), "2026-11-30T20:59:21.123Z".len(), "{stamp}");
+    }
 
     #[test]
     fn lines_are_kept_as_shown() {

@@ -85,6 +85,11 @@ fn double_encode_str(text: &str) -> Value {
     double_encode(&Value::String(text.to_owned()))
 }
 
+/// Decodes a percent-encoded path segment, where `+` stays a plus.
+pub fn path_decode(text: &str) -> String {
+    url_decode(&text.replace('+', "%2B"))
+}
+
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
 fn url_decode(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -538,6 +543,8 @@ pub struct Outcome {
     /// Every output binding, in function.json order (successful replies).
     pub outputs: Vec<Output>,
     pub warnings: Vec<Warning>,
+    /// From sending the invocation to reading the reply.
+    pub duration: std::time::Duration,
 }
 
 impl Outcome {
@@ -554,6 +561,7 @@ impl Outcome {
             response: http_failure(function),
             outputs: Vec::new(),
             warnings: Vec::new(),
+            duration: std::time::Duration::ZERO,
         }
     }
 }
@@ -608,6 +616,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
         response: None,
         outputs: Vec::new(),
         warnings: Vec::new(),
+        duration: std::time::Duration::ZERO,
     };
     let trimmed = String::from_utf8_lossy(&reply.body).trim().to_owned();
     if reply.status == 204 {

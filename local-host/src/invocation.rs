@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::app::{Function, TriggerKind};
 use crate::client::Failure;
-use crate::console::Console;
+use crate::console::{Console, Finished};
 use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
 use crate::routes::RouteTemplate;
@@ -22,6 +22,18 @@ pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(6 * 60);
 
 /// Sends `body` to `function` and reads the reply as the host would.
 pub async fn invoke(
+    handler: &Handler,
+    function: &Function,
+    body: &Value,
+    invocation_id: &str,
+) -> Outcome {
+    let started = std::time::Instant::now();
+    let mut outcome = send(handler, function, body, invocation_id).await;
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+async fn send(
     handler: &Handler,
     function: &Function,
     body: &Value,
@@ -79,11 +91,18 @@ pub fn report(console: &Console, function: &Function, invocation_id: &str, outco
     for warning in &outcome.warnings {
         console.warning(format!("{tag} {warning}"));
     }
-    match &outcome.verdict {
-        Verdict::Succeeded => console.info(format!("{tag} Succeeded")),
-        Verdict::Failed(reason) => console.error(format!("{tag} Failed: {reason}")),
-        Verdict::Hangs(reason) => console.error(format!("{tag} Never completes: {reason}")),
-    }
+    let (outcome_name, reason) = match &outcome.verdict {
+        Verdict::Succeeded => ("Succeeded", None),
+        Verdict::Failed(reason) => ("Failed", Some(reason.as_str())),
+        Verdict::Hangs(reason) => ("NeverCompletes", Some(reason.as_str())),
+    };
+    console.finished(Finished {
+        function: &function.name,
+        invocation_id,
+        duration: outcome.duration,
+        outcome: outcome_name,
+        reason,
+    });
 }
 
 /// The request a caller makes when they POST `input` to an HTTP function

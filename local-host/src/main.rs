@@ -204,30 +204,40 @@ fn load(options: &Options) -> Result<App, String> {
     App::load(&options.app).map_err(|e| e.to_string())
 }
 
-async fn start(options: Options) -> Result<ExitCode, String> {
+async fn start(mut options: Options) -> Result<ExitCode, String> {
+    if !options.port_given
+        && let Some(port) = local_http_port(&options.app)?
+    {
+        options.port = port;
+    }
+    if options.watch {
+        load(&options)?;
+        let listener = bind(options.port)?;
+        let console = Console::printing_as(options.output);
+        let watched = local_host::watch::WatchOptions {
+            app: options.app.clone(),
+            public_port: options.port,
+            ready_limit: options.ready_limit,
+            timers: options.timers,
+        };
+        console.info(format!(
+            "local-host is serving on http://localhost:{} and rebuilding on every change (Ctrl-C to stop)",
+            options.port
+        ));
+        local_host::watch::serve(watched, listener, console).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let app = load(&options)?;
     let built = build(&app, options.build).await?;
     // Bind before starting the handler, so a busy port fails fast.
-    let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "port {} is in use (another local-host or func start?): free it or pass --port N",
-                options.port
-            )
-        } else {
-            format!("cannot listen on 127.0.0.1:{}: {e}", options.port)
-        }
-    })?;
-    let listener = listener
-        .set_nonblocking(true)
-        .and_then(|()| tokio::net::TcpListener::from_std(listener))
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let listener = bind(options.port)?;
 
-    let console = Console::printing();
+    let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
     let handler = Arc::new(handler);
     let port = options.port;
     let lines = describe_functions(&app, port);
+    let feeds = local_host::queue_feed::start(&app, handler.clone(), &console)?;
     let server = Server::start(
         app,
         handler.clone(),
@@ -257,6 +267,7 @@ async fn start(options: Options) -> Result<ExitCode, String> {
         _ => std::future::pending().await,
     };
     server.shutdown();
+    drop(feeds);
     handler.stop().await;
     Ok(code)
 }
@@ -296,11 +307,9 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
             }
         ));
     };
-    let data_file = options.data_file.clone().unwrap_or_default();
-    let input =
-        read_file_capped(&data_file, CALLER_BODY_LIMIT).map_err(|e| format!("--data-file: {e}"))?;
+    let input = invoke_input(&options)?;
     let built = build(&app, options.build).await?;
-    let console = Console::printing();
+    let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
@@ -319,4 +328,72 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `invoke`'s trigger input: `--data TEXT`, or `--data-file` (`-` reads
+/// standard input).
+fn invoke_input(options: &Options) -> Result<Vec<u8>, String> {
+    if let Some(text) = &options.data {
+        return Ok(text.clone().into_bytes());
+    }
+    let data_file = options.data_file.clone().unwrap_or_default();
+    if data_file.as_os_str() == "-" {
+        // The host's cap on a caller's body, as for a file.
+        let mut input = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), CALLER_BODY_LIMIT as u64 + 1),
+            &mut input,
+        )
+        .map_err(|e| format!("cannot read standard input (--data-file -): {e}"))?;
+        if input.len() > CALLER_BODY_LIMIT {
+            return Err(format!(
+                "standard input (--data-file -) is larger than {}, the host's limit for a caller's body",
+                local_host::limits::size(CALLER_BODY_LIMIT)
+            ));
+        }
+        return Ok(input);
+    }
+    read_file_capped(&data_file, CALLER_BODY_LIMIT).map_err(|e| format!("--data-file: {e}"))
+}
+
+/// The public port, bound before anything starts so a busy port fails fast.
+fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "port {} is in use (another local-host or func start?): free it or pass --port N",
+                port
+            )
+        } else {
+            format!("cannot listen on 127.0.0.1:{}: {e}", port)
+        }
+    })?;
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", port))?;
+    Ok(listener)
+}
+
+/// `Host.LocalHttpPort` of the app's local.settings.json, as Core Tools
+/// reads it when no port is given.
+fn local_http_port(app: &std::path::Path) -> Result<Option<u16>, String> {
+    let Ok(text) = std::fs::read_to_string(app.join("local.settings.json")) else {
+        return Ok(None);
+    };
+    let Ok(settings) = serde_json::from_str::<serde_json::Value>(&text) else {
+        // App::load reports a broken file with its reason.
+        return Ok(None);
+    };
+    match settings.pointer("/Host/LocalHttpPort") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                format!("local.settings.json Host.LocalHttpPort must be a port number, not {value}")
+            }),
+    }
 }

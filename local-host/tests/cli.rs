@@ -159,9 +159,16 @@ fn invoke_shows_logs_and_outputs() {
     assert!(out.contains(r#"] queued "{\"radius\":2}""#), "{out}");
     assert!(out.contains(r#"] queue areas <- {"radius":2}"#), "{out}");
     assert!(out.contains("] Succeeded"), "{out}");
+    // Each line timestamped; the end with its duration.
     assert!(
         out.lines()
-            .any(|l| l.starts_with("[Queue ") && l.ends_with("] Succeeded")),
+            .all(|l| l.starts_with("[20") && l.contains("Z] ")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("Z] [Queue ")
+            && l.contains("] Succeeded in ")
+            && l.ends_with(" ms")),
         "{out}"
     );
     assert!(stderr(&output).contains("[output-case]"));
@@ -189,7 +196,142 @@ fn invoke_exits_non_zero_when_the_invocation_fails() {
         err.contains("error: [handler] Fail failed on purpose"),
         "{err}"
     );
-    assert!(err.contains("Failed: the handler answered 500"), "{err}");
+    assert!(err.contains("] Failed in "), "{err}");
+    assert!(err.contains(" ms: the handler answered 500"), "{err}");
+}
+
+/// Every line `--output json` prints, parsed.
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+#[test]
+fn invoke_output_json_with_data_and_standard_input() {
+    let dir = fake_app();
+    let output = run(
+        &[
+            "invoke",
+            "Queue",
+            "--data",
+            "7",
+            "--output",
+            "json",
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = json_lines(&stdout(&output));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["timestamp"].is_string() && e["level"].is_string())
+    );
+    let end = events
+        .iter()
+        .find(|e| e["event"] == "invocation")
+        .unwrap_or_else(|| panic!("no invocation event in {events:?}"));
+    assert_eq!(end["function"], "Queue");
+    assert_eq!(end["outcome"], "Succeeded");
+    assert!(
+        end["durationMs"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{end}"
+    );
+    let id = end["invocationId"].as_str().unwrap_or_default();
+    assert_eq!(id.len(), 36, "{end}");
+    // The function's own log line carries the same invocation id and the
+    // text given with --data.
+    assert!(
+        events.iter().any(|e| e["invocationId"] == id
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(r#"queued "7""#))),
+        "{events:?}"
+    );
+
+    // --data-file - reads standard input.
+    let mut child = Command::new(BIN)
+        .args([
+            "invoke",
+            "Fail",
+            "--data-file",
+            "-",
+            "--output",
+            "json",
+            "--app",
+            path(dir.path()),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("local-host runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, b"{}").expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("local-host exits");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let events = json_lines(&stdout(&output));
+    let end = events
+        .iter()
+        .find(|e| e["event"] == "invocation")
+        .unwrap_or_else(|| panic!("no invocation event in {events:?}"));
+    assert_eq!(end["function"], "Fail");
+    assert_eq!(end["outcome"], "Failed");
+    assert_eq!(end["level"], "error");
+    assert!(
+        end["reason"].as_str().is_some_and(|r| r.contains("500")),
+        "{end}"
+    );
+}
+
+#[tokio::test]
+async fn start_listens_on_local_http_port_unless_p_is_given() {
+    let dir = fake_app();
+    let port = free_port();
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        &format!(
+            r#"{{"IsEncrypted":false,"Values":{{"FUNCTIONS_WORKER_RUNTIME":"custom"}},"Host":{{"LocalHttpPort":{port}}}}}"#
+        ),
+    );
+    let local_host =
+        Process::start_with_args(Path::new(BIN), &["start", "--app", path(dir.path())], &[])
+            .expect("spawn local-host");
+    let caller = HostClient::new(port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving on Host.LocalHttpPort");
+    drop(local_host);
+
+    let other = free_port();
+    let local_host = Process::start_with_args(
+        Path::new(BIN),
+        &["start", "--app", path(dir.path()), "-p", &other.to_string()],
+        &[],
+    )
+    .expect("spawn local-host");
+    HostClient::new(other)
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving on -p");
+    drop(local_host);
+
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        r#"{"Values":{},"Host":{"LocalHttpPort":"x"}}"#,
+    );
+    let line = one_error_line(&run(&["start", "--app", path(dir.path())], &[]));
+    assert!(
+        line.contains("Host.LocalHttpPort must be a port number"),
+        "{line}"
+    );
 }
 
 #[tokio::test]
