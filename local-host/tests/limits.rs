@@ -87,27 +87,7 @@ async fn a_content_length_one_byte_over_100_mib_gets_413_at_once() {
 #[tokio::test]
 async fn a_chunked_body_one_byte_over_100_mib_gets_413() {
     let running = serve(ServerLimits::default()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"POST /api/Sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-        .await
-        .expect("head");
-    let piece = vec![b'a'; 1 << 20];
-    for _ in 0..100 {
-        stream
-            .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
-            .await
-            .expect("size");
-        stream.write_all(&piece).await.expect("piece");
-        stream.write_all(b"\r\n").await.expect("end");
-    }
-    // 100 MiB so far: one byte more, and no end of the body.
-    stream.write_all(b"1\r\na\r\n").await.expect("one more");
-    let response = read_until_closed(&mut stream, Duration::from_secs(10))
-        .await
-        .expect("answered and closed");
+    let response = chunked_one_byte_over_100_mib(&running).await;
     assert!(
         status_line(&response).starts_with("HTTP/1.1 413"),
         "{response}"
@@ -403,6 +383,21 @@ async fn in_forwarding_mode_a_body_one_byte_over_100_mib_gets_413_too() {
         r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":true}}"#,
     );
     let running = support::serve(dir, false, ServerLimits::default()).await;
+    let response = chunked_one_byte_over_100_mib(&running).await;
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 413"),
+        "{response}"
+    );
+    assert!(
+        running
+            .console
+            .contains("the caller's body is larger than 104857600 bytes (100 MiB): answered 413")
+    );
+}
+
+/// POSTs a chunked body of 100 MiB and one byte more (and no end) to Sink,
+/// and reads the answer until local-host closes the connection.
+async fn chunked_one_byte_over_100_mib(running: &Serving) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
         .await
         .expect("connect");
@@ -420,16 +415,7 @@ async fn in_forwarding_mode_a_body_one_byte_over_100_mib_gets_413_too() {
         stream.write_all(b"\r\n").await.expect("end");
     }
     stream.write_all(b"1\r\na\r\n").await.expect("one more");
-    let response = read_until_closed(&mut stream, Duration::from_secs(10))
+    read_until_closed(&mut stream, Duration::from_secs(10))
         .await
-        .expect("answered and closed");
-    assert!(
-        status_line(&response).starts_with("HTTP/1.1 413"),
-        "{response}"
-    );
-    assert!(
-        running
-            .console
-            .contains("the caller's body is larger than 104857600 bytes (100 MiB): answered 413")
-    );
+        .expect("answered and closed")
 }
