@@ -213,11 +213,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             Ok(Command::Start(options(&words)?))
         }
         ["invoke", rest @ ..] => {
-            let name = match rest {
-                [] => return Err("invoke needs a function NAME".into()),
-                [name] => (*name).to_owned(),
-                [_, extra, ..] => return Err(format!("unexpected argument {extra:?}")),
-            };
+            let name = function_name("invoke", rest)?;
             words.only(
                 "invoke",
                 &[
@@ -286,11 +282,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }))
         }
         ["new", "function", rest @ ..] => {
-            let name = match rest {
-                [] => return Err("new function needs a function NAME".into()),
-                [name] => (*name).to_owned(),
-                [_, extra, ..] => return Err(format!("unexpected argument {extra:?}")),
-            };
+            let name = function_name("new function", rest)?;
             words.only(
                 "new function",
                 &[
@@ -403,6 +395,15 @@ fn trigger(words: &Words) -> Result<Trigger, String> {
             schedule: words.value("--timer").unwrap_or_default(),
         },
     })
+}
+
+/// The one function NAME a command takes.
+fn function_name(command: &str, rest: &[&str]) -> Result<String, String> {
+    match rest {
+        [] => Err(format!("{command} needs a function NAME")),
+        [name] => Ok((*name).to_owned()),
+        [_, extra, ..] => Err(format!("unexpected argument {extra:?}")),
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,11 @@ impl Process {
         })
     }
 
+    /// Takes charge of a child started elsewhere: killed when dropped.
+    pub fn from_child(child: Child) -> Process {
+        Process { child }
+    }
+
     /// Waits for the process to exit by itself, at most `limit`.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
         let started = Instant::now();

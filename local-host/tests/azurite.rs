@@ -8,11 +8,12 @@ mod support;
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use local_host::base64;
 use local_host::client::free_port;
+use local_host::process::Process;
 use local_host::storage::{Account, DEV_ACCOUNT, DEV_KEY};
 use tempfile::TempDir;
 
@@ -25,18 +26,8 @@ fn workspace() -> PathBuf {
     std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).expect("workspace")
 }
 
-/// A child process killed when dropped, also when a test fails.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct Azurite {
-    _process: Killed,
+    _process: Process,
     _data: TempDir,
     connection: String,
 }
@@ -68,7 +59,7 @@ fn azurite() -> Azurite {
         .stderr(Stdio::null())
         .spawn()
         .expect("Azurite starts");
-    let process = Killed(child);
+    let process = Process::from_child(child);
     let started = Instant::now();
     while !(listening(queue) && listening(blob)) {
         assert!(
@@ -89,7 +80,7 @@ fn azurite() -> Azurite {
 /// `local-host start` on `app` with storage at `connection`; its output
 /// goes to a file, shown when a test fails.
 struct Host {
-    _process: Killed,
+    _process: Process,
     log: PathBuf,
     _logs: TempDir,
 }
@@ -121,7 +112,7 @@ impl Host {
             .spawn()
             .expect("local-host starts");
         Host {
-            _process: Killed(child),
+            _process: Process::from_child(child),
             log,
             _logs: logs,
         }

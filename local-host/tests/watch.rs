@@ -5,10 +5,11 @@
 //! tests/scaffold.rs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use local_host::client::{HostClient, free_port};
+use local_host::process::Process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_local-host");
 
@@ -17,16 +18,6 @@ const BUILD_LIMIT: Duration = Duration::from_secs(900);
 
 fn workspace() -> PathBuf {
     std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).expect("workspace")
-}
-
-/// Killed when dropped, also when the test fails.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The body of `GET path`, or `None` while nothing answers.
@@ -72,7 +63,7 @@ async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_buil
     let log = temp.path().join("local-host.log");
     let file = std::fs::File::create(&log).expect("log file");
     let port = free_port();
-    let _host = Killed(
+    let _host = Process::from_child(
         Command::new(BIN)
             .args(["start", "--watch", "--port", &port.to_string(), "--app"])
             .arg(&app)
