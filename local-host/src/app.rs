@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::local_settings::LocalSettings;
+
 /// A loaded app folder.
 #[derive(Clone, Debug)]
 pub struct App {
@@ -18,6 +20,8 @@ pub struct App {
     pub functions: Vec<Function>,
     /// `Values` of local.settings.json, in file order (empty without the file).
     pub settings: Vec<(String, String)>,
+    /// The rest of local.settings.json that Core Tools reads.
+    pub local: LocalSettings,
 }
 
 /// What host.json says about the handler and HTTP.
@@ -138,6 +142,28 @@ impl Function {
     }
 }
 
+/// What the command line changes in an app as loaded (`start
+/// --functions`, `--cors`), applied again to each build `--watch` loads.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Serve only these; all when empty.
+    pub functions: Vec<String>,
+    /// `--cors`, over local.settings.json's `Host.CORS`.
+    pub cors: Option<Option<crate::cors::Cors>>,
+}
+
+impl Overrides {
+    pub fn apply(&self, app: &mut App) -> Result<(), AppError> {
+        if !self.functions.is_empty() {
+            app.keep_only(&self.functions)?;
+        }
+        if let Some(cors) = &self.cors {
+            app.local.cors = cors.clone();
+        }
+        Ok(())
+    }
+}
+
 /// A problem with the app folder, worded for the person who wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppError(pub String);
@@ -170,6 +196,7 @@ impl App {
         let host = parse_host(&read_json(&host_path)?, &host_path)?;
         let functions = load_functions(root)?;
         let settings = load_settings(&root.join("local.settings.json"))?;
+        let local = LocalSettings::load(&root.join("local.settings.json"))?;
         // Absolute, as the host's: the handler starts in its working
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
@@ -179,7 +206,35 @@ impl App {
             host,
             functions,
             settings,
+            local,
         })
+    }
+
+    /// Keeps only the functions named in `names` (any case), as Core
+    /// Tools' `--functions` loads a subset; a name the app does not have is
+    /// an error, so a typo does not silently serve nothing.
+    pub fn keep_only(&mut self, names: &[String]) -> Result<(), AppError> {
+        let mut kept = Vec::new();
+        for name in names {
+            let Some(function) = self.function(name) else {
+                let all: Vec<&str> = self.functions.iter().map(|f| f.name.as_str()).collect();
+                return Err(AppError(format!(
+                    "--functions: no function named {name:?} in {}; it has: {}",
+                    self.root.display(),
+                    if all.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        all.join(", ")
+                    }
+                )));
+            };
+            if !kept.iter().any(|f: &Function| f.name == function.name) {
+                kept.push(function.clone());
+            }
+        }
+        kept.sort_by(|a, b| a.name.cmp(&b.name));
+        self.functions = kept;
+        Ok(())
     }
 
     /// The function called `name`: exact case first, then any case (the
@@ -438,6 +493,32 @@ mod tests {
         );
         assert_eq!(app.executable_path(), dir.path().join("handler"));
         assert_eq!(app.working_directory(), dir.path());
+    }
+
+    #[test]
+    fn functions_keeps_a_subset_in_any_case_and_refuses_unknown_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "host.json", HOST);
+        for name in ["A", "B", "C"] {
+            write(
+                dir.path(),
+                &format!("{name}/function.json"),
+                r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"q"}]}"#,
+            );
+        }
+        let mut app = App::load(dir.path()).expect("loads");
+        let only = |names: &[&str]| Overrides {
+            functions: names.iter().map(|n| (*n).to_owned()).collect(),
+            cors: None,
+        };
+        only(&["c", "A", "a"]).apply(&mut app).expect("applies");
+        let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["A", "C"]);
+        let error = only(&["B"]).apply(&mut app).expect_err("B is gone");
+        assert!(error.0.contains("no function named \"B\""), "{error}");
+        assert!(error.0.ends_with("it has: A, C"), "{error}");
+        only(&[]).apply(&mut app).expect("no filter");
+        assert_eq!(app.functions.len(), 2);
     }
 
     #[test]

@@ -13,9 +13,9 @@ local-host: a local stand-in for the Azure Functions host, for custom handlers
 
 Usage:
   local-host start [--app DIR] [--port N | -p N] [--build | --watch] [--timers] [--ready-timeout SECONDS]
-                   [--output text|json]
+                   [--functions NAME...] [--cors ORIGINS [--cors-credentials]] [--output text|json] [--verbose]
   local-host invoke NAME (--data TEXT | --data-file FILE|-) [--app DIR] [--build]
-                   [--ready-timeout SECONDS] [--output text|json]
+                   [--ready-timeout SECONDS] [--output text|json] [--verbose]
   local-host check [--app DIR] [--build]
   local-host new app DIR [--name NAME] [--library-path PATH | --library-version VER | --library-git URL]
   local-host new function NAME (--http [--route R] [--methods get,post] | --queue QUEUE [--output-queue Q]
@@ -32,6 +32,15 @@ invoke    starts the handler, sends function NAME one invocation whose trigger
           a terminal unless NO_COLOR is set) or json (one JSON object per
           line on stdout; an invocation's end carries function,
           invocationId, durationMs and outcome).
+--verbose (start, invoke) also shows each envelope sent to the handler and
+          each reply, the first 16 KiB of each.
+--functions  (start) serves only the functions named (space- or
+          comma-separated), as Core Tools' --functions loads a subset.
+--cors    (start) answers cross-origin requests from ORIGINS (comma-separated
+          scheme://host[:port], or *) and their preflight OPTIONS, as Core
+          Tools does; --cors-credentials allows cookies and Authorization.
+          local.settings.json's Host.CORS and Host.CORSCredentials apply
+          when --cors is not given; Host.LocalHttpPort when --port is not.
 check     reports the host.json and local.settings.json settings the host or
           the handler would mishandle, then runs the handler's own check of
           its functions against their folders; exits 0 when all is well, 1
@@ -73,6 +82,13 @@ pub struct Options {
     /// Whether `--port` was given (else local.settings.json's
     /// `Host.LocalHttpPort` applies).
     pub port_given: bool,
+    /// `start --functions`: the subset to serve; empty for all.
+    pub functions: Vec<String>,
+    /// `start --cors ORIGINS` (over local.settings.json's `Host.CORS`).
+    pub cors: Option<String>,
+    pub cors_credentials: bool,
+    /// `--verbose`: the envelopes too.
+    pub verbose: bool,
 }
 
 pub enum Command {
@@ -85,7 +101,9 @@ pub enum Command {
 }
 
 /// Flags that take a value.
-const VALUE_FLAGS: [&str; 16] = [
+const VALUE_FLAGS: [&str; 18] = [
+    "--cors",
+    "--functions",
     "--app",
     "--output",
     "--data",
@@ -105,7 +123,14 @@ const VALUE_FLAGS: [&str; 16] = [
 ];
 
 /// Flags that stand alone.
-const SWITCHES: [&str; 4] = ["--build", "--timers", "--http", "--watch"];
+const SWITCHES: [&str; 6] = [
+    "--build",
+    "--timers",
+    "--http",
+    "--watch",
+    "--verbose",
+    "--cors-credentials",
+];
 
 /// A command line split into positionals and flags, in order.
 struct Words {
@@ -134,13 +159,20 @@ impl Words {
             if flag == "-h" || flag == "--help" {
                 words.flags.push(("--help".into(), None));
             } else if VALUE_FLAGS.contains(&flag) {
-                let value = match inline {
+                let mut value = match inline {
                     Some(value) => value,
                     None => rest
                         .next()
                         .cloned()
                         .ok_or_else(|| format!("{flag} needs a value"))?,
                 };
+                // Core Tools' `--functions A B`: the names up to the next flag.
+                if flag == "--functions" {
+                    while let Some(name) = rest.as_slice().first().filter(|w| !w.starts_with('-')) {
+                        value = format!("{value},{name}");
+                        rest.next();
+                    }
+                }
                 if words.flags.iter().any(|(f, _)| f == flag) {
                     return Err(format!("{flag} is given twice"));
                 }
@@ -208,8 +240,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     "--ready-timeout",
                     "--output",
                     "--watch",
+                    "--functions",
+                    "--cors",
+                    "--cors-credentials",
+                    "--verbose",
                 ],
             )?;
+            if words.has("--cors-credentials") && !words.has("--cors") {
+                return Err("--cors-credentials goes with --cors ORIGINS".into());
+            }
             Ok(Command::Start(options(&words)?))
         }
         ["invoke", rest @ ..] => {
@@ -223,6 +262,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     "--build",
                     "--ready-timeout",
                     "--output",
+                    "--verbose",
                 ],
             )?;
             match (words.has("--data"), words.has("--data-file")) {
@@ -322,7 +362,21 @@ fn options(words: &Words) -> Result<Options, String> {
         output: Format::Text,
         watch: words.has("--watch"),
         port_given: words.has("--port"),
+        functions: words
+            .value("--functions")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        cors: words.value("--cors"),
+        cors_credentials: words.has("--cors-credentials"),
+        verbose: words.has("--verbose"),
     };
+    if words.has("--functions") && options.functions.is_empty() {
+        return Err("--functions needs at least one function NAME".into());
+    }
     match words.value("--output").as_deref() {
         None | Some("text") => {}
         Some("json") => options.output = Format::Json,
@@ -493,6 +547,41 @@ mod tests {
             parse_words("check --build"),
             Ok(Command::Check { build: true, .. })
         ));
+        let Ok(Command::Start(options)) =
+            parse_words("start --functions A B,C --verbose --cors * --cors-credentials")
+        else {
+            panic!("a start");
+        };
+        assert_eq!(options.functions, ["A", "B", "C"]);
+        assert!(options.verbose && options.cors_credentials);
+        assert_eq!(options.cors.as_deref(), Some("*"));
+        let Ok(Command::Start(options)) = parse_words("start --functions=A --timers") else {
+            panic!("a start");
+        };
+        assert_eq!(options.functions, ["A"]);
+        assert!(options.timers);
+    }
+
+    #[test]
+    fn core_tools_options_say_what_is_wrong() {
+        let error = |line: &str| parse_words(line).err().unwrap_or_default();
+        assert_eq!(error("start --functions"), "--functions needs a value");
+        assert_eq!(
+            error("start --functions ,"),
+            "--functions needs at least one function NAME"
+        );
+        assert_eq!(
+            error("start --cors-credentials"),
+            "--cors-credentials goes with --cors ORIGINS"
+        );
+        assert_eq!(
+            error("check --verbose"),
+            "--verbose is not an option of check"
+        );
+        assert_eq!(
+            error("invoke F --data x --cors *"),
+            "--cors is not an option of invoke"
+        );
     }
 
     use proptest::prelude::Strategy;
@@ -510,6 +599,7 @@ mod tests {
                     "--http", "--queue", "--timer", "--route", "--methods", "--output-queue",
                     "--blob-output", "--library-path", "--library-git", "--library-version",
                     "-h", "-", "--", "1e20", "65536", "-1", "NaN", "0", "=",
+                    "--functions", "--cors", "--cors-credentials", "--verbose", "*", ",",
                 ]).prop_map(str::to_owned),
                 "--[a-z-]{0,12}=.{0,8}",
                 ".{0,12}",

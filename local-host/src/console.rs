@@ -17,6 +17,10 @@ use crate::terminal::visible;
 /// How many lines a quiet console keeps (the newest).
 pub const KEPT_LINES: usize = 10_000;
 
+/// How much of an envelope `--verbose` shows: enough for any envelope a
+/// person reads, and a 100 MiB body does not flood the terminal.
+pub const ENVELOPE_SHOWN: usize = 16 * 1024;
+
 /// How printed lines look.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
@@ -63,6 +67,7 @@ pub struct Console {
     format: Format,
     colour_out: bool,
     colour_err: bool,
+    verbose: bool,
 }
 
 impl Console {
@@ -88,6 +93,29 @@ impl Console {
             colour_err: colour && std::io::stderr().is_terminal(),
             ..Console::default()
         }
+    }
+
+    /// This console, showing envelopes ([`Console::envelope`]) when
+    /// `verbose`.
+    pub fn verbose(mut self, verbose: bool) -> Console {
+        self.verbose = verbose;
+        self
+    }
+
+    /// With `--verbose`, logs what went over the wire to or from the
+    /// handler as `{tag} {what}: {bytes}`, cut after [`ENVELOPE_SHOWN`]
+    /// bytes with the full length said.
+    pub fn envelope(&self, tag: &str, what: &str, bytes: &[u8]) {
+        if !self.verbose {
+            return;
+        }
+        let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(ENVELOPE_SHOWN)]);
+        let cut = if bytes.len() > ENVELOPE_SHOWN {
+            format!(" ... (first {ENVELOPE_SHOWN} of {} bytes)", bytes.len())
+        } else {
+            String::new()
+        };
+        self.info(format!("{tag} {what}: {shown}{cut}"));
     }
 
     /// Logs `text`, its control and escape characters written out
@@ -290,6 +318,29 @@ mod tests {
         assert_eq!(
             console.lines()[0].text,
             "[handler] \\x1b]0;pwned\\x07\\nforged"
+        );
+    }
+
+    #[test]
+    fn envelopes_show_only_when_verbose_and_only_their_start() {
+        let console = Console::quiet();
+        console.envelope("[F 1]", "sent", b"{}");
+        assert!(console.lines().is_empty());
+        let console = Console::quiet().verbose(true);
+        console.envelope("[F 1]", "sent", b"{\"Data\":{}}");
+        let big = vec![b'x'; 100 * 1024 * 1024];
+        console.envelope("[F 1]", "reply 200", &big);
+        let lines = console.lines();
+        assert_eq!(lines[0].text, "[F 1] sent: {\"Data\":{}}");
+        let expected_end = format!(" ... (first {ENVELOPE_SHOWN} of {} bytes)", big.len());
+        assert!(
+            lines[1].text.ends_with(&expected_end),
+            "{}",
+            &lines[1].text[..80]
+        );
+        assert_eq!(
+            lines[1].text.len(),
+            "[F 1] reply 200: ".len() + ENVELOPE_SHOWN + expected_end.len()
         );
     }
 

@@ -69,6 +69,8 @@ pub struct Handler {
     task: Mutex<Option<JoinHandle<()>>>,
     /// `FUNCTIONS_CUSTOMHANDLER_WORKER_ID`.
     pub worker_id: String,
+    /// Where its output and its invocations are logged.
+    pub console: Console,
 }
 
 struct Launch {
@@ -104,7 +106,7 @@ impl Handler {
             working_directory: app.working_directory(),
             env,
             ready_limit: options.ready_limit,
-            console: options.console,
+            console: options.console.clone(),
             restart_delay: options.restart_delay,
         };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
@@ -115,6 +117,7 @@ impl Handler {
             stop: Mutex::new(Some(stop)),
             task: Mutex::new(Some(task)),
             worker_id,
+            console: options.console,
         };
         match handler.wait_settled().await {
             HandlerState::Stopped { reason, .. } => Err(reason),

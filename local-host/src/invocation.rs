@@ -49,9 +49,15 @@ async fn send(
         Ok(bytes) => bytes,
         Err(e) => return Outcome::no_reply(function, format!("cannot encode the invocation: {e}")),
     };
+    let tag = format!("[{} {invocation_id}]", function.name);
+    handler.console.envelope(&tag, "sent", &bytes);
     let sent = client.try_invoke(&function.name, &bytes, invocation_id, PIECE);
     match tokio::time::timeout(INVOCATION_TIMEOUT, sent).await {
-        Ok(Ok(reply)) => read_reply(function, &reply),
+        Ok(Ok(reply)) => {
+            let what = format!("reply {}", reply.status);
+            handler.console.envelope(&tag, &what, &reply.body);
+            read_reply(function, &reply)
+        }
         Ok(Err(failure)) => {
             let mut outcome = Outcome::no_reply(function, failure.to_string());
             if let Failure::TooLarge { limit, .. } = failure {

@@ -25,8 +25,10 @@ use std::time::Duration;
 
 use command_line::{Command, Options, USAGE, parse};
 use local_host::app::App;
+use local_host::app::Overrides;
 use local_host::check::{Finding, HANDLER_LIMIT, Severity};
 use local_host::console::Console;
+use local_host::cors::Cors;
 use local_host::envelope::{Sys, http_invocation, non_http_invocation};
 use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
@@ -201,24 +203,43 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
 }
 
 fn load(options: &Options) -> Result<App, String> {
-    App::load(&options.app).map_err(|e| e.to_string())
+    let app = App::load(&options.app).map_err(|e| e.to_string())?;
+    app.local.refuse_encrypted()?;
+    Ok(app)
+}
+
+/// What the command line changes in the app as loaded: `--functions` and
+/// `--cors` (over local.settings.json's `Host.CORS`).
+fn overrides(options: &Options) -> Result<Overrides, String> {
+    let cors = options
+        .cors
+        .as_deref()
+        .map(|list| Cors::parse(list, options.cors_credentials).map_err(|e| format!("--cors: {e}")))
+        .transpose()?;
+    Ok(Overrides {
+        functions: options.functions.clone(),
+        cors,
+    })
 }
 
 async fn start(mut options: Options) -> Result<ExitCode, String> {
+    let overrides = overrides(&options)?;
+    let mut app = load(&options)?;
+    overrides.apply(&mut app).map_err(|e| e.to_string())?;
     if !options.port_given
-        && let Some(port) = local_http_port(&options.app)?
+        && let Some(port) = app.local.local_http_port
     {
         options.port = port;
     }
+    let console = Console::printing_as(options.output).verbose(options.verbose);
     if options.watch {
-        load(&options)?;
         let listener = bind(options.port)?;
-        let console = Console::printing_as(options.output);
         let watched = local_host::watch::WatchOptions {
             app: options.app.clone(),
             public_port: options.port,
             ready_limit: options.ready_limit,
             timers: options.timers,
+            overrides,
         };
         console.info(format!(
             "local-host is serving on http://localhost:{} and rebuilding on every change (Ctrl-C to stop)",
@@ -227,12 +248,9 @@ async fn start(mut options: Options) -> Result<ExitCode, String> {
         local_host::watch::serve(watched, listener, console).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let app = load(&options)?;
     let built = build(&app, options.build).await?;
     // Bind before starting the handler, so a busy port fails fast.
     let listener = bind(options.port)?;
-
-    let console = Console::printing_as(options.output);
     let handler = start_handler(&app, &options, built, &console).await?;
     let handler = Arc::new(handler);
     let port = options.port;
@@ -309,7 +327,7 @@ async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     };
     let input = invoke_input(&options)?;
     let built = build(&app, options.build).await?;
-    let console = Console::printing_as(options.output);
+    let console = Console::printing_as(options.output).verbose(options.verbose);
     let handler = start_handler(&app, &options, built, &console).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
@@ -373,27 +391,4 @@ fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
         .and_then(|()| tokio::net::TcpListener::from_std(listener))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", port))?;
     Ok(listener)
-}
-
-/// `Host.LocalHttpPort` of the app's local.settings.json, as Core Tools
-/// reads it when no port is given.
-fn local_http_port(app: &std::path::Path) -> Result<Option<u16>, String> {
-    let Ok(text) = std::fs::read_to_string(app.join("local.settings.json")) else {
-        return Ok(None);
-    };
-    let Ok(settings) = serde_json::from_str::<serde_json::Value>(&text) else {
-        // App::load reports a broken file with its reason.
-        return Ok(None);
-    };
-    match settings.pointer("/Host/LocalHttpPort") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .and_then(|n| u16::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| {
-                format!("local.settings.json Host.LocalHttpPort must be a port number, not {value}")
-            }),
-    }
 }

@@ -401,6 +401,7 @@ mod tests {
             },
             functions,
             settings: vec![],
+            local: Default::default(),
         };
         Router::new(&app).expect("router")
     }

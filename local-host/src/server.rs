@@ -271,6 +271,26 @@ async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<forwarding::Body> {
+    let Some(cors) = &shared.app.local.cors else {
+        return serve_function(shared, request, peer).await;
+    };
+    // CORS wraps everything, as the middleware runs before routing.
+    if let Some(headers) = cors.preflight(request.method().as_str(), request.headers()) {
+        let mut answer = empty(StatusCode::NO_CONTENT);
+        *answer.headers_mut() = headers;
+        return forwarding::whole(answer);
+    }
+    let origin = request.headers().get(hyper::header::ORIGIN).cloned();
+    let mut response = serve_function(shared, request, peer).await;
+    cors.decorate(origin.as_ref(), response.headers_mut());
+    response
+}
+
+async fn serve_function(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<forwarding::Body> {
     let path = request.uri().path();
     if path != "/"
         && admin_function(path).is_none()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::app::App;
+use crate::app::{App, Overrides};
 use crate::console::Console;
 use crate::handler::{Handler, HandlerOptions};
 use crate::queue_feed::Feeds;
@@ -28,6 +28,8 @@ pub struct WatchOptions {
     pub public_port: u16,
     pub ready_limit: Duration,
     pub timers: bool,
+    /// `--functions` and `--cors`, applied to every build.
+    pub overrides: Overrides,
 }
 
 /// One running build: its handler, its front door on a private port and
@@ -176,7 +178,12 @@ async fn build_and_start(
     options: &WatchOptions,
     console: &Console,
 ) -> Result<(Generation, u16), String> {
-    let app = App::load(&options.app).map_err(|e| e.to_string())?;
+    let mut app = App::load(&options.app).map_err(|e| e.to_string())?;
+    app.local.refuse_encrypted()?;
+    options
+        .overrides
+        .apply(&mut app)
+        .map_err(|e| e.to_string())?;
     let built = {
         let app = app.clone();
         tokio::task::spawn_blocking(move || crate::cargo_build::build_handler(&app))

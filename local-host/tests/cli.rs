@@ -368,3 +368,252 @@ async fn start_serves_until_sigterm_then_exits_zero() {
     );
     assert!(out.contains("] echo"), "{out}");
 }
+
+#[test]
+fn invoke_verbose_shows_the_envelope_and_the_reply() {
+    let dir = fake_app();
+    let output = run(
+        &[
+            "invoke",
+            "Queue",
+            "--data",
+            "r=2",
+            "--verbose",
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    let sent = out
+        .lines()
+        .find_map(|l| l.split_once("] sent: ").map(|(_, body)| body))
+        .unwrap_or_else(|| panic!("no envelope sent in {out}"));
+    let sent: serde_json::Value = serde_json::from_str(sent).expect("the envelope is JSON");
+    assert_eq!(sent["Data"]["item"], "\"r=2\"", "{sent}");
+    assert!(out.lines().any(|l| l.contains("] reply 200: {")), "{out}");
+
+    let quiet = run(
+        &[
+            "invoke",
+            "Queue",
+            "--data",
+            "r=2",
+            "--app",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    assert!(!stdout(&quiet).contains("] sent: "), "{}", stdout(&quiet));
+}
+
+#[test]
+fn encrypted_settings_are_refused_by_start_and_invoke() {
+    let dir = fake_app();
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        r#"{"IsEncrypted":true,"Values":{"FUNCTIONS_WORKER_RUNTIME":"Q2lwaGVy"}}"#,
+    );
+    for args in [
+        vec!["start", "--app", path(dir.path())],
+        vec!["invoke", "Queue", "--data", "x", "--app", path(dir.path())],
+    ] {
+        let line = one_error_line(&run(&args, &[]));
+        assert!(
+            line.contains("\"IsEncrypted\": true") && line.contains("func settings decrypt"),
+            "{line}"
+        );
+    }
+}
+
+/// local-host serving the fake app with `args` on a free port, ready.
+async fn started(dir: &Path, args: &[&str]) -> (Process, HostClient) {
+    let port = free_port().to_string();
+    let mut all = vec!["start", "--app", path(dir), "--port", &port];
+    all.extend_from_slice(args);
+    let process = Process::start_with_args(Path::new(BIN), &all, &[]).expect("spawn local-host");
+    let caller = HostClient::new(port.parse().expect("port"));
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving");
+    (process, caller)
+}
+
+fn header<'a>(reply: &'a local_host::client::Reply, name: &str) -> Option<&'a str> {
+    reply.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn cors_answers_preflights_and_marks_allowed_origins_only() {
+    let dir = fake_app();
+    let preflight = |origin: &'static str| {
+        [
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "PUT"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ]
+    };
+    // Without CORS, as Core Tools: a preflight is one more unrouted request.
+    let (process, caller) = started(dir.path(), &[]).await;
+    let reply = caller
+        .request_with(
+            "OPTIONS",
+            "/api/echo",
+            &preflight("http://localhost:3000"),
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 404);
+    drop(process);
+
+    let (process, caller) = started(
+        dir.path(),
+        &[
+            "--cors",
+            "http://localhost:3000,https://app.example",
+            "--cors-credentials",
+        ],
+    )
+    .await;
+    let reply = caller
+        .request_with(
+            "OPTIONS",
+            "/api/echo",
+            &preflight("http://localhost:3000"),
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(
+        header(&reply, "access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert_eq!(header(&reply, "access-control-allow-methods"), Some("PUT"));
+    assert_eq!(
+        header(&reply, "access-control-allow-headers"),
+        Some("content-type")
+    );
+    assert_eq!(
+        header(&reply, "access-control-allow-credentials"),
+        Some("true")
+    );
+    let reply = caller
+        .request_with(
+            "OPTIONS",
+            "/api/echo",
+            &preflight("http://evil.example"),
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+    let reply = caller
+        .request_with(
+            "GET",
+            "/api/echo",
+            &[("Origin", "https://app.example")],
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        header(&reply, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(header(&reply, "vary"), Some("Origin"));
+    let reply = caller
+        .request_with(
+            "GET",
+            "/api/echo",
+            &[("Origin", "http://evil.example")],
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+    drop(process);
+
+    // local.settings.json's Host.CORS when --cors is not given.
+    write_file(
+        dir.path(),
+        "local.settings.json",
+        r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom"},"Host":{"CORS":"*"}}"#,
+    );
+    let (process, caller) = started(dir.path(), &[]).await;
+    let reply = caller
+        .request_with(
+            "OPTIONS",
+            "/api/echo",
+            &preflight("http://anyone.example"),
+            b"",
+            0,
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
+    drop(process);
+
+    let line = one_error_line(&run(
+        &[
+            "start",
+            "--app",
+            path(dir.path()),
+            "--cors",
+            "localhost:3000",
+        ],
+        &[],
+    ));
+    assert!(
+        line.contains("--cors: CORS origin \"localhost:3000\" is not"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn functions_serves_only_the_subset_named() {
+    let dir = fake_app();
+    let (mut process, caller) = started(dir.path(), &["--functions", "echo", "Queue"]).await;
+    assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
+    assert_eq!(caller.request("GET", "/api/Text", b"").await.status, 404);
+    assert_eq!(
+        caller
+            .request("POST", "/admin/functions/Tick", b"{}")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        caller
+            .request("POST", "/admin/functions/Queue", b"{}")
+            .await
+            .status,
+        202
+    );
+    process.terminate().expect("SIGTERM");
+    process.wait_exit(Duration::from_secs(10)).expect("exits");
+    let (out, _) = process.output();
+    let listed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once("]   ").map(|(_, f)| f))
+        .filter_map(|f| f.split_once(':').map(|(name, _)| name))
+        .collect();
+    assert_eq!(listed, ["Echo", "Queue"], "{out}");
+
+    let line = one_error_line(&run(
+        &["start", "--app", path(dir.path()), "--functions", "Nope"],
+        &[],
+    ));
+    assert!(
+        line.contains("--functions: no function named \"Nope\""),
+        "{line}"
+    );
+    assert!(line.contains("it has: Echo, Exit, Fail"), "{line}");
+}
