@@ -1,15 +1,19 @@
 //! `start --watch`: rebuild with cargo when the app's sources, function
 //! folders, host.json or local.settings.json change, and swap in the new
-//! build behind the same public port. The public port is a small TCP relay
-//! to the current build's own front door, so a failed build leaves the last
-//! good one answering, and a connection that arrives while nothing is up
-//! yet waits for the first good build.
+//! build behind the same public port. The public port relays each request
+//! to the current build's own front door ([`relay`]), so a failed build
+//! leaves the last good one answering, a request that arrives while nothing
+//! is up yet waits for the first good build, and a swap cuts no request.
+
+mod relay;
+
+pub use relay::Target;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::{App, Overrides};
@@ -20,6 +24,10 @@ use crate::server::{Server, describe_functions};
 
 /// How often the files are looked at.
 const POLL: Duration = Duration::from_millis(300);
+
+/// The longest a replaced build keeps running to finish the requests it
+/// was answering: the host's default function timeout.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// What `start --watch` needs to start each build.
 #[derive(Clone, Debug)]
@@ -110,10 +118,10 @@ pub async fn serve(
     if let Some(package) = manifest.parent() {
         roots.push(package.to_path_buf());
     }
-    let (target_tx, target_rx) = watch::channel::<Option<u16>>(None);
-    let relay = tokio::spawn(relay(listener, target_rx, console.clone()));
+    let (target_tx, target_rx) = watch::channel::<Option<Target>>(None);
+    let relay = tokio::spawn(relay::serve(listener, target_rx, console.clone()));
 
-    let mut current: Option<Generation> = None;
+    let mut current: Option<(Generation, Target)> = None;
     let mut seen = snapshot(&roots);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
@@ -124,9 +132,22 @@ pub async fn serve(
             let started = Instant::now();
             match build_and_start(&options, &console).await {
                 Ok((generation, port)) => {
-                    let _ = target_tx.send(Some(port));
-                    if let Some(old) = current.replace(generation) {
-                        old.stop().await;
+                    let target = Target::new(port);
+                    let _ = target_tx.send(Some(target.clone()));
+                    if let Some((old, old_target)) = current.replace((generation, target)) {
+                        // New requests go to the new build; the old one
+                        // finishes what it was answering, then stops.
+                        let console = console.clone();
+                        tokio::spawn(async move {
+                            if !old_target.drained(DRAIN_LIMIT).await {
+                                console.warning(format!(
+                                    "[watch] the previous build still answered {} request(s) after {} s: stopping it",
+                                    old_target.in_flight(),
+                                    DRAIN_LIMIT.as_secs()
+                                ));
+                            }
+                            old.stop().await;
+                        });
                     }
                     console.info(format!(
                         "[watch] serving the new build on http://localhost:{} ({:.1} s after the change)",
@@ -167,7 +188,7 @@ pub async fn serve(
         }
     }
     relay.abort();
-    if let Some(generation) = current {
+    if let Some((generation, _)) = current {
         generation.stop().await;
     }
     Ok(())
@@ -243,39 +264,6 @@ async fn build_and_start(
         },
         port,
     ))
-}
-
-/// Relays each public connection to the current build's private port,
-/// waiting while there is none.
-async fn relay(listener: TcpListener, target: watch::Receiver<Option<u16>>, console: Console) {
-    loop {
-        let (mut inbound, _) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                console.error(format!("[host] cannot accept a connection: {e}"));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = inbound.set_nodelay(true);
-        let mut target = target.clone();
-        tokio::spawn(async move {
-            let Ok(port) = target.wait_for(Option::is_some).await.map(|p| *p) else {
-                return;
-            };
-            let Some(port) = port else { return };
-            let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", port)).await else {
-                return;
-            };
-            let _ = outbound.set_nodelay(true);
-            // A kept-alive connection must not outlive its build: closed
-            // when a new one takes over, the caller reconnects to it.
-            tokio::select! {
-                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                _ = target.changed() => {}
-            }
-        });
-    }
 }
 
 #[cfg(test)]
