@@ -217,16 +217,7 @@ impl App {
         let mut kept = Vec::new();
         for name in names {
             let Some(function) = self.function(name) else {
-                let all: Vec<&str> = self.functions.iter().map(|f| f.name.as_str()).collect();
-                return Err(AppError(format!(
-                    "--functions: no function named {name:?} in {}; it has: {}",
-                    self.root.display(),
-                    if all.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        all.join(", ")
-                    }
-                )));
+                return Err(AppError(format!("--functions: {}", self.no_function(name))));
             };
             if !kept.iter().any(|f: &Function| f.name == function.name) {
                 kept.push(function.clone());
@@ -245,6 +236,20 @@ impl App {
                 .iter()
                 .find(|f| f.name.eq_ignore_ascii_case(name))
         })
+    }
+
+    /// Says that there is no function `name`, and which there are.
+    pub fn no_function(&self, name: &str) -> String {
+        let names: Vec<&str> = self.functions.iter().map(|f| f.name.as_str()).collect();
+        format!(
+            "no function named {name:?} in {}; it has: {}",
+            self.root.display(),
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        )
     }
 
     /// The handler's path, relative to the app root as the host resolves it.

@@ -314,16 +314,7 @@ async fn start_handler(
 async fn invoke_once(name: &str, options: Options) -> Result<ExitCode, String> {
     let app = load(&options)?;
     let Some(function) = app.function(name).cloned() else {
-        let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
-        return Err(format!(
-            "no function named {name:?} in {}; it has: {}",
-            app.root.display(),
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        ));
+        return Err(app.no_function(name));
     };
     let input = invoke_input(&options)?;
     let built = build(&app, options.build).await?;

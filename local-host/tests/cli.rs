@@ -446,27 +446,24 @@ fn header<'a>(reply: &'a local_host::client::Reply, name: &str) -> Option<&'a st
     reply.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A browser's preflight for `PUT /api/echo` from `origin`.
+async fn preflight(caller: &HostClient, origin: &str) -> local_host::client::Reply {
+    let headers = [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "PUT"),
+        ("Access-Control-Request-Headers", "content-type"),
+    ];
+    caller
+        .request_with("OPTIONS", "/api/echo", &headers, b"", 0)
+        .await
+}
+
 #[tokio::test]
 async fn cors_answers_preflights_and_marks_allowed_origins_only() {
     let dir = fake_app();
-    let preflight = |origin: &'static str| {
-        [
-            ("Origin", origin),
-            ("Access-Control-Request-Method", "PUT"),
-            ("Access-Control-Request-Headers", "content-type"),
-        ]
-    };
     // Without CORS, as Core Tools: a preflight is one more unrouted request.
     let (process, caller) = started(dir.path(), &[]).await;
-    let reply = caller
-        .request_with(
-            "OPTIONS",
-            "/api/echo",
-            &preflight("http://localhost:3000"),
-            b"",
-            0,
-        )
-        .await;
+    let reply = preflight(&caller, "http://localhost:3000").await;
     assert_eq!(reply.status, 404);
     drop(process);
 
@@ -479,15 +476,7 @@ async fn cors_answers_preflights_and_marks_allowed_origins_only() {
         ],
     )
     .await;
-    let reply = caller
-        .request_with(
-            "OPTIONS",
-            "/api/echo",
-            &preflight("http://localhost:3000"),
-            b"",
-            0,
-        )
-        .await;
+    let reply = preflight(&caller, "http://localhost:3000").await;
     assert_eq!(reply.status, 204);
     assert_eq!(
         header(&reply, "access-control-allow-origin"),
@@ -502,15 +491,7 @@ async fn cors_answers_preflights_and_marks_allowed_origins_only() {
         header(&reply, "access-control-allow-credentials"),
         Some("true")
     );
-    let reply = caller
-        .request_with(
-            "OPTIONS",
-            "/api/echo",
-            &preflight("http://evil.example"),
-            b"",
-            0,
-        )
-        .await;
+    let reply = preflight(&caller, "http://evil.example").await;
     assert_eq!(reply.status, 204);
     assert_eq!(header(&reply, "access-control-allow-origin"), None);
     let reply = caller
@@ -548,15 +529,7 @@ async fn cors_answers_preflights_and_marks_allowed_origins_only() {
         r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom"},"Host":{"CORS":"*"}}"#,
     );
     let (process, caller) = started(dir.path(), &[]).await;
-    let reply = caller
-        .request_with(
-            "OPTIONS",
-            "/api/echo",
-            &preflight("http://anyone.example"),
-            b"",
-            0,
-        )
-        .await;
+    let reply = preflight(&caller, "http://anyone.example").await;
     assert_eq!(reply.status, 204);
     assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
     drop(process);
