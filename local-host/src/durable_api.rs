@@ -37,7 +37,7 @@ pub fn api_path(path: &str) -> Option<&str> {
 }
 
 fn query_value(query: &str, name: &str) -> Option<String> {
-    crate::envelope::query_values(query)
+    crate::query::query_values(query)
         .into_iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(name))
         .map(|(_, value)| value)

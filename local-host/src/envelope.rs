@@ -10,6 +10,7 @@ use crate::clock::UtcTime;
 use crate::dotnet;
 use crate::http_response::caller_response;
 use crate::ids::new_guid;
+use crate::query::{query_last_values, query_values};
 use crate::warnings::{Rule, Warning};
 
 // ---------------------------------------------------------------------------
@@ -83,72 +84,6 @@ pub fn double_encode(value: &Value) -> Value {
 
 fn double_encode_str(text: &str) -> Value {
     double_encode(&Value::String(text.to_owned()))
-}
-
-/// Decodes a percent-encoded path segment, where `+` stays a plus.
-pub fn path_decode(text: &str) -> String {
-    url_decode(&text.replace('+', "%2B"))
-}
-
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
-fn url_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The query as the host sees it: decoded, a repeated key's values
-/// comma-joined under its first spelling, in first-seen order.
-pub fn query_values(raw: &str) -> Vec<(String, String)> {
-    let mut joined: Vec<(String, String)> = Vec::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (key, value) = (url_decode(key), url_decode(value));
-        match joined
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
-        {
-            Some((_, existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            None => joined.push((key, value)),
-        }
-    }
-    joined
-}
-
-/// The query as Metadata has it: decoded, a repeated key's LAST value
-/// under its first spelling, in first-seen order.
-pub fn query_last_values(raw: &str) -> Vec<(String, String)> {
-    let mut last: Vec<(String, String)> = Vec::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (key, value) = (url_decode(key), url_decode(value));
-        match last.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
-            Some((_, existing)) => *existing = value,
-            None => last.push((key, value)),
-        }
-    }
-    last
 }
 
 /// `content-type` -> `Content-Type`: hyper lowercases header names, ASP.NET
@@ -1172,15 +1107,7 @@ mod tests {
     }
 
     #[test]
-    fn query_and_header_helpers() {
-        assert_eq!(
-            query_values("a=1&b&a=x+y&c=%41%zz"),
-            [
-                ("a".to_owned(), "1,x y".to_owned()),
-                ("b".to_owned(), String::new()),
-                ("c".to_owned(), "A%zz".to_owned())
-            ]
-        );
+    fn header_helpers() {
         assert_eq!(
             canonical_header_name("x-azure-functions-invocationid"),
             "X-Azure-Functions-Invocationid"

@@ -20,6 +20,7 @@ use crate::ids::new_guid;
 use crate::limits::{
     BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
 };
+use crate::query::forwarded_query;
 use crate::routes::{RouteMatch, Router};
 
 /// A response body: whole, or the handler's own as it streams in.
@@ -92,11 +93,12 @@ pub async fn forward(
         Err(reason) => return failed(format!("the handler is not running: {reason}")),
     };
     let (parts, body) = request.into_parts();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let query = parts.uri.query().map(forwarded_query).unwrap_or_default();
+    let path_and_query = if query.is_empty() {
+        parts.uri.path().to_owned()
+    } else {
+        format!("{}?{query}", parts.uri.path())
+    };
     let mode = if streaming { "proxied" } else { "forwarded" };
     console.info(format!(
         "{tag} Executing ({mode} {} {path_and_query})",

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod local_settings;
 pub mod ncrontab;
 pub mod process;
+pub mod query;
 pub mod queue_feed;
 pub mod request_path;
 pub mod restarts;

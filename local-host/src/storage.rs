@@ -14,6 +14,7 @@ use sha2::Sha256;
 
 use crate::base64;
 use crate::clock::{Civil, UtcTime};
+use crate::query::percent_encode;
 
 /// Azurite's well-known development account.
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
@@ -178,7 +179,7 @@ impl Account {
             "{}/{queue}/messages/{}?popreceipt={}",
             self.queue_endpoint,
             message.id,
-            percent_encode(&message.pop_receipt)
+            percent_encode(&message.pop_receipt, b"")
         );
         let (status, body) = self.call("DELETE", &url, &[], Vec::new()).await?;
         match status {
@@ -198,7 +199,7 @@ impl Account {
             "{}/{queue}/messages/{}?popreceipt={}&visibilitytimeout={visibility_seconds}",
             self.queue_endpoint,
             message.id,
-            percent_encode(&message.pop_receipt)
+            percent_encode(&message.pop_receipt, b"")
         );
         let (status, body) = self.call("PUT", &url, &[], Vec::new()).await?;
         match status {
@@ -447,27 +448,15 @@ fn xml_unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 fn percent_encode_path(path: &str) -> String {
     path.split('/')
-        .map(percent_encode)
+        .map(|segment| percent_encode(segment, b""))
         .collect::<Vec<_>>()
         .join("/")
 }
 
 fn percent_decode(text: &str) -> String {
-    crate::envelope::path_decode(text)
+    crate::query::path_decode(text)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 use local_host::app::{App, Function};
 use local_host::client::Reply;
 use local_host::clock::UtcTime;
-use local_host::envelope::{HttpRequest, Sys, http_invocation, query_values, read_reply};
+use local_host::envelope::{HttpRequest, Sys, http_invocation, read_reply};
+use local_host::query::query_values;
 use local_host::routes::RouteTemplate;
 use local_host::schedule::{TimerSchedule, parse_timespan};
 use proptest::prelude::*;

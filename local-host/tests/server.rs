@@ -198,6 +198,12 @@ async fn forwarding_mode_passes_requests_and_responses_through() {
         reply.json(),
         json!({"Outputs": {}, "Logs": ["API/fail?x=1 ran"]})
     );
+    // A repeated key arrives once, its values comma-joined, re-encoded.
+    let reply = running
+        .caller
+        .request("POST", "/api/fail?x=1&y=a+b&X=2", b"{}")
+        .await;
+    assert_eq!(reply.json()["Logs"], json!(["api/fail?x=1,2&y=a%20b ran"]));
     // Only HTTP functions have public paths; the queue function is not one.
     let reply = running.caller.request("POST", "/api/Queue", b"{}").await;
     assert_eq!(reply.status, 404);
