@@ -59,6 +59,66 @@ impl UtcTime {
         (self.unix.div_euclid(86_400) + 4).rem_euclid(7) as u32
     }
 
+    /// Reads ISO 8601 as the management API's callers write it:
+    /// `2024-05-01`, `2024-05-01T12:00`, `2024-05-01T12:00:00.5Z`, or with
+    /// an offset (`+02:00`); fractions of a second are dropped.
+    pub fn parse_iso(text: &str) -> Option<UtcTime> {
+        let text = text.trim();
+        let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, ""));
+        let mut parts = date.splitn(3, '-');
+        let year: i64 = parts.next()?.parse().ok()?;
+        let month: u32 = parts.next()?.parse().ok()?;
+        let day: u32 = parts.next()?.parse().ok()?;
+        if !(1..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || !(1..=days_in_month(year, month)).contains(&day)
+        {
+            return None;
+        }
+        let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
+            Some(at) => (&time[..at], &time[at..]),
+            None => (time, ""),
+        };
+        let offset_seconds: i64 = match offset {
+            "" | "Z" | "z" => 0,
+            signed => {
+                let sign = if signed.starts_with('-') { -1 } else { 1 };
+                let (hours, minutes) = signed[1..].split_once(':')?;
+                let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
+                if hours > 14 || minutes > 59 {
+                    return None;
+                }
+                sign * (hours * 3600 + minutes * 60)
+            }
+        };
+        let mut fields = clock.splitn(3, ':');
+        let mut next = |limit: u32| -> Option<u32> {
+            match fields.next() {
+                None => Some(0),
+                Some(field) => {
+                    let whole = field.split_once('.').map_or(field, |(whole, _)| whole);
+                    whole.parse().ok().filter(|n| *n <= limit)
+                }
+            }
+        };
+        let (hour, minute, second) = if clock.is_empty() {
+            (0, 0, 0)
+        } else {
+            (next(23)?, next(59)?, next(59)?)
+        };
+        let utc = UtcTime::from_civil(Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        });
+        Some(UtcTime {
+            unix: utc.unix - offset_seconds,
+        })
+    }
+
     /// `2024-05-01T12:00:00Z`
     pub fn iso(self) -> String {
         let c = self.civil();
@@ -121,6 +181,42 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_text_parses_in_the_forms_callers_write() {
+        let noon = UtcTime::parse_iso("2024-05-01T12:00:00Z").expect("parses");
+        assert_eq!(noon.iso(), "2024-05-01T12:00:00Z");
+        let cases = [
+            ("2024-05-01", "2024-05-01T00:00:00Z"),
+            ("2024-05-01T12:00", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T12:00:00.9999999Z", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T14:30:00+02:30", "2024-05-01T12:00:00Z"),
+            ("2024-05-01T07:00:00-05:00", "2024-05-01T12:00:00Z"),
+            ("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z"),
+        ];
+        for (text, iso) in cases {
+            assert_eq!(
+                UtcTime::parse_iso(text).map(UtcTime::iso).as_deref(),
+                Some(iso),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-05-01T24:00",
+            "2024-05-01T12:60",
+            "2024-05-01T12:00:00+15:00",
+            "2024-05",
+            "0-01-01",
+            "99999999999999999999-01-01",
+            "2024-05-01T12:00:00+0200",
+        ] {
+            assert_eq!(UtcTime::parse_iso(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips_and_formats() {

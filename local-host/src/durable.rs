@@ -53,12 +53,38 @@ impl RuntimeStatus {
         }
     }
 
+    /// The status called `name`, in any case.
+    pub fn from_name(name: &str) -> Option<RuntimeStatus> {
+        [
+            RuntimeStatus::Pending,
+            RuntimeStatus::Running,
+            RuntimeStatus::Suspended,
+            RuntimeStatus::Completed,
+            RuntimeStatus::Failed,
+            RuntimeStatus::Terminated,
+        ]
+        .into_iter()
+        .find(|status| status.name().eq_ignore_ascii_case(name))
+    }
+
     pub fn is_done(self) -> bool {
         matches!(
             self,
             RuntimeStatus::Completed | RuntimeStatus::Failed | RuntimeStatus::Terminated
         )
     }
+}
+
+/// Which instances a list call wants, and how it shows them.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceQuery {
+    /// Only these statuses; every status when empty.
+    pub statuses: Vec<RuntimeStatus>,
+    /// Created at or after this.
+    pub created_from: Option<UtcTime>,
+    /// Created at or before this.
+    pub created_to: Option<UtcTime>,
+    pub show_input: bool,
 }
 
 /// One orchestration instance.
@@ -70,6 +96,9 @@ struct Instance {
     output: Option<String>,
     custom_status: Option<String>,
     created: UtcTime,
+    /// Its place among the instances created, for lists in creation order
+    /// (`created` has whole seconds only).
+    order: u64,
     updated: UtcTime,
     history: Vec<HistoryEvent>,
     /// Events for the next work item.
@@ -89,6 +118,7 @@ pub struct Durable {
     handler: Arc<Handler>,
     console: Console,
     instances: Mutex<HashMap<String, Instance>>,
+    created: std::sync::atomic::AtomicU64,
 }
 
 fn now_timestamp() -> Timestamp {
@@ -124,6 +154,7 @@ impl Durable {
             handler,
             console,
             instances: Mutex::new(HashMap::new()),
+            created: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -203,6 +234,9 @@ impl Durable {
                     output: None,
                     custom_status: None,
                     created: UtcTime::now(),
+                    order: self
+                        .created
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                     updated: UtcTime::now(),
                     history: Vec::new(),
                     inbox: vec![started],
@@ -217,20 +251,52 @@ impl Durable {
     }
 
     /// The instance's status as the management API shows it.
-    pub fn status(&self, id: &str, show_history: bool) -> Option<(RuntimeStatus, Value)> {
+    pub fn status(
+        &self,
+        id: &str,
+        show_input: bool,
+        show_history: bool,
+    ) -> Option<(RuntimeStatus, Value)> {
         let instances = self.lock();
         let instance = instances.get(id)?;
-        Some((instance.status, status_json(id, instance, show_history)))
+        Some((
+            instance.status,
+            status_json(id, instance, show_input, show_history),
+        ))
     }
 
-    /// Every instance's status.
-    pub fn list(&self) -> Vec<Value> {
+    /// The status of every instance `query` wants, oldest first.
+    pub fn list(&self, query: &InstanceQuery) -> Vec<Value> {
         let instances = self.lock();
-        let mut list: Vec<(&String, &Instance)> = instances.iter().collect();
-        list.sort_by_key(|(id, instance)| (instance.created.iso(), (*id).clone()));
+        let mut list: Vec<(&String, &Instance)> = instances
+            .iter()
+            .filter(|(_, instance)| {
+                (query.statuses.is_empty() || query.statuses.contains(&instance.status))
+                    && query
+                        .created_from
+                        .is_none_or(|from| instance.created >= from)
+                    && query.created_to.is_none_or(|to| instance.created <= to)
+            })
+            .collect();
+        list.sort_by_key(|(_, instance)| instance.order);
         list.into_iter()
-            .map(|(id, instance)| status_json(id, instance, false))
+            .map(|(id, instance)| status_json(id, instance, query.show_input, false))
             .collect()
+    }
+
+    /// Starts instance `id`'s orchestrator again with its input (the
+    /// latest, after a continue-as-new, as the extension reads it),
+    /// under a new instance id or, when `new_id` is false, under its own
+    /// (refused while it still runs); the id started.
+    pub fn restart(self: &Arc<Self>, id: &str, new_id: bool) -> Result<String, Refusal> {
+        let (name, input) = {
+            let instances = self.lock();
+            let Some(instance) = instances.get(id) else {
+                return Err((404, format!("no instance with id {id:?}")));
+            };
+            (instance.name.clone(), instance.input.clone())
+        };
+        self.start(&name, (!new_id).then(|| id.to_owned()), input, None)
     }
 
     /// Delivers `kind` to a running instance: 404 unknown, 410 done.
@@ -713,12 +779,17 @@ fn wait_for(at: Timestamp) -> Duration {
     at.saturating_sub(since)
 }
 
-fn status_json(id: &str, instance: &Instance, show_history: bool) -> Value {
+fn status_json(id: &str, instance: &Instance, show_input: bool, show_history: bool) -> Value {
+    let input = if show_input {
+        json_of(instance.input.as_deref())
+    } else {
+        Value::Null
+    };
     let mut status = json!({
         "name": instance.name,
         "instanceId": id,
         "runtimeStatus": instance.status.name(),
-        "input": json_of(instance.input.as_deref()),
+        "input": input,
         "customStatus": json_of(instance.custom_status.as_deref()),
         "output": json_of(instance.output.as_deref()),
         "createdTime": instance.created.iso(),

@@ -6,10 +6,14 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::durable::Durable;
+use crate::clock::UtcTime;
+use crate::durable::{Durable, InstanceQuery, RuntimeStatus};
 
 /// The API's path prefix.
 pub const PREFIX: &str = "/runtime/webhooks/durabletask";
+
+/// The header that carries a list's next page, both ways.
+pub const CONTINUATION: &str = "x-ms-continuation-token";
 
 /// An API answer: status, extra headers, JSON body (or none).
 pub struct ApiResponse {
@@ -70,15 +74,19 @@ pub fn check_status(base: &str, id: &str) -> Value {
     })
 }
 
+/// One API request: its method, the path after the prefix, the raw
+/// query, the body, and the list's continuation token if one was sent.
+pub struct ApiRequest<'a> {
+    pub method: &'a str,
+    pub rest: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+    pub continuation: Option<&'a str>,
+}
+
 /// Serves one API request; `base` is `http://host:port`.
-pub fn serve(
-    durable: &Arc<Durable>,
-    method: &str,
-    rest: &str,
-    query: &str,
-    body: &[u8],
-    base: &str,
-) -> ApiResponse {
+pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> ApiResponse {
+    let (method, rest, query, body) = (request.method, request.rest, request.query, request.body);
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("POST", ["orchestrators", name, more @ ..]) if more.len() <= 1 => {
@@ -87,31 +95,29 @@ pub fn serve(
                 Err(refusal) => return refusal,
             };
             let instance_id = more.first().map(|id| (*id).to_owned());
-            match durable.start(name, instance_id, input, None) {
-                Ok(id) => {
-                    let urls = check_status(base, &id);
-                    let location = urls["statusQueryGetUri"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    ApiResponse {
-                        status: 202,
-                        headers: vec![
-                            ("Location".to_owned(), location),
-                            ("Retry-After".to_owned(), "10".to_owned()),
-                        ],
-                        body: Some(urls),
-                    }
-                }
-                Err((status, message)) => refuse(status, message),
-            }
+            started(base, durable.start(name, instance_id, input, None))
         }
-        ("GET", ["instances"]) => answer(200, Value::Array(durable.list())),
+        ("GET", ["instances"]) => match list_query(query, request.continuation) {
+            Ok((wanted, page)) => list(durable, &wanted, page),
+            Err(message) => refuse(400, message),
+        },
         ("GET", ["instances", id]) => {
-            let history = query_value(query, "showHistory").is_some_and(|v| v == "true");
-            match durable.status(id, history) {
+            let (show_input, show_history) = match (
+                flag(query, "showInput", true),
+                flag(query, "showHistory", false),
+            ) {
+                (Ok(input), Ok(history)) => (input, history),
+                (Err(message), _) | (_, Err(message)) => return refuse(400, message),
+            };
+            match durable.status(id, show_input, show_history) {
                 None => refuse(404, format!("no instance with id {id:?}")),
                 Some((status, body)) => answer(if status.is_done() { 200 } else { 202 }, body),
+            }
+        }
+        ("POST", ["instances", id, "restart"]) => {
+            match flag(query, "restartWithNewInstanceId", true) {
+                Ok(new_id) => started(base, durable.restart(id, new_id)),
+                Err(message) => refuse(400, message),
             }
         }
         ("DELETE", ["instances", id]) => {
@@ -148,6 +154,110 @@ pub fn serve(
             format!("{method} {PREFIX}{rest}: no such management API call"),
         ),
     }
+}
+
+/// The 202 "check status" answer for an instance just started.
+fn started(base: &str, result: Result<String, (u16, String)>) -> ApiResponse {
+    match result {
+        Ok(id) => {
+            let urls = check_status(base, &id);
+            let location = urls["statusQueryGetUri"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            ApiResponse {
+                status: 202,
+                headers: vec![
+                    ("Location".to_owned(), location),
+                    ("Retry-After".to_owned(), "10".to_owned()),
+                ],
+                body: Some(urls),
+            }
+        }
+        Err((status, message)) => refuse(status, message),
+    }
+}
+
+/// A `true`/`false` query parameter (any case), `default` when absent.
+fn flag(query: &str, name: &str, default: bool) -> Result<bool, String> {
+    match query_value(query, name) {
+        None => Ok(default),
+        Some(value) if value.eq_ignore_ascii_case("true") => Ok(true),
+        Some(value) if value.eq_ignore_ascii_case("false") => Ok(false),
+        Some(value) => Err(format!("{name} must be true or false, not {value:?}")),
+    }
+}
+
+/// Where a page starts and how long it is at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Page {
+    skip: usize,
+    top: Option<usize>,
+}
+
+/// A list call's filters (`runtimeStatus` as a comma-separated list,
+/// `createdTimeFrom`, `createdTimeTo`, `showInput`) and its page (`top`,
+/// and the continuation token of the page before).
+fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery, Page), String> {
+    let mut wanted = InstanceQuery {
+        show_input: flag(query, "showInput", false)?,
+        ..InstanceQuery::default()
+    };
+    if let Some(list) = query_value(query, "runtimeStatus") {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let status = RuntimeStatus::from_name(name).ok_or_else(|| {
+                format!("runtimeStatus {name:?} is not Pending, Running, Suspended, Completed, Failed or Terminated")
+            })?;
+            wanted.statuses.push(status);
+        }
+    }
+    let time = |name: &str| -> Result<Option<UtcTime>, String> {
+        query_value(query, name)
+            .map(|text| {
+                UtcTime::parse_iso(&text)
+                    .ok_or_else(|| format!("{name} {text:?} is not an ISO 8601 time"))
+            })
+            .transpose()
+    };
+    wanted.created_from = time("createdTimeFrom")?;
+    wanted.created_to = time("createdTimeTo")?;
+    let top = query_value(query, "top")
+        .map(|text| {
+            text.parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("top {text:?} is not a whole number above 0"))
+        })
+        .transpose()?;
+    let skip = continuation
+        .map(|token| {
+            token
+                .parse::<usize>()
+                .map_err(|_| format!("the continuation token {token:?} is not one this host gave"))
+        })
+        .transpose()?
+        .unwrap_or(0);
+    Ok((wanted, Page { skip, top }))
+}
+
+/// One page of the instances `wanted` wants, with the token of the next
+/// page in [`CONTINUATION`] when there is one.
+fn list(durable: &Durable, wanted: &InstanceQuery, page: Page) -> ApiResponse {
+    let all = durable.list(wanted);
+    let total = all.len();
+    let shown: Vec<Value> = all
+        .into_iter()
+        .skip(page.skip)
+        .take(page.top.unwrap_or(usize::MAX))
+        .collect();
+    let next = page.skip.saturating_add(shown.len());
+    let mut response = answer(200, Value::Array(shown));
+    if next < total {
+        response
+            .headers
+            .push((CONTINUATION.to_owned(), next.to_string()));
+    }
+    response
 }
 
 fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {

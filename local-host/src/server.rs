@@ -364,14 +364,18 @@ async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Fu
     let path = parts.uri.path();
     let rest = crate::durable_api::api_path(path).unwrap_or_default();
     let query = parts.uri.query().unwrap_or_default();
-    let answer = crate::durable_api::serve(
-        &shared.durable,
-        parts.method.as_str(),
+    let continuation = parts
+        .headers
+        .get(crate::durable_api::CONTINUATION)
+        .and_then(|token| token.to_str().ok());
+    let request = crate::durable_api::ApiRequest {
+        method: parts.method.as_str(),
         rest,
         query,
-        &body,
-        &base,
-    );
+        body: &body,
+        continuation,
+    };
+    let answer = crate::durable_api::serve(&shared.durable, &request, &base);
     let mut headers = answer.headers;
     let body = match answer.body {
         Some(body) => {

@@ -410,3 +410,147 @@ async fn a_retried_activity_succeeds_on_its_third_attempt_after_real_waits() {
     assert!(running.console.contains("timer 2 set"));
     assert!(running.console.contains("timer 3 set"));
 }
+
+/// The instance ids of a list answer, in order.
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|s| s["instanceId"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token() {
+    let running = serve().await;
+    let done: Vec<String> = {
+        let mut done = Vec::new();
+        for city in ["Oslo", "Lima", "Rome"] {
+            let id = running.start("chaining", &format!(r#"["{city}"]"#)).await;
+            running.finished(&id).await;
+            done.push(id);
+        }
+        done
+    };
+    let waiting = running.start("external_event_timeout", "60").await;
+    running
+        .poll(&waiting, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+
+    let list = |query: &str| format!("{API}/instances{query}");
+    let (status, completed) = running
+        .call("GET", &list("?runtimeStatus=completed,Failed"), "")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&completed), done);
+    // The list leaves inputs out unless asked; one instance shows them.
+    assert_eq!(completed[0]["input"], Value::Null);
+    let (_, shown) = running
+        .call("GET", &list("?runtimeStatus=Completed&showInput=true"), "")
+        .await;
+    assert_eq!(shown[0]["input"], json!(["Oslo"]));
+    let (_, running_only) = running
+        .call("GET", &list("?runtimeStatus=Running"), "")
+        .await;
+    assert_eq!(ids(&running_only), [waiting.clone()]);
+    let (_, future) = running
+        .call("GET", &list("?createdTimeFrom=2999-01-01T00:00:00Z"), "")
+        .await;
+    assert_eq!(future, json!([]));
+    let (_, past) = running
+        .call(
+            "GET",
+            &list("?createdTimeFrom=2000-01-01&createdTimeTo=2999-01-01T00:00:00Z"),
+            "",
+        )
+        .await;
+    assert_eq!(ids(&past).len(), 4);
+
+    // Pages of two: the token leads to the rest, and the last page has none.
+    let first = running
+        .caller
+        .request_with("GET", &list("?top=2"), &[], b"", 0)
+        .await;
+    let token = first
+        .headers
+        .get("x-ms-continuation-token")
+        .and_then(|t| t.to_str().ok())
+        .expect("a continuation token")
+        .to_owned();
+    let second = running
+        .caller
+        .request_with(
+            "GET",
+            &list("?top=2"),
+            &[("x-ms-continuation-token", &token)],
+            b"",
+            0,
+        )
+        .await;
+    assert!(second.headers.get("x-ms-continuation-token").is_none());
+    let mut paged = ids(&first.json());
+    paged.extend(ids(&second.json()));
+    assert_eq!(paged, ids(&past));
+
+    for (query, said) in [
+        ("?runtimeStatus=Sleeping", "runtimeStatus \"Sleeping\""),
+        (
+            "?createdTimeFrom=yesterday",
+            "createdTimeFrom \"yesterday\"",
+        ),
+        ("?top=0", "top \"0\""),
+        ("?showInput=maybe", "showInput must be true or false"),
+    ] {
+        let (status, body) = running.call("GET", &list(query), "").await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(said)),
+            "{query}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
+    let running = serve().await;
+    let id = running.start("chaining", r#"["Oslo"]"#).await;
+    let first = running.finished(&id).await;
+
+    let (status, again) = running
+        .call("POST", &format!("{API}/instances/{id}/restart"), "")
+        .await;
+    assert_eq!(status, 202, "{again}");
+    let new_id = again["id"].as_str().expect("an id").to_owned();
+    assert_ne!(new_id, id);
+    let rerun = running.finished(&new_id).await;
+    assert_eq!(rerun["output"], first["output"]);
+    assert_eq!(rerun["input"], json!(["Oslo"]));
+
+    let same = format!("{API}/instances/{id}/restart?restartWithNewInstanceId=false");
+    let (status, again) = running.call("POST", &same, "").await;
+    assert_eq!((status, again["id"].as_str()), (202, Some(id.as_str())));
+    assert_eq!(running.finished(&id).await["output"], first["output"]);
+
+    let waiting = running.start("external_event_timeout", "60").await;
+    running
+        .poll(&waiting, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    let (status, body) = running
+        .call(
+            "POST",
+            &format!("{API}/instances/{waiting}/restart?restartWithNewInstanceId=false"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = running
+        .call("POST", &format!("{API}/instances/nope/restart"), "")
+        .await;
+    assert_eq!(status, 404);
+}
