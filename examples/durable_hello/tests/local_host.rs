@@ -456,7 +456,7 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
     let (_, running_only) = running
         .call("GET", &list("?runtimeStatus=Running"), "")
         .await;
-    assert_eq!(ids(&running_only), [waiting.clone()]);
+    assert_eq!(ids(&running_only), std::slice::from_ref(&waiting));
     let (_, future) = running
         .call("GET", &list("?createdTimeFrom=2999-01-01T00:00:00Z"), "")
         .await;
