@@ -137,6 +137,22 @@ impl Binding {
         self.kind.eq_ignore_ascii_case(kind)
     }
 
+    /// A timer's `"runOnStartup": true`: it fires once as soon as the host
+    /// starts, besides its schedule.
+    pub fn run_on_startup(&self) -> bool {
+        let value = self
+            .extra
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("runOnStartup"))
+            .map(|(_, value)| value);
+        match value {
+            Some(Value::Bool(on)) => *on,
+            // The host's JSON reader takes "true" for true.
+            Some(Value::String(text)) => text.trim().eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+
     /// `"dataType": "binary"`: string outputs are then never base64-decoded.
     pub fn is_binary(&self) -> bool {
         self.data_type
