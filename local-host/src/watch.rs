@@ -41,7 +41,9 @@ struct Generation {
 impl Generation {
     async fn stop(self) {
         self.server.shutdown();
-        drop(self.feeds);
+        // Queue invocations under way finish (and delete their messages)
+        // on the old build's handler before it stops.
+        self.feeds.stop().await;
         self.handler.stop().await;
     }
 }
