@@ -1,5 +1,5 @@
 //! Queue-triggered functions fed from a real storage queue (Azurite) as the
-//! host feeds them: batches hidden while they run (see [`renewal`]), base64
+//! host feeds them: batches hidden while they run (see `renewal`), base64
 //! message text by default, the real Metadata, deletion on success, release
 //! on failure, the poison queue after `maxDequeueCount`, and polling that
 //! backs off while the queue is empty. Outputs go to their queues and blobs.
@@ -64,7 +64,7 @@ impl Feeds {
     /// Stops fetching and waits until the invocations in flight, and their
     /// deletes, releases and poison moves, are done: an invocation cut
     /// half-way would see its message come back and run twice. Each is
-    /// bounded by functionTimeout.
+    /// bounded by functionTimeout, unless host.json makes that -1.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         let running = self.in_flight.load(Ordering::SeqCst);
