@@ -372,7 +372,12 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
         .to_owned();
     let timeout = field(json, "functionTimeout");
     let function_timeout = parse_function_timeout(timeout).map_err(|why| {
-        let shown = timeout.map_or(String::new(), Value::to_string);
+        let mut shown = timeout.map_or(String::new(), Value::to_string);
+        // Enough to recognise it; a pasted blob need not fill the screen.
+        if let Some((cut, _)) = shown.char_indices().nth(60) {
+            shown.truncate(cut);
+            shown.push_str("...");
+        }
         AppError(format!(
             "{}: functionTimeout {shown} {why}; the host refuses to start with it",
             path.display()
@@ -644,6 +649,15 @@ mod tests {
             "{err}"
         );
         assert!(err.0.contains("the host refuses to start"), "{err}");
+        let long = format!(r#""{}""#, "9".repeat(10_000));
+        write(dir.path(), "host.json", &host(&long));
+        let err = App::load(dir.path()).expect_err("refused");
+        assert!(
+            err.0
+                .contains(&format!("functionTimeout \"{}... is not", "9".repeat(59))),
+            "{err}"
+        );
+        assert!(err.0.len() < 400, "{err}");
         write(dir.path(), "host.json", &host(r#""00:00:02""#));
         let app = App::load(dir.path()).expect("loads");
         assert_eq!(app.host.function_timeout, Some(Duration::from_secs(2)));
