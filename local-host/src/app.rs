@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -37,6 +38,57 @@ pub struct HostConfig {
     pub proxying: bool,
     /// `extensions.http.routePrefix`, without slashes; "api" by default.
     pub route_prefix: String,
+    /// `functionTimeout`: how long an invocation may run before the host
+    /// fails it and restarts the handler; `None` for no limit (`"-1"`).
+    pub function_timeout: Option<Duration>,
+}
+
+/// The host's functionTimeout when host.json sets none. It is 30 minutes on
+/// every plan but Consumption (5 minutes there), and Core Tools runs the
+/// host as such a plan; a handler tried locally against the shorter limit
+/// would be cut where the user's Premium or Dedicated app is not.
+pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The shortest functionTimeout the host starts with.
+pub const MIN_FUNCTION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `functionTimeout` as the host reads it: a .NET TimeSpan (`hh:mm:ss`,
+/// `d.hh:mm:ss`, fractional seconds, `d` alone for days); `-1` (a TimeSpan
+/// of minus one day) for no limit; absent or null for the default. The host
+/// refuses to start on anything else and on less than a second: the reason
+/// why, for the caller to name the file and the value.
+pub fn parse_function_timeout(value: Option<&Value>) -> Result<Option<Duration>, String> {
+    let text = match value {
+        None | Some(Value::Null) => return Ok(Some(DEFAULT_FUNCTION_TIMEOUT)),
+        // The host's configuration turns a JSON number into its text.
+        Some(Value::String(text)) => text.trim().to_owned(),
+        Some(Value::Number(number)) => number.to_string(),
+        Some(_) => {
+            return Err(
+                "must be a time span string like \"00:10:00\", or \"-1\" for no limit".into(),
+            );
+        }
+    };
+    let unreadable = || {
+        "is not a time span the host reads: use hh:mm:ss (e.g. \"00:10:00\") or d.hh:mm:ss, at most 10675198 days, or \"-1\" for no limit".to_owned()
+    };
+    if let Some(magnitude) = text.strip_prefix('-') {
+        let span = crate::schedule::parse_timespan(magnitude).ok_or_else(unreadable)?;
+        if span == Duration::from_secs(86_400) {
+            return Ok(None);
+        }
+        return Err(
+            "is negative: the only negative value the host takes is \"-1\" (no limit)".into(),
+        );
+    }
+    let span = crate::schedule::parse_timespan(&text).ok_or_else(unreadable)?;
+    if span < MIN_FUNCTION_TIMEOUT {
+        return Err(format!(
+            "is shorter than the host's minimum of {}",
+            crate::dotnet::timespan_to_string(MIN_FUNCTION_TIMEOUT)
+        ));
+    }
+    Ok(Some(span))
 }
 
 /// One function: a folder with a function.json.
@@ -87,6 +139,22 @@ impl Binding {
 
     pub fn is_kind(&self, kind: &str) -> bool {
         self.kind.eq_ignore_ascii_case(kind)
+    }
+
+    /// A timer's `"runOnStartup": true`: it fires once as soon as the host
+    /// starts, besides its schedule.
+    pub fn run_on_startup(&self) -> bool {
+        let value = self
+            .extra
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("runOnStartup"))
+            .map(|(_, value)| value);
+        match value {
+            Some(Value::Bool(on)) => *on,
+            // The host's JSON reader takes "true" for true.
+            Some(Value::String(text)) => text.trim().eq_ignore_ascii_case("true"),
+            _ => false,
+        }
     }
 
     /// `"dataType": "binary"`: string outputs are then never base64-decoded.
@@ -362,6 +430,19 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
         .unwrap_or("api")
         .trim_matches('/')
         .to_owned();
+    let timeout = field(json, "functionTimeout");
+    let function_timeout = parse_function_timeout(timeout).map_err(|why| {
+        let mut shown = timeout.map_or(String::new(), Value::to_string);
+        // Enough to recognise it; a pasted blob need not fill the screen.
+        if let Some((cut, _)) = shown.char_indices().nth(60) {
+            shown.truncate(cut);
+            shown.push_str("...");
+        }
+        AppError(format!(
+            "{}: functionTimeout {shown} {why}; the host refuses to start with it",
+            path.display()
+        ))
+    })?;
     Ok(HostConfig {
         executable,
         arguments,
@@ -369,6 +450,7 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
         forwarding,
         proxying,
         route_prefix,
+        function_timeout,
     })
 }
 
@@ -579,6 +661,95 @@ mod tests {
         write(dir.path(), "F/function.json", "[");
         let err = App::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("function.json is not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn function_timeouts_as_the_host_reads_them() {
+        use serde_json::json;
+        let secs = |s: u64| Ok(Some(Duration::from_secs(s)));
+        let read = |value: Value| parse_function_timeout(Some(&value));
+        assert_eq!(
+            parse_function_timeout(None),
+            Ok(Some(DEFAULT_FUNCTION_TIMEOUT))
+        );
+        assert_eq!(read(Value::Null), Ok(Some(DEFAULT_FUNCTION_TIMEOUT)));
+        for (text, expected) in [
+            ("00:00:02", secs(2)),
+            // The host's minimum, exactly.
+            ("00:00:01", secs(1)),
+            (" 00:10:00 ", secs(600)),
+            ("00:00:01.5", Ok(Some(Duration::from_millis(1500)))),
+            ("1.02:03:04", secs(86_400 + 2 * 3600 + 3 * 60 + 4)),
+            ("02:03", secs(2 * 3600 + 3 * 60)),
+            // A bare number is days, as TimeSpan reads it.
+            ("2", secs(2 * 86_400)),
+            ("10675198.23:59:59", secs(10_675_198 * 86_400 + 86_399)),
+            // -1 is minus one day however it is written: no limit.
+            ("-1", Ok(None)),
+            ("-1.00:00:00", Ok(None)),
+        ] {
+            assert_eq!(read(json!(text)), expected, "{text:?}");
+        }
+        assert_eq!(read(json!(-1)), Ok(None));
+        assert_eq!(read(json!(1)), secs(86_400));
+        let refused = |value: Value, why: &str| {
+            let error = read(value.clone()).expect_err("refused");
+            assert!(error.contains(why), "{value}: {error}");
+        };
+        // Below the host's one-second minimum.
+        refused(
+            json!("00:00:00.5"),
+            "shorter than the host's minimum of 00:00:01",
+        );
+        refused(json!("00:00:00.9999999"), "minimum");
+        refused(json!("00:00:00"), "minimum");
+        refused(json!("-00:00:05"), "is negative");
+        refused(json!("-2"), "is negative");
+        refused(json!(-0.5), "not a time span");
+        refused(json!("junk"), "not a time span");
+        refused(json!(""), "not a time span");
+        refused(json!("00:60:00"), "not a time span");
+        refused(json!("1:2:3:4"), "not a time span");
+        refused(json!("00:00:01.12345678"), "not a time span");
+        // Past TimeSpan.MaxValue, and past u64.
+        refused(json!("10675199.00:00:00"), "not a time span");
+        refused(json!("99999999999999999999"), "not a time span");
+        refused(json!(99_999_999_999_999_999_999.0), "not a time span");
+        refused(json!(true), "must be a time span string");
+        refused(json!({"seconds": 5}), "must be a time span string");
+    }
+
+    #[test]
+    fn a_bad_function_timeout_stops_the_load_naming_file_and_value() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = |timeout: &str| {
+            format!(
+                r#"{{"customHandler":{{"description":{{"defaultExecutablePath":"h"}}}},"functionTimeout":{timeout}}}"#
+            )
+        };
+        write(dir.path(), "host.json", &host(r#""5 minutes""#));
+        let err = App::load(dir.path()).expect_err("refused");
+        assert!(
+            err.0
+                .contains("host.json: functionTimeout \"5 minutes\" is not a time span"),
+            "{err}"
+        );
+        assert!(err.0.contains("the host refuses to start"), "{err}");
+        let long = format!(r#""{}""#, "9".repeat(10_000));
+        write(dir.path(), "host.json", &host(&long));
+        let err = App::load(dir.path()).expect_err("refused");
+        assert!(
+            err.0
+                .contains(&format!("functionTimeout \"{}... is not", "9".repeat(59))),
+            "{err}"
+        );
+        assert!(err.0.len() < 400, "{err}");
+        write(dir.path(), "host.json", &host(r#""00:00:02""#));
+        let app = App::load(dir.path()).expect("loads");
+        assert_eq!(app.host.function_timeout, Some(Duration::from_secs(2)));
+        write(dir.path(), "host.json", HOST);
+        let app = App::load(dir.path()).expect("loads");
+        assert_eq!(app.host.function_timeout, Some(DEFAULT_FUNCTION_TIMEOUT));
     }
 
     #[test]

@@ -121,12 +121,31 @@ fn host_json(app: &App, host: &Value, built: bool, found: &mut Vec<Finding>) {
         )));
     }
     executable(app, built, found);
+    function_timeout(app, found);
     let working = app.working_directory();
     if !working.is_dir() {
         found.push(Finding::problem(format!(
             "host.json: customHandler.description.workingDirectory {} is not a folder: the handler could not start there; create it or remove the setting",
             working.display()
         )));
+    }
+}
+
+/// The Consumption plan's ceiling for functionTimeout; App::load has
+/// already refused what no plan takes.
+const CONSUMPTION_MAX_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+fn function_timeout(app: &App, found: &mut Vec<Finding>) {
+    let plans = "fine on Premium, Dedicated and Flex Consumption, but the host refuses to start with it on the Consumption plan, whose limit is 00:10:00";
+    match app.host.function_timeout {
+        None => found.push(Finding::note(format!(
+            "host.json: functionTimeout \"-1\" (no limit) is {plans}"
+        ))),
+        Some(timeout) if timeout > CONSUMPTION_MAX_TIMEOUT => found.push(Finding::note(format!(
+            "host.json: functionTimeout {} is {plans}",
+            crate::dotnet::timespan_to_string(timeout)
+        ))),
+        Some(_) => {}
     }
 }
 
@@ -389,6 +408,43 @@ mod tests {
         assert_eq!(listed.len(), 5, "{listed:#?}");
         // With --build, the missing binary is only a note.
         assert_eq!(problems(&settings(&app, true)).len(), 4);
+    }
+
+    #[test]
+    fn a_function_timeout_past_the_consumption_limit_is_a_note() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let notes = |timeout: &str| {
+            write(
+                dir.path(),
+                "host.json",
+                &format!(
+                    r#"{{"version":"2.0","customHandler":{{"description":{{"defaultExecutablePath":"app"}}}},"functionTimeout":"{timeout}"}}"#
+                ),
+            );
+            let app = App::load(dir.path()).expect("loads");
+            settings(&app, true)
+                .into_iter()
+                .filter(|f| f.text.contains("functionTimeout"))
+                .map(|f| (f.severity, f.text))
+                .collect::<Vec<_>>()
+        };
+        // The Consumption plan's limit itself is fine everywhere.
+        assert_eq!(notes("00:10:00"), []);
+        let over = notes("00:10:00.0000001");
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert_eq!(over[0].0, Severity::Note);
+        assert!(
+            over[0]
+                .1
+                .starts_with("host.json: functionTimeout 00:10:00.0000001 is fine on Premium"),
+            "{over:?}"
+        );
+        let unbounded = notes("-1");
+        assert_eq!(unbounded.len(), 1, "{unbounded:?}");
+        assert!(
+            unbounded[0].1.contains("\"-1\" (no limit)"),
+            "{unbounded:?}"
+        );
     }
 
     #[test]

@@ -92,6 +92,24 @@ fn write_indented(value: &Value, depth: usize, out: &mut String) {
     }
 }
 
+/// `TimeSpan.ToString()` (the constant format): `[d.]hh:mm:ss[.fffffff]`,
+/// the fraction in 100 ns ticks and only when there is one.
+pub fn timespan_to_string(span: std::time::Duration) -> String {
+    let seconds = span.as_secs();
+    let (days, hours) = (seconds / 86_400, seconds / 3600 % 24);
+    let (minutes, secs) = (seconds / 60 % 60, seconds % 60);
+    let mut text = if days > 0 {
+        format!("{days}.{hours:02}:{minutes:02}:{secs:02}")
+    } else {
+        format!("{hours:02}:{minutes:02}:{secs:02}")
+    };
+    let ticks = span.subsec_nanos() / 100;
+    if ticks > 0 {
+        text.push_str(&format!(".{ticks:07}"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +141,24 @@ mod tests {
             (12.566370614359172, "12.566370614359172"),
         ] {
             assert_eq!(double_to_string(value), text, "{value}");
+        }
+    }
+
+    #[test]
+    fn timespans_as_dotnet_writes_them() {
+        use std::time::Duration;
+        for (span, text) in [
+            (Duration::from_secs(2), "00:00:02"),
+            (Duration::from_secs(30 * 60), "00:30:00"),
+            (Duration::from_millis(1500), "00:00:01.5000000"),
+            (Duration::new(0, 100), "00:00:00.0000001"),
+            (Duration::new(0, 99), "00:00:00"),
+            (
+                Duration::from_secs(86_400 + 2 * 3600 + 3 * 60 + 4),
+                "1.02:03:04",
+            ),
+        ] {
+            assert_eq!(timespan_to_string(span), text, "{span:?}");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::App;
@@ -67,10 +67,18 @@ pub struct Handler {
     state: watch::Receiver<HandlerState>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    restarts: mpsc::UnboundedSender<Restart>,
+    function_timeout: Option<Duration>,
     /// `FUNCTIONS_CUSTOMHANDLER_WORKER_ID`.
     pub worker_id: String,
     /// Where its output and its invocations are logged.
     pub console: Console,
+}
+
+/// A request to kill process `pid` and start the handler again.
+struct Restart {
+    pid: u32,
+    reason: String,
 }
 
 struct Launch {
@@ -111,11 +119,14 @@ impl Handler {
         };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
         let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(supervise(launch, state_tx, stop_rx));
+        let (restarts, restarts_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(supervise(launch, state_tx, stop_rx, restarts_rx));
         let handler = Handler {
             state,
             stop: Mutex::new(Some(stop)),
             task: Mutex::new(Some(task)),
+            restarts,
+            function_timeout: app.host.function_timeout,
             worker_id,
             console: options.console,
         };
@@ -146,11 +157,45 @@ impl Handler {
     /// A client for the ready handler, waiting through a restart; the
     /// reason when the handler is gone for good.
     pub async fn client(&self) -> Result<HostClient, String> {
+        self.ready().await.map(|(client, _)| client)
+    }
+
+    /// [`Handler::client`] and the id of the process it talks to.
+    pub async fn ready(&self) -> Result<(HostClient, u32), String> {
         match self.wait_settled().await {
-            HandlerState::Ready { client, .. } => Ok(client),
+            HandlerState::Ready { client, pid } => Ok((client, pid)),
             HandlerState::Stopped { reason, .. } => Err(reason),
             HandlerState::Starting => Err("the handler is still starting".into()),
         }
+    }
+
+    /// host.json's functionTimeout: how long an invocation may run; `None`
+    /// for no limit.
+    pub fn function_timeout(&self) -> Option<Duration> {
+        self.function_timeout
+    }
+
+    /// Kills handler process `pid` (and every invocation in flight on it)
+    /// and starts a new one, as the host does when an invocation outlives
+    /// functionTimeout. Not counted as a failure: the host restarts it
+    /// itself. Returns once `pid` takes no more invocations; does nothing
+    /// when `pid` is no longer the running process (an earlier request
+    /// restarted it already), so timeouts of several invocations on one
+    /// process restart it once.
+    pub async fn restart(&self, pid: u32, reason: impl Into<String>) {
+        let request = Restart {
+            pid,
+            reason: reason.into(),
+        };
+        if self.restarts.send(request).is_err() {
+            return;
+        }
+        let mut state = self.state.clone();
+        let _ = state
+            .wait_for(
+                |now| !matches!(now, HandlerState::Ready { pid: running, .. } if *running == pid),
+            )
+            .await;
     }
 
     /// The handler's process id while it runs.
@@ -217,12 +262,15 @@ enum Phase {
     NotReady(String),
     Exited(ExitStatus),
     Stop,
+    /// Asked to restart, for this reason.
+    Restart(String),
 }
 
 async fn supervise(
     launch: Launch,
     state: watch::Sender<HandlerState>,
     mut stop: oneshot::Receiver<()>,
+    mut restarts: mpsc::UnboundedReceiver<Restart>,
 ) {
     let console = launch.console.clone();
     let mut failures = Failures::default();
@@ -259,12 +307,18 @@ async fn supervise(
                     launch.executable.display()
                 ));
                 let _ = state.send(HandlerState::Ready { client, pid });
-                tokio::select! {
-                    status = child.wait() => match status {
-                        Ok(status) => Phase::Exited(status),
-                        Err(e) => Phase::NotReady(format!("cannot watch the handler: {e}")),
-                    },
-                    _ = &mut stop => Phase::Stop,
+                loop {
+                    tokio::select! {
+                        status = child.wait() => break match status {
+                            Ok(status) => Phase::Exited(status),
+                            Err(e) => Phase::NotReady(format!("cannot watch the handler: {e}")),
+                        },
+                        _ = &mut stop => break Phase::Stop,
+                        // A request for an earlier process is stale.
+                        Some(request) = restarts.recv() => if request.pid == pid {
+                            break Phase::Restart(request.reason);
+                        },
+                    }
                 }
             }
             other => other,
@@ -278,6 +332,15 @@ async fn supervise(
         }
         let (next, what) = match phase {
             Phase::Ready => continue,
+            Phase::Restart(reason) => {
+                console.error(format!(
+                    "[host] {reason}: killing the handler (pid {pid}) and starting it again, as the host does; not counted among its failures"
+                ));
+                // New invocations wait for the next process from here on.
+                let _ = state.send(HandlerState::Starting);
+                kill(&mut child, &registered).await;
+                continue;
+            }
             Phase::Stop => {
                 shut_down(&mut child, &registered).await;
                 let _ = state.send(stopped("the handler was stopped".into(), true));
@@ -345,6 +408,12 @@ async fn shut_down(child: &mut Child, registered: &Registered) {
             return;
         }
     }
+    kill(child, registered).await;
+}
+
+/// SIGKILL to the handler's process group, as the host kills it on a
+/// function timeout; reaps the process.
+async fn kill(child: &mut Child, registered: &Registered) {
     children::signal_group(registered.pid(), libc::SIGKILL);
     let _ = child.kill().await;
 }

@@ -1,12 +1,10 @@
 //! One invocation from start to finish: send the body to the handler as the
 //! host does, read the reply back, and show what the host would log.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use crate::app::{Function, TriggerKind};
-use crate::client::Failure;
+use crate::client::{Failure, Reply};
 use crate::console::{Console, Finished};
 use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
@@ -16,11 +14,10 @@ use crate::warnings::{Rule, Warning};
 /// How the host cuts a body into chunks on the wire.
 const PIECE: usize = 16 * 1024;
 
-/// The host's client gives up after functionTimeout + 1 minute; the
-/// Consumption default of 5 minutes is the shortest a user meets.
-pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(6 * 60);
-
-/// Sends `body` to `function` and reads the reply as the host would.
+/// Sends `body` to `function` and reads the reply as the host would. An
+/// invocation that outlives host.json's functionTimeout fails with the
+/// host's words, and its handler process is killed and started again, as
+/// the host does (every other invocation in flight on it dies too).
 pub async fn invoke(
     handler: &Handler,
     function: &Function,
@@ -39,8 +36,8 @@ async fn send(
     body: &Value,
     invocation_id: &str,
 ) -> Outcome {
-    let client = match handler.client().await {
-        Ok(client) => client,
+    let (client, pid) = match handler.ready().await {
+        Ok(ready) => ready,
         Err(reason) => {
             return Outcome::no_reply(function, format!("the handler is not running: {reason}"));
         }
@@ -52,13 +49,41 @@ async fn send(
     let tag = format!("[{} {invocation_id}]", function.name);
     handler.console.envelope(&tag, "sent", &bytes);
     let sent = client.try_invoke(&function.name, &bytes, invocation_id, PIECE);
-    match tokio::time::timeout(INVOCATION_TIMEOUT, sent).await {
-        Ok(Ok(reply)) => {
+    // The host's HTTP client gives up only after functionTimeout + 1
+    // minute: the function timeout always comes first, so it is the one
+    // timer here.
+    let Some(limit) = handler.function_timeout() else {
+        return answered(handler, &tag, function, sent.await);
+    };
+    match tokio::time::timeout(limit, sent).await {
+        Ok(result) => answered(handler, &tag, function, result),
+        Err(_) => {
+            // The host's own words; then it kills and restarts the handler.
+            let reason = format!(
+                "Timeout value of {} was exceeded by function: Functions.{}",
+                crate::dotnet::timespan_to_string(limit),
+                function.name
+            );
+            handler.restart(pid, reason.clone()).await;
+            Outcome::no_reply(function, reason)
+        }
+    }
+}
+
+/// What the host makes of the handler's reply, or of its lack.
+fn answered(
+    handler: &Handler,
+    tag: &str,
+    function: &Function,
+    result: Result<Reply, Failure>,
+) -> Outcome {
+    match result {
+        Ok(reply) => {
             let what = format!("reply {}", reply.status);
-            handler.console.envelope(&tag, &what, &reply.body);
+            handler.console.envelope(tag, &what, &reply.body);
             read_reply(function, &reply)
         }
-        Ok(Err(failure)) => {
+        Err(failure) => {
             let mut outcome = Outcome::no_reply(function, failure.to_string());
             if let Failure::TooLarge { limit, .. } = failure {
                 outcome.warnings.push(Warning::new(
@@ -68,12 +93,6 @@ async fn send(
             }
             outcome
         }
-        Err(_) => Outcome::no_reply(
-            function,
-            format!(
-                "no reply within {INVOCATION_TIMEOUT:?}: the host would kill and restart the handler"
-            ),
-        ),
     }
 }
 

@@ -285,7 +285,7 @@ async fn start(mut options: Options) -> Result<ExitCode, String> {
         _ => std::future::pending().await,
     };
     server.shutdown();
-    drop(feeds);
+    feeds.stop().await;
     handler.stop().await;
     Ok(code)
 }

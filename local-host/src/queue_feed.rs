@@ -1,14 +1,22 @@
 //! Queue-triggered functions fed from a real storage queue (Azurite) as the
-//! host feeds them: batches hidden for a visibility timeout, base64 message
-//! text by default, the real Metadata, deletion on success, release on
-//! failure, the poison queue after `maxDequeueCount`, and polling that backs
-//! off while the queue is empty. Outputs go to their queues and blobs.
+//! host feeds them: batches hidden while they run (see `renewal`), base64
+//! message text by default, the real Metadata, deletion on success, release
+//! on failure, the poison queue after `maxDequeueCount`, and polling that
+//! backs off while the queue is empty. Outputs go to their queues and blobs.
+
+mod renewal;
+mod settings;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub use renewal::Visibility;
+use settings::MIN_POLL;
+pub use settings::{QueueSettings, parse_timespan};
 
 use crate::app::{App, Function, TriggerKind};
 use crate::base64;
@@ -18,116 +26,6 @@ use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::invocation::{invoke, report};
 use crate::storage::{Account, Message};
-
-/// `extensions.queues` of host.json, with the host's defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueSettings {
-    pub batch_size: u32,
-    pub max_dequeue_count: u32,
-    /// How long a failed message stays hidden before its next attempt.
-    pub visibility_timeout: Duration,
-    pub max_polling_interval: Duration,
-    /// `messageEncoding`: base64 (the default) or none.
-    pub base64: bool,
-}
-
-impl Default for QueueSettings {
-    fn default() -> QueueSettings {
-        QueueSettings {
-            batch_size: 16,
-            max_dequeue_count: 5,
-            visibility_timeout: Duration::ZERO,
-            max_polling_interval: Duration::from_secs(60),
-            base64: true,
-        }
-    }
-}
-
-/// The shortest wait between two polls of an empty queue.
-const MIN_POLL: Duration = Duration::from_millis(100);
-
-/// How long a fetched message stays hidden while it is being processed.
-const PROCESSING_TIMEOUT: u64 = 600;
-
-/// `HH:MM:SS` (optionally `D.HH:MM:SS`, fractional seconds) as .NET's
-/// TimeSpan writes it.
-pub fn parse_timespan(text: &str) -> Option<Duration> {
-    let (days, rest) = match text.split_once('.') {
-        Some((d, rest)) if rest.contains(':') && !d.contains(':') => (d.parse::<u64>().ok()?, rest),
-        _ => (0, text),
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    let [h, m, s] = parts.as_slice() else {
-        return None;
-    };
-    let seconds: f64 = s
-        .parse()
-        .ok()
-        .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
-    let whole = days * 86_400 + h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60;
-    Some(Duration::from_secs(whole) + Duration::from_secs_f64(seconds))
-}
-
-impl QueueSettings {
-    /// Reads `extensions.queues` from the app's host.json; a value that is
-    /// not what the host takes is an error naming it.
-    pub fn of(app: &App) -> Result<QueueSettings, String> {
-        let mut settings = QueueSettings::default();
-        let Ok(text) = std::fs::read_to_string(app.root.join("host.json")) else {
-            return Ok(settings);
-        };
-        let host: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let Some(queues) = host
-            .pointer("/extensions/queues")
-            .and_then(Value::as_object)
-        else {
-            return Ok(settings);
-        };
-        let count = |key: &str, max: u64| -> Result<Option<u32>, String> {
-            match queues.get(key) {
-                None => Ok(None),
-                Some(v) => v
-                    .as_u64()
-                    .filter(|n| (1..=max).contains(n))
-                    .map(|n| Some(n as u32))
-                    .ok_or_else(|| {
-                        format!("host.json extensions.queues.{key} must be a number from 1 to {max}, not {v}")
-                    }),
-            }
-        };
-        let span = |key: &str| -> Result<Option<Duration>, String> {
-            match queues.get(key) {
-                None => Ok(None),
-                Some(v) => v.as_str().and_then(parse_timespan).map(Some).ok_or_else(|| {
-                    format!("host.json extensions.queues.{key} must be a time span like \"00:00:30\", not {v}")
-                }),
-            }
-        };
-        if let Some(n) = count("batchSize", 32)? {
-            settings.batch_size = n;
-        }
-        if let Some(n) = count("maxDequeueCount", u64::from(u32::MAX))? {
-            settings.max_dequeue_count = n;
-        }
-        if let Some(d) = span("visibilityTimeout")? {
-            settings.visibility_timeout = d;
-        }
-        if let Some(d) = span("maxPollingInterval")? {
-            settings.max_polling_interval = d.max(MIN_POLL);
-        }
-        match queues.get("messageEncoding").and_then(Value::as_str) {
-            None => {}
-            Some(e) if e.eq_ignore_ascii_case("base64") => settings.base64 = true,
-            Some(e) if e.eq_ignore_ascii_case("none") => settings.base64 = false,
-            Some(other) => {
-                return Err(format!(
-                    "host.json extensions.queues.messageEncoding must be base64 or none, not {other:?}"
-                ));
-            }
-        }
-        Ok(settings)
-    }
-}
 
 /// The connection string a binding's `connection` names (default
 /// `AzureWebJobsStorage`): the environment first, as Core Tools does, then
@@ -153,9 +51,32 @@ pub fn connection_string(app: &App, function: &Function, binding_name: &str) -> 
         .filter(|v| !v.trim().is_empty())
 }
 
-/// The running feeds; they stop when this is dropped.
+/// The running feeds. [`Feeds::stop`] lets the invocations in flight
+/// finish; dropping them aborts everything at once.
 pub struct Feeds {
     tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    in_flight: Arc<AtomicUsize>,
+    console: Console,
+}
+
+impl Feeds {
+    /// Stops fetching and waits until the invocations in flight, and their
+    /// deletes, releases and poison moves, are done: an invocation cut
+    /// half-way would see its message come back and run twice. Each is
+    /// bounded by functionTimeout, unless host.json makes that -1.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        let running = self.in_flight.load(Ordering::SeqCst);
+        if running > 0 {
+            self.console.info(format!(
+                "[host] queue feeds stopping: waiting for {running} invocation(s) in flight"
+            ));
+        }
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for Feeds {
@@ -170,14 +91,30 @@ impl Drop for Feeds {
 /// configured; says once on `console` which are not fed and why. Fails on
 /// host.json queue settings the host would refuse.
 pub fn start(app: &App, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
-    let mut tasks = Vec::new();
+    start_with(app, handler, console, Visibility::default())
+}
+
+/// [`start`] with messages hidden and renewed as `visibility` says.
+pub fn start_with(
+    app: &App,
+    handler: Arc<Handler>,
+    console: &Console,
+    visibility: Visibility,
+) -> Result<Feeds, String> {
+    let (stop, stopping) = watch::channel(false);
+    let mut feeds = Feeds {
+        tasks: Vec::new(),
+        stop,
+        in_flight: Arc::new(AtomicUsize::new(0)),
+        console: console.clone(),
+    };
     let queue_functions: Vec<&Function> = app
         .functions
         .iter()
         .filter(|f| f.trigger_kind() == TriggerKind::Queue)
         .collect();
     if queue_functions.is_empty() {
-        return Ok(Feeds { tasks });
+        return Ok(feeds);
     }
     let settings = QueueSettings::of(app)?;
     for function in queue_functions {
@@ -218,10 +155,12 @@ pub fn start(app: &App, handler: Arc<Handler>, console: &Console) -> Result<Feed
             settings: settings.clone(),
             handler: handler.clone(),
             console: console.clone(),
+            visibility,
+            in_flight: feeds.in_flight.clone(),
         };
-        tasks.push(tokio::spawn(feed.run()));
+        feeds.tasks.push(tokio::spawn(feed.run(stopping.clone())));
     }
-    Ok(Feeds { tasks })
+    Ok(feeds)
 }
 
 #[derive(Clone)]
@@ -233,17 +172,45 @@ struct Feed {
     settings: QueueSettings,
     handler: Arc<Handler>,
     console: Console,
+    visibility: Visibility,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts one invocation in flight while it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::SeqCst);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Feed {
-    async fn run(self) {
+    /// Fetches and processes batches until `stop` says true. A fetch under
+    /// way is finished, not cut off: its messages are hidden already, and
+    /// are processed.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
         let feed = Arc::new(self);
         let mut wait = MIN_POLL;
         let mut reported_error = false;
         loop {
+            if *stop.borrow() {
+                return;
+            }
             let fetched = feed
                 .account
-                .get_messages(&feed.queue, feed.settings.batch_size, PROCESSING_TIMEOUT)
+                .get_messages(
+                    &feed.queue,
+                    feed.settings.batch_size,
+                    feed.visibility.hidden_seconds(),
+                )
                 .await;
             match fetched {
                 Ok(messages) if !messages.is_empty() => {
@@ -252,7 +219,11 @@ impl Feed {
                     let mut batch = tokio::task::JoinSet::new();
                     for message in messages {
                         let feed = feed.clone();
-                        batch.spawn(async move { feed.process(message).await });
+                        let counted = InFlight::new(&feed.in_flight);
+                        batch.spawn(async move {
+                            feed.process(message).await;
+                            drop(counted);
+                        });
                     }
                     while batch.join_next().await.is_some() {}
                     continue;
@@ -271,25 +242,45 @@ impl Feed {
                     }
                 }
             }
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                // Told to stop, or the feeds are gone.
+                _ = stop.changed() => return,
+            }
             wait = (wait * 2).min(feed.settings.max_polling_interval);
         }
     }
 
-    async fn process(&self, message: Message) {
+    async fn process(&self, mut message: Message) {
         let name = &self.function.name;
         let invocation_id = new_guid();
+        let tag = format!("[{name} {invocation_id}]");
         self.console.info(format!(
-            "[{name} {invocation_id}] Executing (queue {}, message {}, dequeue count {})",
+            "{tag} Executing (queue {}, message {}, dequeue count {})",
             self.queue, message.id, message.dequeue_count
         ));
         let succeeded = match self.decode(&message) {
             Err(reason) => {
-                self.console
-                    .error(format!("[{name} {invocation_id}] Failed: {reason}"));
+                self.console.error(format!("{tag} Failed: {reason}"));
                 false
             }
-            Ok(text) => self.invoke(&message, text, &invocation_id).await,
+            Ok(text) => {
+                // The function sees the receipt it was fetched with, as
+                // with the host; the calls below need the newest.
+                let fetched = message.clone();
+                let work = self.invoke(&fetched, text, &invocation_id);
+                let (account, queue, console) = (&self.account, &self.queue, &self.console);
+                renewal::keep_hidden(
+                    account,
+                    queue,
+                    &mut message,
+                    self.visibility,
+                    console,
+                    &tag,
+                    work,
+                )
+                .await
+            }
         };
         let result = if succeeded {
             self.account.delete_message(&self.queue, &message).await
@@ -446,22 +437,6 @@ pub fn resolve_path(path: &str, message: &QueueMessage, sys: &Sys) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_spans() {
-        assert_eq!(parse_timespan("00:00:30"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_timespan("00:01:00"), Some(Duration::from_secs(60)));
-        assert_eq!(
-            parse_timespan("1.00:00:01"),
-            Some(Duration::from_secs(86_401))
-        );
-        assert_eq!(
-            parse_timespan("00:00:00.5"),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(parse_timespan("30"), None);
-        assert_eq!(parse_timespan("a:b:c"), None);
-    }
 
     #[test]
     fn blob_paths() {

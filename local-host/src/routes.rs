@@ -398,6 +398,7 @@ mod tests {
                 forwarding: false,
                 proxying: false,
                 route_prefix: prefix.into(),
+                function_timeout: None,
             },
             functions,
             settings: vec![],

@@ -570,6 +570,13 @@ async fn admin(
 
 async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: TimerSchedule) {
     let mut last: Option<UtcTime> = None;
+    if function.trigger().run_on_startup() {
+        // As the timer's listener starts, before the first occurrence: not
+        // past due, and no schedule status yet. It counts as the last run.
+        let now = UtcTime::now();
+        run_timer(&shared, &function, None, "runOnStartup".into()).await;
+        last = Some(now);
+    }
     loop {
         let Some(next) = schedule.next_after(UtcTime::now()) else {
             shared.console.warning(format!(
@@ -590,15 +597,24 @@ async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: TimerSche
                 last_updated: next,
             })
         });
-        let invocation_id = new_guid();
-        shared.console.info(format!(
-            "[{} {invocation_id}] Executing (timer, due {})",
-            function.name,
-            next.iso()
-        ));
-        let body = timer_invocation(&function, status, false, &Sys::new(&function));
-        let outcome = invoke(&shared.handler, &function, &body, &invocation_id).await;
-        report(&shared.console, &function, &invocation_id, &outcome);
+        run_timer(&shared, &function, status, format!("due {}", next.iso())).await;
         last = Some(next);
     }
+}
+
+/// One timer invocation; `why` says what fired it.
+async fn run_timer(
+    shared: &Shared,
+    function: &Function,
+    status: Option<ScheduleStatus>,
+    why: String,
+) {
+    let invocation_id = new_guid();
+    shared.console.info(format!(
+        "[{} {invocation_id}] Executing (timer, {why})",
+        function.name
+    ));
+    let body = timer_invocation(function, status, false, &Sys::new(function));
+    let outcome = invoke(&shared.handler, function, &body, &invocation_id).await;
+    report(&shared.console, function, &invocation_id, &outcome);
 }

@@ -195,16 +195,43 @@ impl Account {
         message: &Message,
         visibility_seconds: u64,
     ) -> Result<(), String> {
+        self.update_visibility(queue, message, visibility_seconds)
+            .await
+            .map(|_| ())
+    }
+
+    /// Update Message: hides a dequeued message for `visibility_seconds`
+    /// from now. Storage answers with a new pop receipt that replaces the
+    /// old one for every later call on the message; `None` when the message
+    /// is gone.
+    pub async fn update_visibility(
+        &self,
+        queue: &str,
+        message: &Message,
+        visibility_seconds: u64,
+    ) -> Result<Option<String>, String> {
         let url = format!(
             "{}/{queue}/messages/{}?popreceipt={}&visibilitytimeout={visibility_seconds}",
             self.queue_endpoint,
             message.id,
             percent_encode(&message.pop_receipt, b"")
         );
-        let (status, body) = self.call("PUT", &url, &[], Vec::new()).await?;
+        let (status, headers, body) = self.call_with_headers("PUT", &url, &[], Vec::new()).await?;
         match status {
-            204 | 404 => Ok(()),
-            _ => Err(failure("release a message on", queue, status, &body)),
+            204 => headers
+                .get("x-ms-popreceipt")
+                .and_then(|value| value.to_str().ok())
+                .map(|receipt| Some(receipt.to_owned()))
+                .ok_or_else(|| {
+                    format!("cannot update the visibility of a message on {queue}: storage answered 204 without a new pop receipt")
+                }),
+            404 => Ok(None),
+            _ => Err(failure(
+                "update the visibility of a message on",
+                queue,
+                status,
+                &body,
+            )),
         }
     }
 
@@ -251,6 +278,18 @@ impl Account {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>), String> {
+        let (status, _, body) = self.call_with_headers(method, url, headers, body).await?;
+        Ok((status, body))
+    }
+
+    /// [`Account::call`] with the answer's headers.
+    async fn call_with_headers(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<(u16, hyper::HeaderMap, Vec<u8>), String> {
         let date = rfc1123(UtcTime::now());
         let mut ms_headers: Vec<(String, String)> = vec![
             ("x-ms-date".into(), date),
@@ -291,14 +330,14 @@ impl Account {
         .map_err(|_| format!("{method} {url}: no answer within 30 s"))?
         .map_err(|e| format!("{method} {url}: {e} (is Azurite running?)"))?;
         let status = response.status().as_u16();
-        let body = response
-            .into_body()
+        let (parts, body) = response.into_parts();
+        let body = body
             .collect()
             .await
             .map_err(|e| format!("{method} {url}: cannot read the answer: {e}"))?
             .to_bytes()
             .to_vec();
-        Ok((status, body))
+        Ok((status, parts.headers, body))
     }
 
     /// The Shared Key signature of a request (2015-02-21 and later: an

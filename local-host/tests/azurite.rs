@@ -9,12 +9,18 @@ mod support;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use local_host::app::App;
 use local_host::base64;
 use local_host::client::free_port;
+use local_host::console::{Console, Level};
+use local_host::handler::{Handler, HandlerOptions};
 use local_host::process::Process;
+use local_host::queue_feed::{Feeds, Visibility};
 use local_host::storage::{Account, DEV_ACCOUNT, DEV_KEY};
+use support::eventually;
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_local-host");
@@ -260,4 +266,189 @@ async fn a_blob_output_is_written_to_azurite() {
             .expect("peek")
             .is_empty()
     );
+}
+
+/// The fake app's SlowQueue function fed from queue `slow` in this
+/// process, its messages hidden and renewed as `visibility` says; the
+/// handler takes `seconds` for each message.
+struct Feeding {
+    feeds: Feeds,
+    console: Console,
+    _handler: Arc<Handler>,
+    _dir: TempDir,
+}
+
+const SLOW_QUEUE: &str = "slow";
+
+async fn feed_slow_queue(azurite: &Azurite, visibility: Visibility, seconds: &str) -> Feeding {
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "SlowQueue/function.json",
+        &format!(
+            r#"{{"bindings":[{{"type":"queueTrigger","direction":"in","name":"item","queueName":"{SLOW_QUEUE}","connection":"AzureWebJobsStorage"}}]}}"#
+        ),
+    );
+    support::write_file(
+        dir.path(),
+        "local.settings.json",
+        &serde_json::json!({"IsEncrypted": false, "Values": {"FUNCTIONS_WORKER_RUNTIME": "custom", "AzureWebJobsStorage": azurite.connection}}).to_string(),
+    );
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Arc::new(
+        Handler::start(
+            &app,
+            HandlerOptions {
+                env: vec![("FAKE_SLOW_SECONDS".into(), seconds.into())],
+                console: console.clone(),
+                ready_limit: Duration::from_secs(10),
+                ..HandlerOptions::default()
+            },
+        )
+        .await
+        .expect("handler"),
+    );
+    let feeds = local_host::queue_feed::start_with(&app, handler.clone(), &console, visibility)
+        .expect("feeds");
+    Feeding {
+        feeds,
+        console,
+        _handler: handler,
+        _dir: dir,
+    }
+}
+
+/// The lines saying SlowQueue started on a message.
+fn executions(console: &Console) -> Vec<String> {
+    console
+        .lines()
+        .into_iter()
+        .filter(|l| l.text.starts_with("[SlowQueue ") && l.text.contains("] Executing (queue"))
+        .map(|l| l.text)
+        .collect()
+}
+
+async fn wait_for_line(console: &Console, limit: Duration, text: &str) {
+    assert!(
+        eventually(limit, || console.contains(text)).await,
+        "no {text:?} within {limit:?}: {:#?}",
+        console.lines()
+    );
+}
+
+/// Hidden for 2 s, renewed every second: the host's proportions, faster.
+fn two_seconds() -> Visibility {
+    Visibility::hidden_for(Duration::from_secs(2))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_invocation_keeps_its_message_hidden_and_deletes_it_with_the_newest_receipt() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    account
+        .put_message(SLOW_QUEUE, &base64_text("long"))
+        .await
+        .expect("put");
+    let feeding = feed_slow_queue(&azurite, two_seconds(), "5").await;
+    let console = &feeding.console;
+    wait_for_line(console, Duration::from_secs(10), "] Executing (queue slow").await;
+    // Past the 2 s hidden period, the 5 s invocation still running: the
+    // renewals keep the message out of sight.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(!console.contains("SlowQueue ran"), "{:#?}", console.lines());
+    let visible = account.peek_messages(SLOW_QUEUE).await.expect("peek");
+    assert!(visible.is_empty(), "the message showed again: {visible:?}");
+    wait_for_line(console, Duration::from_secs(10), "SlowQueue ran").await;
+    // Deleted with the receipt of the last renewal: had the delete used an
+    // outdated one, the message would show again after 2 s and run again.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let ran: Vec<String> = console
+        .lines()
+        .into_iter()
+        .filter(|l| l.text.contains("SlowQueue ran on pid"))
+        .map(|l| l.text)
+        .collect();
+    assert_eq!(ran.len(), 1, "{:#?}", console.lines());
+    assert!(ran[0].ends_with(", dequeue count 1"), "{ran:?}");
+    assert_eq!(executions(console).len(), 1, "{:#?}", console.lines());
+    let errors: Vec<_> = console
+        .lines()
+        .into_iter()
+        .filter(|l| l.level != Level::Info && !l.text.starts_with("[handler] a warning"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        account
+            .peek_messages(SLOW_QUEUE)
+            .await
+            .expect("peek")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_renewal_a_long_invocation_sees_its_message_show_again() {
+    // What the renewal prevents, so that the test above can fail: hidden
+    // for 2 s and renewed only after a minute.
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    account
+        .put_message(SLOW_QUEUE, &base64_text("long"))
+        .await
+        .expect("put");
+    let visibility = Visibility {
+        hidden: Duration::from_secs(2),
+        renew_every: Duration::from_secs(60),
+    };
+    let feeding = feed_slow_queue(&azurite, visibility, "5").await;
+    wait_for_line(
+        &feeding.console,
+        Duration::from_secs(10),
+        "] Executing (queue slow",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(!feeding.console.contains("SlowQueue ran"));
+    let visible = account.peek_messages(SLOW_QUEUE).await.expect("peek");
+    assert_eq!(visible.len(), 1, "{:#?}", feeding.console.lines());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_the_feeds_lets_the_invocation_in_flight_finish_and_fetches_no_more() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    account
+        .put_message(SLOW_QUEUE, &base64_text("first"))
+        .await
+        .expect("put");
+    let feeding = feed_slow_queue(&azurite, two_seconds(), "3").await;
+    let console = feeding.console.clone();
+    wait_for_line(&console, Duration::from_secs(10), "] Executing (queue slow").await;
+    let started = Instant::now();
+    feeding.feeds.stop().await;
+    let took = started.elapsed();
+    // Stopped only once the invocation had run its 3 s and succeeded.
+    assert!(
+        console.contains("SlowQueue ran on pid"),
+        "{:#?}",
+        console.lines()
+    );
+    assert!(console.contains("] Succeeded"), "{:#?}", console.lines());
+    assert!(
+        took > Duration::from_millis(1500) && took < Duration::from_secs(10),
+        "stop took {took:?}"
+    );
+    assert!(console.contains("[host] queue feeds stopping: waiting for 1 invocation(s) in flight"));
+    // Nothing fetched after the stop: a new message stays on the queue,
+    // and the first one was deleted, not left to show again.
+    account
+        .put_message(SLOW_QUEUE, &base64_text("second"))
+        .await
+        .expect("put");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let left = account.peek_messages(SLOW_QUEUE).await.expect("peek");
+    let texts: Vec<String> = left.iter().map(|m| decoded(&m.text)).collect();
+    assert_eq!(texts, ["second"], "{:#?}", console.lines());
+    assert_eq!(executions(&console).len(), 1);
 }

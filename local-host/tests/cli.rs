@@ -72,6 +72,27 @@ fn a_broken_function_json() {
 }
 
 #[test]
+fn a_function_timeout_the_host_refuses_stops_start_and_check() {
+    let dir = fake_app();
+    write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"functionTimeout":"-00:05:00"}"#,
+    );
+    for command in ["start", "check"] {
+        let line = one_error_line(&run(&[command, "--app", path(dir.path())], &[]));
+        assert!(
+            line.contains("host.json: functionTimeout \"-00:05:00\" is negative"),
+            "{command}: {line}"
+        );
+        assert!(
+            line.contains("the host refuses to start"),
+            "{command}: {line}"
+        );
+    }
+}
+
+#[test]
 fn a_port_in_use() {
     let dir = fake_app();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -199,6 +199,41 @@ async fn a_killed_handler_is_restarted_on_a_new_process() {
 }
 
 #[tokio::test]
+async fn a_requested_restart_kills_the_process_uncounted_and_a_stale_request_is_ignored() {
+    let dir = fake_app();
+    let app = App::load(dir.path()).expect("app");
+    let console = Console::quiet();
+    let handler = Handler::start(&app, options(&console, &[]))
+        .await
+        .expect("starts");
+    let first = handler.pid().expect("pid");
+    handler.restart(first, "asked to").await;
+    // Returned once the first process takes no more invocations.
+    assert_ne!(handler.pid(), Some(first));
+    let second = echo(&handler).await["pid"].as_u64().expect("a pid") as u32;
+    assert_ne!(second, first);
+    let alive = |pid: u32| {
+        std::process::Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(!alive(first), "the first process still runs");
+    // A request for the process already replaced changes nothing.
+    handler.restart(first, "stale").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(handler.pid(), Some(second));
+    assert!(alive(second));
+    assert!(console.contains(&format!(
+        "[host] asked to: killing the handler (pid {first}) and starting it again"
+    )));
+    assert!(!console.contains("stale"), "{:?}", console.lines());
+    assert!(!console.contains("(failure"), "{:?}", console.lines());
+    handler.stop().await;
+}
+
+#[tokio::test]
 async fn a_handler_that_never_gets_ready_is_retried_as_the_host_does_then_given_up() {
     let dir = fake_app();
     let app = App::load(dir.path()).expect("app");

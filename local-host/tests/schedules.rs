@@ -64,6 +64,98 @@ async fn every_form_fires_and_a_bad_schedule_stops_only_its_timer() {
     assert_eq!(caller.request("GET", "/api/echo", b"").await.status, 200);
 }
 
+/// The timer data each run of `name` got, from the fake handler's
+/// "NAME ran {data}" lines.
+fn runs(console: &local_host::console::Console, name: &str) -> Vec<serde_json::Value> {
+    let marker = format!("] {name} ran ");
+    console
+        .lines()
+        .iter()
+        .filter_map(|line| {
+            line.text
+                .split_once(&marker)
+                .map(|(_, data)| data.to_owned())
+        })
+        .map(|data| serde_json::from_str(&data).expect("the timer data as JSON"))
+        .collect()
+}
+
+fn startup_timer(dir: &Path, name: &str, schedule: &str, run_on_startup: Option<bool>) {
+    let flag = run_on_startup.map_or(String::new(), |on| format!(r#","runOnStartup":{on}"#));
+    write_file(
+        dir,
+        &format!("{name}/function.json"),
+        &format!(
+            r#"{{"bindings":[{{"type":"timerTrigger","direction":"in","name":"timer","schedule":"{schedule}"{flag}}}]}}"#
+        ),
+    );
+}
+
+#[tokio::test]
+async fn run_on_startup_fires_once_at_once_and_only_when_asked() {
+    let dir = fake_app();
+    // Once a year, at midnight on 1 January: never during the test.
+    let yearly = "0 0 0 1 1 *";
+    startup_timer(dir.path(), "StartupYearly", yearly, Some(true));
+    startup_timer(dir.path(), "StartupFalse", yearly, Some(false));
+    startup_timer(dir.path(), "StartupUnset", yearly, None);
+    startup_timer(dir.path(), "StartupEvery", "00:00:01", Some(true));
+    let started = std::time::Instant::now();
+    let running = support::serve(dir, true, ServerLimits::default()).await;
+    let console = &running.console;
+    assert!(
+        eventually(Duration::from_secs(5), || runs(console, "StartupYearly")
+            .len()
+            == 1)
+        .await,
+        "{:#?}",
+        console.lines()
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let first = serde_json::json!({"timer": {"Schedule": {"AdjustForDST": true}, "ScheduleStatus": null, "IsPastDue": false}});
+    assert_eq!(runs(console, "StartupYearly")[0], first);
+    // Its schedule goes on: a TimeSpan timer runs on startup, then every
+    // second, the next run knowing the startup run as its last.
+    assert!(
+        eventually(Duration::from_secs(5), || runs(console, "StartupEvery")
+            .len()
+            >= 2)
+        .await,
+        "{:#?}",
+        console.lines()
+    );
+    let every = runs(console, "StartupEvery");
+    assert_eq!(every[0], first);
+    assert_eq!(every[1]["timer"]["IsPastDue"], false);
+    assert!(
+        every[1]["timer"]["ScheduleStatus"]["Last"].is_string(),
+        "{every:#?}"
+    );
+    // Once only, and never for a timer that does not ask.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(runs(console, "StartupYearly").len(), 1);
+    assert!(
+        runs(console, "StartupFalse").is_empty(),
+        "{:#?}",
+        console.lines()
+    );
+    assert!(
+        runs(console, "StartupUnset").is_empty(),
+        "{:#?}",
+        console.lines()
+    );
+    assert!(console.contains("] Executing (timer, runOnStartup)"));
+}
+
+#[tokio::test]
+async fn run_on_startup_needs_timers() {
+    let dir = fake_app();
+    startup_timer(dir.path(), "StartupYearly", "0 0 0 1 1 *", Some(true));
+    let running = support::serve(dir, false, ServerLimits::default()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(runs(&running.console, "StartupYearly").is_empty());
+}
+
 #[tokio::test]
 async fn without_timers_no_schedule_is_read() {
     let running = support::serve(app_with_every_form(), false, ServerLimits::default()).await;

@@ -26,7 +26,8 @@ use crate::server::{Server, describe_functions};
 const POLL: Duration = Duration::from_millis(300);
 
 /// The longest a replaced build keeps running to finish the requests it
-/// was answering: the host's default function timeout.
+/// was answering when its functionTimeout sets no limit: the host's
+/// default function timeout.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// What `start --watch` needs to start each build.
@@ -51,7 +52,9 @@ struct Generation {
 impl Generation {
     async fn stop(self) {
         self.server.shutdown();
-        drop(self.feeds);
+        // Queue invocations under way finish (and delete their messages)
+        // on the old build's handler before it stops.
+        self.feeds.stop().await;
         self.handler.stop().await;
     }
 }
@@ -138,12 +141,13 @@ pub async fn serve(
                         // New requests go to the new build; the old one
                         // finishes what it was answering, then stops.
                         let console = console.clone();
+                        let limit = old.handler.function_timeout().unwrap_or(DRAIN_LIMIT);
                         tokio::spawn(async move {
-                            if !old_target.drained(DRAIN_LIMIT).await {
+                            if !old_target.drained(limit).await {
                                 console.warning(format!(
                                     "[watch] the previous build still answered {} request(s) after {} s: stopping it",
                                     old_target.in_flight(),
-                                    DRAIN_LIMIT.as_secs()
+                                    limit.as_secs()
                                 ));
                             }
                             old.stop().await;

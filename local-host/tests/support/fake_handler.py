@@ -143,6 +143,24 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(frame)
             except OSError:
                 return
+        elif name.startswith("Slow"):
+            # Slow*: sleeps FAKE_SLOW_SECONDS (5 by default), or as many
+            # seconds as an HTTP caller's body says, then says who it was
+            # and what dequeue count it got; an HTTP caller gets the pid.
+            req = seen["envelope"]["Data"].get("req")
+            seconds = float(os.environ.get("FAKE_SLOW_SECONDS", "5"))
+            if isinstance(req, dict) and req.get("Body"):
+                seconds = float(req["Body"])
+            time.sleep(seconds)
+            count = seen["envelope"]["Metadata"].get("DequeueCount")
+            returned = {"statusCode": 200, "body": str(os.getpid())} if isinstance(req, dict) else None
+            self.send(200, "application/json", {
+                "Outputs": {}, "ReturnValue": returned,
+                "Logs": ["%s ran on pid %d, dequeue count %s" % (name, os.getpid(), count)]})
+        elif name.startswith("Startup"):
+            # Startup*: what the timer sent.
+            data = json.dumps(seen["envelope"]["Data"], sort_keys=True)
+            self.send(200, "application/json", {"Outputs": {}, "Logs": [name + " ran " + data]})
         elif name == "Missing":
             self.send(404, "text/plain", b"no such function")
         else:

@@ -24,7 +24,8 @@ fn write(dir: &Path, file: &str, text: &str) {
     std::fs::write(path, text).expect("write file");
 }
 
-fn http_function(dir: &Path, name: &str, route: Option<&str>) {
+/// An HTTP function `name` (get and post, anonymous), at `route` if given.
+pub fn http_function(dir: &Path, name: &str, route: Option<&str>) {
     let route = route.map_or(String::new(), |r| format!(r#","route":"{r}""#));
     write(
         dir,
