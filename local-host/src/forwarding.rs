@@ -88,8 +88,8 @@ pub async fn forward(
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         whole(response)
     };
-    let client = match handler.client().await {
-        Ok(client) => client,
+    let (client, pid) = match handler.ready().await {
+        Ok(ready) => ready,
         Err(reason) => return failed(format!("the handler is not running: {reason}")),
     };
     let (parts, body) = request.into_parts();
@@ -135,14 +135,29 @@ pub async fn forward(
         "X-Azure-Functions-InvocationId".into(),
         invocation_id.clone(),
     ));
-    let sent = client
-        .open(
-            parts.method.as_str(),
-            &path_and_query,
-            &headers,
-            Chunked::new(&body, body.len().max(1)),
-        )
-        .await;
+    let sent = client.open(
+        parts.method.as_str(),
+        &path_and_query,
+        &headers,
+        Chunked::new(&body, body.len().max(1)),
+    );
+    // functionTimeout holds here as in envelope mode, up to the response
+    // head; a streamed body is the caller's to wait for.
+    let sent = match handler.function_timeout() {
+        None => sent.await,
+        Some(limit) => match tokio::time::timeout(limit, sent).await {
+            Ok(sent) => sent,
+            Err(_) => {
+                let reason = format!(
+                    "Timeout value of {} was exceeded by function: Functions.{}",
+                    crate::dotnet::timespan_to_string(limit),
+                    function.name
+                );
+                handler.restart(pid, reason.clone()).await;
+                return failed(reason);
+            }
+        },
+    };
     let reply = match sent {
         Ok(reply) => reply,
         Err(failure) => return failed(failure.to_string()),

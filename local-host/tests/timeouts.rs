@@ -74,3 +74,38 @@ async fn an_invocation_past_function_timeout_fails_and_the_handler_restarts_unco
     assert!(!console.contains("(failure"), "{:#?}", console.lines());
     assert!(matches!(handler.state(), HandlerState::Ready { .. }));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn function_timeout_holds_in_forwarding_mode_too() {
+    let dir = fake_app();
+    write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":true},"functionTimeout":"00:00:02"}"#,
+    );
+    http_function(dir.path(), "Slow", None);
+    let running = support::serve(dir, false, ServerLimits::default()).await;
+    let (caller, console, handler) = (&running.caller, &running.console, &running.handler);
+    let first = handler.pid().expect("a pid");
+    let reply = caller.request("POST", "/api/Slow", b"0").await;
+    assert_eq!(reply.status, 200, "{:#?}", console.lines());
+    assert_eq!(String::from_utf8_lossy(&reply.body), first.to_string());
+
+    let started = Instant::now();
+    let reply = caller.request("POST", "/api/Slow", b"30").await;
+    assert_eq!((reply.status, reply.body.len()), (500, 0));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        console.contains(&format!("Failed: {TIMED_OUT}")),
+        "{:#?}",
+        console.lines()
+    );
+    let reply = caller.request("POST", "/api/Slow", b"0").await;
+    assert_eq!(reply.status, 200, "{:#?}", console.lines());
+    assert_ne!(String::from_utf8_lossy(&reply.body), first.to_string());
+    assert!(!console.contains("(failure"), "{:#?}", console.lines());
+}

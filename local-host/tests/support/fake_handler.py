@@ -143,6 +143,11 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(frame)
             except OSError:
                 return
+        elif name.lower().startswith("api/slow"):
+            # A forwarded request to Slow: sleeps as many seconds as the
+            # body says, then answers its pid.
+            time.sleep(float(raw or b"0"))
+            self.send(200, "text/plain", str(os.getpid()).encode())
         elif name.startswith("Slow"):
             # Slow*: sleeps FAKE_SLOW_SECONDS (5 by default), or as many
             # seconds as an HTTP caller's body says, then says who it was
