@@ -13,12 +13,12 @@ use crate::local_settings::LocalSettings;
 
 /// A loaded app folder.
 #[derive(Clone, Debug)]
-pub struct App {
+pub struct AppFolder {
     /// The folder holding host.json, as given.
     pub root: PathBuf,
-    pub host: HostConfig,
+    pub host: HostJson,
     /// Sorted by name.
-    pub functions: Vec<Function>,
+    pub functions: Vec<FunctionFolder>,
     /// `Values` of local.settings.json, in file order (empty without the file).
     pub settings: Vec<(String, String)>,
     /// The rest of local.settings.json that Core Tools reads.
@@ -27,7 +27,7 @@ pub struct App {
 
 /// What host.json says about the handler and HTTP.
 #[derive(Clone, Debug)]
-pub struct HostConfig {
+pub struct HostJson {
     /// `customHandler.description.defaultExecutablePath`, as written.
     pub executable: String,
     pub arguments: Vec<String>,
@@ -93,7 +93,7 @@ pub fn parse_function_timeout(value: Option<&Value>) -> Result<Option<Duration>,
 
 /// One function: a folder with a function.json.
 #[derive(Clone, Debug)]
-pub struct Function {
+pub struct FunctionFolder {
     /// The folder name, in its exact case: the path the host POSTs to.
     pub name: String,
     pub bindings: Vec<Binding>,
@@ -174,9 +174,9 @@ pub enum TriggerKind {
     Other,
 }
 
-impl Function {
-    /// The one trigger binding. [`App::load`] checks there is exactly one;
-    /// a hand-built `Function` without one gets its first binding, and one
+impl FunctionFolder {
+    /// The one trigger binding. [`AppFolder::load`] checks there is exactly one;
+    /// a hand-built `FunctionFolder` without one gets its first binding, and one
     /// without bindings panics.
     pub fn trigger(&self) -> &Binding {
         self.bindings
@@ -221,7 +221,7 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    pub fn apply(&self, app: &mut App) -> Result<(), AppError> {
+    pub fn apply(&self, app: &mut AppFolder) -> Result<(), AppError> {
         if !self.functions.is_empty() {
             app.keep_only(&self.functions)?;
         }
@@ -251,9 +251,9 @@ pub(crate) fn read_json(path: &Path) -> Result<Value, AppError> {
         .map_err(|e| AppError(format!("{} is not valid JSON: {e}", path.display())))
 }
 
-impl App {
+impl AppFolder {
     /// Reads the app folder `root`.
-    pub fn load(root: &Path) -> Result<App, AppError> {
+    pub fn load(root: &Path) -> Result<AppFolder, AppError> {
         let host_path = root.join("host.json");
         if !host_path.is_file() {
             return Err(AppError(format!(
@@ -269,7 +269,7 @@ impl App {
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
-        Ok(App {
+        Ok(AppFolder {
             root,
             host,
             functions,
@@ -287,7 +287,10 @@ impl App {
             let Some(function) = self.function(name) else {
                 return Err(AppError(format!("--functions: {}", self.no_function(name))));
             };
-            if !kept.iter().any(|f: &Function| f.name == function.name) {
+            if !kept
+                .iter()
+                .any(|f: &FunctionFolder| f.name == function.name)
+            {
                 kept.push(function.clone());
             }
         }
@@ -298,7 +301,7 @@ impl App {
 
     /// The function called `name`: exact case first, then any case (the
     /// host's function names are case-insensitive).
-    pub fn function(&self, name: &str) -> Option<&Function> {
+    pub fn function(&self, name: &str) -> Option<&FunctionFolder> {
         self.functions.iter().find(|f| f.name == name).or_else(|| {
             self.functions
                 .iter()
@@ -381,7 +384,7 @@ pub(crate) fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
+fn parse_host(json: &Value, path: &Path) -> Result<HostJson, AppError> {
     let missing = || {
         AppError(format!(
             "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
@@ -443,7 +446,7 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
             path.display()
         ))
     })?;
-    Ok(HostConfig {
+    Ok(HostJson {
         executable,
         arguments,
         working_directory,
@@ -461,7 +464,7 @@ struct FunctionJson {
     disabled: bool,
 }
 
-fn load_functions(root: &Path) -> Result<Vec<Function>, AppError> {
+fn load_functions(root: &Path) -> Result<Vec<FunctionFolder>, AppError> {
     let entries = std::fs::read_dir(root)
         .map_err(|e| AppError(format!("cannot list {}: {e}", root.display())))?;
     let mut functions = Vec::new();
@@ -488,7 +491,7 @@ fn load_functions(root: &Path) -> Result<Vec<Function>, AppError> {
                 path.display()
             )));
         }
-        functions.push(Function {
+        functions.push(FunctionFolder {
             name,
             bindings: parsed.bindings,
         });
@@ -558,7 +561,7 @@ mod tests {
             "local.settings.json",
             r#"{"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","N":3}}"#,
         );
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         assert_eq!(app.host.executable, "handler");
         assert_eq!(app.host.arguments, ["-v"]);
         assert_eq!(app.host.route_prefix, "api");
@@ -593,7 +596,7 @@ mod tests {
                 r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"q"}]}"#,
             );
         }
-        let mut app = App::load(dir.path()).expect("loads");
+        let mut app = AppFolder::load(dir.path()).expect("loads");
         let only = |names: &[&str]| Overrides {
             functions: names.iter().map(|n| (*n).to_owned()).collect(),
             cors: None,
@@ -616,17 +619,23 @@ mod tests {
             "host.json",
             r#"{"customHandler":{"description":{"defaultExecutablePath":"h"}},"extensions":{"http":{"routePrefix":""}}}"#,
         );
-        assert_eq!(App::load(dir.path()).expect("loads").host.route_prefix, "");
+        assert_eq!(
+            AppFolder::load(dir.path())
+                .expect("loads")
+                .host
+                .route_prefix,
+            ""
+        );
     }
 
     #[test]
     fn clear_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = App::load(dir.path()).expect_err("no host.json");
+        let err = AppFolder::load(dir.path()).expect_err("no host.json");
         assert!(err.0.contains("no host.json"), "{err}");
 
         write(dir.path(), "host.json", "{ nope");
-        let err = App::load(dir.path()).expect_err("broken");
+        let err = AppFolder::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("host.json is not valid JSON"), "{err}");
 
         write(
@@ -634,7 +643,7 @@ mod tests {
             "host.json",
             r#"{"customHandler":{"description":{}}}"#,
         );
-        let err = App::load(dir.path()).expect_err("no path");
+        let err = AppFolder::load(dir.path()).expect_err("no path");
         assert!(err.0.contains("defaultExecutablePath"), "{err}");
 
         write(dir.path(), "host.json", HOST);
@@ -643,7 +652,7 @@ mod tests {
             "F/function.json",
             r#"{"bindings":[{"type":"queue","direction":"out","name":"q"}]}"#,
         );
-        let err = App::load(dir.path()).expect_err("no trigger");
+        let err = AppFolder::load(dir.path()).expect_err("no trigger");
         assert!(err.0.contains("0 trigger bindings"), "{err}");
 
         write(
@@ -651,7 +660,7 @@ mod tests {
             "F/function.json",
             r#"{"bindings":[{"type":"httpTrigger","name":"req"}]}"#,
         );
-        let err = App::load(dir.path()).expect_err("no direction");
+        let err = AppFolder::load(dir.path()).expect_err("no direction");
         assert!(
             err.0
                 .contains("F/function.json is not a valid function.json"),
@@ -659,7 +668,7 @@ mod tests {
         );
 
         write(dir.path(), "F/function.json", "[");
-        let err = App::load(dir.path()).expect_err("broken");
+        let err = AppFolder::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("function.json is not valid JSON"), "{err}");
     }
 
@@ -728,7 +737,7 @@ mod tests {
             )
         };
         write(dir.path(), "host.json", &host(r#""5 minutes""#));
-        let err = App::load(dir.path()).expect_err("refused");
+        let err = AppFolder::load(dir.path()).expect_err("refused");
         assert!(
             err.0
                 .contains("host.json: functionTimeout \"5 minutes\" is not a time span"),
@@ -737,7 +746,7 @@ mod tests {
         assert!(err.0.contains("the host refuses to start"), "{err}");
         let long = format!(r#""{}""#, "9".repeat(10_000));
         write(dir.path(), "host.json", &host(&long));
-        let err = App::load(dir.path()).expect_err("refused");
+        let err = AppFolder::load(dir.path()).expect_err("refused");
         assert!(
             err.0
                 .contains(&format!("functionTimeout \"{}... is not", "9".repeat(59))),
@@ -745,10 +754,10 @@ mod tests {
         );
         assert!(err.0.len() < 400, "{err}");
         write(dir.path(), "host.json", &host(r#""00:00:02""#));
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         assert_eq!(app.host.function_timeout, Some(Duration::from_secs(2)));
         write(dir.path(), "host.json", HOST);
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         assert_eq!(app.host.function_timeout, Some(DEFAULT_FUNCTION_TIMEOUT));
     }
 
@@ -773,7 +782,7 @@ mod relative_root_tests {
     #[test]
     fn a_relative_app_folder_gives_an_absolute_executable_path() {
         // Tests run in the crate's folder; the example app is a sibling.
-        let app = App::load(Path::new("../examples/queue_area")).expect("the example app");
+        let app = AppFolder::load(Path::new("../examples/queue_area")).expect("the example app");
         let executable = app.executable_path();
         assert!(executable.is_absolute(), "{}", executable.display());
         assert!(executable.ends_with("examples/queue_area/queue_area"));

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::app::{App, TriggerKind, field, read_json};
+use crate::app::{AppFolder, TriggerKind, field, read_json};
 use crate::schedule::TimerSchedule;
 
 /// The handler's check-only switch (azure_functions_rocket::CHECK_VARIABLE;
@@ -76,7 +76,7 @@ impl fmt::Display for Finding {
 /// files that the host or the handler would mishandle. `built`: the
 /// handler comes from `--build`, so a missing `defaultExecutablePath` only
 /// matters for publishing.
-pub fn settings(app: &App, built: bool) -> Vec<Finding> {
+pub fn settings(app: &AppFolder, built: bool) -> Vec<Finding> {
     let mut found = Vec::new();
     let host = read_json(&app.root.join("host.json")).unwrap_or(Value::Null);
     host_json(app, &host, built, &mut found);
@@ -85,7 +85,7 @@ pub fn settings(app: &App, built: bool) -> Vec<Finding> {
     found
 }
 
-fn host_json(app: &App, host: &Value, built: bool, found: &mut Vec<Finding>) {
+fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding>) {
     match field(host, "version").and_then(Value::as_str) {
         Some("2.0") => {}
         other => found.push(Finding::problem(format!(
@@ -131,11 +131,11 @@ fn host_json(app: &App, host: &Value, built: bool, found: &mut Vec<Finding>) {
     }
 }
 
-/// The Consumption plan's ceiling for functionTimeout; App::load has
+/// The Consumption plan's ceiling for functionTimeout; AppFolder::load has
 /// already refused what no plan takes.
 const CONSUMPTION_MAX_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
-fn function_timeout(app: &App, found: &mut Vec<Finding>) {
+fn function_timeout(app: &AppFolder, found: &mut Vec<Finding>) {
     let plans = "fine on Premium, Dedicated and Flex Consumption, but the host refuses to start with it on the Consumption plan, whose limit is 00:10:00";
     match app.host.function_timeout {
         None => found.push(Finding::note(format!(
@@ -149,7 +149,7 @@ fn function_timeout(app: &App, found: &mut Vec<Finding>) {
     }
 }
 
-fn executable(app: &App, built: bool, found: &mut Vec<Finding>) {
+fn executable(app: &AppFolder, built: bool, found: &mut Vec<Finding>) {
     let path = app.executable_path();
     let named = &app.host.executable;
     match std::fs::metadata(&path) {
@@ -174,7 +174,7 @@ fn executable(app: &App, built: bool, found: &mut Vec<Finding>) {
     }
 }
 
-fn local_settings(app: &App, found: &mut Vec<Finding>) {
+fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
     let path = app.root.join("local.settings.json");
     if !path.is_file() {
         found.push(Finding::note(
@@ -212,7 +212,7 @@ fn local_settings(app: &App, found: &mut Vec<Finding>) {
     }
 }
 
-fn functions(app: &App, found: &mut Vec<Finding>) {
+fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
     for function in &app.functions {
         let at = format!("{}/function.json", function.name);
         let trigger = function.trigger();
@@ -243,7 +243,7 @@ fn functions(app: &App, found: &mut Vec<Finding>) {
 /// What is wrong with a timer's schedule, if anything: every form the
 /// timer extension takes (six or five NCRONTAB fields, a TimeSpan, `%NAME%`
 /// from local.settings.json's Values) is parsed as `start --timers` would.
-fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
+fn schedule_problem(app: &AppFolder, schedule: Option<&str>) -> Option<String> {
     let Some(schedule) = schedule.map(str::trim).filter(|s| !s.is_empty()) else {
         return Some(
             "the timer trigger has no schedule: add \"schedule\", e.g. \"0 */5 * * * *\"".into(),
@@ -255,7 +255,7 @@ fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
 /// Runs `executable` in check-only mode in the app folder and reads its
 /// verdict: its stdout lines when it exits 0, its stderr lines as problems
 /// otherwise.
-pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
+pub fn handler(app: &AppFolder, executable: &Path, limit: Duration) -> Vec<Finding> {
     let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
     let shown = executable.display();
     let mut command = Command::new(executable);
@@ -387,7 +387,7 @@ mod tests {
             "Tick/function.json",
             r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","schedule":"0 61 * * * *"}]}"#,
         );
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         let found = settings(&app, false);
         let listed = problems(&found);
         let has = |text: &str| listed.iter().any(|p| p.contains(text));
@@ -421,7 +421,7 @@ mod tests {
                     r#"{{"version":"2.0","customHandler":{{"description":{{"defaultExecutablePath":"app"}}}},"functionTimeout":"{timeout}"}}"#
                 ),
             );
-            let app = App::load(dir.path()).expect("loads");
+            let app = AppFolder::load(dir.path()).expect("loads");
             settings(&app, true)
                 .into_iter()
                 .filter(|f| f.text.contains("functionTimeout"))
@@ -461,7 +461,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&executable, std::fs::Permissions::from_mode(0o755))
             .expect("chmod");
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         let started = Instant::now();
         let found = handler(&app, &executable, Duration::from_millis(200));
         assert!(started.elapsed() < Duration::from_secs(5));

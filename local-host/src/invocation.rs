@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::app::{Function, TriggerKind};
-use crate::client::{Failure, Reply};
+use crate::app::{FunctionFolder, TriggerKind};
+use crate::client::{Failure, HttpReply};
 use crate::console::{Console, Finished};
-use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
+use crate::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
 use crate::routes::RouteTemplate;
 use crate::warnings::{Rule, Warning};
@@ -20,7 +20,7 @@ const PIECE: usize = 16 * 1024;
 /// the host does (every other invocation in flight on it dies too).
 pub async fn invoke(
     handler: &Handler,
-    function: &Function,
+    function: &FunctionFolder,
     body: &Value,
     invocation_id: &str,
 ) -> Outcome {
@@ -32,7 +32,7 @@ pub async fn invoke(
 
 async fn send(
     handler: &Handler,
-    function: &Function,
+    function: &FunctionFolder,
     body: &Value,
     invocation_id: &str,
 ) -> Outcome {
@@ -74,8 +74,8 @@ async fn send(
 fn answered(
     handler: &Handler,
     tag: &str,
-    function: &Function,
-    result: Result<Reply, Failure>,
+    function: &FunctionFolder,
+    result: Result<HttpReply, Failure>,
 ) -> Outcome {
     match result {
         Ok(reply) => {
@@ -99,7 +99,12 @@ fn answered(
 /// Prints the outcome the way the host logs it: each `Logs` line with the
 /// function name and invocation id, every output's value, the warnings and
 /// the verdict.
-pub fn report(console: &Console, function: &Function, invocation_id: &str, outcome: &Outcome) {
+pub fn report(
+    console: &Console,
+    function: &FunctionFolder,
+    invocation_id: &str,
+    outcome: &Outcome,
+) {
     let tag = format!("[{} {invocation_id}]", function.name);
     for line in &outcome.logs {
         if outcome.logs_kept {
@@ -134,11 +139,11 @@ pub fn report(console: &Console, function: &Function, invocation_id: &str, outco
 /// (the admin endpoint and `invoke --data-file`): its route with the
 /// parameters left out, JSON content type when the input is JSON.
 pub fn http_request_for_input(
-    function: &Function,
+    function: &FunctionFolder,
     route_prefix: &str,
     authority: &str,
     input: &[u8],
-) -> (HttpRequest, Vec<(String, Option<String>)>) {
+) -> (CallerRequest, Vec<(String, Option<String>)>) {
     let route = function
         .trigger()
         .route
@@ -174,7 +179,7 @@ pub fn http_request_for_input(
     if !input.is_empty() {
         headers.push(("Content-Length".to_owned(), input.len().to_string()));
     }
-    let request = HttpRequest {
+    let request = CallerRequest {
         method: "POST".into(),
         url: format!("http://{authority}{prefix}/{path}"),
         headers,
@@ -184,6 +189,6 @@ pub fn http_request_for_input(
 }
 
 /// Whether `function` is HTTP-triggered.
-pub fn is_http(function: &Function) -> bool {
+pub fn is_http(function: &FunctionFolder) -> bool {
     function.trigger_kind() == TriggerKind::Http
 }

@@ -18,7 +18,7 @@ pub use renewal::Visibility;
 use settings::MIN_POLL;
 pub use settings::{QueueSettings, parse_timespan};
 
-use crate::app::{App, Function, TriggerKind};
+use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::base64;
 use crate::console::Console;
 use crate::envelope::{QueueMessage, Sys, Written, queue_invocation};
@@ -30,7 +30,11 @@ use crate::storage::{Account, Message};
 /// The connection string a binding's `connection` names (default
 /// `AzureWebJobsStorage`): the environment first, as Core Tools does, then
 /// local.settings.json; `<name>` or `AzureWebJobs<name>`.
-pub fn connection_string(app: &App, function: &Function, binding_name: &str) -> Option<String> {
+pub fn connection_string(
+    app: &AppFolder,
+    function: &FunctionFolder,
+    binding_name: &str,
+) -> Option<String> {
     let binding = function.bindings.iter().find(|b| b.name == binding_name)?;
     let name = binding
         .extra
@@ -90,13 +94,13 @@ impl Drop for Feeds {
 /// Starts feeding every queue-triggered function whose connection is
 /// configured; says once on `console` which are not fed and why. Fails on
 /// host.json queue settings the host would refuse.
-pub fn start(app: &App, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
+pub fn start(app: &AppFolder, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
     start_with(app, handler, console, Visibility::default())
 }
 
 /// [`start`] with messages hidden and renewed as `visibility` says.
 pub fn start_with(
-    app: &App,
+    app: &AppFolder,
     handler: Arc<Handler>,
     console: &Console,
     visibility: Visibility,
@@ -108,7 +112,7 @@ pub fn start_with(
         in_flight: Arc::new(AtomicUsize::new(0)),
         console: console.clone(),
     };
-    let queue_functions: Vec<&Function> = app
+    let queue_functions: Vec<&FunctionFolder> = app
         .functions
         .iter()
         .filter(|f| f.trigger_kind() == TriggerKind::Queue)
@@ -165,8 +169,8 @@ pub fn start_with(
 
 #[derive(Clone)]
 struct Feed {
-    app: App,
-    function: Function,
+    app: AppFolder,
+    function: FunctionFolder,
     queue: String,
     account: Account,
     settings: QueueSettings,
@@ -441,7 +445,7 @@ mod tests {
     #[test]
     fn blob_paths() {
         let message = QueueMessage::new("hello");
-        let function: Function = Function {
+        let function: FunctionFolder = FunctionFolder {
             name: "F".into(),
             bindings: Vec::new(),
         };

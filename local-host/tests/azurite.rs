@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::base64;
 use local_host::client::free_port;
 use local_host::console::{Console, Level};
@@ -294,7 +294,7 @@ async fn feed_slow_queue(azurite: &Azurite, visibility: Visibility, seconds: &st
         "local.settings.json",
         &serde_json::json!({"IsEncrypted": false, "Values": {"FUNCTIONS_WORKER_RUNTIME": "custom", "AzureWebJobsStorage": azurite.connection}}).to_string(),
     );
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     let handler = Arc::new(
         Handler::start(

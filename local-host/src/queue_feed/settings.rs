@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::app::App;
+use crate::app::AppFolder;
 
 /// `extensions.queues` of host.json, with the host's defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +55,7 @@ pub fn parse_timespan(text: &str) -> Option<Duration> {
 impl QueueSettings {
     /// Reads `extensions.queues` from the app's host.json; a value that is
     /// not what the host takes is an error naming it.
-    pub fn of(app: &App) -> Result<QueueSettings, String> {
+    pub fn of(app: &AppFolder) -> Result<QueueSettings, String> {
         let mut settings = QueueSettings::default();
         let Ok(text) = std::fs::read_to_string(app.root.join("host.json")) else {
             return Ok(settings);
