@@ -137,6 +137,7 @@ pub async fn serve(
                 Ok((generation, port)) => {
                     let target = Target::new(port);
                     let _ = target_tx.send(Some(target.clone()));
+                    let which = if current.is_some() { "new" } else { "first" };
                     if let Some((old, old_target)) = current.replace((generation, target)) {
                         // New requests go to the new build; the old one
                         // finishes what it was answering, then stops.
@@ -154,7 +155,7 @@ pub async fn serve(
                         });
                     }
                     console.info(format!(
-                        "[watch] serving the new build on http://localhost:{} ({:.1} s after the change)",
+                        "[watch] serving the {which} build on http://localhost:{} (built and started in {:.1} s)",
                         options.public_port,
                         started.elapsed().as_secs_f64()
                     ));
