@@ -204,6 +204,7 @@ impl Feed {
         let feed = Arc::new(self);
         let mut wait = MIN_POLL;
         let mut reported_error = false;
+        let mut reported_missing = false;
         loop {
             if *stop.borrow() {
                 return;
@@ -217,7 +218,7 @@ impl Feed {
                 )
                 .await;
             match fetched {
-                Ok(messages) if !messages.is_empty() => {
+                Ok(Some(messages)) if !messages.is_empty() => {
                     reported_error = false;
                     wait = MIN_POLL;
                     let mut batch = tokio::task::JoinSet::new();
@@ -232,8 +233,20 @@ impl Feed {
                     while batch.join_next().await.is_some() {}
                     continue;
                 }
-                Ok(_) => {
+                Ok(Some(_)) => {
                     reported_error = false;
+                    reported_missing = false;
+                }
+                // The host does not create a trigger's queue: it waits.
+                Ok(None) => {
+                    reported_error = false;
+                    if !reported_missing {
+                        feed.console.warning(format!(
+                            "[host] {}: queue {} does not exist (yet): polling until it does",
+                            feed.function.name, feed.queue
+                        ));
+                        reported_missing = true;
+                    }
                 }
                 Err(e) => {
                     // Once per outage, not once per poll.

@@ -139,13 +139,13 @@ impl Account {
     }
 
     /// Gets up to `count` (1..=32) messages, hiding them for
-    /// `visibility_seconds`; a missing queue has none.
+    /// `visibility_seconds`; `None` when the queue does not exist.
     pub async fn get_messages(
         &self,
         queue: &str,
         count: u32,
         visibility_seconds: u64,
-    ) -> Result<Vec<Message>, String> {
+    ) -> Result<Option<Vec<Message>>, String> {
         let url = format!(
             "{}/{queue}/messages?numofmessages={}&visibilitytimeout={}",
             self.queue_endpoint,
@@ -154,8 +154,8 @@ impl Account {
         );
         let (status, body) = self.call("GET", &url, &[], Vec::new()).await?;
         match status {
-            200 => parse_messages(&String::from_utf8_lossy(&body)),
-            404 => Ok(Vec::new()),
+            200 => parse_messages(&String::from_utf8_lossy(&body)).map(Some),
+            404 => Ok(None),
             _ => Err(failure("get messages from", queue, status, &body)),
         }
     }

@@ -452,3 +452,54 @@ async fn stopping_the_feeds_lets_the_invocation_in_flight_finish_and_fetches_no_
     assert_eq!(texts, ["second"], "{:#?}", console.lines());
     assert_eq!(executions(&console).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_does() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let queue = format!("late{}", std::process::id());
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "Queue/function.json",
+        &format!(
+            r#"{{"bindings":[{{"type":"queueTrigger","direction":"in","name":"item","queueName":"{queue}","connection":"AzureWebJobsStorage"}}]}}"#
+        ),
+    );
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
+    );
+    let host = Host::start(dir.path(), &azurite.connection, false);
+    let said = format!("queue {queue} does not exist (yet): polling until it does");
+    let started = Instant::now();
+    while !host.output().contains(&said) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            host.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Several polls later, still said once.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(host.output().matches(&said).count(), 1, "{}", host.output());
+
+    account.create_queue(&queue).await.expect("create");
+    account
+        .put_message(&queue, &base64_text("hello"))
+        .await
+        .expect("put");
+    let fed = format!("Executing (queue {queue}, message");
+    let started = Instant::now();
+    while !host.output().contains(&fed) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            host.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(host.output().matches(&said).count(), 1, "{}", host.output());
+}
