@@ -374,3 +374,28 @@ pub fn origin(url: &str) -> &str {
         None => url,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operations_input_is_read_by_its_content_type() {
+        let json = Some("application/json; charset=utf-8");
+        assert_eq!(operation_input(b"", json).ok(), Some(None));
+        assert_eq!(
+            operation_input(b" 5 ", json).ok(),
+            Some(Some("5".to_owned()))
+        );
+        let refusal = operation_input(b"{", json).expect_err("refused");
+        assert_eq!(refusal.status, 400);
+        assert_eq!(
+            operation_input(b"{", Some("text/plain")).ok(),
+            Some(Some("\"{\"".to_owned()))
+        );
+        assert_eq!(
+            operation_input(b"7", None).ok(),
+            Some(Some("\"7\"".to_owned()))
+        );
+    }
+}

@@ -246,7 +246,13 @@ pub async fn sub_orchestration(
 /// A counter entity: `add` a number, `reset` (deletes its state), `get`.
 pub fn counter(context: &mut EntityContext<i64>) -> Result<Option<i64>, Error> {
     match context.operation() {
-        "add" => *context.state_or_default() += context.input::<i64>()?,
+        "add" => {
+            let amount: i64 = context.input()?;
+            let value = context.state_or_default();
+            *value = value
+                .checked_add(amount)
+                .ok_or_else(|| Error::bad_request("the counter would overflow"))?;
+        }
         "reset" => context.delete_state(),
         "get" => return Ok(Some(context.state().copied().unwrap_or(0))),
         other => {

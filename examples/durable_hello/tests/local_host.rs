@@ -717,3 +717,26 @@ async fn signals_from_several_orchestrations_lose_no_update_and_add_none() {
         .await;
     assert_eq!(state, json!(20));
 }
+
+#[tokio::test]
+async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
+    let running = serve().await;
+    let id = running
+        .start(
+            "counter_sum",
+            r#"{"key": "big", "numbers": [9223372036854775807, 1]}"#,
+        )
+        .await;
+    let status = running.finished(&id).await;
+    assert_eq!(status["runtimeStatus"], "Failed", "{status}");
+    assert!(
+        status["output"].to_string().contains(
+            "Operation 'add' of entity '@counter@big' failed: the counter would overflow"
+        ),
+        "{status}"
+    );
+    let (status, state) = running
+        .call("GET", &format!("{API}/entities/counter/big"), "")
+        .await;
+    assert_eq!((status, state), (200, json!(i64::MAX)));
+}
