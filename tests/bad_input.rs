@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use common::start_binary;
-use local_host::app::{App, Function};
-use local_host::client::{HostClient, READY_TIMEOUT, Reply, free_port};
-use local_host::envelope::{HttpRequest, Sys, http_invocation, read_reply};
+use local_host::app::{AppFolder, FunctionFolder};
+use local_host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
+use local_host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use local_host::process::Process;
 use rocket::local::asynchronous::Client;
 use serde_json::{Value, json};
@@ -176,9 +176,9 @@ fn deep_object(depth: usize) -> String {
 }
 
 /// RustyFunction as `RustyFunction/function.json` declares it.
-fn rusty_function() -> &'static Function {
-    static APP: LazyLock<App> = LazyLock::new(|| {
-        App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
+fn rusty_function() -> &'static FunctionFolder {
+    static APP: LazyLock<AppFolder> = LazyLock::new(|| {
+        AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
     });
     APP.function("RustyFunction").expect("RustyFunction")
 }
@@ -186,7 +186,7 @@ fn rusty_function() -> &'static Function {
 /// The envelope the host sends RustyFunction when a caller POSTs
 /// `caller_body` (empty: no body at all) to /api/RustFunction as JSON.
 fn host_envelope(caller_body: impl AsRef<[u8]>) -> Vec<u8> {
-    let caller = HttpRequest {
+    let caller = CallerRequest {
         method: "POST".into(),
         url: "http://localhost:7071/api/RustFunction".into(),
         headers: vec![
@@ -225,7 +225,7 @@ fn quote_heavy_body(len: usize) -> String {
 // ---------------------------------------------------------------------------
 
 /// Checks a reply against the answer; returns what differs, if anything.
-fn mismatch(reply: &Reply, expected: &Answer) -> Option<String> {
+fn mismatch(reply: &HttpReply, expected: &Answer) -> Option<String> {
     let json_type = reply.content_type.as_deref() == Some("application/json");
     let (status, body) = match expected {
         Area(radius) => (
@@ -298,7 +298,7 @@ async fn app() -> Client {
 }
 
 /// The answer of the app, called in this process.
-async fn call_directly(app: &Client, body: &[u8]) -> Reply {
+async fn call_directly(app: &Client, body: &[u8]) -> HttpReply {
     let response = app
         .post("/RustFunction")
         .header(rocket::http::Header::new(
@@ -308,7 +308,7 @@ async fn call_directly(app: &Client, body: &[u8]) -> Reply {
         .body(body)
         .dispatch()
         .await;
-    Reply {
+    HttpReply {
         status: response.status().code,
         content_type: response.content_type().map(|t| t.to_string()),
         headers: Default::default(),
@@ -350,7 +350,7 @@ struct Failures {
 }
 
 impl Failures {
-    fn check(&mut self, door: &str, case: &str, reply: &Reply, expected: &Answer) {
+    fn check(&mut self, door: &str, case: &str, reply: &HttpReply, expected: &Answer) {
         self.checks += 1;
         if let Some(what) = mismatch(reply, expected) {
             let got = String::from_utf8_lossy(&reply.body);

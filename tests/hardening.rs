@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use local_host::client::{HostClient, READY_TIMEOUT, Reply, free_port};
+use local_host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
 use local_host::process::Process;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
@@ -354,7 +354,7 @@ async fn health_pings_are_prompt_while_32_mib_invocations_are_parsed() {
         r#"{{"Data":{{"req":{{"Identities":[{identities}],"Body":"{body}"}}}},"Metadata":{{}}}}"#
     );
     let big = std::sync::Arc::new(big.into_bytes());
-    let calls: Vec<JoinHandle<Reply>> = (0..3)
+    let calls: Vec<JoinHandle<HttpReply>> = (0..3)
         .map(|i| {
             let (host, big) = (host.clone(), big.clone());
             tokio::spawn(async move {

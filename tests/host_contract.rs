@@ -10,15 +10,15 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use common::spawn_app;
-use local_host::app::{App, Function};
-use local_host::client::{HostClient, Reply};
-use local_host::envelope::{HttpRequest, Sys, http_invocation};
+use local_host::app::{AppFolder, FunctionFolder};
+use local_host::client::{HostClient, HttpReply};
+use local_host::envelope::{CallerRequest, Sys, http_invocation};
 use serde_json::json;
 
 /// RustyFunction as `RustyFunction/function.json` declares it.
-fn rusty_function() -> &'static Function {
-    static APP: LazyLock<App> = LazyLock::new(|| {
-        App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
+fn rusty_function() -> &'static FunctionFolder {
+    static APP: LazyLock<AppFolder> = LazyLock::new(|| {
+        AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads")
     });
     APP.function("RustyFunction").expect("RustyFunction")
 }
@@ -38,7 +38,7 @@ fn host_sends(method: &str, query: &str, body: Option<&str>) -> Vec<u8> {
     if body.is_some() {
         headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
     }
-    let caller = HttpRequest {
+    let caller = CallerRequest {
         method: method.to_owned(),
         url,
         headers,
@@ -50,7 +50,7 @@ fn host_sends(method: &str, query: &str, body: Option<&str>) -> Vec<u8> {
 }
 
 /// One invocation of RustyFunction on a fresh app, as the host sends it.
-async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> Reply {
+async fn invoke_once(envelope: &[u8], invocation_id: &str, piece: usize) -> HttpReply {
     let app = spawn_app().await;
     HostClient::new(app.port)
         .invoke("RustyFunction", envelope, invocation_id, piece)

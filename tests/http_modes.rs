@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::start_binary;
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
 use local_host::handler::{Handler, HandlerOptions};
@@ -49,7 +49,7 @@ fn app_folder(setting: &str, prefix: Option<&str>) -> tempfile::TempDir {
 /// The built binary under the host stand-in, serving `root`; the caller's
 /// client, and what keeps it all running.
 async fn serve(root: &Path) -> (HostClient, Server, Arc<Handler>, Console) {
-    let app = App::load(root).expect("the app folder loads");
+    let app = AppFolder::load(root).expect("the app folder loads");
     let console = Console::quiet();
     let options = HandlerOptions {
         executable: Some(env!("CARGO_BIN_EXE_rusty_function").into()),

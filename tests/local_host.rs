@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use local_host::app::App;
-use local_host::client::{HostClient, Reply, free_port};
+use local_host::app::AppFolder;
+use local_host::client::{HostClient, HttpReply, free_port};
 use local_host::console::{Console, Level};
 use local_host::envelope::{Sys, Verdict, http_invocation};
 use local_host::handler::{Handler, HandlerOptions};
@@ -23,8 +23,8 @@ const AREA_OF_2: &str = r#"{"radius":2.0,"area":12.566370614359172}"#;
 /// `RustyFunction/function.json`), with the binary cargo built for the tests.
 /// Dropping the handler kills it (`handler.stop()` would wait for Rocket's
 /// grace period while the host's pooled connections stay open).
-async fn start(console: &Console) -> (App, Arc<Handler>) {
-    let app = App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads");
+async fn start(console: &Console) -> (AppFolder, Arc<Handler>) {
+    let app = AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads");
     let options = HandlerOptions {
         executable: Some(env!("CARGO_BIN_EXE_rusty_function").into()),
         console: console.clone(),
@@ -37,7 +37,7 @@ async fn start(console: &Console) -> (App, Arc<Handler>) {
 }
 
 #[track_caller]
-fn assert_json(reply: &Reply, status: u16) -> Value {
+fn assert_json(reply: &HttpReply, status: u16) -> Value {
     assert_eq!(
         reply.status,
         status,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Outputs, Registry};
 use common::spawn_rocket;
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::HostClient;
 use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use serde_json::json;
@@ -120,7 +120,7 @@ async fn panics(_: azure_functions_rocket::QueueMessage) -> Result<Outputs, Erro
 #[rocket::async_test]
 async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queue_area");
-    let app = App::load(&root).expect("the example app loads");
+    let app = AppFolder::load(&root).expect("the example app loads");
     let function = app.function("QueueArea").expect("QueueArea");
     let registry =
         Registry::new().with(Function::queue("QueueArea", "message", panics).output("areas"));

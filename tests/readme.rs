@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::{Function, Registry};
 use common::spawn_rocket;
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::HostClient;
 use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use rocket::http::Status;
@@ -92,7 +92,7 @@ async fn queue_square_writes_the_square_to_its_output_queue() {
     let folder = QueueSquareApp::create();
     let registry = Registry::new()
         .with(Function::queue("QueueSquare", "message", queue_square::area).output("squares"));
-    let app = App::load(&folder.0).expect("the app loads");
+    let app = AppFolder::load(&folder.0).expect("the app loads");
     let function = app.function("QueueSquare").expect("QueueSquare");
     let served = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let client = HostClient::new(served.port);

@@ -12,12 +12,12 @@ use crate::local_settings::LocalSettings;
 
 /// A loaded app folder.
 #[derive(Clone, Debug)]
-pub struct App {
+pub struct AppFolder {
     /// The folder holding host.json, as given.
     pub root: PathBuf,
-    pub host: HostConfig,
+    pub host: HostJson,
     /// Sorted by name.
-    pub functions: Vec<Function>,
+    pub functions: Vec<FunctionFolder>,
     /// `Values` of local.settings.json, in file order (empty without the file).
     pub settings: Vec<(String, String)>,
     /// The rest of local.settings.json that Core Tools reads.
@@ -26,7 +26,7 @@ pub struct App {
 
 /// What host.json says about the handler and HTTP.
 #[derive(Clone, Debug)]
-pub struct HostConfig {
+pub struct HostJson {
     /// `customHandler.description.defaultExecutablePath`, as written.
     pub executable: String,
     pub arguments: Vec<String>,
@@ -41,7 +41,7 @@ pub struct HostConfig {
 
 /// One function: a folder with a function.json.
 #[derive(Clone, Debug)]
-pub struct Function {
+pub struct FunctionFolder {
     /// The folder name, in its exact case: the path the host POSTs to.
     pub name: String,
     pub bindings: Vec<Binding>,
@@ -106,9 +106,9 @@ pub enum TriggerKind {
     Other,
 }
 
-impl Function {
-    /// The one trigger binding. [`App::load`] checks there is exactly one;
-    /// a hand-built `Function` without one gets its first binding, and one
+impl FunctionFolder {
+    /// The one trigger binding. [`AppFolder::load`] checks there is exactly one;
+    /// a hand-built `FunctionFolder` without one gets its first binding, and one
     /// without bindings panics.
     pub fn trigger(&self) -> &Binding {
         self.bindings
@@ -153,7 +153,7 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    pub fn apply(&self, app: &mut App) -> Result<(), AppError> {
+    pub fn apply(&self, app: &mut AppFolder) -> Result<(), AppError> {
         if !self.functions.is_empty() {
             app.keep_only(&self.functions)?;
         }
@@ -183,9 +183,9 @@ pub(crate) fn read_json(path: &Path) -> Result<Value, AppError> {
         .map_err(|e| AppError(format!("{} is not valid JSON: {e}", path.display())))
 }
 
-impl App {
+impl AppFolder {
     /// Reads the app folder `root`.
-    pub fn load(root: &Path) -> Result<App, AppError> {
+    pub fn load(root: &Path) -> Result<AppFolder, AppError> {
         let host_path = root.join("host.json");
         if !host_path.is_file() {
             return Err(AppError(format!(
@@ -201,7 +201,7 @@ impl App {
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
-        Ok(App {
+        Ok(AppFolder {
             root,
             host,
             functions,
@@ -219,7 +219,10 @@ impl App {
             let Some(function) = self.function(name) else {
                 return Err(AppError(format!("--functions: {}", self.no_function(name))));
             };
-            if !kept.iter().any(|f: &Function| f.name == function.name) {
+            if !kept
+                .iter()
+                .any(|f: &FunctionFolder| f.name == function.name)
+            {
                 kept.push(function.clone());
             }
         }
@@ -230,7 +233,7 @@ impl App {
 
     /// The function called `name`: exact case first, then any case (the
     /// host's function names are case-insensitive).
-    pub fn function(&self, name: &str) -> Option<&Function> {
+    pub fn function(&self, name: &str) -> Option<&FunctionFolder> {
         self.functions.iter().find(|f| f.name == name).or_else(|| {
             self.functions
                 .iter()
@@ -313,7 +316,7 @@ pub(crate) fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
+fn parse_host(json: &Value, path: &Path) -> Result<HostJson, AppError> {
     let missing = || {
         AppError(format!(
             "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
@@ -362,7 +365,7 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostConfig, AppError> {
         .unwrap_or("api")
         .trim_matches('/')
         .to_owned();
-    Ok(HostConfig {
+    Ok(HostJson {
         executable,
         arguments,
         working_directory,
@@ -379,7 +382,7 @@ struct FunctionJson {
     disabled: bool,
 }
 
-fn load_functions(root: &Path) -> Result<Vec<Function>, AppError> {
+fn load_functions(root: &Path) -> Result<Vec<FunctionFolder>, AppError> {
     let entries = std::fs::read_dir(root)
         .map_err(|e| AppError(format!("cannot list {}: {e}", root.display())))?;
     let mut functions = Vec::new();
@@ -406,7 +409,7 @@ fn load_functions(root: &Path) -> Result<Vec<Function>, AppError> {
                 path.display()
             )));
         }
-        functions.push(Function {
+        functions.push(FunctionFolder {
             name,
             bindings: parsed.bindings,
         });
@@ -476,7 +479,7 @@ mod tests {
             "local.settings.json",
             r#"{"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","N":3}}"#,
         );
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         assert_eq!(app.host.executable, "handler");
         assert_eq!(app.host.arguments, ["-v"]);
         assert_eq!(app.host.route_prefix, "api");
@@ -511,7 +514,7 @@ mod tests {
                 r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"q"}]}"#,
             );
         }
-        let mut app = App::load(dir.path()).expect("loads");
+        let mut app = AppFolder::load(dir.path()).expect("loads");
         let only = |names: &[&str]| Overrides {
             functions: names.iter().map(|n| (*n).to_owned()).collect(),
             cors: None,
@@ -534,17 +537,23 @@ mod tests {
             "host.json",
             r#"{"customHandler":{"description":{"defaultExecutablePath":"h"}},"extensions":{"http":{"routePrefix":""}}}"#,
         );
-        assert_eq!(App::load(dir.path()).expect("loads").host.route_prefix, "");
+        assert_eq!(
+            AppFolder::load(dir.path())
+                .expect("loads")
+                .host
+                .route_prefix,
+            ""
+        );
     }
 
     #[test]
     fn clear_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = App::load(dir.path()).expect_err("no host.json");
+        let err = AppFolder::load(dir.path()).expect_err("no host.json");
         assert!(err.0.contains("no host.json"), "{err}");
 
         write(dir.path(), "host.json", "{ nope");
-        let err = App::load(dir.path()).expect_err("broken");
+        let err = AppFolder::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("host.json is not valid JSON"), "{err}");
 
         write(
@@ -552,7 +561,7 @@ mod tests {
             "host.json",
             r#"{"customHandler":{"description":{}}}"#,
         );
-        let err = App::load(dir.path()).expect_err("no path");
+        let err = AppFolder::load(dir.path()).expect_err("no path");
         assert!(err.0.contains("defaultExecutablePath"), "{err}");
 
         write(dir.path(), "host.json", HOST);
@@ -561,7 +570,7 @@ mod tests {
             "F/function.json",
             r#"{"bindings":[{"type":"queue","direction":"out","name":"q"}]}"#,
         );
-        let err = App::load(dir.path()).expect_err("no trigger");
+        let err = AppFolder::load(dir.path()).expect_err("no trigger");
         assert!(err.0.contains("0 trigger bindings"), "{err}");
 
         write(
@@ -569,7 +578,7 @@ mod tests {
             "F/function.json",
             r#"{"bindings":[{"type":"httpTrigger","name":"req"}]}"#,
         );
-        let err = App::load(dir.path()).expect_err("no direction");
+        let err = AppFolder::load(dir.path()).expect_err("no direction");
         assert!(
             err.0
                 .contains("F/function.json is not a valid function.json"),
@@ -577,7 +586,7 @@ mod tests {
         );
 
         write(dir.path(), "F/function.json", "[");
-        let err = App::load(dir.path()).expect_err("broken");
+        let err = AppFolder::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("function.json is not valid JSON"), "{err}");
     }
 
@@ -602,7 +611,7 @@ mod relative_root_tests {
     #[test]
     fn a_relative_app_folder_gives_an_absolute_executable_path() {
         // Tests run in the crate's folder; the example app is a sibling.
-        let app = App::load(Path::new("../examples/queue_area")).expect("the example app");
+        let app = AppFolder::load(Path::new("../examples/queue_area")).expect("the example app");
         let executable = app.executable_path();
         assert!(executable.is_absolute(), "{}", executable.display());
         assert!(executable.ends_with("examples/queue_area/queue_area"));

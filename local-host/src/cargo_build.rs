@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::app::App;
+use crate::app::AppFolder;
 
 /// The manifest to build: the app folder's Cargo.toml, else the nearest one
 /// above it (an app folder inside its package).
@@ -22,7 +22,7 @@ pub fn manifest_for(root: &Path) -> Option<PathBuf> {
 
 /// The bin target to run: the file name of `defaultExecutablePath`,
 /// without a Windows `.exe`.
-pub fn wanted_bin(app: &App) -> Option<String> {
+pub fn wanted_bin(app: &AppFolder) -> Option<String> {
     let name = app.host.executable.rsplit(['/', '\\']).next()?;
     let name = name.strip_suffix(".exe").unwrap_or(name);
     (!name.is_empty()).then(|| name.to_owned())
@@ -83,7 +83,7 @@ pub fn choose_bin(bins: &[BuiltBin], wanted: Option<&str>) -> Result<PathBuf, St
 /// Builds the app's package (debug profile), cargo's progress and errors on
 /// this process's stderr; returns the handler's executable in cargo's
 /// target folder.
-pub fn build_handler(app: &App) -> Result<PathBuf, String> {
+pub fn build_handler(app: &AppFolder) -> Result<PathBuf, String> {
     let manifest = manifest_for(&app.root).ok_or_else(|| {
         format!(
             "--build: no Cargo.toml in {} or above it: build the handler yourself and put it at defaultExecutablePath",

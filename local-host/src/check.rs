@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::app::{App, TriggerKind, field, read_json};
+use crate::app::{AppFolder, TriggerKind, field, read_json};
 use crate::schedule::TimerSchedule;
 
 /// The handler's check-only switch (azure_functions_rocket::CHECK_VARIABLE;
@@ -76,7 +76,7 @@ impl fmt::Display for Finding {
 /// files that the host or the handler would mishandle. `built`: the
 /// handler comes from `--build`, so a missing `defaultExecutablePath` only
 /// matters for publishing.
-pub fn settings(app: &App, built: bool) -> Vec<Finding> {
+pub fn settings(app: &AppFolder, built: bool) -> Vec<Finding> {
     let mut found = Vec::new();
     let host = read_json(&app.root.join("host.json")).unwrap_or(Value::Null);
     host_json(app, &host, built, &mut found);
@@ -85,7 +85,7 @@ pub fn settings(app: &App, built: bool) -> Vec<Finding> {
     found
 }
 
-fn host_json(app: &App, host: &Value, built: bool, found: &mut Vec<Finding>) {
+fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding>) {
     match field(host, "version").and_then(Value::as_str) {
         Some("2.0") => {}
         other => found.push(Finding::problem(format!(
@@ -130,7 +130,7 @@ fn host_json(app: &App, host: &Value, built: bool, found: &mut Vec<Finding>) {
     }
 }
 
-fn executable(app: &App, built: bool, found: &mut Vec<Finding>) {
+fn executable(app: &AppFolder, built: bool, found: &mut Vec<Finding>) {
     let path = app.executable_path();
     let named = &app.host.executable;
     match std::fs::metadata(&path) {
@@ -155,7 +155,7 @@ fn executable(app: &App, built: bool, found: &mut Vec<Finding>) {
     }
 }
 
-fn local_settings(app: &App, found: &mut Vec<Finding>) {
+fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
     let path = app.root.join("local.settings.json");
     if !path.is_file() {
         found.push(Finding::note(
@@ -193,7 +193,7 @@ fn local_settings(app: &App, found: &mut Vec<Finding>) {
     }
 }
 
-fn functions(app: &App, found: &mut Vec<Finding>) {
+fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
     for function in &app.functions {
         let at = format!("{}/function.json", function.name);
         let trigger = function.trigger();
@@ -224,7 +224,7 @@ fn functions(app: &App, found: &mut Vec<Finding>) {
 /// What is wrong with a timer's schedule, if anything: every form the
 /// timer extension takes (six or five NCRONTAB fields, a TimeSpan, `%NAME%`
 /// from local.settings.json's Values) is parsed as `start --timers` would.
-fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
+fn schedule_problem(app: &AppFolder, schedule: Option<&str>) -> Option<String> {
     let Some(schedule) = schedule.map(str::trim).filter(|s| !s.is_empty()) else {
         return Some(
             "the timer trigger has no schedule: add \"schedule\", e.g. \"0 */5 * * * *\"".into(),
@@ -236,7 +236,7 @@ fn schedule_problem(app: &App, schedule: Option<&str>) -> Option<String> {
 /// Runs `executable` in check-only mode in the app folder and reads its
 /// verdict: its stdout lines when it exits 0, its stderr lines as problems
 /// otherwise.
-pub fn handler(app: &App, executable: &Path, limit: Duration) -> Vec<Finding> {
+pub fn handler(app: &AppFolder, executable: &Path, limit: Duration) -> Vec<Finding> {
     let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
     let shown = executable.display();
     let mut command = Command::new(executable);
@@ -368,7 +368,7 @@ mod tests {
             "Tick/function.json",
             r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","schedule":"0 61 * * * *"}]}"#,
         );
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         let found = settings(&app, false);
         let listed = problems(&found);
         let has = |text: &str| listed.iter().any(|p| p.contains(text));
@@ -405,7 +405,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&executable, std::fs::Permissions::from_mode(0o755))
             .expect("chmod");
-        let app = App::load(dir.path()).expect("loads");
+        let app = AppFolder::load(dir.path()).expect("loads");
         let started = Instant::now();
         let found = handler(&app, &executable, Duration::from_millis(200));
         assert!(started.elapsed() < Duration::from_secs(5));

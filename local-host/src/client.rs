@@ -72,7 +72,7 @@ impl Body for Chunked {
 
 /// A whole reply as the host sees it.
 #[derive(Clone, Debug)]
-pub struct Reply {
+pub struct HttpReply {
     pub status: u16,
     pub content_type: Option<String>,
     pub headers: hyper::HeaderMap,
@@ -107,7 +107,7 @@ impl std::fmt::Display for Failure {
     }
 }
 
-impl Reply {
+impl HttpReply {
     /// The body as JSON.
     pub fn try_json(&self) -> Result<Value, serde_json::Error> {
         serde_json::from_slice(&self.body)
@@ -196,7 +196,7 @@ impl HostClient {
         envelope: &[u8],
         invocation_id: &str,
         piece: usize,
-    ) -> Reply {
+    ) -> HttpReply {
         match self
             .try_invoke(function, envelope, invocation_id, piece)
             .await
@@ -215,7 +215,7 @@ impl HostClient {
         envelope: &[u8],
         invocation_id: &str,
         piece: usize,
-    ) -> Result<Reply, Failure> {
+    ) -> Result<HttpReply, Failure> {
         let fresh;
         let invocation_id = if invocation_id.is_empty() {
             fresh = crate::ids::new_guid();
@@ -235,7 +235,7 @@ impl HostClient {
 
     /// Any request, e.g. a direct call or the readiness probe. Panics when
     /// the handler does not answer in full: a test helper.
-    pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+    pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> HttpReply {
         self.request_with(method, path, &[], body, body.len()).await
     }
 
@@ -249,7 +249,7 @@ impl HostClient {
         headers: &[(&str, &str)],
         body: &[u8],
         piece: usize,
-    ) -> Reply {
+    ) -> HttpReply {
         match self
             .try_request_with(method, path, headers, body, piece)
             .await
@@ -267,7 +267,7 @@ impl HostClient {
         headers: &[(&str, &str)],
         body: &[u8],
         piece: usize,
-    ) -> Result<Reply, Failure> {
+    ) -> Result<HttpReply, Failure> {
         let mut request = hyper::Request::builder().method(method).uri(self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -300,7 +300,7 @@ impl HostClient {
             .map_err(|error| Failure::NoResponse(describe(&error)))
     }
 
-    async fn try_send(&self, request: hyper::Request<Chunked>) -> Result<Reply, Failure> {
+    async fn try_send(&self, request: hyper::Request<Chunked>) -> Result<HttpReply, Failure> {
         let response = self
             .client
             .request(request)
@@ -320,7 +320,7 @@ impl HostClient {
                     error: other.to_string(),
                 },
             })?;
-        Ok(Reply {
+        Ok(HttpReply {
             status,
             content_type,
             headers,

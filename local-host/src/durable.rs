@@ -21,7 +21,7 @@ use durable_proto::{
 use prost::Message;
 use serde_json::{Value, json};
 
-use crate::app::{App, Function};
+use crate::app::{AppFolder, FunctionFolder};
 use crate::clock::UtcTime;
 use crate::console::Console;
 use crate::handler::Handler;
@@ -117,7 +117,7 @@ pub type Refusal = (u16, String);
 
 /// The in-memory Durable extension of one local host.
 pub struct Durable {
-    app: App,
+    app: AppFolder,
     handler: Arc<Handler>,
     console: Console,
     instances: Mutex<HashMap<String, Instance>>,
@@ -152,7 +152,7 @@ fn json_of(text: Option<&str>) -> Value {
 }
 
 impl Durable {
-    pub fn new(app: App, handler: Arc<Handler>, console: Console) -> Durable {
+    pub fn new(app: AppFolder, handler: Arc<Handler>, console: Console) -> Durable {
         Durable {
             app,
             handler,
@@ -172,7 +172,7 @@ impl Durable {
     }
 
     /// The orchestrator function `name`, any case.
-    fn orchestrator(&self, name: &str) -> Option<&Function> {
+    fn orchestrator(&self, name: &str) -> Option<&FunctionFolder> {
         self.app
             .function(name)
             .filter(|function| function.trigger().is_kind("orchestrationTrigger"))
@@ -475,7 +475,7 @@ impl Durable {
     }
 
     /// Sends an invocation; the reply's status and JSON envelope.
-    async fn send(&self, function: &Function, body: &Value) -> Result<(u16, Value), String> {
+    async fn send(&self, function: &FunctionFolder, body: &Value) -> Result<(u16, Value), String> {
         let client = self.handler.client().await?;
         let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let reply = client

@@ -323,7 +323,7 @@ fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {
 
 /// The task hub's name: host.json's `extensions.durableTask.hubName`, or
 /// the extension's default.
-fn hub_name(app: &crate::app::App) -> String {
+fn hub_name(app: &crate::app::AppFolder) -> String {
     std::fs::read_to_string(app.root.join("host.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
@@ -340,8 +340,8 @@ fn hub_name(app: &crate::app::App) -> String {
 /// the management API's base URL on this host (`origin`, e.g.
 /// `http://127.0.0.1:7071`), inside a JSON string.
 pub fn add_client_bindings(
-    app: &crate::app::App,
-    function: &crate::app::Function,
+    app: &crate::app::AppFolder,
+    function: &crate::app::FunctionFolder,
     envelope: &mut Value,
     origin: &str,
 ) {

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::app::{Binding, Function, TriggerKind};
+use crate::app::{Binding, FunctionFolder, TriggerKind};
 use crate::base64;
-use crate::client::Reply;
+use crate::client::HttpReply;
 use crate::clock::UtcTime;
 use crate::dotnet;
 use crate::http_response::caller_response;
@@ -19,7 +19,7 @@ use crate::warnings::{Rule, Warning};
 
 /// A caller's HTTP request as the host received it.
 #[derive(Clone, Debug, Default)]
-pub struct HttpRequest {
+pub struct CallerRequest {
     pub method: String,
     /// The caller's full URL with the raw query string, e.g.
     /// `http://localhost:7071/api/Area?radius=2`.
@@ -30,7 +30,7 @@ pub struct HttpRequest {
     pub body: Option<Vec<u8>>,
 }
 
-impl HttpRequest {
+impl CallerRequest {
     /// The raw query string, without `?`.
     pub fn query_string(&self) -> &str {
         let without_fragment = self.url.split('#').next().unwrap_or("");
@@ -55,7 +55,7 @@ pub struct Sys {
 }
 
 impl Sys {
-    pub fn new(function: &Function) -> Sys {
+    pub fn new(function: &FunctionFolder) -> Sys {
         Sys {
             method_name: function.name.clone(),
             utc_now: UtcTime::now(),
@@ -104,7 +104,7 @@ pub fn canonical_header_name(name: &str) -> String {
 }
 
 /// Header values grouped by name (any case), in first-seen order.
-fn grouped_headers(request: &HttpRequest) -> Vec<(String, Vec<String>)> {
+fn grouped_headers(request: &CallerRequest) -> Vec<(String, Vec<String>)> {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for (name, value) in &request.headers {
         let name = canonical_header_name(name);
@@ -145,8 +145,8 @@ fn anonymous_identity() -> Value {
 /// The body of an HTTP-triggered invocation (section 2). `params` are the
 /// route values (`None`: an optional parameter the URL left out).
 pub fn http_invocation(
-    function: &Function,
-    request: &HttpRequest,
+    function: &FunctionFolder,
+    request: &CallerRequest,
     params: &[(String, Option<String>)],
     sys: &Sys,
 ) -> Value {
@@ -281,7 +281,7 @@ impl QueueMessage {
 
 /// The body of a queue-triggered invocation (section 6): the message text
 /// double-encoded, the message's properties in Metadata.
-pub fn queue_invocation(function: &Function, message: &QueueMessage, sys: &Sys) -> Value {
+pub fn queue_invocation(function: &FunctionFolder, message: &QueueMessage, sys: &Sys) -> Value {
     let mut data = Map::new();
     data.insert(
         function.trigger().name.clone(),
@@ -304,7 +304,7 @@ pub fn queue_invocation(function: &Function, message: &QueueMessage, sys: &Sys) 
 /// A trigger's text as the host sends it: encoded twice, or for a
 /// trigger declared `"dataType": "binary"` its bytes as one plain base64
 /// string (section 6).
-fn trigger_text(function: &Function, text: &str) -> Value {
+fn trigger_text(function: &FunctionFolder, text: &str) -> Value {
     if function.trigger().is_binary() {
         Value::String(base64::encode(text.as_bytes()))
     } else {
@@ -323,7 +323,7 @@ pub struct ScheduleStatus {
 /// The body of a timer-triggered invocation (section 6); `status` is
 /// `None` on a first run.
 pub fn timer_invocation(
-    function: &Function,
+    function: &FunctionFolder,
     status: Option<ScheduleStatus>,
     is_past_due: bool,
     sys: &Sys,
@@ -341,7 +341,7 @@ pub fn timer_invocation(
 
 /// The body for any other trigger: a JSON object or array input as real
 /// JSON, anything else as a double-encoded string (section 6).
-pub fn other_invocation(function: &Function, input: &str, sys: &Sys) -> Value {
+pub fn other_invocation(function: &FunctionFolder, input: &str, sys: &Sys) -> Value {
     let value = match serde_json::from_str::<Value>(input) {
         _ if function.trigger().is_binary() => trigger_text(function, input),
         Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
@@ -354,7 +354,7 @@ pub fn other_invocation(function: &Function, input: &str, sys: &Sys) -> Value {
 
 /// The body for a non-HTTP trigger fed `input` by hand (the admin endpoint
 /// or `invoke --data-file`): a queue message's text, ignored for a timer.
-pub fn non_http_invocation(function: &Function, input: &str, sys: &Sys) -> Value {
+pub fn non_http_invocation(function: &FunctionFolder, input: &str, sys: &Sys) -> Value {
     match function.trigger_kind() {
         TriggerKind::Queue => queue_invocation(function, &QueueMessage::new(input), sys),
         TriggerKind::Timer => timer_invocation(function, None, false, sys),
@@ -379,16 +379,16 @@ pub enum Verdict {
 
 /// What an HTTP caller gets back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpResponse {
+pub struct CallerResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
-impl HttpResponse {
+impl CallerResponse {
     /// The empty 500 of a failed invocation.
-    pub fn failed() -> HttpResponse {
-        HttpResponse {
+    pub fn failed() -> CallerResponse {
+        CallerResponse {
             status: 500,
             headers: Vec::new(),
             body: Vec::new(),
@@ -413,7 +413,7 @@ pub enum Written {
     /// A string the host took for base64.
     Bytes(Vec<u8>),
     /// An HTTP output: the caller's response.
-    Http(HttpResponse),
+    Http(CallerResponse),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -474,7 +474,7 @@ pub struct Outcome {
     /// False when the host throws the logs away (a non-2xx reply).
     pub logs_kept: bool,
     /// For an HTTP trigger: what the caller gets.
-    pub response: Option<HttpResponse>,
+    pub response: Option<CallerResponse>,
     /// Every output binding, in function.json order (successful replies).
     pub outputs: Vec<Output>,
     pub warnings: Vec<Warning>,
@@ -488,7 +488,7 @@ impl Outcome {
     }
 
     /// An invocation the handler did not answer at all.
-    pub fn no_reply(function: &Function, reason: String) -> Outcome {
+    pub fn no_reply(function: &FunctionFolder, reason: String) -> Outcome {
         Outcome {
             verdict: Verdict::Failed(reason),
             logs: Vec::new(),
@@ -501,8 +501,8 @@ impl Outcome {
     }
 }
 
-fn http_failure(function: &Function) -> Option<HttpResponse> {
-    (function.trigger_kind() == TriggerKind::Http).then(HttpResponse::failed)
+fn http_failure(function: &FunctionFolder) -> Option<CallerResponse> {
+    (function.trigger_kind() == TriggerKind::Http).then(CallerResponse::failed)
 }
 
 /// A top-level envelope field, any case.
@@ -538,7 +538,7 @@ fn media_type(content_type: Option<&str>) -> String {
 
 /// Reads the handler's reply to an invocation of `function` as the host
 /// does (sections 3 and 6).
-pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
+pub fn read_reply(function: &FunctionFolder, reply: &HttpReply) -> Outcome {
     let is_http = function.trigger_kind() == TriggerKind::Http;
     let parsed: Option<Map<String, Value>> = match reply.try_json() {
         Ok(Value::Object(map)) => Some(map),
@@ -637,7 +637,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
     }
     if is_http && outcome.response.is_none() {
         // No http output binding: the caller gets an empty success.
-        outcome.response = Some(HttpResponse {
+        outcome.response = Some(CallerResponse {
             status: 200,
             headers: Vec::new(),
             body: Vec::new(),
@@ -646,7 +646,7 @@ pub fn read_reply(function: &Function, reply: &Reply) -> Outcome {
     outcome
 }
 
-fn failed(mut outcome: Outcome, function: &Function, reason: String) -> Outcome {
+fn failed(mut outcome: Outcome, function: &FunctionFolder, reason: String) -> Outcome {
     outcome.verdict = Verdict::Failed(reason);
     outcome.response = http_failure(function);
     outcome
@@ -663,7 +663,7 @@ fn hangs(mut outcome: Outcome, detail: String) -> Outcome {
 }
 
 fn check_output_names(
-    function: &Function,
+    function: &FunctionFolder,
     outputs: &Map<String, Value>,
     warnings: &mut Vec<Warning>,
 ) {
@@ -726,7 +726,7 @@ fn written_value(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{Direction, Function};
+    use crate::app::{Direction, FunctionFolder};
 
     pub(crate) fn binding(kind: &str, direction: Direction, name: &str) -> Binding {
         serde_json::from_value(json!({
@@ -737,8 +737,8 @@ mod tests {
         .expect("binding")
     }
 
-    pub(crate) fn http_function() -> Function {
-        Function {
+    pub(crate) fn http_function() -> FunctionFolder {
+        FunctionFolder {
             name: "Area".into(),
             bindings: vec![
                 binding("httpTrigger", Direction::In, "req"),
@@ -747,8 +747,8 @@ mod tests {
         }
     }
 
-    pub(crate) fn queue_function() -> Function {
-        Function {
+    pub(crate) fn queue_function() -> FunctionFolder {
+        FunctionFolder {
             name: "Areas".into(),
             bindings: vec![
                 binding("queueTrigger", Direction::In, "item"),
@@ -765,8 +765,8 @@ mod tests {
         }
     }
 
-    pub(crate) fn reply(status: u16, content_type: Option<&str>, body: &str) -> Reply {
-        Reply {
+    pub(crate) fn reply(status: u16, content_type: Option<&str>, body: &str) -> HttpReply {
+        HttpReply {
             status,
             content_type: content_type.map(str::to_owned),
             headers: Default::default(),
@@ -776,7 +776,7 @@ mod tests {
 
     #[test]
     fn http_request_envelope() {
-        let request = HttpRequest {
+        let request = CallerRequest {
             method: "post".into(),
             url: "http://localhost:7071/api/Area/7?a=1&a=2&name=At%20las".into(),
             headers: vec![
@@ -826,7 +826,7 @@ mod tests {
 
     #[test]
     fn metadata_as_the_host_builds_it() {
-        let request = HttpRequest {
+        let request = CallerRequest {
             method: "POST".into(),
             url: "http://localhost:7071/api/Area?code=secret&x=1&X=2&list=a&list=b".into(),
             headers: vec![("content-type".into(), "application/json".into())],
@@ -862,10 +862,10 @@ mod tests {
 
     #[test]
     fn http_body_only_when_sent_and_binary_as_base64() {
-        let mut request = HttpRequest {
+        let mut request = CallerRequest {
             method: "GET".into(),
             url: "http://localhost:7071/api/Area".into(),
-            ..HttpRequest::default()
+            ..CallerRequest::default()
         };
         let body = http_invocation(&http_function(), &request, &[], &sys());
         assert!(body["Data"]["req"].get("Body").is_none());
@@ -1085,7 +1085,7 @@ mod tests {
             &reply(200, Some("application/json"), "[1]"),
         );
         assert!(matches!(outcome.verdict, Verdict::Failed(_)));
-        assert_eq!(outcome.response, Some(HttpResponse::failed()));
+        assert_eq!(outcome.response, Some(CallerResponse::failed()));
     }
 
     #[test]

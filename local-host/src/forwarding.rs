@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
-use crate::app::{App, Direction, Function};
+use crate::app::{AppFolder, Direction, FunctionFolder};
 use crate::client::{Chunked, HOST_VERSION};
 use crate::console::Console;
 use crate::handler::Handler;
@@ -42,7 +42,7 @@ const HOP_BY_HOP: [&str; 6] = [
 ];
 
 /// Whether the host forwards callers' requests to `function`.
-pub fn takes_forwarded_requests(function: &Function) -> bool {
+pub fn takes_forwarded_requests(function: &FunctionFolder) -> bool {
     let [a, b] = function.bindings.as_slice() else {
         return false;
     };
@@ -55,10 +55,10 @@ pub fn takes_forwarded_requests(function: &Function) -> bool {
 /// The function `request` goes to as it is, if the app's mode forwards
 /// and the route belongs to a function that takes forwarded requests.
 pub fn target<'a>(
-    app: &'a App,
+    app: &'a AppFolder,
     router: &Router,
     request: &Request<Incoming>,
-) -> Option<&'a Function> {
+) -> Option<&'a FunctionFolder> {
     if !(app.host.forwarding || app.host.proxying) {
         return None;
     }
@@ -76,7 +76,7 @@ pub fn target<'a>(
 pub async fn forward(
     handler: &Handler,
     console: &Console,
-    function: &Function,
+    function: &FunctionFolder,
     request: Request<Incoming>,
     streaming: bool,
 ) -> Response<Body> {

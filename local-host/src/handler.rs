@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::App;
+use crate::app::AppFolder;
 use crate::children::{self, Registered};
 use crate::client::{HostClient, READY_TIMEOUT, free_port};
 use crate::console::{Console, Level};
@@ -86,7 +86,7 @@ struct Launch {
 impl Handler {
     /// Starts the app's handler and waits until it is ready. Fails with the
     /// reason when it cannot start, exits for good or is not ready in time.
-    pub async fn start(app: &App, options: HandlerOptions) -> Result<Handler, String> {
+    pub async fn start(app: &AppFolder, options: HandlerOptions) -> Result<Handler, String> {
         let worker_id = new_guid();
         let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
         let mut env = app.settings.clone();

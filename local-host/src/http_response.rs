@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::app::Binding;
 use crate::base64;
 use crate::dotnet;
-use crate::envelope::HttpResponse;
+use crate::envelope::CallerResponse;
 use crate::warnings::{Rule, Warning};
 
 /// The caller's response from the value of `binding` (`$return` takes
@@ -18,7 +18,7 @@ pub fn caller_response(
     binding: &Binding,
     value: &Value,
     warnings: &mut Vec<Warning>,
-) -> HttpResponse {
+) -> CallerResponse {
     let is_return = binding.name == "$return";
     let source = if is_return {
         "ReturnValue".to_owned()
@@ -49,13 +49,13 @@ pub fn caller_response(
                 Ok(response) => response,
                 Err(warning) => {
                     warnings.push(warning);
-                    HttpResponse::failed()
+                    CallerResponse::failed()
                 }
             }
         }
         // An object without body, or an array: indented JSON, .NET style.
         Value::Object(_) | Value::Array(_) => plain(200, dotnet::indented(value).into_bytes()),
-        Value::Null => HttpResponse {
+        Value::Null => CallerResponse {
             status: 200,
             headers: Vec::new(),
             body: Vec::new(),
@@ -64,8 +64,8 @@ pub fn caller_response(
     }
 }
 
-fn plain(status: u16, body: Vec<u8>) -> HttpResponse {
-    HttpResponse {
+fn plain(status: u16, body: Vec<u8>) -> CallerResponse {
+    CallerResponse {
         status,
         headers: vec![(
             "Content-Type".to_owned(),
@@ -93,7 +93,7 @@ fn response_object(
     object: &Map<String, Value>,
     is_return: bool,
     source: &str,
-) -> Result<HttpResponse, Warning> {
+) -> Result<CallerResponse, Warning> {
     // `statusCode` present, even null, is the only status looked at; a
     // named output never reads `status`.
     let status = match (field(object, "statusCode"), is_return) {
@@ -190,7 +190,7 @@ fn response_object(
             "text/plain; charset=utf-8".to_owned(),
         )),
     }
-    Ok(HttpResponse {
+    Ok(CallerResponse {
         status: status as u16,
         headers,
         body,
@@ -249,7 +249,7 @@ mod tests {
     }
 
     /// The response and the rules warned about.
-    fn answer(value: Value) -> (HttpResponse, Vec<Rule>) {
+    fn answer(value: Value) -> (CallerResponse, Vec<Rule>) {
         let mut warnings = Vec::new();
         let response = caller_response(&binding("$return"), &value, &mut warnings);
         (response, warnings.iter().map(|w| w.rule).collect())
@@ -280,7 +280,7 @@ mod tests {
             json!(4_294_967_296_i64),
         ] {
             let (response, rules) = answer(json!({"body": "x", "statusCode": bad}));
-            assert_eq!(response, HttpResponse::failed(), "{bad}");
+            assert_eq!(response, CallerResponse::failed(), "{bad}");
             assert_eq!(rules, [Rule::BadStatus], "{bad}");
         }
         let (response, rules) = answer(json!({"body": "not empty", "statusCode": 204}));

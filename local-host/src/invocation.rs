@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::app::{Function, TriggerKind};
+use crate::app::{FunctionFolder, TriggerKind};
 use crate::client::Failure;
 use crate::console::{Console, Finished};
-use crate::envelope::{HttpRequest, Outcome, Verdict, Written, read_reply};
+use crate::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
 use crate::routes::RouteTemplate;
 use crate::warnings::{Rule, Warning};
@@ -23,7 +23,7 @@ pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(6 * 60);
 /// Sends `body` to `function` and reads the reply as the host would.
 pub async fn invoke(
     handler: &Handler,
-    function: &Function,
+    function: &FunctionFolder,
     body: &Value,
     invocation_id: &str,
 ) -> Outcome {
@@ -35,7 +35,7 @@ pub async fn invoke(
 
 async fn send(
     handler: &Handler,
-    function: &Function,
+    function: &FunctionFolder,
     body: &Value,
     invocation_id: &str,
 ) -> Outcome {
@@ -80,7 +80,12 @@ async fn send(
 /// Prints the outcome the way the host logs it: each `Logs` line with the
 /// function name and invocation id, every output's value, the warnings and
 /// the verdict.
-pub fn report(console: &Console, function: &Function, invocation_id: &str, outcome: &Outcome) {
+pub fn report(
+    console: &Console,
+    function: &FunctionFolder,
+    invocation_id: &str,
+    outcome: &Outcome,
+) {
     let tag = format!("[{} {invocation_id}]", function.name);
     for line in &outcome.logs {
         if outcome.logs_kept {
@@ -115,11 +120,11 @@ pub fn report(console: &Console, function: &Function, invocation_id: &str, outco
 /// (the admin endpoint and `invoke --data-file`): its route with the
 /// parameters left out, JSON content type when the input is JSON.
 pub fn http_request_for_input(
-    function: &Function,
+    function: &FunctionFolder,
     route_prefix: &str,
     authority: &str,
     input: &[u8],
-) -> (HttpRequest, Vec<(String, Option<String>)>) {
+) -> (CallerRequest, Vec<(String, Option<String>)>) {
     let route = function
         .trigger()
         .route
@@ -155,7 +160,7 @@ pub fn http_request_for_input(
     if !input.is_empty() {
         headers.push(("Content-Length".to_owned(), input.len().to_string()));
     }
-    let request = HttpRequest {
+    let request = CallerRequest {
         method: "POST".into(),
         url: format!("http://{authority}{prefix}/{path}"),
         headers,
@@ -165,6 +170,6 @@ pub fn http_request_for_input(
 }
 
 /// Whether `function` is HTTP-triggered.
-pub fn is_http(function: &Function) -> bool {
+pub fn is_http(function: &FunctionFolder) -> bool {
     function.trigger_kind() == TriggerKind::Http
 }

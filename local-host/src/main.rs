@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use command_line::{Command, Options, USAGE, parse};
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::app::Overrides;
 use local_host::check::{Finding, HANDLER_LIMIT, Severity};
 use local_host::console::Console;
@@ -157,7 +157,7 @@ fn scaffolded(result: Result<Vec<String>, ScaffoldError>) -> ExitCode {
 
 /// The handler to run: a fresh cargo build with `--build`, else what
 /// host.json names.
-fn executable(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
+fn executable(app: &AppFolder, build: bool) -> Result<Option<PathBuf>, String> {
     if !build {
         return Ok(None);
     }
@@ -167,13 +167,13 @@ fn executable(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
 }
 
 /// [`executable`] off the async threads.
-async fn build(app: &App, build: bool) -> Result<Option<PathBuf>, String> {
+async fn build(app: &AppFolder, build: bool) -> Result<Option<PathBuf>, String> {
     let app = app.clone();
     blocking(move || executable(&app, build)).await
 }
 
 fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
-    let app = App::load(root).map_err(|e| e.to_string())?;
+    let app = AppFolder::load(root).map_err(|e| e.to_string())?;
     let built = executable(&app, build)?;
     let mut found = local_host::check::settings(&app, built.is_some());
     let handler = built.or_else(|| Some(app.executable_path()).filter(|p| p.is_file()));
@@ -202,8 +202,8 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
     }
 }
 
-fn load(options: &Options) -> Result<App, String> {
-    let app = App::load(&options.app).map_err(|e| e.to_string())?;
+fn load(options: &Options) -> Result<AppFolder, String> {
+    let app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
     app.local.refuse_encrypted()?;
     Ok(app)
 }
@@ -293,7 +293,7 @@ async fn start(mut options: Options) -> Result<ExitCode, String> {
 /// The app's handler (`executable`, else host.json's), started as
 /// `options` say, its output on `console`.
 async fn start_handler(
-    app: &App,
+    app: &AppFolder,
     options: &Options,
     executable: Option<PathBuf>,
     console: &Console,

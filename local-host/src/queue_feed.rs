@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, Function, TriggerKind};
+use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::base64;
 use crate::console::Console;
 use crate::envelope::{QueueMessage, Sys, Written, queue_invocation};
@@ -71,7 +71,7 @@ pub fn parse_timespan(text: &str) -> Option<Duration> {
 impl QueueSettings {
     /// Reads `extensions.queues` from the app's host.json; a value that is
     /// not what the host takes is an error naming it.
-    pub fn of(app: &App) -> Result<QueueSettings, String> {
+    pub fn of(app: &AppFolder) -> Result<QueueSettings, String> {
         let mut settings = QueueSettings::default();
         let Ok(text) = std::fs::read_to_string(app.root.join("host.json")) else {
             return Ok(settings);
@@ -132,7 +132,11 @@ impl QueueSettings {
 /// The connection string a binding's `connection` names (default
 /// `AzureWebJobsStorage`): the environment first, as Core Tools does, then
 /// local.settings.json; `<name>` or `AzureWebJobs<name>`.
-pub fn connection_string(app: &App, function: &Function, binding_name: &str) -> Option<String> {
+pub fn connection_string(
+    app: &AppFolder,
+    function: &FunctionFolder,
+    binding_name: &str,
+) -> Option<String> {
     let binding = function.bindings.iter().find(|b| b.name == binding_name)?;
     let name = binding
         .extra
@@ -169,9 +173,9 @@ impl Drop for Feeds {
 /// Starts feeding every queue-triggered function whose connection is
 /// configured; says once on `console` which are not fed and why. Fails on
 /// host.json queue settings the host would refuse.
-pub fn start(app: &App, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
+pub fn start(app: &AppFolder, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
     let mut tasks = Vec::new();
-    let queue_functions: Vec<&Function> = app
+    let queue_functions: Vec<&FunctionFolder> = app
         .functions
         .iter()
         .filter(|f| f.trigger_kind() == TriggerKind::Queue)
@@ -226,8 +230,8 @@ pub fn start(app: &App, handler: Arc<Handler>, console: &Console) -> Result<Feed
 
 #[derive(Clone)]
 struct Feed {
-    app: App,
-    function: Function,
+    app: AppFolder,
+    function: FunctionFolder,
     queue: String,
     account: Account,
     settings: QueueSettings,
@@ -466,7 +470,7 @@ mod tests {
     #[test]
     fn blob_paths() {
         let message = QueueMessage::new("hello");
-        let function: Function = Function {
+        let function: FunctionFolder = FunctionFolder {
             name: "F".into(),
             bindings: Vec::new(),
         };

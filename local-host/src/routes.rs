@@ -2,7 +2,7 @@
 //! {route}`, templates with `{name}`, `{name?}`, `{name:constraint}` and
 //! `{*rest}`, case-insensitive literals, and the `methods` filter.
 
-use crate::app::{App, Function, TriggerKind};
+use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::request_path::normalize;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -272,7 +272,7 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(app: &App) -> Result<Router, String> {
+    pub fn new(app: &AppFolder) -> Result<Router, String> {
         let mut routes = Vec::new();
         for function in app
             .functions
@@ -333,7 +333,7 @@ impl Router {
     }
 }
 
-fn route_of(function: &Function) -> Result<Route, String> {
+fn route_of(function: &FunctionFolder) -> Result<Route, String> {
     let trigger = function.trigger();
     let text = trigger
         .route
@@ -373,25 +373,25 @@ fn strip_prefix<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{Binding, HostConfig};
+    use crate::app::{Binding, HostJson};
     use serde_json::json;
 
-    fn function(name: &str, route: Option<&str>, methods: Option<&[&str]>) -> Function {
+    fn function(name: &str, route: Option<&str>, methods: Option<&[&str]>) -> FunctionFolder {
         let trigger: Binding = serde_json::from_value(json!({
             "type": "httpTrigger", "direction": "in", "name": "req",
             "route": route, "methods": methods,
         }))
         .expect("binding");
-        Function {
+        FunctionFolder {
             name: name.into(),
             bindings: vec![trigger],
         }
     }
 
-    fn router(prefix: &str, functions: Vec<Function>) -> Router {
-        let app = App {
+    fn router(prefix: &str, functions: Vec<FunctionFolder>) -> Router {
+        let app = AppFolder {
             root: ".".into(),
-            host: HostConfig {
+            host: HostJson {
                 executable: "h".into(),
                 arguments: vec![],
                 working_directory: None,

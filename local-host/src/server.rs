@@ -19,11 +19,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, Function, TriggerKind};
+use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::clock::UtcTime;
 use crate::console::Console;
 use crate::envelope::{
-    HttpRequest, HttpResponse, ScheduleStatus, Sys, http_invocation, non_http_invocation,
+    CallerRequest, CallerResponse, ScheduleStatus, Sys, http_invocation, non_http_invocation,
     timer_invocation,
 };
 use crate::forwarding;
@@ -36,7 +36,7 @@ use crate::routes::{RouteMatch, Router};
 use crate::schedule::TimerSchedule;
 
 struct Shared {
-    app: App,
+    app: AppFolder,
     router: Router,
     handler: Arc<Handler>,
     console: Console,
@@ -57,7 +57,7 @@ impl Server {
     /// not parse is reported and left out). Fails on a route the app cannot
     /// have.
     pub fn start(
-        app: App,
+        app: AppFolder,
         handler: Arc<Handler>,
         listener: TcpListener,
         console: Console,
@@ -75,7 +75,7 @@ impl Server {
 
     /// [`Server::start`] with other limits than the defaults.
     pub fn start_with(
-        app: App,
+        app: AppFolder,
         handler: Arc<Handler>,
         listener: TcpListener,
         console: Console,
@@ -157,7 +157,7 @@ impl Drop for Server {
 }
 
 /// The public URLs of the app's functions, for the start-up banner.
-pub fn describe_functions(app: &App, port: u16) -> Vec<String> {
+pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
     let router = Router::new(app).ok();
     app.functions
         .iter()
@@ -389,7 +389,7 @@ async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Fu
         }
         None => Vec::new(),
     };
-    to_response(HttpResponse {
+    to_response(CallerResponse {
         status: answer.status,
         headers,
         body,
@@ -451,7 +451,7 @@ async fn read_body(
 
 async fn http_function(
     shared: &Shared,
-    function: &Function,
+    function: &FunctionFolder,
     params: Vec<(String, Option<String>)>,
     path: &str,
     request: Request<Incoming>,
@@ -474,7 +474,7 @@ async fn http_function(
             )
         })
         .collect();
-    let caller = HttpRequest {
+    let caller = CallerRequest {
         method: parts.method.as_str().to_owned(),
         url: format!("http://{authority}{path_and_query}"),
         headers,
@@ -485,8 +485,8 @@ async fn http_function(
 
 async fn respond(
     shared: &Shared,
-    function: &Function,
-    caller: &HttpRequest,
+    function: &FunctionFolder,
+    caller: &CallerRequest,
     params: &[(String, Option<String>)],
 ) -> Response<Full<Bytes>> {
     let invocation_id = new_guid();
@@ -499,10 +499,10 @@ async fn respond(
     crate::durable_api::add_client_bindings(&shared.app, function, &mut body, origin);
     let outcome = invoke(&shared.handler, function, &body, &invocation_id).await;
     report(&shared.console, function, &invocation_id, &outcome);
-    to_response(outcome.response.unwrap_or_else(HttpResponse::failed))
+    to_response(outcome.response.unwrap_or_else(CallerResponse::failed))
 }
 
-fn to_response(answer: HttpResponse) -> Response<Full<Bytes>> {
+fn to_response(answer: CallerResponse) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -573,7 +573,7 @@ async fn admin(
     empty(StatusCode::ACCEPTED)
 }
 
-async fn fire_timer(shared: Arc<Shared>, function: Function, schedule: TimerSchedule) {
+async fn fire_timer(shared: Arc<Shared>, function: FunctionFolder, schedule: TimerSchedule) {
     let mut last: Option<UtcTime> = None;
     loop {
         let Some(next) = schedule.next_after(UtcTime::now()) else {

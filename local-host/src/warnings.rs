@@ -142,12 +142,12 @@ mod tests {
     //! One test per rule: a reply that breaks it, read as the host would.
 
     use super::*;
-    use crate::app::{Binding, Function};
-    use crate::client::Reply;
+    use crate::app::{Binding, FunctionFolder};
+    use crate::client::HttpReply;
     use crate::envelope::read_reply;
 
-    fn function(bindings: &[(&str, &str, &str)]) -> Function {
-        Function {
+    fn function(bindings: &[(&str, &str, &str)]) -> FunctionFolder {
+        FunctionFolder {
             name: "F".into(),
             bindings: bindings
                 .iter()
@@ -161,21 +161,21 @@ mod tests {
         }
     }
 
-    fn http() -> Function {
+    fn http() -> FunctionFolder {
         function(&[("httpTrigger", "in", "req"), ("http", "out", "$return")])
     }
 
-    fn queue() -> Function {
+    fn queue() -> FunctionFolder {
         function(&[("queueTrigger", "in", "item"), ("queue", "out", "areas")])
     }
 
     fn rules(
-        function: &Function,
+        function: &FunctionFolder,
         status: u16,
         content_type: Option<&str>,
         body: &str,
     ) -> Vec<Rule> {
-        let reply = Reply {
+        let reply = HttpReply {
             status,
             content_type: content_type.map(str::to_owned),
             headers: Default::default(),

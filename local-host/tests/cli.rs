@@ -442,12 +442,12 @@ async fn started(dir: &Path, args: &[&str]) -> (Process, HostClient) {
     (process, caller)
 }
 
-fn header<'a>(reply: &'a local_host::client::Reply, name: &str) -> Option<&'a str> {
+fn header<'a>(reply: &'a local_host::client::HttpReply, name: &str) -> Option<&'a str> {
     reply.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// A browser's preflight for `PUT /api/echo` from `origin`.
-async fn preflight(caller: &HostClient, origin: &str) -> local_host::client::Reply {
+async fn preflight(caller: &HostClient, origin: &str) -> local_host::client::HttpReply {
     let headers = [
         ("Origin", origin),
         ("Access-Control-Request-Method", "PUT"),

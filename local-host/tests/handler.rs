@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::console::{Console, Level};
 use local_host::handler::{Handler, HandlerOptions, HandlerState};
 use local_host::ids::new_guid;
@@ -40,7 +40,7 @@ async fn echo(handler: &Handler) -> Value {
 #[tokio::test]
 async fn starts_the_handler_as_the_host_does() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     let handler = Handler::start(&app, options(&console, &[("EXTRA", "extra")]))
         .await
@@ -92,7 +92,7 @@ async fn starts_the_handler_as_the_host_does() {
 #[tokio::test]
 async fn a_handler_that_keeps_failing_stops_everything_after_three_failures() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     let reason = Handler::start(&app, options(&console, &[("FAKE_START", "exit3")]))
         .await
@@ -115,7 +115,7 @@ async fn a_handler_that_keeps_failing_stops_everything_after_three_failures() {
 #[tokio::test]
 async fn a_handler_that_fails_once_is_restarted() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let marker = dir.path().join("crashed-once");
     let marker = marker.to_string_lossy();
     let console = Console::quiet();
@@ -135,7 +135,7 @@ async fn a_handler_that_fails_once_is_restarted() {
 #[tokio::test]
 async fn exit_zero_is_never_restarted() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let reason = Handler::start(&app, options(&Console::quiet(), &[("FAKE_START", "exit0")]))
         .await
         .err()
@@ -149,7 +149,7 @@ async fn exit_zero_is_never_restarted() {
 #[tokio::test]
 async fn exit_zero_while_running_fails_later_invocations() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let handler = Handler::start(&app, options(&Console::quiet(), &[("FAKE_EXIT_CODE", "0")]))
         .await
         .expect("starts");
@@ -177,7 +177,7 @@ async fn exit_zero_while_running_fails_later_invocations() {
 #[tokio::test]
 async fn a_killed_handler_is_restarted_on_a_new_process() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     let handler = Handler::start(&app, options(&console, &[]))
         .await
@@ -201,7 +201,7 @@ async fn a_killed_handler_is_restarted_on_a_new_process() {
 #[tokio::test]
 async fn a_handler_that_never_gets_ready_is_retried_as_the_host_does_then_given_up() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let pid_file = dir.path().join("pids.txt");
     let pid_text = pid_file.to_string_lossy().into_owned();
     let console = Console::quiet();
@@ -234,7 +234,7 @@ async fn a_handler_that_never_gets_ready_is_retried_as_the_host_does_then_given_
 #[tokio::test]
 async fn a_handler_that_always_exits_200_is_restarted_after_a_pause_each_time() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     // With the default pause of 1 s, 3.5 s allow four starts at most.
     let started = tokio::time::timeout(
@@ -258,7 +258,7 @@ async fn a_handler_that_always_exits_200_is_restarted_after_a_pause_each_time() 
 #[tokio::test]
 async fn a_missing_executable_is_named() {
     let dir = fake_app();
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let mut options = options(&Console::quiet(), &[]);
     options.executable = Some(dir.path().join("no-such-handler"));
     let reason = Handler::start(&app, options).await.err().expect("fails");

@@ -3,10 +3,10 @@
 //! with a value or an error. (The command line's own property test is in
 //! src/command_line.rs.)
 
-use local_host::app::{App, Function};
-use local_host::client::Reply;
+use local_host::app::{AppFolder, FunctionFolder};
+use local_host::client::HttpReply;
 use local_host::clock::UtcTime;
-use local_host::envelope::{HttpRequest, Sys, http_invocation, read_reply};
+use local_host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use local_host::query::query_values;
 use local_host::routes::RouteTemplate;
 use local_host::schedule::{TimerSchedule, parse_timespan};
@@ -25,13 +25,13 @@ fn schedule_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn http_function() -> Function {
+fn http_function() -> FunctionFolder {
     serde_json::from_value::<Vec<local_host::app::Binding>>(json!([
         {"type": "httpTrigger", "direction": "in", "name": "req"},
         {"type": "http", "direction": "out", "name": "$return"},
         {"type": "queue", "direction": "out", "name": "q"}
     ]))
-    .map(|bindings| Function {
+    .map(|bindings| FunctionFolder {
         name: "F".into(),
         bindings,
     })
@@ -113,7 +113,7 @@ proptest! {
         let sys = Sys::new(&function);
         let _ = query_values(&query);
         for body in [body, json.to_string().into_bytes()] {
-            let request = HttpRequest {
+            let request = CallerRequest {
                 method: "POST".into(),
                 url: format!("http://localhost/api/F?{query}"),
                 headers: vec![("Content-Type".into(), "application/json".into())],
@@ -127,7 +127,7 @@ proptest! {
     fn any_reply_is_read(status in 0u16..1000, content_type in prop_oneof![Just("application/json".to_owned()), Just("text/json".to_owned()), ".{0,20}"], json in json_value(), raw in prop::collection::vec(any::<u8>(), 0..64)) {
         let function = http_function();
         for body in [json.to_string().into_bytes(), serde_json::to_vec(&json!({"ReturnValue": json, "Outputs": {"q": json}})).unwrap_or_default(), raw] {
-            let reply = Reply {
+            let reply = HttpReply {
                 status,
                 content_type: Some(content_type.clone()),
                 headers: Default::default(),
@@ -149,16 +149,16 @@ proptest! {
         std::fs::write(root.join("host.json"), host.to_string()).expect("host.json");
         std::fs::write(root.join("F/function.json"), function.to_string()).expect("function.json");
         std::fs::write(root.join("local.settings.json"), settings.to_string()).expect("settings");
-        let _ = App::load(root);
+        let _ = AppFolder::load(root);
         std::fs::write(root.join("host.json"), &raw).expect("host.json");
-        let _ = App::load(root);
+        let _ = AppFolder::load(root);
         // A well-formed host.json, with arbitrary functions.
         std::fs::write(
             root.join("host.json"),
             r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"%X%$Y${Z"}}}"#,
         )
         .expect("host.json");
-        if let Ok(app) = App::load(root) {
+        if let Ok(app) = AppFolder::load(root) {
             let _ = app.executable_path();
             let _ = app.working_directory();
             let _ = local_host::routes::Router::new(&app);

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use local_host::client::{HostClient, Reply, free_port};
+use local_host::client::{HostClient, HttpReply, free_port};
 use local_host::limits::ServerLimits;
 use local_host::process::Process;
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ async fn serve() -> Serving {
 impl Serving {
     /// The caller's response when the handler answers `envelope` with
     /// `content_type`.
-    async fn answer(&self, content_type: &str, envelope: Value) -> Reply {
+    async fn answer(&self, content_type: &str, envelope: Value) -> HttpReply {
         let wanted = json!({"content_type": content_type, "envelope": envelope});
         self.caller
             .try_request_with(
@@ -37,7 +37,7 @@ impl Serving {
             .expect("the caller gets a whole response")
     }
 
-    async fn returns(&self, return_value: Value) -> Reply {
+    async fn returns(&self, return_value: Value) -> HttpReply {
         self.answer(
             "application/json",
             json!({"Outputs": {}, "Logs": [], "ReturnValue": return_value}),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
 use local_host::handler::{Handler, HandlerOptions};
@@ -25,7 +25,8 @@ struct Running {
 }
 
 async fn serve() -> Running {
-    let app = App::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the example app loads");
+    let app =
+        AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the example app loads");
     let console = Console::quiet();
     let handler = Arc::new(
         Handler::start(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::rocket;
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::envelope::{
     QueueMessage, Sys, Verdict, Written, queue_invocation, timer_invocation,
 };
@@ -22,8 +22,8 @@ fn example_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_queue_area"))
 }
 
-async fn start() -> (App, Handler) {
-    let app = App::load(&app_root()).expect("the example app loads");
+async fn start() -> (AppFolder, Handler) {
+    let app = AppFolder::load(&app_root()).expect("the example app loads");
     let options = HandlerOptions {
         executable: Some(example_binary()),
         ..HandlerOptions::default()

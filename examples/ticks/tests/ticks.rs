@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
 use local_host::handler::{Handler, HandlerOptions};
@@ -32,7 +32,7 @@ fn app_folder(setting: &str) -> tempfile::TempDir {
 }
 
 async fn serve(root: &Path) -> (HostClient, Server, Arc<Handler>, Console) {
-    let app = App::load(root).expect("the app folder loads");
+    let app = AppFolder::load(root).expect("the app folder loads");
     let console = Console::quiet();
     let options = HandlerOptions {
         executable: Some(env!("CARGO_BIN_EXE_ticks").into()),

@@ -17,7 +17,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use super::{Durable, Refusal, sys};
-use crate::app::Function;
+use crate::app::FunctionFolder;
 use crate::ids::new_guid;
 
 /// The most operations sent in one batch.
@@ -86,7 +86,7 @@ impl Durable {
     }
 
     /// The entity function `name`, any case.
-    fn entity_function(&self, name: &str) -> Option<&Function> {
+    fn entity_function(&self, name: &str) -> Option<&FunctionFolder> {
         self.app
             .function(name)
             .filter(|function| function.trigger().is_kind("entityTrigger"))

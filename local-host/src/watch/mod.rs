@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::{App, Overrides};
+use crate::app::{AppFolder, Overrides};
 use crate::console::Console;
 use crate::handler::{Handler, HandlerOptions};
 use crate::queue_feed::Feeds;
@@ -107,7 +107,7 @@ pub async fn serve(
     listener: TcpListener,
     console: Console,
 ) -> Result<(), String> {
-    let app = App::load(&options.app).map_err(|e| e.to_string())?;
+    let app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
     let manifest = crate::cargo_build::manifest_for(&app.root).ok_or_else(|| {
         format!(
             "--watch: no Cargo.toml in {} or above it: --watch builds the handler with cargo",
@@ -199,7 +199,7 @@ async fn build_and_start(
     options: &WatchOptions,
     console: &Console,
 ) -> Result<(Generation, u16), String> {
-    let mut app = App::load(&options.app).map_err(|e| e.to_string())?;
+    let mut app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
     app.local.refuse_encrypted()?;
     options
         .overrides

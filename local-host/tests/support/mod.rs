@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::App;
+use local_host::app::AppFolder;
 use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
 use local_host::handler::{Handler, HandlerOptions};
@@ -112,7 +112,7 @@ pub struct Serving {
 /// Serves the app in `dir` (its handler ready within 10 s) with `limits`;
 /// with `timers`, timers fire.
 pub async fn serve(dir: TempDir, timers: bool, limits: ServerLimits) -> Serving {
-    let app = App::load(dir.path()).expect("app");
+    let app = AppFolder::load(dir.path()).expect("app");
     let console = Console::quiet();
     let handler = Arc::new(
         Handler::start(
