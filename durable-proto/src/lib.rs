@@ -3,8 +3,9 @@
 //! prost structs (field names and numbers as in the proto) so that no
 //! `protoc` is needed. `google.protobuf.StringValue` is `Option<String>`,
 //! as prost maps the wrapper types. Fields this library never reads or
-//! writes (tags, trace contexts, entity messages) are left out: protobuf
-//! skips unknown fields when decoding.
+//! writes (tags, trace contexts, the entity history events and actions of
+//! the newer entity protocol) are left out: protobuf skips unknown fields
+//! when decoding.
 #![allow(missing_docs)]
 
 pub use prost_types::Timestamp;
@@ -364,4 +365,120 @@ pub struct OrchestratorResponse {
     pub custom_status: Option<String>,
     #[prost(string, tag = "4")]
     pub completion_token: String,
+}
+
+/// An entity's batch of operations, as the extension sends it to an
+/// `entityTrigger` function. `instance_id` is `@<name>@<key>`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntityBatchRequest {
+    #[prost(string, tag = "1")]
+    pub instance_id: String,
+    #[prost(message, optional, tag = "2")]
+    pub entity_state: Option<String>,
+    #[prost(message, repeated, tag = "3")]
+    pub operations: Vec<OperationRequest>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationRequest {
+    #[prost(string, tag = "1")]
+    pub operation: String,
+    #[prost(string, tag = "2")]
+    pub request_id: String,
+    #[prost(message, optional, tag = "3")]
+    pub input: Option<String>,
+}
+
+/// The entity function's answer: one result per operation run, in order,
+/// the messages it sends, and its state afterwards (`None`: no state).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntityBatchResult {
+    #[prost(message, repeated, tag = "1")]
+    pub results: Vec<OperationResult>,
+    #[prost(message, repeated, tag = "2")]
+    pub actions: Vec<OperationAction>,
+    #[prost(message, optional, tag = "3")]
+    pub entity_state: Option<String>,
+    #[prost(message, optional, tag = "4")]
+    pub failure_details: Option<TaskFailureDetails>,
+    #[prost(string, tag = "5")]
+    pub completion_token: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationResult {
+    #[prost(oneof = "OperationResultType", tags = "1, 2")]
+    pub result_type: Option<OperationResultType>,
+}
+
+/// `OperationResult.resultType`.
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum OperationResultType {
+    #[prost(message, tag = "1")]
+    Success(OperationResultSuccess),
+    #[prost(message, tag = "2")]
+    Failure(OperationResultFailure),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationResultSuccess {
+    #[prost(message, optional, tag = "1")]
+    pub result: Option<String>,
+    #[prost(message, optional, tag = "2")]
+    pub start_time_utc: Option<Timestamp>,
+    #[prost(message, optional, tag = "3")]
+    pub end_time_utc: Option<Timestamp>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationResultFailure {
+    #[prost(message, optional, tag = "1")]
+    pub failure_details: Option<TaskFailureDetails>,
+    #[prost(message, optional, tag = "2")]
+    pub start_time_utc: Option<Timestamp>,
+    #[prost(message, optional, tag = "3")]
+    pub end_time_utc: Option<Timestamp>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationAction {
+    #[prost(int32, tag = "1")]
+    pub id: i32,
+    #[prost(oneof = "OperationActionType", tags = "2, 3")]
+    pub operation_action_type: Option<OperationActionType>,
+}
+
+/// `OperationAction.operationActionType`.
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum OperationActionType {
+    #[prost(message, tag = "2")]
+    SendSignal(SendSignalAction),
+    #[prost(message, tag = "3")]
+    StartNewOrchestration(StartNewOrchestrationAction),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SendSignalAction {
+    #[prost(string, tag = "1")]
+    pub instance_id: String,
+    #[prost(string, tag = "2")]
+    pub name: String,
+    #[prost(message, optional, tag = "3")]
+    pub input: Option<String>,
+    #[prost(message, optional, tag = "4")]
+    pub scheduled_time: Option<Timestamp>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StartNewOrchestrationAction {
+    #[prost(string, tag = "1")]
+    pub instance_id: String,
+    #[prost(string, tag = "2")]
+    pub name: String,
+    #[prost(message, optional, tag = "3")]
+    pub version: Option<String>,
+    #[prost(message, optional, tag = "4")]
+    pub input: Option<String>,
+    #[prost(message, optional, tag = "5")]
+    pub scheduled_time: Option<Timestamp>,
 }

@@ -3,20 +3,20 @@
 //! the work-item loop that sends the orchestrator its history and turns its
 //! actions into new history (activity invocations, timers on the real
 //! clock, sub-orchestrations, events, continue-as-new), and the instances
-//! the management API reads and changes.
+//! the management API reads and changes. Entities are in [`entities`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use durable_proto::{
-    ActionType, EventRaisedEvent, EventType, ExecutionResumedEvent, ExecutionStartedEvent,
-    ExecutionSuspendedEvent, ExecutionTerminatedEvent, HistoryEvent, OrchestrationInstance,
-    OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest, OrchestratorResponse,
-    OrchestratorStartedEvent, ParentInstanceInfo, SubOrchestrationInstanceCompletedEvent,
-    SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskCompletedEvent,
-    TaskFailedEvent, TaskFailureDetails, TaskScheduledEvent, TimerCreatedEvent, TimerFiredEvent,
-    Timestamp,
+    ActionType, EventRaisedEvent, EventSentEvent, EventType, ExecutionResumedEvent,
+    ExecutionStartedEvent, ExecutionSuspendedEvent, ExecutionTerminatedEvent, HistoryEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
+    OrchestratorResponse, OrchestratorStartedEvent, ParentInstanceInfo,
+    SubOrchestrationInstanceCompletedEvent, SubOrchestrationInstanceCreatedEvent,
+    SubOrchestrationInstanceFailedEvent, TaskCompletedEvent, TaskFailedEvent, TaskFailureDetails,
+    TaskScheduledEvent, TimerCreatedEvent, TimerFiredEvent, Timestamp,
 };
 use prost::Message;
 use serde_json::{Value, json};
@@ -26,6 +26,9 @@ use crate::clock::UtcTime;
 use crate::console::Console;
 use crate::handler::Handler;
 use crate::ids::new_guid;
+
+mod entities;
+pub use entities::EntityId;
 
 /// Invocations are sent in one piece up to this size.
 const PIECE: usize = 16 * 1024;
@@ -118,6 +121,7 @@ pub struct Durable {
     handler: Arc<Handler>,
     console: Console,
     instances: Mutex<HashMap<String, Instance>>,
+    entities: Mutex<entities::Entities>,
     created: std::sync::atomic::AtomicU64,
 }
 
@@ -154,6 +158,7 @@ impl Durable {
             handler,
             console,
             instances: Mutex::new(HashMap::new()),
+            entities: Mutex::new(HashMap::new()),
             created: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -546,6 +551,15 @@ impl Durable {
                     }
                     ActionType::SendEvent(send) => {
                         let target = send.instance.map(|i| i.instance_id).unwrap_or_default();
+                        // Recorded, so that the next step does not send it again.
+                        instance.history.push(event(
+                            action.id,
+                            EventType::EventSent(EventSentEvent {
+                                instance_id: target.clone(),
+                                name: send.name.clone(),
+                                input: send.data.clone(),
+                            }),
+                        ));
                         events.push((target, send.name, send.data));
                     }
                     ActionType::CompleteOrchestration(done) => completion = Some(done),
@@ -598,6 +612,10 @@ impl Durable {
             }
         }
         for (target, event_name, data) in events {
+            if target.starts_with('@') {
+                self.entity_event(id, &target, &event_name, data.as_deref());
+                continue;
+            }
             if let Err((_, reason)) = self.raise(&target, &event_name, data) {
                 self.console.warning(format!(
                     "[durable] {name} {id}: event {event_name} not sent: {reason}"

@@ -1,13 +1,13 @@
 //! The Durable extension's HTTP management API under
 //! `/runtime/webhooks/durabletask`, with the extension's status codes, served
-//! from the in-memory instances of [`crate::durable`].
+//! from the in-memory instances and entities of [`crate::durable`].
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::clock::UtcTime;
-use crate::durable::{Durable, InstanceQuery, RuntimeStatus};
+use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus};
 
 /// The API's path prefix.
 pub const PREFIX: &str = "/runtime/webhooks/durabletask";
@@ -58,6 +58,24 @@ fn json_body(body: &[u8]) -> Result<Option<String>, ApiResponse> {
     }
 }
 
+/// An entity operation's input as JSON text: none for an empty body, the
+/// JSON of an `application/json` one (400 when it is not JSON), and any
+/// other body as a JSON string, as the extension reads it.
+fn operation_input(body: &[u8], content_type: Option<&str>) -> Result<Option<String>, ApiResponse> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let is_json = content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        return json_body(body);
+    }
+    Ok(Some(
+        Value::String(String::from_utf8_lossy(body).into_owned()).to_string(),
+    ))
+}
+
 /// The management URLs of instance `id`, as the 202 "check status" body
 /// gives them.
 pub fn check_status(base: &str, id: &str) -> Value {
@@ -75,12 +93,14 @@ pub fn check_status(base: &str, id: &str) -> Value {
 }
 
 /// One API request: its method, the path after the prefix, the raw
-/// query, the body, and the list's continuation token if one was sent.
+/// query, the body and its content type, and the list's continuation
+/// token if one was sent.
 pub struct ApiRequest<'a> {
     pub method: &'a str,
     pub rest: &'a str,
     pub query: &'a str,
     pub body: &'a [u8],
+    pub content_type: Option<&'a str>,
     pub continuation: Option<&'a str>,
 }
 
@@ -148,6 +168,36 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
                 "suspend" => durable.suspend(id, reason),
                 _ => durable.resume(id, reason),
             })
+        }
+        ("POST" | "DELETE", ["entities", name, key]) => {
+            let entity = EntityId::new(
+                &crate::query::path_decode(name),
+                &crate::query::path_decode(key),
+            );
+            // DELETE is the operation `delete`, as the extension reads it.
+            let operation = if method == "DELETE" {
+                "delete".to_owned()
+            } else {
+                query_value(query, "op").unwrap_or_default()
+            };
+            let input = match operation_input(body, request.content_type) {
+                Ok(input) => input,
+                Err(refusal) => return refusal,
+            };
+            accepted(durable.signal_entity(&entity, &operation, input))
+        }
+        ("GET", ["entities", name, key]) => {
+            let key = crate::query::path_decode(key);
+            // `$` stands for the empty key.
+            let key = if key == "$" { String::new() } else { key };
+            let entity = EntityId::new(&crate::query::path_decode(name), &key);
+            match durable.entity_state(&entity) {
+                Some(state) => answer(
+                    200,
+                    serde_json::from_str(&state).unwrap_or(Value::String(state)),
+                ),
+                None => refuse(404, format!("entity {entity} has no state")),
+            }
         }
         _ => refuse(
             404,
@@ -322,5 +372,30 @@ pub fn origin(url: &str) -> &str {
     match url[after_scheme..].find('/') {
         Some(at) => &url[..after_scheme + at],
         None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operations_input_is_read_by_its_content_type() {
+        let json = Some("application/json; charset=utf-8");
+        assert_eq!(operation_input(b"", json).ok(), Some(None));
+        assert_eq!(
+            operation_input(b" 5 ", json).ok(),
+            Some(Some("5".to_owned()))
+        );
+        let refusal = operation_input(b"{", json).expect_err("refused");
+        assert_eq!(refusal.status, 400);
+        assert_eq!(
+            operation_input(b"{", Some("text/plain")).ok(),
+            Some(Some("\"{\"".to_owned()))
+        );
+        assert_eq!(
+            operation_input(b"7", None).ok(),
+            Some(Some("\"7\"".to_owned()))
+        );
     }
 }

@@ -368,11 +368,16 @@ async fn durable_api(shared: &Shared, request: Request<Incoming>) -> Response<Fu
         .headers
         .get(crate::durable_api::CONTINUATION)
         .and_then(|token| token.to_str().ok());
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok());
     let request = crate::durable_api::ApiRequest {
         method: parts.method.as_str(),
         rest,
         query,
         body: &body,
+        content_type,
         continuation,
     };
     let answer = crate::durable_api::serve(&shared.durable, &request, &base);

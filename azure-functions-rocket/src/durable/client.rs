@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::entity::EntityId;
 use crate::error::Error;
 use crate::http::HttpResponse;
 
@@ -210,6 +212,46 @@ impl DurableClient {
         }
     }
 
+    /// Signals `operation` on `entity` with `input` (none when it is
+    /// `null`); the entity runs it later.
+    pub async fn signal_entity<T: Serialize + ?Sized>(
+        &self,
+        entity: &EntityId,
+        operation: &str,
+        input: &T,
+    ) -> Result<(), Error> {
+        if entity.key().is_empty() {
+            // The API reads `$` as the empty key only when reading state.
+            return Err(Error::bad_request(
+                "signal entity: the management API cannot address an entity with an empty key",
+            ));
+        }
+        let path = entity_path(entity);
+        let body = serde_json::to_vec(input)
+            .map_err(|error| Error::internal(format_args!("the input is not JSON: {error}")))?;
+        let body = if body == b"null" { Vec::new() } else { body };
+        let reply = call("POST", &self.url(&path, &[("op", operation)]), &body).await?;
+        match reply.status {
+            200..=299 => Ok(()),
+            _ => Err(refused("signal entity", &reply)),
+        }
+    }
+
+    /// The entity's state as `T`; `None` when it has none.
+    pub async fn read_entity_state<T: DeserializeOwned>(
+        &self,
+        entity: &EntityId,
+    ) -> Result<Option<T>, Error> {
+        let reply = call("GET", &self.url(&entity_path(entity), &[]), &[]).await?;
+        match reply.status {
+            404 => Ok(None),
+            200 => serde_json::from_slice(&reply.body)
+                .map(Some)
+                .map_err(|error| Error::invalid_json("entity state", &error)),
+            _ => Err(refused("read entity state", &reply)),
+        }
+    }
+
     /// The standard 202 "check status" response for the instance: its
     /// management URLs, `Location` and `Retry-After`.
     pub fn check_status_response(&self, instance_id: &str) -> HttpResponse {
@@ -230,6 +272,16 @@ impl DurableClient {
             .with_header("Location", at(""))
             .with_header("Retry-After", "10")
     }
+}
+
+/// `/entities/{name}/{key}`; an empty key is `$`, as the API reads it.
+fn entity_path(entity: &EntityId) -> String {
+    let key = if entity.key().is_empty() {
+        "$".to_owned()
+    } else {
+        encode_component(entity.key())
+    };
+    format!("/entities/{}/{key}", encode_component(entity.name()))
 }
 
 fn expect_accepted(what: &str, reply: &ApiReply) -> Result<(), Error> {

@@ -17,6 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::clock::{self, Micros};
+use super::entity::EntityId;
+use super::entity_message::{self, EntityCall};
 use super::proto::{
     ActionType, CreateSubOrchestrationAction, CreateTimerAction, OrchestrationInstance,
     ScheduleTaskAction, SendEventAction, TaskFailureDetails,
@@ -242,6 +244,8 @@ pub(crate) struct State {
     pub(crate) received: HashMap<String, VecDeque<(u64, Option<String>)>>,
     pub(crate) received_count: u64,
     pub(crate) waiting: HashMap<String, VecDeque<Rc<Slot>>>,
+    /// Entity calls waiting for their response, by case-folded request id.
+    pub(crate) entity_calls: HashMap<String, EntityCall>,
     pub(crate) custom_status: Option<String>,
     pub(crate) completion: Option<Completion>,
     pub(crate) guid_count: u64,
@@ -260,6 +264,7 @@ impl State {
             received: HashMap::new(),
             received_count: 0,
             waiting: HashMap::new(),
+            entity_calls: HashMap::new(),
             custom_status: None,
             completion: None,
             guid_count: 0,
@@ -493,6 +498,16 @@ impl OrchestrationContext {
     /// Waits for the external event `name` (case-insensitive); events
     /// raised before anyone waits are kept, first in first out.
     pub fn wait_for_external_event<O: DeserializeOwned>(&self, name: &str) -> DurableTask<O> {
+        self.wait_for(name, None)
+    }
+
+    /// A wait for event `name`; for an entity call, its response message
+    /// becomes the call's result or failure.
+    fn wait_for<O: DeserializeOwned>(
+        &self,
+        name: &str,
+        call: Option<EntityCall>,
+    ) -> DurableTask<O> {
         let slot = Rc::new(Slot::default());
         let key = fold(name);
         let mut state = self.state.borrow_mut();
@@ -500,19 +515,31 @@ impl OrchestrationContext {
         if state.received.get(&key).is_some_and(VecDeque::is_empty) {
             state.received.remove(&key);
         }
-        match buffered {
-            Some((_, data)) => state.settle(&slot, Ok(data)),
-            None => state
-                .waiting
-                .entry(key)
-                .or_default()
-                .push_back(slot.clone()),
+        match (buffered, call) {
+            (Some((_, data)), None) => state.settle(&slot, Ok(data)),
+            (Some((_, data)), Some(call)) => {
+                state.settle(&slot, entity_message::outcome(&call, data.as_deref()))
+            }
+            (None, call) => {
+                if let Some(call) = call {
+                    state.entity_calls.insert(key.clone(), call);
+                }
+                state
+                    .waiting
+                    .entry(key)
+                    .or_default()
+                    .push_back(slot.clone())
+            }
         }
         DurableTask::new(slot)
     }
 
     /// Raises event `name` with `data` on another orchestration instance.
     pub fn send_event<T: Serialize + ?Sized>(&self, instance_id: &str, name: &str, data: &T) {
+        self.send_event_text(instance_id, name, encode(data).ok().flatten());
+    }
+
+    fn send_event_text(&self, instance_id: &str, name: &str, data: Option<String>) {
         let mut state = self.state.borrow_mut();
         let id = state.next_id();
         let action = ActionType::SendEvent(SendEventAction {
@@ -521,9 +548,64 @@ impl OrchestrationContext {
                 execution_id: None,
             }),
             name: name.to_owned(),
-            data: encode(data).ok().flatten(),
+            data,
         });
         state.actions.push((id, action));
+    }
+
+    /// Calls `operation` on `entity` with `input`: the operation's result,
+    /// or its failure as a [`TaskError`]. The request goes out as event
+    /// `op` to the entity; its id is a [`OrchestrationContext::new_guid`].
+    pub fn call_entity<I: Serialize + ?Sized, O: DeserializeOwned>(
+        &self,
+        entity: &EntityId,
+        operation: &str,
+        input: &I,
+    ) -> DurableTask<O> {
+        let input = match encode(input) {
+            Ok(input) => input,
+            Err(error) => {
+                let slot = Rc::new(Slot::default());
+                self.state.borrow_mut().settle(&slot, Err(error));
+                return DurableTask::new(slot);
+            }
+        };
+        let request_id = self.new_guid();
+        let message =
+            entity_message::request(operation, false, input, &request_id, &self.instance_id());
+        self.send_event_text(
+            &entity.to_string(),
+            entity_message::REQUEST_EVENT,
+            Some(message),
+        );
+        let call = EntityCall {
+            entity: entity.to_string(),
+            operation: operation.to_owned(),
+        };
+        self.wait_for(&request_id, Some(call))
+    }
+
+    /// Signals `operation` on `entity` with `input`, without waiting: the
+    /// entity runs it later. An input that is not JSON is sent as none.
+    pub fn signal_entity<I: Serialize + ?Sized>(
+        &self,
+        entity: &EntityId,
+        operation: &str,
+        input: &I,
+    ) {
+        let request_id = self.new_guid();
+        let message = entity_message::request(
+            operation,
+            true,
+            encode(input).ok().flatten(),
+            &request_id,
+            &self.instance_id(),
+        );
+        self.send_event_text(
+            &entity.to_string(),
+            entity_message::REQUEST_EVENT,
+            Some(message),
+        );
     }
 
     /// Ends this execution and starts the orchestration again with

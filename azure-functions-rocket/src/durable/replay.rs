@@ -15,6 +15,7 @@ use super::clock;
 use super::context::{
     Completion, Kind, OrchestrationContext, OrchestratorError, Pending, State, TaskError, fold,
 };
+use super::entity_message;
 use super::proto::{
     ActionType, CompleteOrchestrationAction, EventRaisedEvent, EventType, HistoryEvent,
     OrchestrationStatus, OrchestratorAction, OrchestratorRequest, OrchestratorResponse,
@@ -390,7 +391,11 @@ impl Executor {
                 match waiter {
                     Some(slot) => {
                         let data = raised.input.clone().filter(|input| !input.is_empty());
-                        state.settle(&slot, Ok(data));
+                        let outcome = match state.entity_calls.remove(&key) {
+                            Some(call) => entity_message::outcome(&call, data.as_deref()),
+                            None => Ok(data),
+                        };
+                        state.settle(&slot, outcome);
                         drop(state);
                         self.resume()?;
                     }
@@ -571,5 +576,83 @@ mod tests {
             response.actions[0].action_type,
             Some(ActionType::CreateTimer(_))
         ));
+    }
+
+    async fn calls_counter(context: OrchestrationContext, _: ()) -> Result<i64, OrchestratorError> {
+        let counter = crate::durable::EntityId::new("Counter", "a");
+        context.signal_entity(&counter, "add", &1);
+        Ok(context.call_entity(&counter, "get", &()).await?)
+    }
+
+    /// The first step's actions: the signal, then the call.
+    fn entity_requests(response: &OrchestratorResponse) -> Vec<serde_json::Value> {
+        response
+            .actions
+            .iter()
+            .filter_map(|action| match &action.action_type {
+                Some(ActionType::SendEvent(send)) => {
+                    let target = send.instance.as_ref().map(|i| i.instance_id.as_str());
+                    assert_eq!(target, Some("@counter@a"));
+                    assert_eq!(send.name, "op");
+                    serde_json::from_str(send.data.as_deref().unwrap_or_default()).ok()
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_entity_call_is_an_op_event_answered_by_its_request_id() {
+        use crate::durable::proto::{EventRaisedEvent, EventSentEvent};
+        let first = run_orchestrator(&history(Vec::new()), "o", &calls_counter);
+        let requests = entity_requests(&first);
+        assert_eq!(requests.len(), 2, "{first:?}");
+        assert_eq!(requests[0]["signal"], serde_json::json!(true));
+        assert_eq!(requests[0]["input"], serde_json::json!("1"));
+        assert_eq!(requests[1]["op"], serde_json::json!("get"));
+        assert_eq!(requests[1]["parent"], serde_json::json!("i"));
+        assert!(requests[1].get("signal").is_none() && requests[1].get("input").is_none());
+        let request_id = requests[1]["id"].as_str().unwrap().to_owned();
+        assert_ne!(request_id, requests[0]["id"].as_str().unwrap());
+
+        let sent = |id: i32| HistoryEvent {
+            event_id: id,
+            timestamp: None,
+            event_type: Some(EventType::EventSent(EventSentEvent {
+                instance_id: "@counter@a".to_owned(),
+                name: "op".to_owned(),
+                input: None,
+            })),
+        };
+        let answer = |response: &str| {
+            let mut request = history(Vec::new());
+            request.past_events = std::mem::take(&mut request.new_events);
+            request.past_events.extend([sent(1), sent(2)]);
+            request.new_events = vec![HistoryEvent {
+                event_id: -1,
+                timestamp: None,
+                event_type: Some(EventType::EventRaised(EventRaisedEvent {
+                    name: request_id.to_uppercase(),
+                    input: Some(response.to_owned()),
+                })),
+            }];
+            run_orchestrator(&request, "o", &calls_counter)
+        };
+        let done = answer(r#"{"result":"7"}"#);
+        assert_eq!(done.actions.len(), 1, "no request is sent again: {done:?}");
+        assert_eq!(completion(&done).result.as_deref(), Some("7"));
+
+        let failed =
+            answer(r#"{"result":null,"failureDetails":{"ErrorType":"E","ErrorMessage":"no"}}"#);
+        let done = completion(&failed);
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Failed as i32
+        );
+        let details = done.failure_details.as_ref().unwrap();
+        assert_eq!(
+            details.error_message,
+            "Operation 'get' of entity '@counter@a' failed: no"
+        );
     }
 }

@@ -17,21 +17,25 @@ use crate::error::Error;
 /// Reads the request from the trigger binding's value: JSON strings
 /// around base64 (the host encodes it twice), or the base64 text itself.
 pub fn decode_request(value: &str) -> Result<OrchestratorRequest, Error> {
-    let mut text = value.trim().to_owned();
-    // Unwraps each JSON string layer; base64 text itself is not one.
-    while let Ok(inner) = serde_json::from_str::<String>(&text) {
-        text = inner;
-    }
-    let bytes = BASE64.decode(text.trim()).map_err(|error| {
-        Error::bad_request(format_args!(
-            "the orchestration request is not base64 ({error})"
-        ))
-    })?;
+    let bytes = base64_of_binding(value, "the orchestration request")?;
     OrchestratorRequest::decode(bytes.as_slice()).map_err(|error| {
         Error::bad_request(format_args!(
             "the orchestration request is not an OrchestratorRequest ({error})"
         ))
     })
+}
+
+/// The bytes of a durable trigger's value: base64 inside as many JSON
+/// string layers as the host wrapped it in; `what` names it in the 400.
+pub(crate) fn base64_of_binding(value: &str, what: &str) -> Result<Vec<u8>, Error> {
+    let mut text = value.trim().to_owned();
+    // Unwraps each JSON string layer; base64 text itself is not one.
+    while let Ok(inner) = serde_json::from_str::<String>(&text) {
+        text = inner;
+    }
+    BASE64
+        .decode(text.trim())
+        .map_err(|error| Error::bad_request(format_args!("{what} is not base64 ({error})")))
 }
 
 /// The reply's `ReturnValue`: the response's protobuf in base64.

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use azure_functions_rocket::durable::{
-    DurableClient, OrchestrationContext, OrchestratorError, RetryPolicy, when_all, when_any,
+    DurableClient, EntityContext, EntityId, OrchestrationContext, OrchestratorError, RetryPolicy,
+    when_all, when_any,
 };
 use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
 use serde_json::{Value, json};
@@ -59,6 +60,17 @@ pub fn registry() -> Registry {
             "sub_orchestration",
             "context",
             sub_orchestration,
+        ))
+        .with(Function::entity("counter", "context", counter))
+        .with(Function::orchestrator(
+            "counter_sum",
+            "context",
+            counter_sum,
+        ))
+        .with(Function::orchestrator(
+            "counter_signals",
+            "context",
+            counter_signals,
         ))
         .with(Function::http_with_client(
             "HttpStart",
@@ -229,4 +241,60 @@ pub async fn sub_orchestration(
         .call_sub_orchestrator("chaining", &["Paris", "Rome", "Oslo"], None)
         .await?;
     Ok(json!({"child": child}))
+}
+
+/// A counter entity: `add` a number, `reset` (deletes its state), `get`.
+pub fn counter(context: &mut EntityContext<i64>) -> Result<Option<i64>, Error> {
+    match context.operation() {
+        "add" => {
+            let amount: i64 = context.input()?;
+            let value = context.state_or_default();
+            *value = value
+                .checked_add(amount)
+                .ok_or_else(|| Error::bad_request("the counter would overflow"))?;
+        }
+        "reset" => context.delete_state(),
+        "get" => return Ok(Some(context.state().copied().unwrap_or(0))),
+        other => {
+            return Err(Error::bad_request(format_args!(
+                "the counter has no operation {other}"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Adds `numbers` (default 1, 2, 3) to counter `key` (default this
+/// instance's id) one call at a time, then gives its value.
+pub async fn counter_sum(
+    context: OrchestrationContext,
+    input: Option<Value>,
+) -> Result<i64, OrchestratorError> {
+    let input = input.unwrap_or(Value::Null);
+    let key = input["key"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| context.instance_id());
+    let numbers: Vec<i64> =
+        serde_json::from_value(input["numbers"].clone()).unwrap_or_else(|_| vec![1, 2, 3]);
+    let counter = EntityId::new("counter", &key);
+    for number in numbers {
+        context
+            .call_entity::<_, ()>(&counter, "add", &number)
+            .await?;
+    }
+    Ok(context.call_entity(&counter, "get", &()).await?)
+}
+
+/// Signals `add 1` to counter `key` `times` times, without waiting.
+pub async fn counter_signals(
+    context: OrchestrationContext,
+    input: Value,
+) -> Result<(), OrchestratorError> {
+    let key = input["key"].as_str().unwrap_or("shared");
+    let counter = EntityId::new("counter", key);
+    for _ in 0..input["times"].as_u64().unwrap_or(1) {
+        context.signal_entity(&counter, "add", &1);
+    }
+    Ok(())
 }

@@ -309,3 +309,105 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         .unwrap();
     assert!(message.contains("history mismatch"), "{message}");
 }
+
+/// The example's counter against the same counter in Python, run by the
+/// SDK's entity executor on the same batches: the same results (failures
+/// compared by kind only, their messages are each language's) and the
+/// same state after each batch.
+#[test]
+fn entity_batches_match_the_sdks_entity_executor() {
+    use azure_functions_rocket::durable::proto::{
+        EntityBatchRequest, EntityBatchResult, OperationRequest, OperationResultType,
+    };
+    use azure_functions_rocket::durable::run_entity;
+    use std::io::Write;
+
+    let batch = |state: Option<&str>, operations: &[(&str, Option<&str>)]| EntityBatchRequest {
+        instance_id: "@counter@k".to_owned(),
+        entity_state: state.map(str::to_owned),
+        operations: operations
+            .iter()
+            .enumerate()
+            .map(|(at, (operation, input))| OperationRequest {
+                operation: (*operation).to_owned(),
+                request_id: format!("r{at}"),
+                input: input.map(str::to_owned),
+            })
+            .collect(),
+    };
+    let batches = [
+        batch(
+            None,
+            &[
+                ("get", None),
+                ("add", Some("2")),
+                ("get", None),
+                ("add", Some("4")),
+                ("get", None),
+            ],
+        ),
+        batch(
+            Some("5"),
+            &[
+                ("add", Some("1")),
+                ("add", Some("\"x\"")),
+                ("nope", None),
+                ("get", None),
+                ("reset", None),
+                ("get", None),
+            ],
+        ),
+        batch(Some(""), &[("get", None)]),
+        batch(Some("4"), &[("reset", None)]),
+        batch(Some("3"), &[("add", None), ("add", Some("-3"))]),
+    ];
+    let normal = |result: &EntityBatchResult| {
+        let results: Vec<Value> = result
+            .results
+            .iter()
+            .map(|result| match &result.result_type {
+                Some(OperationResultType::Success(success)) => {
+                    json!({"ok": payload(&success.result)})
+                }
+                Some(OperationResultType::Failure(_)) => json!("failed"),
+                None => json!("none"),
+            })
+            .collect();
+        json!({"results": results, "state": payload(&result.entity_state)})
+    };
+    let ours: Vec<Value> = batches
+        .iter()
+        .map(|request| normal(&run_entity(request, "counter", &durable_hello::counter).unwrap()))
+        .collect();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/entity_batches.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the entity runner runs");
+    let requests: Vec<String> = batches
+        .iter()
+        .map(|request| base64::engine::general_purpose::STANDARD.encode(request.encode_to_vec()))
+        .collect();
+    let input = serde_json::to_vec(&requests).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().expect("the entity runner ends");
+    assert!(out.status.success(), "the entity runner failed");
+    let results: Vec<String> = serde_json::from_slice(&out.stdout).expect("JSON from the runner");
+    let theirs: Vec<Value> = results
+        .iter()
+        .map(|text| {
+            normal(&EntityBatchResult::decode(b64(text).as_slice()).expect("a batch result"))
+        })
+        .collect();
+    assert_eq!(ours.len(), theirs.len());
+    for (at, (ours, theirs)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(ours, theirs, "batch {at}");
+    }
+    // The cases do what they are for.
+    assert_eq!(theirs[0]["state"], json!(6));
+    assert_eq!(theirs[1]["results"][1], json!("failed"));
+    assert_eq!(theirs[1]["state"], Value::Null);
+}

@@ -555,3 +555,189 @@ async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
         .await;
     assert_eq!(status, 404);
 }
+
+impl Running {
+    /// Polls the entity's state until `done` holds for it, at most 20 s.
+    async fn entity_state(&self, path: &str, done: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self
+                .call("GET", &format!("{API}/entities/{path}"), "")
+                .await;
+            if done(status, &body) {
+                return (status, body);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up on entity {path}: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Signals `op` with `body` of `content_type`; the status.
+    async fn signal(&self, path: &str, content_type: &str, body: &str) -> u16 {
+        self.caller
+            .request_with(
+                "POST",
+                &format!("{API}/entities/{path}"),
+                &[("Content-Type", content_type)],
+                body.as_bytes(),
+                body.len(),
+            )
+            .await
+            .status
+    }
+}
+
+#[tokio::test]
+async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
+    let running = serve().await;
+    let (status, _) = running
+        .call("GET", &format!("{API}/entities/counter/t1"), "")
+        .await;
+    assert_eq!(status, 404, "no state yet");
+    let json = "application/json";
+    assert_eq!(running.signal("counter/t1?op=add", json, "5").await, 202);
+    assert_eq!(running.signal("counter/t1?op=add", json, "5").await, 202);
+    // Not JSON by its type: the input is the string "7", which `add`
+    // refuses; the failure must leave the state alone.
+    assert_eq!(
+        running.signal("Counter/t1?op=add", "text/plain", "7").await,
+        202
+    );
+    assert_eq!(running.signal("counter/t1?op=add", json, "5").await, 202);
+    let (_, state) = running
+        .entity_state("counter/t1", |status, body| {
+            status == 200 && *body == json!(15)
+        })
+        .await;
+    assert_eq!(state, json!(15));
+    assert!(running.console.contains("operation add failed"));
+
+    assert_eq!(running.signal("counter/t1?op=reset", json, "").await, 202);
+    running
+        .entity_state("counter/t1", |status, _| status == 404)
+        .await;
+
+    let (status, body) = running
+        .call("POST", &format!("{API}/entities/counter/t1?op=add"), "{")
+        .await;
+    assert_eq!(
+        status, 202,
+        "a body without a JSON type is a string: {body}"
+    );
+    assert_eq!(running.signal("counter/t2?op=add", json, "{").await, 400);
+    assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 404);
+}
+
+#[tokio::test]
+async fn the_durable_client_signals_entities_and_reads_their_state() {
+    use azure_functions_rocket::durable::{DurableClient, EntityId};
+    let running = serve().await;
+    let client = DurableClient {
+        task_hub: "DurableHello".to_owned(),
+        base_url: format!("http://127.0.0.1:{}{API}", running.caller.port()),
+        query: String::new(),
+    };
+    let counter = EntityId::new("counter", "client key/1");
+    assert_eq!(
+        client.read_entity_state::<i64>(&counter).await.unwrap(),
+        None
+    );
+    for amount in [1, 2, 3] {
+        client
+            .signal_entity(&counter, "add", &amount)
+            .await
+            .unwrap();
+    }
+    running
+        .entity_state("counter/client%20key%2F1", |status, body| {
+            status == 200 && *body == json!(6)
+        })
+        .await;
+    assert_eq!(
+        client.read_entity_state::<i64>(&counter).await.unwrap(),
+        Some(6)
+    );
+    let error = client
+        .signal_entity(&EntityId::new("nope", "a"), "add", &1)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 404);
+}
+
+#[tokio::test]
+async fn an_orchestration_calls_the_counter_and_completes_with_its_value() {
+    let running = serve().await;
+    let id = running
+        .start("counter_sum", r#"{"key": "sum", "numbers": [4, 5, 6]}"#)
+        .await;
+    let status = running.finished(&id).await;
+    assert_eq!(status["runtimeStatus"], "Completed", "{status}");
+    assert_eq!(status["output"], json!(15));
+    let (status, state) = running
+        .call("GET", &format!("{API}/entities/counter/sum"), "")
+        .await;
+    assert_eq!((status, state), (200, json!(15)));
+
+    // Again on the same counter: the calls see the state the first left.
+    let id = running
+        .start("counter_sum", r#"{"key": "sum", "numbers": [1]}"#)
+        .await;
+    assert_eq!(running.finished(&id).await["output"], json!(16));
+
+    // Keyed by its own instance id, with the default numbers.
+    let id = running.start("counter_sum", "").await;
+    assert_eq!(running.finished(&id).await["output"], json!(6));
+}
+
+#[tokio::test]
+async fn signals_from_several_orchestrations_lose_no_update_and_add_none() {
+    let running = serve().await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(
+            running
+                .start("counter_signals", r#"{"key": "shared", "times": 5}"#)
+                .await,
+        );
+    }
+    for id in &ids {
+        assert_eq!(running.finished(id).await["runtimeStatus"], "Completed");
+    }
+    running
+        .entity_state("counter/shared", |status, body| {
+            status == 200 && body.as_i64() >= Some(20)
+        })
+        .await;
+    // Nothing sent twice: it stays at 20.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, state) = running
+        .call("GET", &format!("{API}/entities/counter/shared"), "")
+        .await;
+    assert_eq!(state, json!(20));
+}
+
+#[tokio::test]
+async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
+    let running = serve().await;
+    let id = running
+        .start(
+            "counter_sum",
+            r#"{"key": "big", "numbers": [9223372036854775807, 1]}"#,
+        )
+        .await;
+    let status = running.finished(&id).await;
+    assert_eq!(status["runtimeStatus"], "Failed", "{status}");
+    assert!(
+        status["output"].to_string().contains(
+            "Operation 'add' of entity '@counter@big' failed: the counter would overflow"
+        ),
+        "{status}"
+    );
+    let (status, state) = running
+        .call("GET", &format!("{API}/entities/counter/big"), "")
+        .await;
+    assert_eq!((status, state), (200, json!(i64::MAX)));
+}

@@ -20,10 +20,10 @@ fn the_readme_shows_the_examples_code_word_for_word() {
     let blocks: Vec<&str> = section
         .split("```rust\n")
         .skip(1)
-        .take(2)
+        .take(3)
         .filter_map(|block| block.split("```").next())
         .collect();
-    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks.len(), 3);
     for block in blocks {
         assert!(source.contains(block), "src/lib.rs lacks:\n{block}");
     }

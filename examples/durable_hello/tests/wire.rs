@@ -8,8 +8,9 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use azure_functions_rocket::durable::proto::{
-    ActionType, EventType, ExecutionStartedEvent, HistoryEvent, OrchestrationStatus,
-    OrchestratorRequest, OrchestratorResponse, OrchestratorStartedEvent, Timestamp,
+    ActionType, EntityBatchRequest, EntityBatchResult, EventType, ExecutionStartedEvent,
+    HistoryEvent, OperationRequest, OperationResultType, OrchestrationStatus, OrchestratorRequest,
+    OrchestratorResponse, OrchestratorStartedEvent, Timestamp,
 };
 use azure_functions_rocket::harness::{DirectCall, invoke};
 use azure_functions_rocket::{CHECK_VARIABLE, Function, Registry, rocket};
@@ -207,6 +208,76 @@ async fn a_failed_activity_is_a_non_2xx_reply_with_the_reason() {
             .contains("not of the expected type"),
         "{reply}"
     );
+}
+
+/// An entity batch as the host sends it: base64 inside two JSON strings.
+fn entity_value(request: &EntityBatchRequest) -> Value {
+    let text = BASE64.encode(request.encode_to_vec());
+    Value::String(serde_json::to_string(&text).unwrap())
+}
+
+#[rocket::async_test]
+async fn an_entity_answers_200_with_its_batch_result_in_base64() {
+    let request = EntityBatchRequest {
+        instance_id: "@counter@k".to_owned(),
+        entity_state: Some("2".to_owned()),
+        operations: [("add", Some("3")), ("add", Some("\"x\"")), ("get", None)]
+            .into_iter()
+            .map(|(operation, input)| OperationRequest {
+                operation: operation.to_owned(),
+                request_id: format!("r-{operation}"),
+                input: input.map(str::to_owned),
+            })
+            .collect(),
+    };
+    let (status, reply) = call(
+        function("counter"),
+        json!({"Data": {"context": entity_value(&request)}, "Metadata": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let text = reply["ReturnValue"].as_str().expect("a base64 ReturnValue");
+    let result = EntityBatchResult::decode(BASE64.decode(text).expect("base64").as_slice())
+        .expect("an EntityBatchResult");
+    assert_eq!(result.entity_state.as_deref(), Some("5"));
+    assert_eq!(result.results.len(), 3);
+    assert!(matches!(
+        result.results[1].result_type,
+        Some(OperationResultType::Failure(_))
+    ));
+    let Some(OperationResultType::Success(get)) = &result.results[2].result_type else {
+        panic!("get failed: {result:?}");
+    };
+    assert_eq!(get.result.as_deref(), Some("5"));
+}
+
+#[rocket::async_test]
+async fn bad_entity_input_gets_a_clear_error_and_no_panic() {
+    let counter = function("counter");
+    let other = EntityBatchRequest {
+        instance_id: "@other@k".to_owned(),
+        ..EntityBatchRequest::default()
+    };
+    for (value, message) in [
+        (json!("\"%%%not base64\""), "not base64"),
+        (
+            json!(BASE64.encode([0xff, 0xff, 0xff])),
+            "not an EntityBatchRequest",
+        ),
+        (entity_value(&other), "not an entity of counter"),
+        (
+            entity_value(&EntityBatchRequest::default()),
+            "is not @<entity name>@<key>",
+        ),
+    ] {
+        let (status, reply) =
+            call(counter, json!({"Data": {"context": value}, "Metadata": {}})).await;
+        assert_eq!(status, 400, "{reply}");
+        assert!(reply["Logs"].to_string().contains(message), "{reply}");
+    }
+    let (status, reply) = call(counter, json!({"Data": {}, "Metadata": {}})).await;
+    assert_eq!(status, 400);
+    assert!(reply["Logs"].to_string().contains("Data has no"), "{reply}");
 }
 
 #[test]
