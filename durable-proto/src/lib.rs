@@ -8,6 +8,9 @@
 //! when decoding.
 #![allow(missing_docs)]
 
+mod entity_id;
+
+pub use entity_id::EntityId;
 pub use prost_types::Timestamp;
 
 #[derive(Clone, PartialEq, prost::Message)]

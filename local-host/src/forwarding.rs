@@ -148,13 +148,7 @@ pub async fn forward(
         Some(limit) => match tokio::time::timeout(limit, sent).await {
             Ok(sent) => sent,
             Err(_) => {
-                let reason = format!(
-                    "Timeout value of {} was exceeded by function: Functions.{}",
-                    crate::dotnet::timespan_to_string(limit),
-                    function.name
-                );
-                handler.restart(pid, reason.clone()).await;
-                return failed(reason);
+                return failed(crate::invocation::timed_out(handler, pid, limit, function).await);
             }
         },
     };

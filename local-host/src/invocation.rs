@@ -1,6 +1,8 @@
 //! One invocation from start to finish: send the body to the handler as the
 //! host does, read the reply back, and show what the host would log.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::app::{FunctionFolder, TriggerKind};
@@ -57,17 +59,25 @@ async fn send(
     };
     match tokio::time::timeout(limit, sent).await {
         Ok(result) => answered(handler, &tag, function, result),
-        Err(_) => {
-            // The host's own words; then it kills and restarts the handler.
-            let reason = format!(
-                "Timeout value of {} was exceeded by function: Functions.{}",
-                crate::dotnet::timespan_to_string(limit),
-                function.name
-            );
-            handler.restart(pid, reason.clone()).await;
-            Outcome::no_reply(function, reason)
-        }
+        Err(_) => Outcome::no_reply(function, timed_out(handler, pid, limit, function).await),
     }
+}
+
+/// An invocation of `function` ran past functionTimeout (`limit`): the
+/// host kills and restarts handler process `pid`; why, in the host's words.
+pub async fn timed_out(
+    handler: &Handler,
+    pid: u32,
+    limit: Duration,
+    function: &FunctionFolder,
+) -> String {
+    let reason = format!(
+        "Timeout value of {} was exceeded by function: Functions.{}",
+        crate::dotnet::timespan_to_string(limit),
+        function.name
+    );
+    handler.restart(pid, reason.clone()).await;
+    reason
 }
 
 /// What the host makes of the handler's reply, or of its lack.

@@ -6,7 +6,6 @@
 //! as an event named with the request's id.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
 use std::sync::{Arc, MutexGuard};
 
 use durable_proto::{
@@ -26,34 +25,7 @@ const BATCH: usize = 100;
 /// The event name of every request to an entity.
 const REQUEST_EVENT: &str = "op";
 
-/// An entity: its function's name (lower-cased, as the extension does)
-/// and its key; `@name@key` as an instance id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EntityId {
-    pub name: String,
-    pub key: String,
-}
-
-impl EntityId {
-    pub fn new(name: &str, key: &str) -> EntityId {
-        EntityId {
-            name: name.to_lowercase(),
-            key: key.to_owned(),
-        }
-    }
-
-    /// Reads `@name@key` (the key may hold `@`).
-    pub fn parse(instance_id: &str) -> Option<EntityId> {
-        let (name, key) = instance_id.strip_prefix('@')?.split_once('@')?;
-        (!name.is_empty()).then(|| EntityId::new(name, key))
-    }
-}
-
-impl fmt::Display for EntityId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}@{}", self.name, self.key)
-    }
-}
+pub use durable_proto::EntityId;
 
 /// One operation waiting for its entity.
 #[derive(Debug, Clone)]
@@ -100,10 +72,10 @@ impl Durable {
         operation: &str,
         input: Option<String>,
     ) -> Result<(), Refusal> {
-        if self.entity_function(&entity.name).is_none() {
+        if self.entity_function(entity.name()).is_none() {
             return Err((
                 404,
-                format!("no entity function named {:?} in this app", entity.name),
+                format!("no entity function named {:?} in this app", entity.name()),
             ));
         }
         let request = Request {
@@ -173,8 +145,8 @@ impl Durable {
                 field("parent").or_else(|| Some(from.to_owned()))
             },
         };
-        if self.entity_function(&entity.name).is_none() {
-            let reason = format!("no entity function named {:?} in this app", entity.name);
+        if self.entity_function(entity.name()).is_none() {
+            let reason = format!("no entity function named {:?} in this app", entity.name());
             self.respond(
                 &entity,
                 &request,
@@ -342,8 +314,8 @@ impl Durable {
         request: &EntityBatchRequest,
     ) -> Result<EntityBatchResult, String> {
         let function = self
-            .entity_function(&entity.name)
-            .ok_or_else(|| format!("no entity function named {:?}", entity.name))?;
+            .entity_function(entity.name())
+            .ok_or_else(|| format!("no entity function named {:?}", entity.name()))?;
         let encoded = crate::base64::encode(&request.encode_to_vec());
         // The host's double encoding, as for orchestrators.
         let value = Value::String(Value::String(encoded).to_string());
