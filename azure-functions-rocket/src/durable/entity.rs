@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::functions::trigger_text;
 use super::proto::{
     EntityBatchRequest, EntityBatchResult, OperationRequest, OperationResult,
     OperationResultFailure, OperationResultSuccess, OperationResultType, TaskFailureDetails,
@@ -121,25 +122,7 @@ impl Function {
         F: Fn(&mut EntityContext<S>) -> Result<O, Error> + Send + Sync + 'static,
     {
         let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
-            let request = match arrival {
-                Arrival::Host(envelope) => {
-                    let raw = envelope.binding(binding).ok_or_else(|| {
-                        Error::bad_request(format_args!(
-                            "invalid invocation: Data has no {}, the function's trigger binding",
-                            crate::text::quote(binding)
-                        ))
-                    })?;
-                    decode_entity_request(raw.get())?
-                }
-                Arrival::Direct(call) => {
-                    decode_entity_request(&String::from_utf8_lossy(call.body))?
-                }
-                Arrival::Forwarded(_) => {
-                    return Err(Error::bad_request(format_args!(
-                        "{name} is a Durable function: the host sends it envelopes, never forwarded requests"
-                    )));
-                }
-            };
+            let request = decode_entity_request(&trigger_text(arrival, name, binding)?)?;
             let result = run_entity(&request, name, &handler)?;
             let reply = Reply {
                 value: Some(Value::String(encode_entity_result(&result))),

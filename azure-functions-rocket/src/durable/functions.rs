@@ -1,5 +1,6 @@
 //! Orchestrator and activity functions as registry entries.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -47,19 +48,7 @@ impl Function {
     {
         let handler = Arc::new(handler);
         let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
-            let request = match arrival {
-                Arrival::Host(envelope) => {
-                    let raw = envelope.binding(binding).ok_or_else(|| {
-                        Error::bad_request(format_args!(
-                            "invalid invocation: Data has no {}, the function's trigger binding",
-                            crate::text::quote(binding)
-                        ))
-                    })?;
-                    decode_request(raw.get())?
-                }
-                Arrival::Direct(call) => decode_request(&String::from_utf8_lossy(call.body))?,
-                Arrival::Forwarded(_) => return Err(not_forwarded(name)),
-            };
+            let request = decode_request(&trigger_text(arrival, name, binding)?)?;
             let handler = handler.clone();
             Ok(Box::pin(async move {
                 let response = run_orchestrator(&request, name, &*handler);
@@ -182,6 +171,29 @@ impl Function {
 }
 
 /// Durable triggers always come in the host's envelope.
+/// The text a Durable trigger's binding holds: from the host's envelope,
+/// or the body of a direct call. The host never forwards a request to a
+/// Durable function.
+pub(super) fn trigger_text<'a>(
+    arrival: Arrival<'a>,
+    name: &str,
+    binding: &str,
+) -> Result<Cow<'a, str>, Error> {
+    match arrival {
+        Arrival::Host(envelope) => envelope
+            .binding(binding)
+            .map(|raw| Cow::Borrowed(raw.get()))
+            .ok_or_else(|| {
+                Error::bad_request(format_args!(
+                    "invalid invocation: Data has no {}, the function's trigger binding",
+                    crate::text::quote(binding)
+                ))
+            }),
+        Arrival::Direct(call) => Ok(String::from_utf8_lossy(call.body)),
+        Arrival::Forwarded(_) => Err(not_forwarded(name)),
+    }
+}
+
 fn not_forwarded(name: &str) -> Error {
     Error::bad_request(format_args!(
         "{name} is a Durable function: the host sends it envelopes, never forwarded requests"
