@@ -31,8 +31,14 @@ fn workspace_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
 }
 
-/// A venv with the SDK, made once under target/.
+/// A venv with the SDK, made once under target/: by the first test that
+/// needs it, while the others wait.
 fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
     let venv = workspace_target().join("durable-venv");
     let python = venv.join("bin/python");
     let ready = Command::new(&python)
