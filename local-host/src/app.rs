@@ -73,7 +73,7 @@ pub fn parse_function_timeout(value: Option<&Value>) -> Result<Option<Duration>,
         "is not a time span the host reads: use hh:mm:ss (e.g. \"00:10:00\") or d.hh:mm:ss, at most 10675198 days, or \"-1\" for no limit".to_owned()
     };
     if let Some(magnitude) = text.strip_prefix('-') {
-        let span = crate::schedule::parse_timespan(magnitude).ok_or_else(unreadable)?;
+        let span = crate::dotnet::parse_timespan(magnitude).ok_or_else(unreadable)?;
         if span == Duration::from_secs(86_400) {
             return Ok(None);
         }
@@ -81,7 +81,7 @@ pub fn parse_function_timeout(value: Option<&Value>) -> Result<Option<Duration>,
             "is negative: the only negative value the host takes is \"-1\" (no limit)".into(),
         );
     }
-    let span = crate::schedule::parse_timespan(&text).ok_or_else(unreadable)?;
+    let span = crate::dotnet::parse_timespan(&text).ok_or_else(unreadable)?;
     if span < MIN_FUNCTION_TIMEOUT {
         return Err(format!(
             "is shorter than the host's minimum of {}",

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 pub use renewal::Visibility;
 use settings::MIN_POLL;
-pub use settings::{QueueSettings, parse_timespan};
+pub use settings::QueueSettings;
 
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::base64;

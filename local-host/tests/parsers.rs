@@ -6,10 +6,11 @@
 use local_host::app::{AppFolder, FunctionFolder};
 use local_host::client::HttpReply;
 use local_host::clock::UtcTime;
+use local_host::dotnet::parse_timespan;
 use local_host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use local_host::query::query_values;
 use local_host::routes::RouteTemplate;
-use local_host::schedule::{TimerSchedule, parse_timespan};
+use local_host::schedule::TimerSchedule;
 use proptest::prelude::*;
 use serde_json::json;
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::app::AppFolder;
+use crate::dotnet::parse_timespan;
 
 /// `extensions.queues` of host.json, with the host's defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,25 +33,6 @@ impl Default for QueueSettings {
 
 /// The shortest wait between two polls of an empty queue.
 pub(super) const MIN_POLL: Duration = Duration::from_millis(100);
-
-/// `HH:MM:SS` (optionally `D.HH:MM:SS`, fractional seconds) as .NET's
-/// TimeSpan writes it.
-pub fn parse_timespan(text: &str) -> Option<Duration> {
-    let (days, rest) = match text.split_once('.') {
-        Some((d, rest)) if rest.contains(':') && !d.contains(':') => (d.parse::<u64>().ok()?, rest),
-        _ => (0, text),
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    let [h, m, s] = parts.as_slice() else {
-        return None;
-    };
-    let seconds: f64 = s
-        .parse()
-        .ok()
-        .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
-    let whole = days * 86_400 + h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60;
-    Some(Duration::from_secs(whole) + Duration::from_secs_f64(seconds))
-}
 
 impl QueueSettings {
     /// Reads `extensions.queues` from the app's host.json; a value that is
@@ -117,19 +99,34 @@ impl QueueSettings {
 mod tests {
     use super::*;
 
+    fn settings(queues: &str) -> Result<QueueSettings, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let host = format!(
+            r#"{{"customHandler":{{"description":{{"defaultExecutablePath":"h"}}}},"extensions":{{"queues":{queues}}}}}"#
+        );
+        std::fs::write(dir.path().join("host.json"), host).map_err(|e| e.to_string())?;
+        let app = AppFolder::load(dir.path()).map_err(|e| e.0)?;
+        QueueSettings::of(&app)
+    }
+
     #[test]
-    fn time_spans() {
-        assert_eq!(parse_timespan("00:00:30"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_timespan("00:01:00"), Some(Duration::from_secs(60)));
-        assert_eq!(
-            parse_timespan("1.00:00:01"),
-            Some(Duration::from_secs(86_401))
-        );
-        assert_eq!(
-            parse_timespan("00:00:00.5"),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(parse_timespan("30"), None);
-        assert_eq!(parse_timespan("a:b:c"), None);
+    fn time_spans_read_as_dotnet_reads_them() {
+        let read =
+            settings(r#"{"visibilityTimeout":"00:00:00.5","maxPollingInterval":"1.00:00:01"}"#)
+                .expect("reads");
+        assert_eq!(read.visibility_timeout, Duration::from_millis(500));
+        assert_eq!(read.max_polling_interval, Duration::from_secs(86_401));
+        // A bare number is days, as TimeSpan.Parse reads it.
+        let read = settings(r#"{"visibilityTimeout":"2"}"#).expect("reads");
+        assert_eq!(read.visibility_timeout, Duration::from_secs(2 * 86_400));
+        for bad in [
+            r#""a:b:c""#,
+            r#""99999999999999999.00:00:00""#,
+            r#""00:00:60""#,
+            "30",
+        ] {
+            let error = settings(&format!(r#"{{"visibilityTimeout":{bad}}}"#)).expect_err(bad);
+            assert!(error.contains("must be a time span"), "{bad}: {error}");
+        }
     }
 }
