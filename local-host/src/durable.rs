@@ -474,13 +474,16 @@ impl Durable {
             .map_err(|e| format!("the reply's ReturnValue is not an OrchestratorResponse: {e}"))
     }
 
-    /// Sends an invocation; the reply's status and JSON envelope.
+    /// Sends an invocation; the reply's status and JSON envelope. An
+    /// invocation past functionTimeout fails and restarts the handler, as
+    /// any other invocation does.
     async fn send(&self, function: &FunctionFolder, body: &Value) -> Result<(u16, Value), String> {
-        let client = self.handler.client().await?;
+        let (client, pid) = self.handler.ready().await?;
         let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-        let reply = client
-            .try_invoke(&function.name, &bytes, &new_guid(), PIECE)
-            .await
+        let invocation_id = new_guid();
+        let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
+        let reply = crate::invocation::within_function_timeout(&self.handler, pid, function, sent)
+            .await?
             .map_err(|failure| failure.to_string())?;
         let envelope = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         Ok((reply.status, envelope))

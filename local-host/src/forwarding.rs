@@ -17,6 +17,7 @@ use crate::client::{Chunked, HOST_VERSION};
 use crate::console::Console;
 use crate::handler::Handler;
 use crate::ids::new_guid;
+use crate::invocation::within_function_timeout;
 use crate::limits::{
     BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
 };
@@ -143,14 +144,9 @@ pub async fn forward(
     );
     // functionTimeout holds here as in envelope mode, up to the response
     // head; a streamed body is the caller's to wait for.
-    let sent = match handler.function_timeout() {
-        None => sent.await,
-        Some(limit) => match tokio::time::timeout(limit, sent).await {
-            Ok(sent) => sent,
-            Err(_) => {
-                return failed(crate::invocation::timed_out(handler, pid, limit, function).await);
-            }
-        },
+    let sent = match within_function_timeout(handler, pid, function, sent).await {
+        Ok(sent) => sent,
+        Err(reason) => return failed(reason),
     };
     let reply = match sent {
         Ok(reply) => reply,

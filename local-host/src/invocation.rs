@@ -1,7 +1,7 @@
 //! One invocation from start to finish: send the body to the handler as the
 //! host does, read the reply back, and show what the host would log.
 
-use std::time::Duration;
+use std::future::Future;
 
 use serde_json::Value;
 
@@ -51,33 +51,38 @@ async fn send(
     let tag = format!("[{} {invocation_id}]", function.name);
     handler.console.envelope(&tag, "sent", &bytes);
     let sent = client.try_invoke(&function.name, &bytes, invocation_id, PIECE);
-    // The host's HTTP client gives up only after functionTimeout + 1
-    // minute: the function timeout always comes first, so it is the one
-    // timer here.
-    let Some(limit) = handler.function_timeout() else {
-        return answered(handler, &tag, function, sent.await);
-    };
-    match tokio::time::timeout(limit, sent).await {
+    match within_function_timeout(handler, pid, function, sent).await {
         Ok(result) => answered(handler, &tag, function, result),
-        Err(_) => Outcome::no_reply(function, timed_out(handler, pid, limit, function).await),
+        Err(reason) => Outcome::no_reply(function, reason),
     }
 }
 
-/// An invocation of `function` ran past functionTimeout (`limit`): the
-/// host kills and restarts handler process `pid`; why, in the host's words.
-pub async fn timed_out(
+/// What `work` (an invocation of `function` on handler process `pid`)
+/// gives, if it ends within functionTimeout. Past it, the host kills and
+/// restarts the process; the error says so in the host's words. (The
+/// host's HTTP client gives up only after functionTimeout + 1 minute: the
+/// function timeout always comes first, so it is the one timer.)
+pub async fn within_function_timeout<T>(
     handler: &Handler,
     pid: u32,
-    limit: Duration,
     function: &FunctionFolder,
-) -> String {
-    let reason = format!(
-        "Timeout value of {} was exceeded by function: Functions.{}",
-        crate::dotnet::timespan_to_string(limit),
-        function.name
-    );
-    handler.restart(pid, reason.clone()).await;
-    reason
+    work: impl Future<Output = T>,
+) -> Result<T, String> {
+    let Some(limit) = handler.function_timeout() else {
+        return Ok(work.await);
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(done) => Ok(done),
+        Err(_) => {
+            let reason = format!(
+                "Timeout value of {} was exceeded by function: Functions.{}",
+                crate::dotnet::timespan_to_string(limit),
+                function.name
+            );
+            handler.restart(pid, reason.clone()).await;
+            Err(reason)
+        }
+    }
 }
 
 /// What the host makes of the handler's reply, or of its lack.
