@@ -36,12 +36,16 @@ use local_host::invocation::{http_request_for_input, invoke, is_http, report};
 use local_host::limits::{CALLER_BODY_LIMIT, read_file_capped};
 use local_host::scaffold::ScaffoldError;
 use local_host::server::{Server, describe_functions};
-use local_host::signals::Signals;
+use local_host::signals::{Shutdown, Signals, requested};
 use local_host::terminal::visible;
 
 /// How long the handler and the other processes get between SIGTERM and
 /// SIGKILL when local-host stops.
 const GRACE: Duration = Duration::from_secs(3);
+
+/// How long `start` lets the invocations in flight finish after Ctrl-C or
+/// SIGTERM before it stops everything.
+const DRAIN: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -91,10 +95,26 @@ async fn run_until_signalled(command: Command) -> ExitCode {
         Err(e) => return finish(Err(format!("cannot watch SIGTERM and SIGINT: {e}"))),
     };
     let serving = matches!(command, Command::Start(_));
+    let (shutdown, requested) = tokio::sync::watch::channel(false);
+    let running = run(command, requested);
+    tokio::pin!(running);
     let signal = tokio::select! {
-        result = run(command) => return finish(result),
+        result = &mut running => return finish(result),
         signal = signals.next() => signal,
     };
+    if serving {
+        // As the host does: stop taking work, let what runs finish.
+        err!(
+            "local-host: {signal}: stopping: the invocations in flight finish first, for at most {} s (a second signal stops at once)",
+            DRAIN.as_secs()
+        );
+        let _ = shutdown.send(true);
+        tokio::select! {
+            _ = &mut running => {}
+            _ = tokio::time::sleep(DRAIN) => {}
+            _ = signals.next() => {}
+        }
+    }
     err!("local-host: {signal}: stopping the handler and every process local-host started");
     // A second signal skips the grace period.
     local_host::children::stop_all(GRACE, async {
@@ -108,9 +128,9 @@ async fn run_until_signalled(command: Command) -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<ExitCode, String> {
+async fn run(command: Command, shutdown: Shutdown) -> Result<ExitCode, String> {
     match command {
-        Command::Start(options) => start(options).await,
+        Command::Start(options) => start(options, shutdown).await,
         Command::Invoke(name, options) => invoke_once(&name, options).await,
         Command::Check { app, build } => blocking(move || check(&app, build)).await,
         Command::Help | Command::NewApp(_) | Command::NewFunction(_) => Ok(ExitCode::SUCCESS),
@@ -222,7 +242,7 @@ fn overrides(options: &Options) -> Result<Overrides, String> {
     })
 }
 
-async fn start(mut options: Options) -> Result<ExitCode, String> {
+async fn start(mut options: Options, shutdown: Shutdown) -> Result<ExitCode, String> {
     let overrides = overrides(&options)?;
     let mut app = load(&options)?;
     overrides.apply(&mut app).map_err(|e| e.to_string())?;
@@ -245,13 +265,22 @@ async fn start(mut options: Options) -> Result<ExitCode, String> {
             "local-host is serving on http://localhost:{} and rebuilding on every change (Ctrl-C to stop)",
             options.port
         ));
-        local_host::watch::serve(watched, listener, console).await?;
+        local_host::watch::serve(watched, listener, console, shutdown).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let built = build(&app, options.build).await?;
-    // Bind before starting the handler, so a busy port fails fast.
-    let listener = bind(options.port)?;
-    let handler = start_handler(&app, &options, built, &console).await?;
+    // A stop asked for while building or starting ends here: nothing runs
+    // yet that could finish.
+    let started = async {
+        let built = build(&app, options.build).await?;
+        // Bind before starting the handler, so a busy port fails fast.
+        let listener = bind(options.port)?;
+        let handler = start_handler(&app, &options, built, &console).await?;
+        Ok::<_, String>((listener, handler))
+    };
+    let (listener, handler) = tokio::select! {
+        started = started => started?,
+        () = requested(shutdown.clone()) => return Ok(ExitCode::SUCCESS),
+    };
     let handler = Arc::new(handler);
     let port = options.port;
     let lines = describe_functions(&app, port);
@@ -271,18 +300,24 @@ async fn start(mut options: Options) -> Result<ExitCode, String> {
         "local-host is serving on http://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
     ));
 
-    // SIGTERM and SIGINT are watched by run_until_signalled. After an exit
-    // with 0 the host keeps running and fails every invocation: so does
-    // local-host, until a signal.
-    let code = match handler.stopped().await {
-        HandlerState::Stopped {
-            host_stops: true,
-            reason,
-        } => {
-            err!("local-host: error: {reason}");
-            ExitCode::FAILURE
-        }
-        _ => std::future::pending().await,
+    // SIGTERM and SIGINT are watched by run_until_signalled, which asks
+    // for the stop. After an exit with 0 the host keeps running and fails
+    // every invocation: so does local-host, until a signal.
+    let code = tokio::select! {
+        state = handler.stopped() => match state {
+            HandlerState::Stopped {
+                host_stops: true,
+                reason,
+            } => {
+                err!("local-host: error: {reason}");
+                ExitCode::FAILURE
+            }
+            _ => {
+                requested(shutdown).await;
+                ExitCode::SUCCESS
+            }
+        },
+        () = requested(shutdown.clone()) => ExitCode::SUCCESS,
     };
     server.shutdown();
     feeds.stop().await;

@@ -2,6 +2,16 @@
 //! whatever the handler is doing: either one stops local-host.
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::watch;
+
+/// Set to true when local-host is asked to stop (Ctrl-C or SIGTERM): what
+/// is serving stops taking work and lets the invocations in flight finish.
+pub type Shutdown = watch::Receiver<bool>;
+
+/// Resolves once a stop is asked for (or nobody can ask any more).
+pub async fn requested(mut shutdown: Shutdown) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
 
 /// The two signals that stop local-host.
 pub struct Signals {

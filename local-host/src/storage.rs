@@ -160,6 +160,23 @@ impl Account {
         }
     }
 
+    /// How many messages `queue` holds, hidden ones included (the
+    /// service's approximate count); `None` when it does not exist.
+    pub async fn message_count(&self, queue: &str) -> Result<Option<u64>, String> {
+        let url = format!("{}/{queue}?comp=metadata", self.queue_endpoint);
+        let (status, headers, body) = self.call_with_headers("GET", &url, &[], Vec::new()).await?;
+        match status {
+            200 => headers
+                .get("x-ms-approximate-messages-count")
+                .and_then(|count| count.to_str().ok())
+                .and_then(|count| count.parse().ok())
+                .map(Some)
+                .ok_or_else(|| format!("queue {queue}'s metadata has no message count")),
+            404 => Ok(None),
+            _ => Err(failure("read the metadata of", queue, status, &body)),
+        }
+    }
+
     /// Reads up to 32 messages without dequeuing them.
     pub async fn peek_messages(&self, queue: &str) -> Result<Vec<Message>, String> {
         let url = format!(

@@ -86,7 +86,7 @@ fn azurite() -> Azurite {
 /// `local-host start` on `app` with storage at `connection`; its output
 /// goes to a file, shown when a test fails.
 struct Host {
-    _process: Process,
+    process: Process,
     log: PathBuf,
     _logs: TempDir,
 }
@@ -118,7 +118,7 @@ impl Host {
             .spawn()
             .expect("local-host starts");
         Host {
-            _process: Process::from_child(child),
+            process: Process::from_child(child),
             log,
             _logs: logs,
         }
@@ -507,4 +507,52 @@ async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_do
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(host.output().matches(&said).count(), 1, "{}", host.output());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_the_queue_invocation_in_flight_finish_and_delete_its_message() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let queue = format!("drain{}", std::process::id());
+    account.create_queue(&queue).await.expect("create");
+    account
+        .put_message(&queue, &base64_text("long"))
+        .await
+        .expect("put");
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "SlowQueue/function.json",
+        &format!(
+            r#"{{"bindings":[{{"type":"queueTrigger","direction":"in","name":"item","queueName":"{queue}","connection":"AzureWebJobsStorage"}}]}}"#
+        ),
+    );
+    // The fake handler's Slow* functions take FAKE_SLOW_SECONDS.
+    support::write_file(
+        dir.path(),
+        "local.settings.json",
+        r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","FAKE_SLOW_SECONDS":"3"}}"#,
+    );
+    let mut host = Host::start(dir.path(), &azurite.connection, false);
+    let running = format!("Executing (queue {queue}");
+    let started = Instant::now();
+    while !host.output().contains(&running) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            host.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    host.process.terminate().expect("SIGTERM");
+    let status = host.process.wait_exit(Duration::from_secs(20));
+    let said = host.output();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{said}");
+    assert!(
+        said.contains("the invocations in flight finish first"),
+        "{said}"
+    );
+    assert!(said.contains("SlowQueue ran on pid"), "{said}");
+    // Deleted, not left hidden to run a second time.
+    assert_eq!(account.message_count(&queue).await, Ok(Some(0)), "{said}");
 }

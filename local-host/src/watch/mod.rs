@@ -21,6 +21,7 @@ use crate::console::Console;
 use crate::handler::{Handler, HandlerOptions};
 use crate::queue_feed::Feeds;
 use crate::server::{Server, describe_functions};
+use crate::signals::{Shutdown, requested};
 
 /// How often the files are looked at.
 const POLL: Duration = Duration::from_millis(300);
@@ -103,12 +104,14 @@ fn walk(dir: &Path, files: &mut Snapshot, depth: usize) {
     }
 }
 
-/// Serves the app from `listener` until Ctrl-C or SIGTERM, rebuilding and
-/// restarting the handler on every change.
+/// Serves the app from `listener` until `shutdown` asks to stop,
+/// rebuilding and restarting the handler on every change; at the stop, the
+/// invocations in flight finish first.
 pub async fn serve(
     options: WatchOptions,
     listener: TcpListener,
     console: Console,
+    shutdown: Shutdown,
 ) -> Result<(), String> {
     let app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
     let manifest = crate::cargo_build::manifest_for(&app.root).ok_or_else(|| {
@@ -126,14 +129,16 @@ pub async fn serve(
 
     let mut current: Option<(Generation, Target)> = None;
     let mut seen = snapshot(&roots);
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let mut pending = true;
     loop {
         if pending {
             pending = false;
             let started = Instant::now();
-            match build_and_start(&options, &console).await {
+            let built = tokio::select! {
+                built = build_and_start(&options, &console) => built,
+                () = requested(shutdown.clone()) => break,
+            };
+            match built {
                 Ok((generation, port)) => {
                     let target = Target::new(port);
                     let _ = target_tx.send(Some(target.clone()));
@@ -171,8 +176,7 @@ pub async fn serve(
             }
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
+            () = requested(shutdown.clone()) => break,
             _ = tokio::time::sleep(POLL) => {}
         }
         let now = snapshot(&roots);
