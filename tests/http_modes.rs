@@ -11,12 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::start_binary;
-use local_host::app::AppFolder;
 use local_host::client::{HostClient, free_port};
 use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
+use local_host::handler::Handler;
+use local_host::served::ServedApp;
 use local_host::server::Server;
-use rocket::tokio::net::TcpListener;
 
 /// The host.json settings of each mode.
 const MODES: [(&str, &str); 3] = [
@@ -49,25 +48,11 @@ fn app_folder(setting: &str, prefix: Option<&str>) -> tempfile::TempDir {
 /// The built binary under the host stand-in, serving `root`; the caller's
 /// client, and what keeps it all running.
 async fn serve(root: &Path) -> (HostClient, Server, Arc<Handler>, Console) {
-    let app = AppFolder::load(root).expect("the app folder loads");
-    let console = Console::quiet();
-    let options = HandlerOptions {
-        executable: Some(env!("CARGO_BIN_EXE_rusty_function").into()),
-        console: console.clone(),
-        ready_limit: Duration::from_secs(20),
-        ..HandlerOptions::default()
-    };
-    let handler = Arc::new(
-        Handler::start(&app, options)
-            .await
-            .expect("the handler starts"),
-    );
-    let listener = TcpListener::bind(("127.0.0.1", free_port()))
+    let executable = Some(env!("CARGO_BIN_EXE_rusty_function").into());
+    let app = ServedApp::start(root, executable)
         .await
-        .expect("a free port");
-    let server =
-        Server::start(app, handler.clone(), listener, console.clone(), false).expect("serves");
-    (HostClient::new(server.port()), server, handler, console)
+        .expect("the app is served");
+    (app.caller, app.server, app.handler, app.console)
 }
 
 /// A caller's status, media type and body.

@@ -32,6 +32,7 @@ pub mod restarts;
 pub mod routes;
 pub mod scaffold;
 pub mod schedule;
+pub mod served;
 pub mod server;
 pub mod signals;
 pub mod storage;

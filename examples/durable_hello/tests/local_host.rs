@@ -4,59 +4,30 @@
 //! real.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::AppFolder;
-use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
-use local_host::server::Server;
+use local_host::served::ServedApp;
 use serde_json::{Value, json};
 
 const API: &str = "/runtime/webhooks/durabletask";
 
+/// The example app served by local-host.
 struct Running {
-    caller: HostClient,
-    console: Console,
-    _server: Server,
-    // Dropped last: stops (kills) the handler process, also on failure.
-    _handler: Arc<Handler>,
+    app: ServedApp,
 }
 
 async fn serve() -> Running {
-    let app =
-        AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the example app loads");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                executable: Some(env!("CARGO_BIN_EXE_durable_hello").into()),
-                console: console.clone(),
-                ready_limit: Duration::from_secs(20),
-                ..HandlerOptions::default()
-            },
-        )
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let executable = Some(env!("CARGO_BIN_EXE_durable_hello").into());
+    let app = ServedApp::start(root, executable)
         .await
-        .expect("the handler starts"),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server = Server::start(app, handler.clone(), listener, console.clone(), false)
-        .expect("the server starts");
-    Running {
-        caller: HostClient::new(server.port()),
-        console,
-        _server: server,
-        _handler: handler,
-    }
+        .expect("the example app is served");
+    Running { app }
 }
 
 impl Running {
     async fn call(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let reply = self.caller.request(method, path, body.as_bytes()).await;
+        let reply = self.app.caller.request(method, path, body.as_bytes()).await;
         let value = if reply.body.is_empty() {
             Value::Null
         } else {
@@ -72,7 +43,7 @@ impl Running {
             .await;
         assert_eq!(status, 202, "{body}");
         let id = body["id"].as_str().expect("an id").to_owned();
-        let port = self.caller.port();
+        let port = self.app.caller.port();
         assert_eq!(
             body["statusQueryGetUri"],
             format!("http://127.0.0.1:{port}{API}/instances/{id}")
@@ -123,11 +94,12 @@ async fn chaining_runs_to_completion_and_the_console_shows_each_step() {
     assert_eq!(status["name"], "chaining");
     assert!(
         running
+            .app
             .console
             .contains("calls activity say_hello (task 1) with \"Tokyo\"")
     );
-    assert!(running.console.contains("returned \"Hello, London!\""));
-    assert!(running.console.contains("events replayed"));
+    assert!(running.app.console.contains("returned \"Hello, London!\""));
+    assert!(running.app.console.contains("events replayed"));
 }
 
 #[tokio::test]
@@ -305,7 +277,7 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     assert_eq!(status, 202, "{started}");
     let id = started["id"].as_str().expect("an id").to_owned();
     let url = started["statusQueryGetUri"].as_str().expect("a status URL");
-    let port = running.caller.port();
+    let port = running.app.caller.port();
     let path = url
         .strip_prefix(&format!("http://127.0.0.1:{port}"))
         .expect("a URL on this host");
@@ -334,7 +306,7 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
     let running = serve().await;
     let client = DurableClient {
         task_hub: "DurableHello".to_owned(),
-        base_url: format!("http://127.0.0.1:{}{API}", running.caller.port()),
+        base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
     };
     let id = client
@@ -407,9 +379,9 @@ async fn a_retried_activity_succeeds_on_its_third_attempt_after_real_waits() {
         "{:?}",
         started.elapsed()
     );
-    assert!(running.console.contains("(task 1 of"));
-    assert!(running.console.contains("timer 2 set"));
-    assert!(running.console.contains("timer 3 set"));
+    assert!(running.app.console.contains("(task 1 of"));
+    assert!(running.app.console.contains("timer 2 set"));
+    assert!(running.app.console.contains("timer 3 set"));
 }
 
 /// The instance ids of a list answer, in order.
@@ -473,6 +445,7 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
 
     // Pages of two: the token leads to the rest, and the last page has none.
     let first = running
+        .app
         .caller
         .request_with("GET", &list("?top=2"), &[], b"", 0)
         .await;
@@ -483,6 +456,7 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
         .expect("a continuation token")
         .to_owned();
     let second = running
+        .app
         .caller
         .request_with(
             "GET",
@@ -577,7 +551,8 @@ impl Running {
 
     /// Signals `op` with `body` of `content_type`; the status.
     async fn signal(&self, path: &str, content_type: &str, body: &str) -> u16 {
-        self.caller
+        self.app
+            .caller
             .request_with(
                 "POST",
                 &format!("{API}/entities/{path}"),
@@ -613,7 +588,7 @@ async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
         })
         .await;
     assert_eq!(state, json!(15));
-    assert!(running.console.contains("operation add failed"));
+    assert!(running.app.console.contains("operation add failed"));
 
     assert_eq!(running.signal("counter/t1?op=reset", json, "").await, 202);
     running
@@ -637,7 +612,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
     let running = serve().await;
     let client = DurableClient {
         task_hub: "DurableHello".to_owned(),
-        base_url: format!("http://127.0.0.1:{}{API}", running.caller.port()),
+        base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
     };
     let counter = EntityId::new("counter", "client key/1");

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use local_host::app::AppFolder;
-use local_host::client::{HostClient, free_port};
+use local_host::client::HostClient;
 use local_host::console::Console;
-use local_host::handler::{Handler, HandlerOptions};
+use local_host::handler::Handler;
 use local_host::limits::ServerLimits;
+use local_host::served::ServedApp;
 use local_host::server::Server;
 use tempfile::TempDir;
 
@@ -100,7 +100,7 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
 }
 
 /// An app served by local-host's server, in this process, its console
-/// quiet (read back by the tests).
+/// quiet (read back by the tests), and the folder it lives in.
 pub struct Serving {
     /// A caller of local-host's front door.
     pub caller: HostClient,
@@ -110,41 +110,16 @@ pub struct Serving {
     pub dir: TempDir,
 }
 
-/// Serves the app in `dir` (its handler ready within 10 s) with `limits`;
-/// with `timers`, timers fire.
+/// Serves the app in `dir` with `limits`; with `timers`, timers fire.
 pub async fn serve(dir: TempDir, timers: bool, limits: ServerLimits) -> Serving {
-    let app = AppFolder::load(dir.path()).expect("app");
-    let console = Console::quiet();
-    let handler = Arc::new(
-        Handler::start(
-            &app,
-            HandlerOptions {
-                console: console.clone(),
-                ready_limit: Duration::from_secs(10),
-                ..HandlerOptions::default()
-            },
-        )
+    let app = ServedApp::start_with(dir.path(), None, timers, limits)
         .await
-        .expect("handler"),
-    );
-    // free_port, not port 0: it never hands out a port it gave the handler.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .expect("bind");
-    let server = Server::start_with(
-        app,
-        handler.clone(),
-        listener,
-        console.clone(),
-        timers,
-        limits,
-    )
-    .expect("server");
+        .expect("the app is served");
     Serving {
-        caller: HostClient::new(server.port()),
-        console,
-        handler,
-        server,
+        caller: app.caller,
+        console: app.console,
+        handler: app.handler,
+        server: app.server,
         dir,
     }
 }
