@@ -20,6 +20,7 @@ pub mod forwarding;
 pub mod handler;
 pub mod http_response;
 pub mod ids;
+pub mod in_flight;
 pub mod invocation;
 pub mod limits;
 pub mod local_settings;

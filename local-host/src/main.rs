@@ -105,7 +105,7 @@ async fn run_until_signalled(command: Command) -> ExitCode {
     if serving {
         // As the host does: stop taking work, let what runs finish.
         err!(
-            "local-host: {signal}: stopping: the invocations in flight finish first, for at most {} s (a second signal stops at once)",
+            "local-host: {signal}: stopping: the requests and invocations in flight finish first, for at most {} s (a second signal stops at once)",
             DRAIN.as_secs()
         );
         let _ = shutdown.send(true);
@@ -319,8 +319,9 @@ async fn start(mut options: Options, shutdown: Shutdown) -> Result<ExitCode, Str
         },
         () = requested(shutdown.clone()) => ExitCode::SUCCESS,
     };
-    server.shutdown();
-    feeds.stop().await;
+    // As the host stops: no new work, and what runs finishes (the signal
+    // handler caps the wait).
+    tokio::join!(server.drain(DRAIN), feeds.stop());
     handler.stop().await;
     Ok(code)
 }

@@ -8,7 +8,6 @@ mod renewal;
 mod settings;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use tokio::sync::watch;
@@ -24,6 +23,7 @@ use crate::console::Console;
 use crate::envelope::{QueueMessage, Sys, Written, queue_invocation};
 use crate::handler::Handler;
 use crate::ids::new_guid;
+use crate::in_flight::InFlight;
 use crate::invocation::{invoke, report};
 use crate::storage::{Account, Message};
 
@@ -60,7 +60,7 @@ pub fn connection_string(
 pub struct Feeds {
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: InFlight,
     console: Console,
 }
 
@@ -71,7 +71,7 @@ impl Feeds {
     /// bounded by functionTimeout, unless host.json makes that -1.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        let running = self.in_flight.load(Ordering::SeqCst);
+        let running = self.in_flight.count();
         if running > 0 {
             self.console.info(format!(
                 "[host] queue feeds stopping: waiting for {running} invocation(s) in flight"
@@ -109,7 +109,7 @@ pub fn start_with(
     let mut feeds = Feeds {
         tasks: Vec::new(),
         stop,
-        in_flight: Arc::new(AtomicUsize::new(0)),
+        in_flight: InFlight::default(),
         console: console.clone(),
     };
     let queue_functions: Vec<&FunctionFolder> = app
@@ -177,23 +177,7 @@ struct Feed {
     handler: Arc<Handler>,
     console: Console,
     visibility: Visibility,
-    in_flight: Arc<AtomicUsize>,
-}
-
-/// Counts one invocation in flight while it lives.
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn new(count: &Arc<AtomicUsize>) -> InFlight {
-        count.fetch_add(1, Ordering::SeqCst);
-        InFlight(count.clone())
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+    in_flight: InFlight,
 }
 
 impl Feed {
@@ -224,7 +208,7 @@ impl Feed {
                     let mut batch = tokio::task::JoinSet::new();
                     for message in messages {
                         let feed = feed.clone();
-                        let counted = InFlight::new(&feed.in_flight);
+                        let counted = feed.in_flight.enter();
                         batch.spawn(async move {
                             feed.process(message).await;
                             drop(counted);

@@ -29,6 +29,7 @@ use crate::envelope::{
 use crate::forwarding;
 use crate::handler::Handler;
 use crate::ids::new_guid;
+use crate::in_flight::{Counted, InFlight};
 use crate::invocation::{http_request_for_input, invoke, report};
 use crate::limits::{BodyError, ServerLimits, read_capped};
 use crate::request_path::{normalize, to_uri_component};
@@ -42,11 +43,14 @@ struct Shared {
     console: Console,
     durable: Arc<crate::durable::Durable>,
     limits: ServerLimits,
+    /// Requests being answered, for a stop that lets them finish.
+    in_flight: InFlight,
 }
 
 /// A running front door; stops serving when dropped.
 pub struct Server {
     port: u16,
+    in_flight: InFlight,
     stop: Option<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -118,6 +122,7 @@ impl Server {
             console,
             durable,
             limits,
+            in_flight: InFlight::default(),
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
@@ -126,6 +131,7 @@ impl Server {
         }
         Ok(Server {
             port,
+            in_flight: shared.in_flight.clone(),
             stop: Some(stop),
             tasks,
         })
@@ -138,6 +144,14 @@ impl Server {
     /// Stops accepting connections and firing timers.
     pub fn shutdown(mut self) {
         self.stop_now();
+    }
+
+    /// Stops accepting connections and firing timers, then waits until the
+    /// requests being answered have been answered in full, at most `limit`;
+    /// whether they all were.
+    pub async fn drain(mut self, limit: Duration) -> bool {
+        self.stop_now();
+        self.in_flight.drained(limit).await
     }
 
     fn stop_now(&mut self) {
@@ -235,7 +249,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             let head_timeout = shared.limits.head_timeout;
             let service = service_fn(move |request| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(serve(&shared, request, peer).await) }
+                async move {
+                    let entered = shared.in_flight.enter();
+                    let response = serve(&shared, request, peer).await;
+                    Ok::<_, Infallible>(response.map(|body| Counted::new(body, entered)))
+                }
             });
             // The head timeout covers an idle keep-alive connection too:
             // hyper starts it whenever it waits for a request head.

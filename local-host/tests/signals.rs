@@ -195,3 +195,43 @@ async fn a_local_host_killed_with_sigkill_takes_its_handler_along() {
         "the handler {handler} outlived a SIGKILLed local-host"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_the_request_in_flight_finish_before_it_stops() {
+    let dir = fake_app();
+    support::http_function(dir.path(), "Slow", None);
+    let port = free_port();
+    let args = [
+        "start",
+        "--app",
+        dir.path().to_str().expect("UTF-8 path"),
+        "--port",
+        &port.to_string(),
+    ]
+    .map(str::to_owned);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut local_host = Process::start_with_args(Path::new(BIN), &args, &[]).expect("local-host");
+    let caller = HostClient::new(port);
+    caller
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .expect("serving");
+    // The fake handler's Slow answers after as many seconds as the body says.
+    let slow = {
+        let caller = caller.clone();
+        tokio::spawn(async move {
+            caller
+                .try_request_with("POST", "/api/Slow", &[], b"2", 1)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(&local_host, libc::SIGTERM);
+    let reply = slow.await.expect("joins");
+    let status = local_host.wait_exit(STOPS_WITHIN);
+    let (out, err) = local_host.output();
+    let reply = reply.unwrap_or_else(|failure| panic!("cut off: {failure:?}\n{out}\n{err}"));
+    assert_eq!(reply.status, 200, "{out}\n{err}");
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{out}\n{err}");
+    assert!(err.contains("in flight finish first"), "{err}");
+}

@@ -5,16 +5,12 @@
 //! build, and the old build is stopped only once it has drained.
 
 use std::convert::Infallible;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -25,53 +21,33 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::console::Console;
+use crate::in_flight::{Counted, InFlight};
 use crate::limits::HEAD_TIMEOUT;
 
 /// One build's front door, as requests are relayed to it.
 #[derive(Clone, Debug)]
 pub struct Target {
     port: u16,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: InFlight,
 }
 
 impl Target {
     pub fn new(port: u16) -> Target {
         Target {
             port,
-            in_flight: Arc::default(),
+            in_flight: InFlight::default(),
         }
     }
 
     /// How many requests to it are still being answered.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.in_flight.count()
     }
 
     /// Waits until no request to it is being answered, at most `limit`;
     /// whether it drained.
     pub async fn drained(&self, limit: Duration) -> bool {
-        let started = Instant::now();
-        while self.in_flight() > 0 {
-            if started.elapsed() >= limit {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        true
-    }
-
-    fn enter(&self) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self.in_flight.clone())
-    }
-}
-
-/// One request being answered by a build; counted until dropped.
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.in_flight.drained(limit).await
     }
 }
 
@@ -123,7 +99,7 @@ async fn relay(
     let Some(current) = current else {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "local-host is stopping\n");
     };
-    let in_flight = current.enter();
+    let in_flight = current.in_flight.enter();
     let (mut parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = match format!("http://127.0.0.1:{}{path}", current.port).parse() {
@@ -136,13 +112,7 @@ async fn relay(
         }
     };
     match client.request(Request::from_parts(parts, body)).await {
-        Ok(response) => response.map(|body| {
-            Guarded {
-                body,
-                _in_flight: in_flight,
-            }
-            .boxed()
-        }),
+        Ok(response) => response.map(|body| Counted::new(body, in_flight).boxed()),
         Err(e) => {
             console.error(format!(
                 "[watch] the build's front door did not answer: {e}"
@@ -164,37 +134,11 @@ fn answer(status: StatusCode, text: impl Into<String>) -> Response<Relayed> {
     response
 }
 
-/// A build's response body, which keeps its request counted until it has
-/// been sent (or dropped).
-struct Guarded {
-    body: Incoming,
-    _in_flight: InFlight,
-}
-
-impl Body for Guarded {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::HostClient;
+    use std::time::Instant;
 
     /// A build's front door that answers `name`, after a second on `/slow`.
     async fn backend(name: &'static str) -> u16 {
