@@ -1,5 +1,5 @@
 //! The handler as the Functions host sees it: invocations built by
-//! `local_host` exactly as `shared/host-protocol.md` describes (`Body` as a
+//! `local_host` exactly as `docs/host-protocol.md` describes (`Body` as a
 //! string, `Headers` as arrays, comma-joined `Query`, double-encoded
 //! `Metadata`) and sent as the host sends them (chunked bodies, concurrent
 //! calls over keep-alive connections).

@@ -1,7 +1,7 @@
 //! The layer between the host and a function, done once for every
 //! function: read the input, run the function with its own log and with
 //! panics caught, and answer in the envelope with the meaning of failure
-//! that fits the trigger (host-protocol.md, sections 3 and 6).
+//! that fits the trigger (docs/host-protocol.md, sections 3 and 6).
 
 use std::panic::AssertUnwindSafe;
 
@@ -72,7 +72,7 @@ async fn execute(
 }
 
 /// Runs HTTP `function` on a caller's request that the host forwarded as
-/// it came (forwarding and proxying modes, host-protocol.md sections 4
+/// it came (forwarding and proxying modes, docs/host-protocol.md sections 4
 /// and 7): the caller gets the function's response itself, or the same
 /// error response the envelope would carry; the log lines go to stdout
 /// (information) and stderr (warnings and errors), as no `Logs` travel.

@@ -1,7 +1,7 @@
 //! The app folder as the host reads it, read once at start-up: host.json
 //! (which binary the host starts, how it sends HTTP calls, the route
 //! prefix) and each function folder's function.json
-//! (`shared/host-protocol.md`, sections 4, 5 and 7).
+//! (`docs/host-protocol.md`, sections 4, 5 and 7).
 
 use std::path::{Path, PathBuf};
 
@@ -184,7 +184,7 @@ impl FunctionJson {
 
     /// Whether the host forwards callers' requests to this function in
     /// forwarding and proxying modes: exactly one `httpTrigger` in and
-    /// one `http` out, nothing else (host-protocol.md, section 4). Any
+    /// one `http` out, nothing else (docs/host-protocol.md, section 4). Any
     /// other function still gets the envelope.
     pub fn takes_forwarded_requests(&self) -> bool {
         matches!(

@@ -1,5 +1,5 @@
 //! The custom-handler envelope on the wire (default mode, see
-//! `shared/host-protocol.md`, sections 2, 3 and 6).
+//! `docs/host-protocol.md`, sections 2, 3 and 6).
 //!
 //! The host POSTs `{"Data": {<input binding>: value, ...}, "Metadata": {...}}`
 //! to `/{FunctionName}` and reads back `{"Outputs": {...}, "Logs": [...],

@@ -1,7 +1,7 @@
 //! A local stand-in for the Azure Functions host, for custom handlers: it
 //! starts the handler as the host does, serves its HTTP functions, invokes
 //! the others, and shows what the host would make of every reply. Each
-//! module follows one part of `shared/host-protocol.md`.
+//! module follows one part of `docs/host-protocol.md`.
 
 pub mod app;
 pub mod base64;

@@ -1,4 +1,4 @@
-//! The host's HTTP routing (host-protocol.md section 5): `/{routePrefix}/
+//! The host's HTTP routing (docs/host-protocol.md section 5): `/{routePrefix}/
 //! {route}`, templates with `{name}`, `{name?}`, `{name:constraint}` and
 //! `{*rest}`, case-insensitive literals, and the `methods` filter.
 

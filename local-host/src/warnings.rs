@@ -1,5 +1,5 @@
 //! Replies the real host would mishandle, each tied to the rule of
-//! host-protocol.md that bites. The handler's author sees them next to the
+//! docs/host-protocol.md that bites. The handler's author sees them next to the
 //! invocation that triggered them.
 
 use std::fmt;
@@ -66,7 +66,7 @@ impl Rule {
     pub fn explanation(self) -> &'static str {
         match self {
             Rule::Base64String => {
-                "the host decodes a string that is valid base64 to bytes before writing it (host-protocol.md §3, §6): send an object, or an HTTP response object with a body"
+                "the host decodes a string that is valid base64 to bytes before writing it (docs/host-protocol.md §3, §6): send an object, or an HTTP response object with a body"
             }
             Rule::UnknownOutput => {
                 "the host ignores an Outputs key that names no output binding (§3)"

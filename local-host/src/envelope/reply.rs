@@ -1,4 +1,4 @@
-//! What the host makes of the handler's reply (host-protocol.md sections
+//! What the host makes of the handler's reply (docs/host-protocol.md sections
 //! 3 and 6).
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! The invocation body the host sends the handler (host-protocol.md
+//! The invocation body the host sends the handler (docs/host-protocol.md
 //! sections 2 and 6).
 
 use serde_json::{Map, Value, json};
