@@ -93,13 +93,21 @@ async fn relay(
     console: &Console,
     request: Request<Incoming>,
 ) -> Response<Relayed> {
-    let Ok(current) = target.wait_for(Option::is_some).await.map(|t| t.clone()) else {
-        return answer(StatusCode::SERVICE_UNAVAILABLE, "local-host is stopping\n");
+    // Counted first, then checked still current: a swap between reading
+    // the target and counting the request must not let the old build stop
+    // under it.
+    let (current, in_flight) = loop {
+        let Ok(current) = target.wait_for(Option::is_some).await.map(|t| t.clone()) else {
+            return answer(StatusCode::SERVICE_UNAVAILABLE, "local-host is stopping\n");
+        };
+        let Some(current) = current else {
+            return answer(StatusCode::SERVICE_UNAVAILABLE, "local-host is stopping\n");
+        };
+        let entered = current.in_flight.enter();
+        if target.borrow().as_ref().map(|t| t.port) == Some(current.port) {
+            break (current, entered);
+        }
     };
-    let Some(current) = current else {
-        return answer(StatusCode::SERVICE_UNAVAILABLE, "local-host is stopping\n");
-    };
-    let in_flight = current.in_flight.enter();
     let (mut parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = match format!("http://127.0.0.1:{}{path}", current.port).parse() {
