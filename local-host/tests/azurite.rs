@@ -127,6 +127,19 @@ impl Host {
     fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Waits until the output holds `text`; fails the test after `limit`.
+    async fn wait_for(&self, text: &str, limit: Duration) {
+        let started = Instant::now();
+        while !self.output().contains(text) {
+            assert!(
+                started.elapsed() < limit,
+                "no {text:?} within {limit:?}:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 fn base64_text(text: &str) -> String {
@@ -478,15 +491,7 @@ async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_do
     );
     let host = Host::start(dir.path(), &azurite.connection, false);
     let said = format!("queue {queue} does not exist (yet): polling until it does");
-    let started = Instant::now();
-    while !host.output().contains(&said) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{}",
-            host.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    host.wait_for(&said, Duration::from_secs(20)).await;
     // Several polls later, still said once.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(host.output().matches(&said).count(), 1, "{}", host.output());
@@ -497,15 +502,7 @@ async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_do
         .await
         .expect("put");
     let fed = format!("Executing (queue {queue}, message");
-    let started = Instant::now();
-    while !host.output().contains(&fed) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{}",
-            host.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    host.wait_for(&fed, Duration::from_secs(20)).await;
     assert_eq!(host.output().matches(&said).count(), 1, "{}", host.output());
 }
 
@@ -535,15 +532,7 @@ async fn sigterm_lets_the_queue_invocation_in_flight_finish_and_delete_its_messa
     );
     let mut host = Host::start(dir.path(), &azurite.connection, false);
     let running = format!("Executing (queue {queue}");
-    let started = Instant::now();
-    while !host.output().contains(&running) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{}",
-            host.output()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    host.wait_for(&running, Duration::from_secs(20)).await;
     host.process.terminate().expect("SIGTERM");
     let status = host.process.wait_exit(Duration::from_secs(20));
     let said = host.output();
