@@ -137,18 +137,13 @@ impl Function {
             let running = handler(input);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
         };
-        Function {
+        Function::custom(
             name,
-            aliases: Vec::new(),
             trigger_type,
             binding,
-            outputs: Vec::new(),
-            binary_input: false,
-            binary_outputs: Vec::new(),
-            fails_in_envelope: I::FAILS_IN_ENVELOPE,
-            routes: Vec::new(),
-            start: Box::new(start),
-        }
+            I::FAILS_IN_ENVELOPE,
+            Box::new(start),
+        )
     }
 
     /// An HTTP function served by the app's own Rocket routes, for when
@@ -199,8 +194,8 @@ impl Function {
         }
     }
 
-    /// A function whose input reading and start are its own: the
-    /// Durable triggers.
+    /// A function whose `start` reads its own input: every trigger kind
+    /// builds on this.
     pub(crate) fn custom(
         name: &'static str,
         trigger_type: &'static str,
