@@ -41,6 +41,8 @@ pub struct HostJson {
     /// `functionTimeout`: how long an invocation may run before the host
     /// fails it and restarts the handler; `None` for no limit (`"-1"`).
     pub function_timeout: Option<Duration>,
+    /// `extensions.durableTask.hubName`, or the extension's default.
+    pub hub_name: String,
 }
 
 /// The host's functionTimeout when host.json sets none. It is 30 minutes on
@@ -263,8 +265,17 @@ impl AppFolder {
         }
         let host = parse_host(&read_json(&host_path)?, &host_path)?;
         let functions = load_functions(root)?;
-        let settings = load_settings(&root.join("local.settings.json"))?;
-        let local = LocalSettings::load(&root.join("local.settings.json"))?;
+        // One read of local.settings.json for its Values and the rest.
+        let settings_path = root.join("local.settings.json");
+        let (settings, local) = if settings_path.is_file() {
+            let json = read_json(&settings_path)?;
+            (
+                values(&json, &settings_path)?,
+                LocalSettings::from_json(&json, &settings_path)?,
+            )
+        } else {
+            (Vec::new(), LocalSettings::default())
+        };
         // Absolute, as the host's: the handler starts in its working
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
@@ -433,6 +444,12 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostJson, AppError> {
         .unwrap_or("api")
         .trim_matches('/')
         .to_owned();
+    let hub_name = field(json, "extensions")
+        .and_then(|e| field(e, "durableTask"))
+        .and_then(|d| field(d, "hubName"))
+        .and_then(Value::as_str)
+        .unwrap_or("TestHubName")
+        .to_owned();
     let timeout = field(json, "functionTimeout");
     let function_timeout = parse_function_timeout(timeout).map_err(|why| {
         let mut shown = timeout.map_or(String::new(), Value::to_string);
@@ -454,6 +471,7 @@ fn parse_host(json: &Value, path: &Path) -> Result<HostJson, AppError> {
         proxying,
         route_prefix,
         function_timeout,
+        hub_name,
     })
 }
 
@@ -500,12 +518,9 @@ fn load_functions(root: &Path) -> Result<Vec<FunctionFolder>, AppError> {
     Ok(functions)
 }
 
-fn load_settings(path: &Path) -> Result<Vec<(String, String)>, AppError> {
-    if !path.is_file() {
-        return Ok(Vec::new());
-    }
-    let json = read_json(path)?;
-    let Some(values) = field(&json, "Values") else {
+/// The `Values` of local.settings.json (`json`, read from `path`).
+fn values(json: &Value, path: &Path) -> Result<Vec<(String, String)>, AppError> {
+    let Some(values) = field(json, "Values") else {
         return Ok(Vec::new());
     };
     let Some(values) = values.as_object() else {
@@ -612,20 +627,21 @@ mod tests {
     }
 
     #[test]
-    fn route_prefix_from_extensions() {
+    fn route_prefix_and_hub_name_from_extensions() {
         let dir = tempfile::tempdir().expect("tempdir");
         write(
             dir.path(),
             "host.json",
-            r#"{"customHandler":{"description":{"defaultExecutablePath":"h"}},"extensions":{"http":{"routePrefix":""}}}"#,
+            r#"{"customHandler":{"description":{"defaultExecutablePath":"h"}},"extensions":{"http":{"routePrefix":""},"durableTask":{"hubName":"Shapes"}}}"#,
         );
+        let host = AppFolder::load(dir.path()).expect("loads").host;
         assert_eq!(
-            AppFolder::load(dir.path())
-                .expect("loads")
-                .host
-                .route_prefix,
-            ""
+            (host.route_prefix.as_str(), host.hub_name.as_str()),
+            ("", "Shapes")
         );
+        write(dir.path(), "host.json", HOST);
+        let host = AppFolder::load(dir.path()).expect("loads").host;
+        assert_eq!(host.hub_name, "TestHubName");
     }
 
     #[test]
@@ -670,6 +686,24 @@ mod tests {
         write(dir.path(), "F/function.json", "[");
         let err = AppFolder::load(dir.path()).expect_err("broken");
         assert!(err.0.contains("function.json is not valid JSON"), "{err}");
+
+        std::fs::remove_dir_all(dir.path().join("F")).expect("remove F");
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"Values":{},"Host":{"CORS":7}}"#,
+        );
+        let err = AppFolder::load(dir.path()).expect_err("a bad Host.CORS");
+        assert!(
+            err.0.contains("local.settings.json: Host.CORS must be"),
+            "{err}"
+        );
+        write(dir.path(), "local.settings.json", "{");
+        let err = AppFolder::load(dir.path()).expect_err("broken");
+        assert!(
+            err.0.contains("local.settings.json is not valid JSON"),
+            "{err}"
+        );
     }
 
     #[test]

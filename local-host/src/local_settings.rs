@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::app::{AppError, field, read_json};
+use crate::app::{AppError, field};
 use crate::cors::Cors;
 
 /// The `Host` section and `IsEncrypted` of local.settings.json.
@@ -23,16 +23,13 @@ pub struct LocalSettings {
 }
 
 impl LocalSettings {
-    /// Reads `path`; all defaults when there is no such file.
-    pub fn load(path: &Path) -> Result<LocalSettings, AppError> {
-        if !path.is_file() {
-            return Ok(LocalSettings::default());
-        }
-        let json = read_json(path)?;
+    /// Reads them from `json`, the content of the file at `path` (named in
+    /// errors).
+    pub fn from_json(json: &Value, path: &Path) -> Result<LocalSettings, AppError> {
         let wrong = |what: &str, value: &Value| {
             AppError(format!("{}: {what}, not {value}", path.display()))
         };
-        let encrypted = match field(&json, "IsEncrypted") {
+        let encrypted = match field(json, "IsEncrypted") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(on)) => *on,
             Some(other) => return Err(wrong("\"IsEncrypted\" must be true or false", other)),
@@ -41,7 +38,7 @@ impl LocalSettings {
             encrypted,
             ..LocalSettings::default()
         };
-        let Some(host) = field(&json, "Host").filter(|h| !h.is_null()) else {
+        let Some(host) = field(json, "Host").filter(|h| !h.is_null()) else {
             return Ok(settings);
         };
         if !host.is_object() {
@@ -90,10 +87,9 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<LocalSettings, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let path = dir.path().join("local.settings.json");
-        std::fs::write(&path, text).map_err(|e| e.to_string())?;
-        LocalSettings::load(&path).map_err(|e| e.0)
+        let json: Value =
+            serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
+        LocalSettings::from_json(&json, Path::new("local.settings.json")).map_err(|e| e.0)
     }
 
     #[test]
@@ -113,8 +109,6 @@ mod tests {
             load(r#"{"IsEncrypted":true,"Host":null}"#).map(|s| s.encrypted),
             Ok(true)
         );
-        let missing = LocalSettings::load(Path::new("/nonexistent/local.settings.json"));
-        assert_eq!(missing.map_err(|e| e.0), Ok(LocalSettings::default()));
     }
 
     #[test]
@@ -153,7 +147,6 @@ mod tests {
                 r#"{"IsEncrypted":"no"}"#,
                 "\"IsEncrypted\" must be true or false",
             ),
-            ("{", "is not valid JSON"),
         ];
         for (text, expected) in cases {
             let error = load(text).expect_err(text);
