@@ -321,20 +321,6 @@ fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {
     }
 }
 
-/// The task hub's name: host.json's `extensions.durableTask.hubName`, or
-/// the extension's default.
-fn hub_name(app: &crate::app::AppFolder) -> String {
-    std::fs::read_to_string(app.root.join("host.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .and_then(|host| {
-            host.pointer("/extensions/durableTask/hubName")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "TestHubName".to_owned())
-}
-
 /// Gives every `durableClient` input binding of `function` its value in
 /// the invocation `envelope`, as the extension does for a custom handler:
 /// the management API's base URL on this host (`origin`, e.g.
@@ -351,7 +337,7 @@ pub fn add_client_bindings(
         .filter(|binding| binding.is_kind("durableClient"));
     for binding in clients {
         let value = json!({
-            "taskHubName": hub_name(app),
+            "taskHubName": app.host.hub_name,
             "connectionName": "Storage",
             "rpcBaseUrl": Value::Null,
             "requiredQueryStringParameters": "",

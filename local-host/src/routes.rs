@@ -399,6 +399,7 @@ mod tests {
                 proxying: false,
                 route_prefix: prefix.into(),
                 function_timeout: None,
+                hub_name: "TestHubName".into(),
             },
             functions,
             settings: vec![],
