@@ -1,7 +1,7 @@
 //! Bad input of every kind, each with its exact answer.
 //!
 //! Every case goes through more than one door: the host's envelope (built
-//! by `local_host` as the host builds it, sent chunked by
+//! by `cargo_azfunc` as the host builds it, sent chunked by
 //! `HostClient::invoke` to the built binary), a direct HTTP call, and a
 //! call of the app in this process, without a server. Caller mistakes must
 //! come back as HTTP 200 with the status inside the envelope, where the
@@ -16,11 +16,11 @@ mod common;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use cargo_azfunc::app::{AppFolder, FunctionFolder};
+use cargo_azfunc::host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
+use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
+use cargo_azfunc::process::Process;
 use common::start_binary;
-use local_host::app::{AppFolder, FunctionFolder};
-use local_host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
-use local_host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
-use local_host::process::Process;
 use rocket::local::asynchronous::Client;
 use serde_json::{Value, json};
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use local_host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
-use local_host::process::Process;
+use cargo_azfunc::host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
+use cargo_azfunc::process::Process;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};

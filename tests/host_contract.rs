@@ -1,5 +1,5 @@
 //! The handler as the Functions host sees it: invocations built by
-//! `local_host` exactly as `docs/host-protocol.md` describes (`Body` as a
+//! `cargo_azfunc` exactly as `docs/host-protocol.md` describes (`Body` as a
 //! string, `Headers` as arrays, comma-joined `Query`, double-encoded
 //! `Metadata`) and sent as the host sends them (chunked bodies, concurrent
 //! calls over keep-alive connections).
@@ -9,10 +9,10 @@ mod common;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use cargo_azfunc::app::{AppFolder, FunctionFolder};
+use cargo_azfunc::host::client::{HostClient, HttpReply};
+use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation};
 use common::spawn_app;
-use local_host::app::{AppFolder, FunctionFolder};
-use local_host::client::{HostClient, HttpReply};
-use local_host::envelope::{CallerRequest, Sys, http_invocation};
 use serde_json::json;
 
 /// RustyFunction as `RustyFunction/function.json` declares it.

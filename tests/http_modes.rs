@@ -1,5 +1,5 @@
 //! RustFunction in each of the host's three HTTP modes, end to end through
-//! the project's host stand-in (`local_host`), which plays each mode as the
+//! the project's host stand-in (`cargo_azfunc`), which plays each mode as the
 //! host does (docs/host-protocol.md, sections 2-4 and 7): the envelope, the
 //! caller's request forwarded as it came, and the same with the response
 //! streamed back. Callers get the same statuses and bodies in all three.
@@ -10,12 +10,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::host::console::Console;
+use cargo_azfunc::host::handler::Handler;
+use cargo_azfunc::host::served::ServedApp;
+use cargo_azfunc::host::server::Server;
 use common::start_binary;
-use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::Handler;
-use local_host::served::ServedApp;
-use local_host::server::Server;
 
 /// The host.json settings of each mode.
 const MODES: [(&str, &str); 3] = [

@@ -1,4 +1,4 @@
-//! This app end to end through the project's host stand-in, `local_host`:
+//! This app end to end through the project's host stand-in, `cargo_azfunc`:
 //! the built binary started from the app folder as the host starts it, its
 //! HTTP function served at the route in `RustyFunction/function.json`, and
 //! the answers README promises to callers.
@@ -6,13 +6,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use local_host::app::AppFolder;
-use local_host::client::{HostClient, HttpReply, free_port};
-use local_host::console::{Console, Level};
-use local_host::envelope::{Sys, Verdict, http_invocation};
-use local_host::handler::{Handler, HandlerOptions};
-use local_host::invocation::{http_request_for_input, invoke, report};
-use local_host::server::Server;
+use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::host::client::{HostClient, HttpReply, free_port};
+use cargo_azfunc::host::console::{Console, Level};
+use cargo_azfunc::host::envelope::{Sys, Verdict, http_invocation};
+use cargo_azfunc::host::handler::{Handler, HandlerOptions};
+use cargo_azfunc::host::invocation::{http_request_for_input, invoke, report};
+use cargo_azfunc::host::server::Server;
 use rocket::tokio::net::TcpListener;
 use serde_json::Value;
 
@@ -127,7 +127,7 @@ async fn callers_get_the_area_at_api_rust_function_through_the_host() {
     );
 }
 
-/// What `local-host invoke RustyFunction --data-file` does with
+/// What `cargo azfunc invoke RustyFunction --data-file` does with
 /// `{"radius": 2}`, through the library.
 #[rocket::async_test]
 async fn invoke_posts_the_input_and_shows_what_the_host_logs() {

@@ -9,10 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Outputs, Registry};
+use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::host::client::HostClient;
+use cargo_azfunc::host::envelope::{
+    QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply,
+};
 use common::spawn_rocket;
-use local_host::app::AppFolder;
-use local_host::client::HostClient;
-use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use serde_json::json;
 
 /// What the test-only route panics with, so that the panic hook can keep

@@ -5,8 +5,8 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use cargo_azfunc::host::client::{HostClient, READY_TIMEOUT, free_port};
 use common::start_binary;
-use local_host::client::{HostClient, READY_TIMEOUT, free_port};
 use serde_json::json;
 
 #[rocket::async_test]
@@ -165,7 +165,7 @@ async fn outside_its_app_folder_it_says_so_in_one_line_and_serves() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let mut handler = local_host::process::Process { child };
+    let mut handler = cargo_azfunc::process::Process { child };
     let host = HostClient::new(port);
     host.wait_ready(READY_TIMEOUT).await.expect("ready");
     let reply = host

@@ -11,10 +11,12 @@ mod rectangle;
 use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::{Function, Registry};
+use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::host::client::HostClient;
+use cargo_azfunc::host::envelope::{
+    QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply,
+};
 use common::spawn_rocket;
-use local_host::app::AppFolder;
-use local_host::client::HostClient;
-use local_host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply};
 use rocket::http::Status;
 use rocket::local::blocking::Client;
 use serde_json::{Value, json};

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use cargo_azfunc::host::client::{Failure, HostClient, READY_TIMEOUT, free_port};
 use common::start_binary;
-use local_host::client::{Failure, HostClient, READY_TIMEOUT, free_port};
 use rocket::tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use rocket::tokio::net::TcpStream;
 use rocket::tokio::{self, task::JoinHandle};

@@ -1,4 +1,4 @@
-//! What the tests need beyond `local_host`, the project's one host
+//! What the tests need beyond `cargo_azfunc`, the project's one host
 //! stand-in (its `client::HostClient` talks to a handler as the host does,
 //! its `process::Process` runs a binary by hand): serving the app with
 //! Rocket in this process, and starting the built handler binary.
@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use local_host::process::Process;
+use cargo_azfunc::process::Process;
 use rocket::fairing::AdHoc;
 use rocket::tokio::sync::oneshot;
 use rocket::{Shutdown, tokio};

@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use local_host::served::ServedApp;
+use cargo_azfunc::host::served::ServedApp;
 use serde_json::{Value, json};
 
 const API: &str = "/runtime/webhooks/durabletask";
 
-/// The example app served by local-host.
+/// The example app served by cargo-azfunc.
 struct Running {
     app: ServedApp,
 }

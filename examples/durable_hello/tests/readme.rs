@@ -30,11 +30,11 @@ fn the_readme_shows_the_examples_code_word_for_word() {
 }
 
 #[test]
-fn the_readmes_urls_are_the_local_hosts() {
+fn the_readmes_urls_are_the_stand_ins() {
     let readme = readme();
     assert!(readme.contains(&format!(
         "curl localhost:7071{}/instances/<id>",
-        local_host::durable_api::PREFIX
+        cargo_azfunc::durable::api::PREFIX
     )));
     // The starter's route, as its function.json declares it.
     let function = std::fs::read_to_string(

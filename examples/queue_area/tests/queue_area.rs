@@ -1,17 +1,17 @@
 //! The example app `examples/queue_area` (a queue function and a timer
 //! function), run as the host runs it: its built binary started by the
-//! host stand-in (`local-host`), invocations in the host's payload shapes,
+//! host stand-in (`cargo-azfunc`), invocations in the host's payload shapes,
 //! replies read as the host reads them.
 
 use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::rocket;
-use local_host::app::AppFolder;
-use local_host::envelope::{
+use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::host::envelope::{
     QueueMessage, Sys, Verdict, Written, queue_invocation, timer_invocation,
 };
-use local_host::handler::{Handler, HandlerOptions};
-use local_host::invocation::invoke;
+use cargo_azfunc::host::handler::{Handler, HandlerOptions};
+use cargo_azfunc::host::invocation::invoke;
 use serde_json::json;
 
 fn app_root() -> PathBuf {
@@ -99,7 +99,7 @@ async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
                     )]
                 );
                 if case.message == "2" {
-                    // The line `local-host` prints for it.
+                    // The line `cargo-azfunc` prints for it.
                     assert_eq!(
                         outcome.outputs[0].to_string(),
                         r#"queue areas <- {"area":12.566370614359172,"radius":2.0}"#

@@ -1,19 +1,19 @@
 //! The example app `examples/ticks`, run as the host runs it in each mode
 //! that forwards callers' requests: its built binary started by the host
-//! stand-in (`local-host`), which forwards (whole) or proxies (streamed)
+//! stand-in (`cargo-azfunc`), which forwards (whole) or proxies (streamed)
 //! callers' requests to it, as the host does.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::host::console::Console;
+use cargo_azfunc::host::handler::Handler;
+use cargo_azfunc::host::served::ServedApp;
+use cargo_azfunc::host::server::Server;
+use cargo_azfunc::process::Process;
 use http_body_util::BodyExt;
-use local_host::client::{HostClient, free_port};
-use local_host::console::Console;
-use local_host::handler::Handler;
-use local_host::process::Process;
-use local_host::served::ServedApp;
-use local_host::server::Server;
 
 /// The example's folder with host.json's `customHandler` flag `setting`.
 fn app_folder(setting: &str) -> tempfile::TempDir {
@@ -42,7 +42,12 @@ async fn serve(root: &Path) -> (HostClient, Server, Arc<Handler>, Console) {
 async fn pieces(caller: &HostClient, path: &str) -> (u16, Vec<(Duration, String)>) {
     let started = Instant::now();
     let response = caller
-        .open("GET", path, &[], local_host::client::Chunked::empty())
+        .open(
+            "GET",
+            path,
+            &[],
+            cargo_azfunc::host::client::Chunked::empty(),
+        )
         .await
         .expect("a response");
     let status = response.status().as_u16();

@@ -1,0 +1,123 @@
+//! `start`: serve the app until Ctrl-C or SIGTERM, as `func start` does.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cargo_azfunc::app::Overrides;
+use cargo_azfunc::host::cors::Cors;
+use cargo_azfunc::host::handler::HandlerState;
+use cargo_azfunc::host::server::{Server, describe_functions};
+use cargo_azfunc::process::signals::{Shutdown, requested};
+
+use super::cli::StartArgs;
+use super::{DRAIN, build, console, load, start_handler};
+
+/// The port `start` serves on when neither `--port` nor local.settings.json's
+/// `Host.LocalHttpPort` names one: Core Tools'.
+const DEFAULT_PORT: u16 = 7071;
+
+pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String> {
+    let overrides = overrides(&args)?;
+    let mut app = load(&args.run)?;
+    overrides.apply(&mut app).map_err(|e| e.to_string())?;
+    let port = args
+        .port
+        .or(app.local.local_http_port)
+        .unwrap_or(DEFAULT_PORT);
+    let console = console(&args.run);
+    if args.watch {
+        let listener = bind(port)?;
+        let watched = cargo_azfunc::watch::WatchOptions {
+            app: args.run.app.app.clone(),
+            public_port: port,
+            ready_limit: args.run.ready_timeout,
+            timers: args.timers,
+            overrides,
+        };
+        console.info(format!(
+            "cargo-azfunc is serving on http://localhost:{port} and rebuilding on every change (Ctrl-C to stop)"
+        ));
+        cargo_azfunc::watch::serve(watched, listener, console, shutdown).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A stop asked for while building or starting ends here: nothing runs
+    // yet that could finish.
+    let started = async {
+        let built = build(&app, args.run.build).await?;
+        // Bind before starting the handler, so a busy port fails fast.
+        let listener = bind(port)?;
+        let handler = start_handler(&app, &args.run, built, &console).await?;
+        Ok::<_, String>((listener, handler))
+    };
+    let (listener, handler) = tokio::select! {
+        started = started => started?,
+        () = requested(shutdown.clone()) => return Ok(ExitCode::SUCCESS),
+    };
+    let handler = Arc::new(handler);
+    let lines = describe_functions(&app, port);
+    let feeds = cargo_azfunc::storage::queue_feed::start(&app, handler.clone(), &console)?;
+    let server = Server::start(app, handler.clone(), listener, console.clone(), args.timers)?;
+    console.info("Functions:");
+    for line in lines {
+        console.info(format!("  {line}"));
+    }
+    console.info(format!(
+        "cargo-azfunc is serving on http://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
+    ));
+
+    // SIGTERM and SIGINT are watched by run_until_signalled, which asks
+    // for the stop. After an exit with 0 the host keeps running and fails
+    // every invocation: so does cargo azfunc, until a signal.
+    let code = tokio::select! {
+        state = handler.stopped() => match state {
+            HandlerState::Stopped {
+                host_stops: true,
+                reason,
+            } => {
+                err!("cargo-azfunc: error: {reason}");
+                ExitCode::FAILURE
+            }
+            _ => {
+                requested(shutdown).await;
+                ExitCode::SUCCESS
+            }
+        },
+        () = requested(shutdown.clone()) => ExitCode::SUCCESS,
+    };
+    // As the host stops: no new work, and what runs finishes (the signal
+    // handler caps the wait).
+    tokio::join!(server.drain(DRAIN), feeds.stop());
+    handler.stop().await;
+    Ok(code)
+}
+
+/// What the command line changes in the app as loaded: `--functions` and
+/// `--cors` (over local.settings.json's `Host.CORS`).
+fn overrides(args: &StartArgs) -> Result<Overrides, String> {
+    let cors = args
+        .cors
+        .as_deref()
+        .map(|list| Cors::parse(list, args.cors_credentials).map_err(|e| format!("--cors: {e}")))
+        .transpose()?;
+    Ok(Overrides {
+        functions: args.functions.clone(),
+        cors,
+    })
+}
+
+/// The public port, bound before anything starts so a busy port fails fast.
+fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "port {port} is in use (another cargo azfunc or func start?): free it or pass --port N"
+            )
+        } else {
+            format!("cannot listen on 127.0.0.1:{port}: {e}")
+        }
+    })?;
+    listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))
+}

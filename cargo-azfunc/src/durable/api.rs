@@ -1,0 +1,387 @@
+//! The Durable extension's HTTP management API under
+//! `/runtime/webhooks/durabletask`, with the extension's status codes, served
+//! from the in-memory instances and entities of [`crate::durable`].
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus};
+use crate::timers::clock::UtcTime;
+
+/// The API's path prefix.
+pub const PREFIX: &str = "/runtime/webhooks/durabletask";
+
+/// The header that carries a list's next page, both ways.
+pub const CONTINUATION: &str = "x-ms-continuation-token";
+
+/// An API answer: status, extra headers, JSON body (or none).
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+fn answer(status: u16, body: Value) -> ApiResponse {
+    ApiResponse {
+        status,
+        headers: Vec::new(),
+        body: Some(body),
+    }
+}
+
+fn refuse(status: u16, message: impl Into<String>) -> ApiResponse {
+    answer(status, json!({"message": message.into()}))
+}
+
+/// The part of `path` after the prefix, if it is an API path.
+pub fn api_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(PREFIX)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+fn query_value(query: &str, name: &str) -> Option<String> {
+    crate::host::query::query_values(query)
+        .into_iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// The body as JSON text: `None` when empty, an error when not JSON.
+fn json_body(body: &[u8]) -> Result<Option<String>, ApiResponse> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => Ok(Some(value.to_string())),
+        Err(e) => Err(refuse(400, format!("the body is not JSON: {e}"))),
+    }
+}
+
+/// An entity operation's input as JSON text: none for an empty body, the
+/// JSON of an `application/json` one (400 when it is not JSON), and any
+/// other body as a JSON string, as the extension reads it.
+fn operation_input(body: &[u8], content_type: Option<&str>) -> Result<Option<String>, ApiResponse> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let is_json = content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        return json_body(body);
+    }
+    Ok(Some(
+        Value::String(String::from_utf8_lossy(body).into_owned()).to_string(),
+    ))
+}
+
+/// The management URLs of instance `id`, as the 202 "check status" body
+/// gives them.
+pub fn check_status(base: &str, id: &str) -> Value {
+    let at = format!("{base}{PREFIX}/instances/{id}");
+    json!({
+        "id": id,
+        "statusQueryGetUri": at,
+        "sendEventPostUri": format!("{at}/raiseEvent/{{eventName}}"),
+        "terminatePostUri": format!("{at}/terminate?reason={{text}}"),
+        "purgeHistoryDeleteUri": at,
+        "restartPostUri": format!("{at}/restart"),
+        "suspendPostUri": format!("{at}/suspend?reason={{text}}"),
+        "resumePostUri": format!("{at}/resume?reason={{text}}"),
+    })
+}
+
+/// One API request: its method, the path after the prefix, the raw
+/// query, the body and its content type, and the list's continuation
+/// token if one was sent.
+pub struct ApiRequest<'a> {
+    pub method: &'a str,
+    pub rest: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+    pub content_type: Option<&'a str>,
+    pub continuation: Option<&'a str>,
+}
+
+/// Serves one API request; `base` is `http://host:port`.
+pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> ApiResponse {
+    let (method, rest, query, body) = (request.method, request.rest, request.query, request.body);
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["orchestrators", name, more @ ..]) if more.len() <= 1 => {
+            let input = match json_body(body) {
+                Ok(input) => input,
+                Err(refusal) => return refusal,
+            };
+            let instance_id = more.first().map(|id| (*id).to_owned());
+            started(base, durable.start(name, instance_id, input, None))
+        }
+        ("GET", ["instances"]) => match list_query(query, request.continuation) {
+            Ok((wanted, page)) => list(durable, &wanted, page),
+            Err(message) => refuse(400, message),
+        },
+        ("GET", ["instances", id]) => {
+            let (show_input, show_history) = match (
+                flag(query, "showInput", true),
+                flag(query, "showHistory", false),
+            ) {
+                (Ok(input), Ok(history)) => (input, history),
+                (Err(message), _) | (_, Err(message)) => return refuse(400, message),
+            };
+            match durable.status(id, show_input, show_history) {
+                None => refuse(404, format!("no instance with id {id:?}")),
+                Some((status, body)) => answer(if status.is_done() { 200 } else { 202 }, body),
+            }
+        }
+        ("POST", ["instances", id, "restart"]) => {
+            match flag(query, "restartWithNewInstanceId", true) {
+                Ok(new_id) => started(base, durable.restart(id, new_id)),
+                Err(message) => refuse(400, message),
+            }
+        }
+        ("DELETE", ["instances", id]) => {
+            if durable.purge(id) {
+                answer(200, json!({"instancesDeleted": 1}))
+            } else {
+                refuse(404, format!("no instance with id {id:?}"))
+            }
+        }
+        ("POST", ["instances", id, "raiseEvent", event]) => {
+            let data = match json_body(body) {
+                Ok(data) => data,
+                Err(refusal) => return refusal,
+            };
+            accepted(durable.raise(id, event, data))
+        }
+        (
+            "POST",
+            [
+                "instances",
+                id,
+                action @ ("terminate" | "suspend" | "resume"),
+            ],
+        ) => {
+            let reason = query_value(query, "reason");
+            accepted(match *action {
+                "terminate" => durable.terminate(id, reason),
+                "suspend" => durable.suspend(id, reason),
+                _ => durable.resume(id, reason),
+            })
+        }
+        ("POST" | "DELETE", ["entities", name, key]) => {
+            let entity = EntityId::new(
+                &crate::host::query::path_decode(name),
+                &crate::host::query::path_decode(key),
+            );
+            // DELETE is the operation `delete`, as the extension reads it.
+            let operation = if method == "DELETE" {
+                "delete".to_owned()
+            } else {
+                query_value(query, "op").unwrap_or_default()
+            };
+            let input = match operation_input(body, request.content_type) {
+                Ok(input) => input,
+                Err(refusal) => return refusal,
+            };
+            accepted(durable.signal_entity(&entity, &operation, input))
+        }
+        ("GET", ["entities", name, key]) => {
+            let key = crate::host::query::path_decode(key);
+            // `$` stands for the empty key.
+            let key = if key == "$" { String::new() } else { key };
+            let entity = EntityId::new(&crate::host::query::path_decode(name), &key);
+            match durable.entity_state(&entity) {
+                Some(state) => answer(
+                    200,
+                    serde_json::from_str(&state).unwrap_or(Value::String(state)),
+                ),
+                None => refuse(404, format!("entity {entity} has no state")),
+            }
+        }
+        _ => refuse(
+            404,
+            format!("{method} {PREFIX}{rest}: no such management API call"),
+        ),
+    }
+}
+
+/// The 202 "check status" answer for an instance just started.
+fn started(base: &str, result: Result<String, (u16, String)>) -> ApiResponse {
+    match result {
+        Ok(id) => {
+            let urls = check_status(base, &id);
+            let location = urls["statusQueryGetUri"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            ApiResponse {
+                status: 202,
+                headers: vec![
+                    ("Location".to_owned(), location),
+                    ("Retry-After".to_owned(), "10".to_owned()),
+                ],
+                body: Some(urls),
+            }
+        }
+        Err((status, message)) => refuse(status, message),
+    }
+}
+
+/// A `true`/`false` query parameter (any case), `default` when absent.
+fn flag(query: &str, name: &str, default: bool) -> Result<bool, String> {
+    match query_value(query, name) {
+        None => Ok(default),
+        Some(value) if value.eq_ignore_ascii_case("true") => Ok(true),
+        Some(value) if value.eq_ignore_ascii_case("false") => Ok(false),
+        Some(value) => Err(format!("{name} must be true or false, not {value:?}")),
+    }
+}
+
+/// Where a page starts and how long it is at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Page {
+    skip: usize,
+    top: Option<usize>,
+}
+
+/// A list call's filters (`runtimeStatus` as a comma-separated list,
+/// `createdTimeFrom`, `createdTimeTo`, `showInput`) and its page (`top`,
+/// and the continuation token of the page before).
+fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery, Page), String> {
+    let mut wanted = InstanceQuery {
+        show_input: flag(query, "showInput", false)?,
+        ..InstanceQuery::default()
+    };
+    if let Some(list) = query_value(query, "runtimeStatus") {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let status = RuntimeStatus::from_name(name).ok_or_else(|| {
+                format!("runtimeStatus {name:?} is not Pending, Running, Suspended, Completed, Failed or Terminated")
+            })?;
+            wanted.statuses.push(status);
+        }
+    }
+    let time = |name: &str| -> Result<Option<UtcTime>, String> {
+        query_value(query, name)
+            .map(|text| {
+                UtcTime::parse_iso(&text)
+                    .ok_or_else(|| format!("{name} {text:?} is not an ISO 8601 time"))
+            })
+            .transpose()
+    };
+    wanted.created_from = time("createdTimeFrom")?;
+    wanted.created_to = time("createdTimeTo")?;
+    let top = query_value(query, "top")
+        .map(|text| {
+            text.parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("top {text:?} is not a whole number above 0"))
+        })
+        .transpose()?;
+    let skip = continuation
+        .map(|token| {
+            token
+                .parse::<usize>()
+                .map_err(|_| format!("the continuation token {token:?} is not one this host gave"))
+        })
+        .transpose()?
+        .unwrap_or(0);
+    Ok((wanted, Page { skip, top }))
+}
+
+/// One page of the instances `wanted` wants, with the token of the next
+/// page in [`CONTINUATION`] when there is one.
+fn list(durable: &Durable, wanted: &InstanceQuery, page: Page) -> ApiResponse {
+    let all = durable.list(wanted);
+    let total = all.len();
+    let shown: Vec<Value> = all
+        .into_iter()
+        .skip(page.skip)
+        .take(page.top.unwrap_or(usize::MAX))
+        .collect();
+    let next = page.skip.saturating_add(shown.len());
+    let mut response = answer(200, Value::Array(shown));
+    if next < total {
+        response
+            .headers
+            .push((CONTINUATION.to_owned(), next.to_string()));
+    }
+    response
+}
+
+fn accepted(result: Result<(), (u16, String)>) -> ApiResponse {
+    match result {
+        Ok(()) => ApiResponse {
+            status: 202,
+            headers: Vec::new(),
+            body: None,
+        },
+        Err((status, message)) => refuse(status, message),
+    }
+}
+
+/// Gives every `durableClient` input binding of `function` its value in
+/// the invocation `envelope`, as the extension does for a custom handler:
+/// the management API's base URL on this host (`origin`, e.g.
+/// `http://127.0.0.1:7071`), inside a JSON string.
+pub fn add_client_bindings(
+    app: &crate::app::AppFolder,
+    function: &crate::app::FunctionFolder,
+    envelope: &mut Value,
+    origin: &str,
+) {
+    let clients = function
+        .bindings
+        .iter()
+        .filter(|binding| binding.is_kind("durableClient"));
+    for binding in clients {
+        let value = json!({
+            "taskHubName": app.host.hub_name,
+            "connectionName": "Storage",
+            "rpcBaseUrl": Value::Null,
+            "requiredQueryStringParameters": "",
+            "httpBaseUrl": format!("{origin}{PREFIX}"),
+            "creationUrls": Value::Null,
+            "managementUrls": Value::Null,
+            "baseUrl": Value::Null,
+        });
+        if let Some(data) = envelope.get_mut("Data").and_then(Value::as_object_mut) {
+            data.insert(binding.name.clone(), Value::String(value.to_string()));
+        }
+    }
+}
+
+/// `scheme://authority` of `url`.
+pub fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[after_scheme..].find('/') {
+        Some(at) => &url[..after_scheme + at],
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operations_input_is_read_by_its_content_type() {
+        let json = Some("application/json; charset=utf-8");
+        assert_eq!(operation_input(b"", json).ok(), Some(None));
+        assert_eq!(
+            operation_input(b" 5 ", json).ok(),
+            Some(Some("5".to_owned()))
+        );
+        let refusal = operation_input(b"{", json).expect_err("refused");
+        assert_eq!(refusal.status, 400);
+        assert_eq!(
+            operation_input(b"{", Some("text/plain")).ok(),
+            Some(Some("\"{\"".to_owned()))
+        );
+        assert_eq!(
+            operation_input(b"7", None).ok(),
+            Some(Some("\"7\"".to_owned()))
+        );
+    }
+}

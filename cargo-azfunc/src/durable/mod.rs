@@ -1,0 +1,198 @@
+//! The Durable extension's part, played in memory: each orchestration
+//! instance's history and status,
+//! the work-item loop that sends the orchestrator its history and turns its
+//! actions into new history (activity invocations, timers on the real
+//! clock, sub-orchestrations, events, continue-as-new), and the instances
+//! the management API reads and changes. Entities are in [`entities`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use durable_proto::{EventType, HistoryEvent, TaskFailureDetails, Timestamp};
+use serde_json::{Value, json};
+
+use crate::app::{AppFolder, FunctionFolder};
+use crate::host::console::Console;
+use crate::host::handler::Handler;
+use crate::ids::new_guid;
+use crate::timers::clock::UtcTime;
+
+pub mod api;
+mod entities;
+mod instances;
+mod orchestration;
+pub use entities::EntityId;
+
+/// Invocations are sent in one piece up to this size.
+pub(super) const PIECE: usize = 16 * 1024;
+
+/// Where an instance stands, as the management API names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeStatus {
+    Pending,
+    Running,
+    Suspended,
+    Completed,
+    Failed,
+    Terminated,
+}
+
+impl RuntimeStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeStatus::Pending => "Pending",
+            RuntimeStatus::Running => "Running",
+            RuntimeStatus::Suspended => "Suspended",
+            RuntimeStatus::Completed => "Completed",
+            RuntimeStatus::Failed => "Failed",
+            RuntimeStatus::Terminated => "Terminated",
+        }
+    }
+
+    /// The status called `name`, in any case.
+    pub fn from_name(name: &str) -> Option<RuntimeStatus> {
+        [
+            RuntimeStatus::Pending,
+            RuntimeStatus::Running,
+            RuntimeStatus::Suspended,
+            RuntimeStatus::Completed,
+            RuntimeStatus::Failed,
+            RuntimeStatus::Terminated,
+        ]
+        .into_iter()
+        .find(|status| status.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            RuntimeStatus::Completed | RuntimeStatus::Failed | RuntimeStatus::Terminated
+        )
+    }
+}
+
+/// Which instances a list call wants, and how it shows them.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceQuery {
+    /// Only these statuses; every status when empty.
+    pub statuses: Vec<RuntimeStatus>,
+    /// Created at or after this.
+    pub created_from: Option<UtcTime>,
+    /// Created at or before this.
+    pub created_to: Option<UtcTime>,
+    pub show_input: bool,
+}
+
+/// One orchestration instance.
+pub(super) struct Instance {
+    name: String,
+    execution_id: String,
+    status: RuntimeStatus,
+    input: Option<String>,
+    output: Option<String>,
+    custom_status: Option<String>,
+    created: UtcTime,
+    /// Its place among the instances created, for lists in creation order
+    /// (`created` has whole seconds only).
+    order: u64,
+    updated: UtcTime,
+    history: Vec<HistoryEvent>,
+    /// Events for the next work item.
+    inbox: Vec<HistoryEvent>,
+    /// A work item is running for it.
+    busy: bool,
+    /// The parent's instance id and the task id it waits under.
+    parent: Option<(String, i32)>,
+}
+
+/// A management API refusal: the status code and why.
+pub type Refusal = (u16, String);
+
+/// The in-memory Durable extension of one local host.
+pub struct Durable {
+    app: AppFolder,
+    handler: Arc<Handler>,
+    console: Console,
+    instances: Mutex<HashMap<String, Instance>>,
+    entities: Mutex<entities::Entities>,
+    created: std::sync::atomic::AtomicU64,
+}
+
+pub(super) fn now_timestamp() -> Timestamp {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp {
+        seconds: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(since.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+pub(super) fn event(event_id: i32, kind: EventType) -> HistoryEvent {
+    HistoryEvent {
+        event_id,
+        timestamp: Some(now_timestamp()),
+        event_type: Some(kind),
+    }
+}
+
+/// `text` as JSON, or as a JSON string when it is not JSON.
+pub(super) fn json_of(text: Option<&str>) -> Value {
+    match text {
+        None => Value::Null,
+        Some(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
+    }
+}
+
+impl Durable {
+    pub fn new(app: AppFolder, handler: Arc<Handler>, console: Console) -> Durable {
+        Durable {
+            app,
+            handler,
+            console,
+            instances: Mutex::new(HashMap::new()),
+            entities: Mutex::new(HashMap::new()),
+            created: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Instance>> {
+        // Nothing is left half-changed under the lock: a panic elsewhere
+        // does not make the map unusable.
+        self.instances
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The orchestrator function `name`, any case.
+    fn orchestrator(&self, name: &str) -> Option<&FunctionFolder> {
+        self.app
+            .function(name)
+            .filter(|function| function.trigger().is_kind("orchestrationTrigger"))
+    }
+}
+
+pub(super) fn failure(error_type: &str, message: String) -> TaskFailureDetails {
+    TaskFailureDetails {
+        error_type: error_type.to_owned(),
+        error_message: message,
+        ..TaskFailureDetails::default()
+    }
+}
+
+pub(super) fn sys(name: &str) -> Value {
+    json!({"MethodName": name, "UtcNow": UtcTime::now().iso(), "RandGuid": new_guid()})
+}
+
+/// How long until `at`, zero when past.
+pub(super) fn wait_for(at: Timestamp) -> Duration {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let at = Duration::new(
+        u64::try_from(at.seconds).unwrap_or(0),
+        u32::try_from(at.nanos).unwrap_or(0),
+    );
+    at.saturating_sub(since)
+}

@@ -1,0 +1,435 @@
+//! The work-item loop: each step sends the orchestrator its history as the
+//! extension does, and turns the actions of its reply into new history
+//! (activity invocations, timers on the real clock, sub-orchestrations,
+//! events, continue-as-new) until the instance ends.
+
+use std::sync::Arc;
+
+use durable_proto::{
+    ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
+    OrchestratorResponse, OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
+    SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskCompletedEvent,
+    TaskFailedEvent, TaskScheduledEvent, TimerCreatedEvent, TimerFiredEvent,
+};
+use prost::Message;
+use serde_json::{Value, json};
+
+use crate::app::FunctionFolder;
+use crate::ids::new_guid;
+use crate::timers::clock::UtcTime;
+
+use super::{Durable, PIECE, RuntimeStatus, event, failure, sys, wait_for};
+
+impl Durable {
+    /// Runs a work item for `id` unless one runs or nothing is new.
+    pub(super) fn wake(self: &Arc<Self>, id: &str) {
+        {
+            let mut instances = self.lock();
+            let Some(instance) = instances.get_mut(id) else {
+                return;
+            };
+            if instance.busy || instance.inbox.is_empty() {
+                return;
+            }
+            instance.busy = true;
+        }
+        let durable = self.clone();
+        let id = id.to_owned();
+        tokio::spawn(async move { durable.work(&id).await });
+    }
+
+    /// Work items for `id` until its inbox is empty.
+    pub(super) async fn work(self: Arc<Self>, id: &str) {
+        loop {
+            let (name, request) = {
+                let mut instances = self.lock();
+                let Some(instance) = instances.get_mut(id) else {
+                    return;
+                };
+                if instance.inbox.is_empty() {
+                    instance.busy = false;
+                    return;
+                }
+                let mut new_events = vec![event(
+                    -1,
+                    EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
+                )];
+                new_events.append(&mut instance.inbox);
+                let request = OrchestratorRequest {
+                    instance_id: id.to_owned(),
+                    execution_id: Some(instance.execution_id.clone()),
+                    past_events: instance.history.clone(),
+                    new_events,
+                };
+                (instance.name.clone(), request)
+            };
+            self.console.info(format!(
+                "[durable] {name} {id}: orchestrator step ({} events replayed, {} new)",
+                request.past_events.len(),
+                request.new_events.len()
+            ));
+            match self.run_orchestrator(&name, &request).await {
+                Ok(response) => self.apply(id, &name, request, response),
+                Err(reason) => {
+                    self.console.error(format!(
+                        "[durable] {name} {id}: the orchestrator step failed: {reason}"
+                    ));
+                    self.finish(
+                        id,
+                        RuntimeStatus::Failed,
+                        Some(Value::String(reason).to_string()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// One orchestrator invocation, as the extension sends it.
+    pub(super) async fn run_orchestrator(
+        &self,
+        name: &str,
+        request: &OrchestratorRequest,
+    ) -> Result<OrchestratorResponse, String> {
+        let function = self
+            .orchestrator(name)
+            .ok_or_else(|| format!("no orchestrator function named {name:?}"))?;
+        let encoded = crate::dotnet::base64::encode(&request.encode_to_vec());
+        // The host's double encoding: a JSON string of the base64 text.
+        let value = Value::String(Value::String(encoded).to_string());
+        let body = json!({
+            "Data": {function.trigger().name.clone(): value},
+            "Metadata": {"sys": sys(name)},
+        });
+        let reply = self.send(function, &body).await?;
+        if !(200..300).contains(&reply.0) {
+            return Err(format!("the handler answered {}", reply.0));
+        }
+        let text = reply
+            .1
+            .get("ReturnValue")
+            .and_then(Value::as_str)
+            .ok_or("the reply's ReturnValue is not a base64 string")?;
+        let bytes =
+            crate::dotnet::base64::decode(text).ok_or("the reply's ReturnValue is not base64")?;
+        OrchestratorResponse::decode(bytes.as_slice())
+            .map_err(|e| format!("the reply's ReturnValue is not an OrchestratorResponse: {e}"))
+    }
+
+    /// Sends an invocation; the reply's status and JSON envelope. An
+    /// invocation past functionTimeout fails and restarts the handler, as
+    /// any other invocation does.
+    pub(super) async fn send(
+        &self,
+        function: &FunctionFolder,
+        body: &Value,
+    ) -> Result<(u16, Value), String> {
+        let (client, pid) = self.handler.ready().await?;
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let invocation_id = new_guid();
+        let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
+        let reply =
+            crate::host::invocation::within_function_timeout(&self.handler, pid, function, sent)
+                .await?
+                .map_err(|failure| failure.to_string())?;
+        let envelope = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        Ok((reply.status, envelope))
+    }
+
+    /// Records the step and carries out its actions.
+    pub(super) fn apply(
+        self: &Arc<Self>,
+        id: &str,
+        name: &str,
+        request: OrchestratorRequest,
+        response: OrchestratorResponse,
+    ) {
+        let mut activities = Vec::new();
+        let mut timers = Vec::new();
+        let mut children = Vec::new();
+        let mut events = Vec::new();
+        let mut completion = None;
+        {
+            let mut instances = self.lock();
+            let Some(instance) = instances.get_mut(id) else {
+                return;
+            };
+            instance.history.extend(request.new_events);
+            instance.custom_status = response.custom_status.clone();
+            instance.updated = UtcTime::now();
+            if instance.status == RuntimeStatus::Pending {
+                instance.status = RuntimeStatus::Running;
+            }
+            for action in response.actions {
+                let Some(kind) = action.action_type else {
+                    continue;
+                };
+                match kind {
+                    ActionType::ScheduleTask(task) => {
+                        instance.history.push(event(
+                            action.id,
+                            EventType::TaskScheduled(TaskScheduledEvent {
+                                name: task.name.clone(),
+                                version: None,
+                                input: task.input.clone(),
+                            }),
+                        ));
+                        activities.push((action.id, task.name, task.input));
+                    }
+                    ActionType::CreateTimer(timer) => {
+                        instance.history.push(event(
+                            action.id,
+                            EventType::TimerCreated(TimerCreatedEvent {
+                                fire_at: timer.fire_at,
+                            }),
+                        ));
+                        timers.push((action.id, timer.fire_at.unwrap_or_default()));
+                    }
+                    ActionType::CreateSubOrchestration(sub) => {
+                        instance.history.push(event(
+                            action.id,
+                            EventType::SubOrchestrationInstanceCreated(
+                                SubOrchestrationInstanceCreatedEvent {
+                                    instance_id: sub.instance_id.clone(),
+                                    name: sub.name.clone(),
+                                    version: None,
+                                    input: sub.input.clone(),
+                                },
+                            ),
+                        ));
+                        children.push((action.id, sub.name, sub.instance_id, sub.input));
+                    }
+                    ActionType::SendEvent(send) => {
+                        let target = send.instance.map(|i| i.instance_id).unwrap_or_default();
+                        // Recorded, so that the next step does not send it again.
+                        instance.history.push(event(
+                            action.id,
+                            EventType::EventSent(EventSentEvent {
+                                instance_id: target.clone(),
+                                name: send.name.clone(),
+                                input: send.data.clone(),
+                            }),
+                        ));
+                        events.push((target, send.name, send.data));
+                    }
+                    ActionType::CompleteOrchestration(done) => completion = Some(done),
+                }
+            }
+            instance.history.push(event(
+                -1,
+                EventType::OrchestratorCompleted(OrchestratorCompletedEvent {}),
+            ));
+        }
+        for (task_id, activity, input) in activities {
+            self.console.info(format!(
+                "[durable] {name} {id}: calls activity {activity} (task {task_id}) with {}",
+                input.as_deref().unwrap_or("null")
+            ));
+            let durable = self.clone();
+            let id = id.to_owned();
+            tokio::spawn(async move { durable.activity(&id, task_id, &activity, input).await });
+        }
+        for (timer_id, fire_at) in timers {
+            let durable = self.clone();
+            let id = id.to_owned();
+            self.console.info(format!(
+                "[durable] {name} {id}: timer {timer_id} set for {}s from now",
+                wait_for(fire_at).as_secs()
+            ));
+            tokio::spawn(async move {
+                tokio::time::sleep(wait_for(fire_at)).await;
+                let fired = EventType::TimerFired(TimerFiredEvent {
+                    fire_at: Some(fire_at),
+                    timer_id,
+                });
+                let _ = durable.deliver(&id, fired);
+            });
+        }
+        for (task_id, child, child_id, input) in children {
+            if let Err((_, reason)) = self.start(
+                &child,
+                Some(child_id),
+                input,
+                Some((id.to_owned(), task_id)),
+            ) {
+                let failed = EventType::SubOrchestrationInstanceFailed(
+                    SubOrchestrationInstanceFailedEvent {
+                        task_scheduled_id: task_id,
+                        failure_details: Some(failure("SubOrchestrationFailed", reason)),
+                    },
+                );
+                let _ = self.deliver(id, failed);
+            }
+        }
+        for (target, event_name, data) in events {
+            if target.starts_with('@') {
+                self.entity_event(id, &target, &event_name, data.as_deref());
+                continue;
+            }
+            if let Err((_, reason)) = self.raise(&target, &event_name, data) {
+                self.console.warning(format!(
+                    "[durable] {name} {id}: event {event_name} not sent: {reason}"
+                ));
+            }
+        }
+        if let Some(done) = completion {
+            let status = OrchestrationStatus::try_from(done.orchestration_status)
+                .unwrap_or(OrchestrationStatus::Failed);
+            match status {
+                OrchestrationStatus::ContinuedAsNew => {
+                    self.continue_as_new(id, done.result, done.carryover_events)
+                }
+                OrchestrationStatus::Completed => {
+                    self.finish(id, RuntimeStatus::Completed, done.result)
+                }
+                OrchestrationStatus::Terminated => {
+                    self.finish(id, RuntimeStatus::Terminated, done.result)
+                }
+                _ => {
+                    let details = done.failure_details.map(|details| {
+                        json!({"errorType": details.error_type, "errorMessage": details.error_message}).to_string()
+                    });
+                    self.finish(id, RuntimeStatus::Failed, details.or(done.result));
+                }
+            }
+        }
+    }
+
+    pub(super) fn continue_as_new(
+        self: &Arc<Self>,
+        id: &str,
+        input: Option<String>,
+        carried: Vec<HistoryEvent>,
+    ) {
+        let mut instances = self.lock();
+        let Some(instance) = instances.get_mut(id) else {
+            return;
+        };
+        self.console.info(format!(
+            "[durable] {} {id}: continues as new with {}",
+            instance.name,
+            input.as_deref().unwrap_or("null")
+        ));
+        instance.execution_id = new_guid();
+        instance.history.clear();
+        instance.input = input.clone();
+        let started = event(
+            -1,
+            EventType::ExecutionStarted(ExecutionStartedEvent {
+                name: instance.name.clone(),
+                input,
+                orchestration_instance: Some(OrchestrationInstance {
+                    instance_id: id.to_owned(),
+                    execution_id: Some(instance.execution_id.clone()),
+                }),
+                ..ExecutionStartedEvent::default()
+            }),
+        );
+        // Events raised meanwhile wait in the inbox already: after the start.
+        instance.inbox.insert(0, started);
+        for (offset, carried) in carried.into_iter().enumerate() {
+            instance.inbox.insert(1 + offset, carried);
+        }
+    }
+
+    /// The instance ended; its parent, if any, learns of it.
+    pub(super) fn finish(
+        self: &Arc<Self>,
+        id: &str,
+        status: RuntimeStatus,
+        output: Option<String>,
+    ) {
+        let parent = {
+            let mut instances = self.lock();
+            let Some(instance) = instances.get_mut(id) else {
+                return;
+            };
+            instance.status = status;
+            instance.output = output.clone();
+            instance.updated = UtcTime::now();
+            instance.inbox.clear();
+            self.console.info(format!(
+                "[durable] {} {id}: {} with {}",
+                instance.name,
+                status.name(),
+                output.as_deref().unwrap_or("null")
+            ));
+            instance.parent.clone()
+        };
+        let Some((parent, task_id)) = parent else {
+            return;
+        };
+        let kind = if status == RuntimeStatus::Completed {
+            EventType::SubOrchestrationInstanceCompleted(SubOrchestrationInstanceCompletedEvent {
+                task_scheduled_id: task_id,
+                result: output,
+            })
+        } else {
+            EventType::SubOrchestrationInstanceFailed(SubOrchestrationInstanceFailedEvent {
+                task_scheduled_id: task_id,
+                failure_details: Some(failure(
+                    "SubOrchestrationFailed",
+                    format!("sub-orchestration {id} {}", status.name()),
+                )),
+            })
+        };
+        let _ = self.deliver(&parent, kind);
+    }
+
+    /// One activity invocation; its result goes to the instance's inbox.
+    pub(super) async fn activity(
+        self: Arc<Self>,
+        id: &str,
+        task_id: i32,
+        name: &str,
+        input: Option<String>,
+    ) {
+        let outcome = match self
+            .app
+            .function(name)
+            .filter(|function| function.trigger().is_kind("activityTrigger"))
+        {
+            None => Err(format!("no activity function named {name:?}")),
+            Some(function) => {
+                let input = input.unwrap_or_else(|| "null".to_owned());
+                let data = Value::String(input);
+                let body = json!({
+                    "Data": {function.trigger().name.clone(): data.clone()},
+                    "Metadata": {"data": data, "instanceId": Value::String(id.to_owned()).to_string(), "sys": sys(name)},
+                });
+                match self.send(function, &body).await {
+                    Ok((200..=299, envelope)) => {
+                        let value = envelope.get("ReturnValue").cloned().unwrap_or(Value::Null);
+                        Ok((!value.is_null()).then(|| value.to_string()))
+                    }
+                    Ok((status, _)) => Err(format!(
+                        "Function '{name}' failed: the handler answered {status} (its reason is on the handler's stderr)"
+                    )),
+                    Err(reason) => Err(format!("Function '{name}' failed: {reason}")),
+                }
+            }
+        };
+        let kind = match outcome {
+            Ok(result) => {
+                self.console.info(format!(
+                    "[durable] activity {name} (task {task_id} of {id}) returned {}",
+                    result.as_deref().unwrap_or("null")
+                ));
+                EventType::TaskCompleted(TaskCompletedEvent {
+                    task_scheduled_id: task_id,
+                    result,
+                })
+            }
+            Err(reason) => {
+                self.console.warning(format!(
+                    "[durable] activity {name} (task {task_id} of {id}) failed: {reason}"
+                ));
+                EventType::TaskFailed(TaskFailedEvent {
+                    task_scheduled_id: task_id,
+                    failure_details: Some(failure("FunctionFailedException", reason)),
+                })
+            }
+        };
+        let _ = self.deliver(id, kind);
+    }
+}

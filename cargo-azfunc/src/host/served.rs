@@ -1,0 +1,71 @@
+//! An app served by cargo-azfunc inside the calling process, its console
+//! quiet (read back with [`Console::lines`]): what the tests of every crate
+//! in the workspace spawn to call an app as the host would.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::AppFolder;
+use crate::host::client::{HostClient, free_port};
+use crate::host::console::Console;
+use crate::host::handler::{Handler, HandlerOptions};
+use crate::host::limits::ServerLimits;
+use crate::host::server::Server;
+
+/// How long a served app's handler has to answer `GET /`: a debug build
+/// on a busy machine is slow to start.
+const READY_LIMIT: Duration = Duration::from_secs(20);
+
+/// A running app. Dropped, it stops serving, then stops its handler.
+pub struct ServedApp {
+    /// A caller of cargo-azfunc's front door.
+    pub caller: HostClient,
+    pub console: Console,
+    pub server: Server,
+    pub handler: Arc<Handler>,
+}
+
+impl ServedApp {
+    /// Serves the app folder `root`, its handler `executable` (else what
+    /// host.json names), with the default limits and no timers.
+    pub async fn start(root: &Path, executable: Option<PathBuf>) -> Result<ServedApp, String> {
+        ServedApp::start_with(root, executable, false, ServerLimits::default()).await
+    }
+
+    /// [`ServedApp::start`] with `timers` firing and other `limits`.
+    pub async fn start_with(
+        root: &Path,
+        executable: Option<PathBuf>,
+        timers: bool,
+        limits: ServerLimits,
+    ) -> Result<ServedApp, String> {
+        let app = AppFolder::load(root).map_err(|e| e.to_string())?;
+        let console = Console::quiet();
+        let options = HandlerOptions {
+            executable,
+            console: console.clone(),
+            ready_limit: READY_LIMIT,
+            ..HandlerOptions::default()
+        };
+        let handler = Arc::new(Handler::start(&app, options).await?);
+        // free_port, not port 0: it never hands out the handler's port.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+            .await
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let server = Server::start_with(
+            app,
+            handler.clone(),
+            listener,
+            console.clone(),
+            timers,
+            limits,
+        )?;
+        Ok(ServedApp {
+            caller: HostClient::new(server.port()),
+            console,
+            server,
+            handler,
+        })
+    }
+}

@@ -1,0 +1,241 @@
+//! The host's front door: the listener's accept loop and the app's state
+//! every request shares. What a request reaches is in [`super::routing`];
+//! the admin endpoint and the Durable API in [`super::admin`]; timers in
+//! [`super::timers`].
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::routing::serve;
+use super::timers::{fire_timer, timer_schedules};
+use crate::app::{AppFolder, TriggerKind};
+use crate::host::console::Console;
+use crate::host::handler::Handler;
+use crate::host::in_flight::{Counted, InFlight};
+use crate::host::limits::ServerLimits;
+use crate::routes::Router;
+
+/// What every request and timer of one served app shares.
+pub(super) struct Shared {
+    pub(super) app: AppFolder,
+    pub(super) router: Router,
+    pub(super) handler: Arc<Handler>,
+    pub(super) console: Console,
+    pub(super) durable: Arc<crate::durable::Durable>,
+    pub(super) limits: ServerLimits,
+    /// Requests being answered, for a stop that lets them finish.
+    pub(super) in_flight: InFlight,
+}
+
+/// A running front door; stops serving when dropped.
+pub struct Server {
+    port: u16,
+    in_flight: InFlight,
+    stop: Option<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `app` on `listener` through `handler`; with `timers`, fires
+    /// every timer function on its schedule (a timer whose schedule does
+    /// not parse is reported and left out). Fails on a route the app cannot
+    /// have.
+    pub fn start(
+        app: AppFolder,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+    ) -> Result<Server, String> {
+        Server::start_with(
+            app,
+            handler,
+            listener,
+            console,
+            timers,
+            ServerLimits::default(),
+        )
+    }
+
+    /// [`Server::start`] with other limits than the defaults.
+    pub fn start_with(
+        app: AppFolder,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+        limits: ServerLimits,
+    ) -> Result<Server, String> {
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let router = Router::new(&app)?;
+        let schedules = if timers {
+            timer_schedules(&app, &console)
+        } else {
+            Vec::new()
+        };
+        let durable = Arc::new(crate::durable::Durable::new(
+            app.clone(),
+            handler.clone(),
+            console.clone(),
+        ));
+        let shared = Arc::new(Shared {
+            app,
+            router,
+            handler,
+            console,
+            durable,
+            limits,
+            in_flight: InFlight::default(),
+        });
+        let (stop, stop_rx) = oneshot::channel();
+        let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
+        for (function, schedule) in schedules {
+            tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
+        }
+        Ok(Server {
+            port,
+            in_flight: shared.in_flight.clone(),
+            stop: Some(stop),
+            tasks,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops accepting connections and firing timers.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    /// Stops accepting connections and firing timers, then waits until the
+    /// requests being answered have been answered in full, at most `limit`;
+    /// whether they all were.
+    pub async fn drain(mut self, limit: Duration) -> bool {
+        self.stop_now();
+        self.in_flight.drained(limit).await
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// The public URLs of the app's functions, for the start-up banner.
+pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
+    let router = Router::new(app).ok();
+    app.functions
+        .iter()
+        .map(|function| {
+            let route = router
+                .as_ref()
+                .and_then(|r| r.routes.iter().find(|route| route.function == function.name).map(|route| (r, route)));
+            match (function.trigger_kind(), route) {
+                (TriggerKind::Http, Some((router, route))) => {
+                    let methods = if route.methods.is_empty() {
+                        "all methods".to_owned()
+                    } else {
+                        route.methods.join(",").to_ascii_uppercase()
+                    };
+                    format!(
+                        "{}: [{methods}] http://localhost:{port}{}",
+                        function.name,
+                        router.public_path(route)
+                    )
+                }
+                _ => format!(
+                    "{}: {} (POST http://localhost:{port}/admin/functions/{} with {{\"input\": \"...\"}})",
+                    function.name,
+                    function.trigger().kind,
+                    function.name
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The first pause after a failed accept; it doubles up to a second.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    // A failed accept (EMFILE: out of descriptors) leaves the connection
+    // waiting, so the listener stays ready and a loop without a pause would
+    // spin. Pause, longer each time, and say it once per burst.
+    let mut failed: u64 = 0;
+    let mut pause = ACCEPT_PAUSE;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(connection) => connection,
+            Err(e) => {
+                if failed == 0 {
+                    shared.console.error(format!(
+                        "[host] cannot accept a connection: {e}; retrying with growing pauses (up to {} s), quiet until one is accepted",
+                        ACCEPT_PAUSE_MAX.as_secs()
+                    ));
+                }
+                failed += 1;
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = &mut stop => return,
+                }
+                pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
+                continue;
+            }
+        };
+        if failed > 0 {
+            shared.console.info(format!(
+                "[host] accepting connections again, after {failed} failed attempt(s)"
+            ));
+            failed = 0;
+            pause = ACCEPT_PAUSE;
+        }
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let head_timeout = shared.limits.head_timeout;
+            let service = service_fn(move |request| {
+                let shared = shared.clone();
+                async move {
+                    let entered = shared.in_flight.enter();
+                    let response = serve(&shared, request, peer).await;
+                    Ok::<_, Infallible>(response.map(|body| Counted::new(body, entered)))
+                }
+            });
+            // The head timeout covers an idle keep-alive connection too:
+            // hyper starts it whenever it waits for a request head.
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(head_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,30 @@
+//! `cargo azfunc`'s library: a local stand-in for the Azure Functions host,
+//! for custom handlers. It starts the handler as the host does, serves its
+//! HTTP functions, invokes the others, and shows what the host would make of
+//! every reply; it is also the host stand-in the tests of every crate in the
+//! workspace share. Each module follows one part of `docs/host-protocol.md`.
+//!
+//! - [`host`]: the Functions host's part: the front door, routing, the admin
+//!   endpoint, the envelope, forwarding, the handler process, invocations
+//!   and the console.
+//! - [`durable`]: the Durable extension's part: orchestrations, entities and
+//!   the management API.
+//! - [`storage`]: Azure Storage (Azurite) and the queue trigger's feed.
+//! - [`timers`]: timer schedules, NCRONTAB and the clock.
+//! - [`process`]: the processes it starts, signals and `--build`.
+//! - [`watch`], [`scaffold`]: `start --watch`, and `new app` / `new function`.
+
+pub mod app;
+pub mod check;
+pub mod dotnet;
+pub mod durable;
+pub mod host;
+pub mod ids;
+pub mod local_settings;
+pub mod process;
+pub mod routes;
+pub mod scaffold;
+pub mod storage;
+pub mod terminal;
+pub mod timers;
+pub mod watch;

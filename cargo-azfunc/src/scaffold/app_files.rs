@@ -1,0 +1,207 @@
+//! A new app's files around its first function.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::*;
+
+/// This workspace's `azure-functions-rocket`, found from where cargo-azfunc
+/// was built.
+pub fn default_library_path() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../azure-functions-rocket");
+    let path = std::fs::canonicalize(path).ok()?;
+    path.join("Cargo.toml").is_file().then_some(path)
+}
+
+/// `text` as a TOML basic string.
+pub(super) fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub(super) fn library_dependency(library: Option<&Library>) -> Result<String, ScaffoldError> {
+    Ok(match library {
+        None => {
+            let Some(path) = default_library_path() else {
+                return refused(format!(
+                    "azure-functions-rocket is not at {}/../azure-functions-rocket, where this cargo-azfunc was built: pass --library-path PATH, --library-version VERSION or --library-git URL",
+                    env!("CARGO_MANIFEST_DIR")
+                ));
+            };
+            format!("{{ path = {} }}", toml_string(&path.to_string_lossy()))
+        }
+        Some(Library::Path(path)) => {
+            let Ok(path) = std::fs::canonicalize(path) else {
+                return refused(format!("--library-path {}: no such folder", path.display()));
+            };
+            if !path.join("Cargo.toml").is_file() {
+                return refused(format!(
+                    "--library-path {}: no Cargo.toml there (give the azure-functions-rocket folder)",
+                    path.display()
+                ));
+            }
+            format!("{{ path = {} }}", toml_string(&path.to_string_lossy()))
+        }
+        Some(Library::Version(version)) => {
+            if version.trim().is_empty() {
+                return refused("--library-version needs a version, e.g. 0.1");
+            }
+            toml_string(version)
+        }
+        Some(Library::Git(url)) => {
+            if url.trim().is_empty() {
+                return refused("--library-git needs a repository URL");
+            }
+            format!("{{ git = {} }}", toml_string(url))
+        }
+    })
+}
+
+pub(super) fn cargo_toml(name: &str, dependency: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+# A workspace of its own, so that the app builds alone even inside another
+# workspace's folder.
+[workspace]
+
+[dependencies]
+azure-functions-rocket = {dependency}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+
+# The release build is what ships to Azure: small and fast. Unwinding stays
+# on, so that a panic fails only the invocation it happened in.
+[profile.release]
+lto = true
+codegen-units = 1
+strip = true
+"#
+    )
+}
+
+pub(super) fn main_rs(name: &str, hello: &Plan) -> String {
+    format!(
+        r#"//! {name}: an Azure Functions custom handler on azure-functions-rocket.
+//! Each function is a module here and a folder beside Cargo.toml with its
+//! function.json; `cargo azfunc new function` adds both and its registry line.
+
+mod {module};
+
+use std::process::ExitCode;
+
+use azure_functions_rocket::{{Function, Registry}};
+
+/// Every function of the app, one line each, named as its folder.
+fn registry() -> Registry {{
+    Registry::new()
+        {line}
+}}
+
+fn main() -> ExitCode {{
+    azure_functions_rocket::run(registry())
+}}
+"#,
+        module = hello.module,
+        line = hello.registry_line(),
+    )
+}
+
+pub(super) fn host_json(name: &str) -> String {
+    let host = json!({
+        "version": "2.0",
+        "extensionBundle": {
+            "id": "Microsoft.Azure.Functions.ExtensionBundle",
+            "version": "[4.*, 5.0.0)"
+        },
+        "customHandler": {
+            "description": {
+                "defaultExecutablePath": name
+            },
+            "enableForwardingHttpRequest": false
+        }
+    });
+    serde_json::to_string_pretty(&host).unwrap_or_default() + "\n"
+}
+
+pub(super) const LOCAL_SETTINGS: &str = r#"{
+  "IsEncrypted": false,
+  "Values": {
+    "FUNCTIONS_WORKER_RUNTIME": "custom",
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true"
+  }
+}
+"#;
+
+pub(super) const FUNCIGNORE: &str = "\
+# What publishing leaves out: only host.json, the function folders and the
+# handler binary belong in the app.
+.git*
+.vscode
+.cargo
+local.settings.json
+target/
+src/
+tests/
+Cargo.toml
+Cargo.lock
+README.md
+*.rs
+";
+
+pub(super) const CARGO_CONFIG: &str = r#"# `cargo build --release --target x86_64-unknown-linux-musl` gives a static
+# binary that runs on any Linux Functions image. Rust's musl target brings
+# its own C runtime, so the linker that ships with rustup is all it needs.
+# A non-PIE build has no interpreter and no dynamic section at all.
+[target.x86_64-unknown-linux-musl]
+linker = "rust-lld"
+rustflags = ["-C", "relocation-model=static"]
+"#;
+
+pub(super) fn readme(name: &str) -> String {
+    format!(
+        r#"# {name}
+
+An Azure Functions custom handler in Rust, on azure-functions-rocket. Each
+function is a module in `src/` and a folder here with its `function.json`;
+`src/main.rs` registers them, and the handler checks at start-up that the
+two agree.
+
+```sh
+cargo test                                   # the functions, called directly
+cargo azfunc start --build                     # serve on http://localhost:7071
+curl 'http://localhost:7071/api/Hello?name=Ada'
+curl -X POST http://localhost:7071/api/Hello -d '{{"name": "Ada"}}'
+cargo azfunc new function Squares --queue sides --output-queue squares
+cargo azfunc invoke Squares --data-file message.txt --build
+cargo azfunc check --build                     # host.json, settings, folders
+```
+
+To publish, build the static release binary, put it next to host.json, and
+publish the folder (`.funcignore` leaves the sources out):
+
+```sh
+rustup target add x86_64-unknown-linux-musl  # once
+cargo build --release --target x86_64-unknown-linux-musl
+cp target/x86_64-unknown-linux-musl/release/{name} .
+func azure functionapp publish <APP_NAME>
+```
+"#
+    )
+}

@@ -1,0 +1,463 @@
+//! Queue-triggered functions fed from a real storage queue (Azurite) as the
+//! host feeds them: batches hidden while they run (see `renewal`), base64
+//! message text by default, the real Metadata, deletion on success, release
+//! on failure, the poison queue after `maxDequeueCount`, and polling that
+//! backs off while the queue is empty. Outputs go to their queues and blobs.
+
+mod renewal;
+mod settings;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use renewal::Visibility;
+use settings::MIN_POLL;
+pub use settings::QueueSettings;
+
+use crate::app::{AppFolder, FunctionFolder, TriggerKind};
+use crate::dotnet::base64;
+use crate::host::console::Console;
+use crate::host::envelope::{QueueMessage, Sys, Written, queue_invocation};
+use crate::host::handler::Handler;
+use crate::host::in_flight::InFlight;
+use crate::host::invocation::{invoke, report};
+use crate::ids::new_guid;
+use crate::storage::{Account, Message};
+
+/// The connection string a binding's `connection` names (default
+/// `AzureWebJobsStorage`): the environment first, as Core Tools does, then
+/// local.settings.json; `<name>` or `AzureWebJobs<name>`.
+pub fn connection_string(
+    app: &AppFolder,
+    function: &FunctionFolder,
+    binding_name: &str,
+) -> Option<String> {
+    let binding = function.bindings.iter().find(|b| b.name == binding_name)?;
+    let name = binding
+        .extra
+        .get("connection")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .unwrap_or("AzureWebJobsStorage");
+    [name.to_owned(), format!("AzureWebJobs{name}")]
+        .into_iter()
+        .find_map(|key| {
+            std::env::var(&key).ok().or_else(|| {
+                app.settings
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone())
+            })
+        })
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The running feeds. [`Feeds::stop`] lets the invocations in flight
+/// finish; dropping them aborts everything at once.
+pub struct Feeds {
+    tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    in_flight: InFlight,
+    console: Console,
+}
+
+impl Feeds {
+    /// Stops fetching and waits until the invocations in flight, and their
+    /// deletes, releases and poison moves, are done: an invocation cut
+    /// half-way would see its message come back and run twice. Each is
+    /// bounded by functionTimeout, unless host.json makes that -1.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        let running = self.in_flight.count();
+        if running > 0 {
+            self.console.info(format!(
+                "[host] queue feeds stopping: waiting for {running} invocation(s) in flight"
+            ));
+        }
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Feeds {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts feeding every queue-triggered function whose connection is
+/// configured; says once on `console` which are not fed and why. Fails on
+/// host.json queue settings the host would refuse.
+pub fn start(app: &AppFolder, handler: Arc<Handler>, console: &Console) -> Result<Feeds, String> {
+    start_with(app, handler, console, Visibility::default())
+}
+
+/// [`start`] with messages hidden and renewed as `visibility` says.
+pub fn start_with(
+    app: &AppFolder,
+    handler: Arc<Handler>,
+    console: &Console,
+    visibility: Visibility,
+) -> Result<Feeds, String> {
+    let (stop, stopping) = watch::channel(false);
+    let mut feeds = Feeds {
+        tasks: Vec::new(),
+        stop,
+        in_flight: InFlight::default(),
+        console: console.clone(),
+    };
+    let queue_functions: Vec<&FunctionFolder> = app
+        .functions
+        .iter()
+        .filter(|f| f.trigger_kind() == TriggerKind::Queue)
+        .collect();
+    if queue_functions.is_empty() {
+        return Ok(feeds);
+    }
+    let settings = QueueSettings::of(app)?;
+    for function in queue_functions {
+        let trigger = function.trigger();
+        let Some(queue) = trigger.queue_name.clone().filter(|q| !q.is_empty()) else {
+            console.warning(format!(
+                "[host] {}: not fed from a queue: its queueTrigger has no queueName",
+                function.name
+            ));
+            continue;
+        };
+        let Some(connection) = connection_string(app, function, &trigger.name) else {
+            console.warning(format!(
+                "[host] {}: not fed from queue {queue}: no storage connection (set AzureWebJobsStorage to UseDevelopmentStorage=true in local.settings.json and run Azurite); invoke it by hand instead",
+                function.name
+            ));
+            continue;
+        };
+        let account = match Account::from_connection_string(&connection) {
+            Ok(account) => account,
+            Err(e) => {
+                console.warning(format!(
+                    "[host] {}: not fed from queue {queue}: its storage connection: {e}",
+                    function.name
+                ));
+                continue;
+            }
+        };
+        console.info(format!(
+            "[host] {}: fed from queue {queue} at {}",
+            function.name, account.queue_endpoint
+        ));
+        let feed = Feed {
+            app: app.clone(),
+            function: function.clone(),
+            queue,
+            account,
+            settings: settings.clone(),
+            handler: handler.clone(),
+            console: console.clone(),
+            visibility,
+            in_flight: feeds.in_flight.clone(),
+        };
+        feeds.tasks.push(tokio::spawn(feed.run(stopping.clone())));
+    }
+    Ok(feeds)
+}
+
+#[derive(Clone)]
+struct Feed {
+    app: AppFolder,
+    function: FunctionFolder,
+    queue: String,
+    account: Account,
+    settings: QueueSettings,
+    handler: Arc<Handler>,
+    console: Console,
+    visibility: Visibility,
+    in_flight: InFlight,
+}
+
+impl Feed {
+    /// Fetches and processes batches until `stop` says true. A fetch under
+    /// way is finished, not cut off: its messages are hidden already, and
+    /// are processed.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let feed = Arc::new(self);
+        let mut wait = MIN_POLL;
+        let mut reported_error = false;
+        let mut reported_missing = false;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let fetched = feed
+                .account
+                .get_messages(
+                    &feed.queue,
+                    feed.settings.batch_size,
+                    feed.visibility.hidden_seconds(),
+                )
+                .await;
+            match fetched {
+                Ok(Some(messages)) if !messages.is_empty() => {
+                    reported_error = false;
+                    wait = MIN_POLL;
+                    let mut batch = tokio::task::JoinSet::new();
+                    for message in messages {
+                        let feed = feed.clone();
+                        let counted = feed.in_flight.enter();
+                        batch.spawn(async move {
+                            feed.process(message).await;
+                            drop(counted);
+                        });
+                    }
+                    while batch.join_next().await.is_some() {}
+                    continue;
+                }
+                Ok(Some(_)) => {
+                    reported_error = false;
+                    reported_missing = false;
+                }
+                // The host does not create a trigger's queue: it waits.
+                Ok(None) => {
+                    reported_error = false;
+                    if !reported_missing {
+                        feed.console.warning(format!(
+                            "[host] {}: queue {} does not exist (yet): polling until it does",
+                            feed.function.name, feed.queue
+                        ));
+                        reported_missing = true;
+                    }
+                }
+                Err(e) => {
+                    // Once per outage, not once per poll.
+                    if !reported_error {
+                        feed.console.error(format!(
+                            "[host] {}: cannot read queue {}: {e}; retrying",
+                            feed.function.name, feed.queue
+                        ));
+                        reported_error = true;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                // Told to stop, or the feeds are gone.
+                _ = stop.changed() => return,
+            }
+            wait = (wait * 2).min(feed.settings.max_polling_interval);
+        }
+    }
+
+    async fn process(&self, mut message: Message) {
+        let name = &self.function.name;
+        let invocation_id = new_guid();
+        let tag = format!("[{name} {invocation_id}]");
+        self.console.info(format!(
+            "{tag} Executing (queue {}, message {}, dequeue count {})",
+            self.queue, message.id, message.dequeue_count
+        ));
+        let succeeded = match self.decode(&message) {
+            Err(reason) => {
+                self.console.error(format!("{tag} Failed: {reason}"));
+                false
+            }
+            Ok(text) => {
+                // The function sees the receipt it was fetched with, as
+                // with the host; the calls below need the newest.
+                let fetched = message.clone();
+                let work = self.invoke(&fetched, text, &invocation_id);
+                let (account, queue, console) = (&self.account, &self.queue, &self.console);
+                renewal::keep_hidden(
+                    account,
+                    queue,
+                    &mut message,
+                    self.visibility,
+                    console,
+                    &tag,
+                    work,
+                )
+                .await
+            }
+        };
+        let result = if succeeded {
+            self.account.delete_message(&self.queue, &message).await
+        } else if message.dequeue_count >= self.settings.max_dequeue_count {
+            let poison = format!("{}-poison", self.queue);
+            let moved = self.account.put_message(&poison, &message.text).await;
+            if moved.is_ok() {
+                self.console.warning(format!(
+                    "[{name} {invocation_id}] message {} failed {} times: moved to {poison}",
+                    message.id, message.dequeue_count
+                ));
+                self.account.delete_message(&self.queue, &message).await
+            } else {
+                moved
+            }
+        } else {
+            let seconds = self.settings.visibility_timeout.as_secs();
+            self.account
+                .release_message(&self.queue, &message, seconds)
+                .await
+        };
+        if let Err(e) = result {
+            self.console.error(format!("[{name} {invocation_id}] {e}"));
+        }
+    }
+
+    /// The message's text as the function gets it.
+    fn decode(&self, message: &Message) -> Result<String, String> {
+        if !self.settings.base64 {
+            return Ok(message.text.clone());
+        }
+        let bytes = base64::decode(message.text.trim()).ok_or_else(|| {
+            format!(
+                "message {} is not base64, and host.json's extensions.queues.messageEncoding is base64 (the default): put it base64-encoded or set messageEncoding to none",
+                message.id
+            )
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Runs the function on one message and writes its outputs; whether
+    /// it all succeeded.
+    async fn invoke(&self, message: &Message, text: String, invocation_id: &str) -> bool {
+        let queued = QueueMessage {
+            text,
+            id: message.id.clone(),
+            pop_receipt: message.pop_receipt.clone(),
+            dequeue_count: message.dequeue_count,
+            insertion_time: message.insertion_time,
+            expiration_time: message.expiration_time,
+            next_visible_time: message.next_visible_time,
+        };
+        let sys = Sys::new(&self.function);
+        let body = queue_invocation(&self.function, &queued, &sys);
+        let outcome = invoke(&self.handler, &self.function, &body, invocation_id).await;
+        report(&self.console, &self.function, invocation_id, &outcome);
+        if !outcome.succeeded() {
+            return false;
+        }
+        for output in &outcome.outputs {
+            if let Err(e) = self.write(output, &queued, &sys).await {
+                self.console.error(format!(
+                    "[{} {invocation_id}] Failed: output {}: {e}",
+                    self.function.name, output.binding
+                ));
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn write(
+        &self,
+        output: &crate::host::envelope::Output,
+        message: &QueueMessage,
+        sys: &Sys,
+    ) -> Result<(), String> {
+        let bytes = match &output.value {
+            Written::Nothing | Written::Http(_) => return Ok(()),
+            Written::Text(text) => text.clone().into_bytes(),
+            Written::Json(value) => value.to_string().into_bytes(),
+            Written::Bytes(bytes) => bytes.clone(),
+        };
+        let Some(binding) = self.function.output(&output.binding) else {
+            return Ok(());
+        };
+        let account = match connection_string(&self.app, &self.function, &binding.name) {
+            Some(connection) => Account::from_connection_string(&connection)?,
+            None => self.account.clone(),
+        };
+        if binding.is_kind("queue") {
+            let queue = binding
+                .queue_name
+                .clone()
+                .filter(|q| !q.is_empty())
+                .ok_or("the queue output has no queueName")?;
+            let text = if self.settings.base64 {
+                base64::encode(&bytes)
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            account.put_message(&queue, &text).await
+        } else if binding.is_kind("blob") {
+            let path = binding
+                .extra
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or("the blob output has no path")?;
+            let path = resolve_path(path, message, sys);
+            account.put_blob(&path, bytes).await?;
+            self.console.info(format!(
+                "[{}] blob {} written to {path}",
+                self.function.name, binding.name
+            ));
+            Ok(())
+        } else {
+            // Other output kinds are shown by `report`, not written.
+            Ok(())
+        }
+    }
+}
+
+/// A blob path with its binding expressions filled in: `{rand-guid}`,
+/// `{sys.randguid}`, `{sys.utcnow}`, `{DateTime}`, `{queueTrigger}` and
+/// the message's metadata (`{Id}`, `{DequeueCount}`); an unknown one is
+/// left as written.
+pub fn resolve_path(path: &str, message: &QueueMessage, sys: &Sys) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let expression = &rest[start + 1..start + end];
+        let value = match expression.to_ascii_lowercase().as_str() {
+            "rand-guid" | "sys.randguid" => Some(sys.rand_guid.clone()),
+            "sys.utcnow" | "datetime" => Some(sys.utc_now.iso().replace(':', "-")),
+            "queuetrigger" => Some(message.text.clone()),
+            "id" => Some(message.id.clone()),
+            "dequeuecount" => Some(message.dequeue_count.to_string()),
+            _ => None,
+        };
+        match value {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[start..=start + end]),
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_paths() {
+        let message = QueueMessage::new("hello");
+        let function: FunctionFolder = FunctionFolder {
+            name: "F".into(),
+            bindings: Vec::new(),
+        };
+        let sys = Sys {
+            method_name: function.name.clone(),
+            utc_now: crate::timers::clock::UtcTime { unix: 0 },
+            rand_guid: "g-1".into(),
+        };
+        assert_eq!(
+            resolve_path("out/{rand-guid}-{DequeueCount}-{nope}.txt", &message, &sys),
+            "out/g-1-1-{nope}.txt"
+        );
+        assert_eq!(
+            resolve_path("out/{queueTrigger}", &message, &sys),
+            "out/hello"
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! `start --watch` end to end: a new app served on one port, an edit to its
+//! function picked up and answered on the same port, and a broken edit
+//! leaving the last good build answering. The app builds into
+//! `<workspace>/target/scaffold` with the workspace's Cargo.lock, as in
+//! tests/scaffold.rs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::process::Process;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
+
+/// A cold build of the library and its dependencies can take minutes.
+const BUILD_LIMIT: Duration = Duration::from_secs(900);
+
+fn workspace() -> PathBuf {
+    std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).expect("workspace")
+}
+
+/// The body of `GET path`, or `None` while nothing answers.
+async fn answer(client: &HostClient, path: &str) -> Option<String> {
+    let reply = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.try_request_with("GET", path, &[], b"", 16 * 1024),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    Some(String::from_utf8_lossy(&reply.body).into_owned())
+}
+
+async fn wait_for_answer(client: &HostClient, expected: &str, limit: Duration, log: &Path) {
+    let started = Instant::now();
+    loop {
+        if answer(client, "/api/Hello?name=x").await.as_deref() == Some(expected) {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "no {expected} after {limit:?}; cargo-azfunc said:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_build() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = temp.path().join("watched");
+    let created = Command::new(BIN)
+        .args(["new", "app"])
+        .arg(&app)
+        .args(["--name", "watch_app"])
+        .output()
+        .expect("cargo azfunc new app");
+    assert!(created.status.success(), "{created:?}");
+    std::fs::copy(workspace().join("Cargo.lock"), app.join("Cargo.lock")).expect("Cargo.lock");
+
+    let log = temp.path().join("cargo-azfunc.log");
+    let file = std::fs::File::create(&log).expect("log file");
+    let port = free_port();
+    let _host = Process::from_child(
+        Command::new(BIN)
+            .args(["start", "--watch", "--port", &port.to_string(), "--app"])
+            .arg(&app)
+            .env("CARGO_TARGET_DIR", workspace().join("target/scaffold"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .spawn()
+            .expect("cargo azfunc starts"),
+    );
+    let client = HostClient::new(port);
+    wait_for_answer(&client, r#"{"message":"Hello, x!"}"#, BUILD_LIMIT, &log).await;
+
+    let source = app.join("src/hello.rs");
+    let original = std::fs::read_to_string(&source).expect("hello.rs");
+    assert!(original.contains("\"Hello, {name}!\""), "{original}");
+    let saved = Instant::now();
+    std::fs::write(
+        &source,
+        original.replace("\"Hello, {name}!\"", "\"Howdy, {name}!\""),
+    )
+    .expect("edit");
+    wait_for_answer(&client, r#"{"message":"Howdy, x!"}"#, BUILD_LIMIT, &log).await;
+    eprintln!("save to new answer: {:.1} s", saved.elapsed().as_secs_f64());
+
+    std::fs::write(&source, format!("{original}\nfn broken( {{\n")).expect("broken edit");
+    let started = Instant::now();
+    loop {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if said.contains("still serving the last good build") {
+            break;
+        }
+        assert!(
+            started.elapsed() < BUILD_LIMIT,
+            "the broken build was not reported; cargo-azfunc said:\n{said}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        answer(&client, "/api/Hello?name=x").await.as_deref(),
+        Some(r#"{"message":"Howdy, x!"}"#)
+    );
+    // The compiler's own error is shown.
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(said.contains("error"), "{said}");
+    assert!(said.contains("src/hello.rs"), "{said}");
+}
