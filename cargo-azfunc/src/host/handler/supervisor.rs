@@ -1,260 +1,32 @@
-//! Starts and supervises the handler process the way the host does
-//! (docs/host-protocol.md section 1): the environment, the readiness probe and
-//! the restart rules.
+//! The handler's supervisor: it launches the process with the host's
+//! environment, probes it until ready, forwards its output to the console,
+//! and applies the host's restart rules when it exits or is asked to
+//! restart.
 
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
-use crate::app::AppFolder;
-use crate::host::client::{HostClient, READY_TIMEOUT, free_port};
+use crate::host::client::{HostClient, free_port};
 use crate::host::console::{Console, Level};
-use crate::host::restarts::{FAILURE_LIMIT, Failures, Next, RESTART_DELAY};
-use crate::ids::new_guid;
+use crate::host::restarts::{FAILURE_LIMIT, Failures, Next};
 use crate::process::children::{self, Registered};
 
-/// How long a stopping handler gets between SIGTERM and SIGKILL.
-const GRACE: Duration = Duration::from_secs(2);
+use super::{GRACE, HandlerState, Restart, stopped};
 
-/// How to start the handler, beyond what the app folder says.
-#[derive(Clone, Debug)]
-pub struct HandlerOptions {
-    /// Run this instead of `defaultExecutablePath` (tests pass a built binary).
-    pub executable: Option<PathBuf>,
-    /// Extra environment, after local.settings.json's `Values`.
-    pub env: Vec<(String, String)>,
-    /// How long to wait for `GET /` to get an answer.
-    pub ready_limit: Duration,
-    /// Where the handler's stdout and stderr lines and the restarts go.
-    pub console: Console,
-    /// The pause before each restart.
-    pub restart_delay: Duration,
-}
-
-impl Default for HandlerOptions {
-    fn default() -> HandlerOptions {
-        HandlerOptions {
-            executable: None,
-            env: Vec::new(),
-            ready_limit: READY_TIMEOUT,
-            console: Console::quiet(),
-            restart_delay: RESTART_DELAY,
-        }
-    }
-}
-
-/// Where the supervised handler is.
-#[derive(Clone)]
-pub enum HandlerState {
-    /// Being started or restarted.
-    Starting,
-    /// Answered `GET /`: invocations go through this client.
-    Ready { client: HostClient, pid: u32 },
-    /// Gone for good; every invocation fails with `reason`. `host_stops`:
-    /// the real host would stop as a whole (not after an exit with 0).
-    Stopped { reason: String, host_stops: bool },
-}
-
-/// The running handler, supervised by a background task; stopped (and its
-/// process killed) when dropped.
-pub struct Handler {
-    state: watch::Receiver<HandlerState>,
-    stop: Mutex<Option<oneshot::Sender<()>>>,
-    task: Mutex<Option<JoinHandle<()>>>,
-    restarts: mpsc::UnboundedSender<Restart>,
-    function_timeout: Option<Duration>,
-    /// `FUNCTIONS_CUSTOMHANDLER_WORKER_ID`.
-    pub worker_id: String,
-    /// Where its output and its invocations are logged.
-    pub console: Console,
-}
-
-/// A request to kill process `pid` and start the handler again.
-struct Restart {
-    pid: u32,
-    reason: String,
-}
-
-struct Launch {
-    executable: PathBuf,
-    arguments: Vec<String>,
-    working_directory: PathBuf,
-    env: Vec<(String, String)>,
-    ready_limit: Duration,
-    console: Console,
-    restart_delay: Duration,
-}
-
-impl Handler {
-    /// Starts the app's handler and waits until it is ready. Fails with the
-    /// reason when it cannot start, exits for good or is not ready in time.
-    pub async fn start(app: &AppFolder, options: HandlerOptions) -> Result<Handler, String> {
-        let worker_id = new_guid();
-        let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
-        let mut env = app.settings.clone();
-        env.extend(options.env);
-        env.push((
-            "FUNCTIONS_APP_ROOT_PATH".into(),
-            root.to_string_lossy().into_owned(),
-        ));
-        env.push((
-            "FUNCTIONS_CUSTOMHANDLER_WORKER_ID".into(),
-            worker_id.clone(),
-        ));
-        env.push(("FUNCTIONS_HTTPWORKER_ID".into(), worker_id.clone()));
-        let launch = Launch {
-            executable: options.executable.unwrap_or_else(|| app.executable_path()),
-            arguments: app.host.arguments.clone(),
-            working_directory: app.working_directory(),
-            env,
-            ready_limit: options.ready_limit,
-            console: options.console.clone(),
-            restart_delay: options.restart_delay,
-        };
-        let (state_tx, state) = watch::channel(HandlerState::Starting);
-        let (stop, stop_rx) = oneshot::channel();
-        let (restarts, restarts_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(supervise(launch, state_tx, stop_rx, restarts_rx));
-        let handler = Handler {
-            state,
-            stop: Mutex::new(Some(stop)),
-            task: Mutex::new(Some(task)),
-            restarts,
-            function_timeout: app.host.function_timeout,
-            worker_id,
-            console: options.console,
-        };
-        match handler.wait_settled().await {
-            HandlerState::Stopped { reason, .. } => Err(reason),
-            _ => Ok(handler),
-        }
-    }
-
-    /// The state right now.
-    pub fn state(&self) -> HandlerState {
-        self.state.borrow().clone()
-    }
-
-    async fn wait_settled(&self) -> HandlerState {
-        let mut state = self.state.clone();
-        loop {
-            let now = state.borrow_and_update().clone();
-            if !matches!(now, HandlerState::Starting) {
-                return now;
-            }
-            if state.changed().await.is_err() {
-                return supervisor_ended();
-            }
-        }
-    }
-
-    /// A client for the ready handler, waiting through a restart; the
-    /// reason when the handler is gone for good.
-    pub async fn client(&self) -> Result<HostClient, String> {
-        self.ready().await.map(|(client, _)| client)
-    }
-
-    /// [`Handler::client`] and the id of the process it talks to.
-    pub async fn ready(&self) -> Result<(HostClient, u32), String> {
-        match self.wait_settled().await {
-            HandlerState::Ready { client, pid } => Ok((client, pid)),
-            HandlerState::Stopped { reason, .. } => Err(reason),
-            HandlerState::Starting => Err("the handler is still starting".into()),
-        }
-    }
-
-    /// host.json's functionTimeout: how long an invocation may run; `None`
-    /// for no limit.
-    pub fn function_timeout(&self) -> Option<Duration> {
-        self.function_timeout
-    }
-
-    /// Kills handler process `pid` (and every invocation in flight on it)
-    /// and starts a new one, as the host does when an invocation outlives
-    /// functionTimeout. Not counted as a failure: the host restarts it
-    /// itself. Returns once `pid` takes no more invocations; does nothing
-    /// when `pid` is no longer the running process (an earlier request
-    /// restarted it already), so timeouts of several invocations on one
-    /// process restart it once.
-    pub async fn restart(&self, pid: u32, reason: impl Into<String>) {
-        let request = Restart {
-            pid,
-            reason: reason.into(),
-        };
-        if self.restarts.send(request).is_err() {
-            return;
-        }
-        let mut state = self.state.clone();
-        let _ = state
-            .wait_for(
-                |now| !matches!(now, HandlerState::Ready { pid: running, .. } if *running == pid),
-            )
-            .await;
-    }
-
-    /// The handler's process id while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        match &*self.state.borrow() {
-            HandlerState::Ready { pid, .. } => Some(*pid),
-            _ => None,
-        }
-    }
-
-    /// Waits until the handler is gone for good; returns that state.
-    pub async fn stopped(&self) -> HandlerState {
-        let mut state = self.state.clone();
-        loop {
-            let now = state.borrow_and_update().clone();
-            if matches!(now, HandlerState::Stopped { .. }) {
-                return now;
-            }
-            if state.changed().await.is_err() {
-                return supervisor_ended();
-            }
-        }
-    }
-
-    /// Stops the handler (SIGTERM, then SIGKILL after a grace period) and
-    /// waits until its process is gone.
-    pub async fn stop(&self) {
-        self.signal_stop();
-        let task = self.task.lock().ok().and_then(|mut task| task.take());
-        if let Some(task) = task {
-            let _ = task.await;
-        }
-    }
-
-    fn signal_stop(&self) {
-        if let Some(stop) = self.stop.lock().ok().and_then(|mut stop| stop.take()) {
-            let _ = stop.send(());
-        }
-    }
-}
-
-impl Drop for Handler {
-    fn drop(&mut self) {
-        // The supervisor kills the process when told, or when its channel
-        // closes; should the runtime drop the task first, the child's
-        // kill_on_drop still kills it.
-        self.signal_stop();
-    }
-}
-
-fn supervisor_ended() -> HandlerState {
-    HandlerState::Stopped {
-        reason: "the handler's supervisor ended".into(),
-        host_stops: true,
-    }
-}
-
-fn stopped(reason: String, host_stops: bool) -> HandlerState {
-    HandlerState::Stopped { reason, host_stops }
+/// What starting the handler takes, again at every restart.
+pub(super) struct Launch {
+    pub(super) executable: PathBuf,
+    pub(super) arguments: Vec<String>,
+    pub(super) working_directory: PathBuf,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) ready_limit: Duration,
+    pub(super) console: Console,
+    pub(super) restart_delay: Duration,
 }
 
 enum Phase {
@@ -266,7 +38,7 @@ enum Phase {
     Restart(String),
 }
 
-async fn supervise(
+pub(super) async fn supervise(
     launch: Launch,
     state: watch::Sender<HandlerState>,
     mut stop: oneshot::Receiver<()>,
