@@ -1,9 +1,9 @@
 //! The Durable extension's part, played in memory: each orchestration
-//! instance's history and status,
-//! the work-item loop that sends the orchestrator its history and turns its
-//! actions into new history (activity invocations, timers on the real
-//! clock, sub-orchestrations, events, continue-as-new), and the instances
-//! the management API reads and changes. Entities are in [`entities`].
+//! instance's history and status ([`Durable`]), the work-item loop that
+//! sends the orchestrator its history and turns its actions into new
+//! history (`orchestration`), activity invocations (`activities`), the
+//! instances the management API reads and changes (`instances`, served
+//! by [`api`]), and entities (`entities`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +18,7 @@ use crate::host::handler::Handler;
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
+mod activities;
 pub mod api;
 mod entities;
 mod instances;
@@ -25,7 +26,7 @@ mod orchestration;
 pub use entities::EntityId;
 
 /// Invocations are sent in one piece up to this size.
-pub(super) const PIECE: usize = 16 * 1024;
+const PIECE: usize = 16 * 1024;
 
 /// Where an instance stands, as the management API names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +171,26 @@ impl Durable {
         self.app
             .function(name)
             .filter(|function| function.trigger().is_kind("orchestrationTrigger"))
+    }
+
+    /// Sends an invocation; the reply's status and JSON envelope. An
+    /// invocation past functionTimeout fails and restarts the handler, as
+    /// any other invocation does.
+    pub(super) async fn send(
+        &self,
+        function: &FunctionFolder,
+        body: &Value,
+    ) -> Result<(u16, Value), String> {
+        let (client, pid) = self.handler.ready().await?;
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let invocation_id = new_guid();
+        let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
+        let reply =
+            crate::host::invocation::within_function_timeout(&self.handler, pid, function, sent)
+                .await?
+                .map_err(|failure| failure.to_string())?;
+        let envelope = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        Ok((reply.status, envelope))
     }
 }
 

@@ -9,17 +9,16 @@ use durable_proto::{
     ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
     OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
     OrchestratorResponse, OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
-    SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskCompletedEvent,
-    TaskFailedEvent, TaskScheduledEvent, TimerCreatedEvent, TimerFiredEvent,
+    SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskScheduledEvent,
+    TimerCreatedEvent, TimerFiredEvent,
 };
 use prost::Message;
 use serde_json::{Value, json};
 
-use crate::app::FunctionFolder;
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, PIECE, RuntimeStatus, event, failure, sys, wait_for};
+use super::{Durable, RuntimeStatus, event, failure, sys, wait_for};
 
 impl Durable {
     /// Runs a work item for `id` unless one runs or nothing is new.
@@ -114,26 +113,6 @@ impl Durable {
             crate::dotnet::base64::decode(text).ok_or("the reply's ReturnValue is not base64")?;
         OrchestratorResponse::decode(bytes.as_slice())
             .map_err(|e| format!("the reply's ReturnValue is not an OrchestratorResponse: {e}"))
-    }
-
-    /// Sends an invocation; the reply's status and JSON envelope. An
-    /// invocation past functionTimeout fails and restarts the handler, as
-    /// any other invocation does.
-    pub(super) async fn send(
-        &self,
-        function: &FunctionFolder,
-        body: &Value,
-    ) -> Result<(u16, Value), String> {
-        let (client, pid) = self.handler.ready().await?;
-        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-        let invocation_id = new_guid();
-        let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
-        let reply =
-            crate::host::invocation::within_function_timeout(&self.handler, pid, function, sent)
-                .await?
-                .map_err(|failure| failure.to_string())?;
-        let envelope = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        Ok((reply.status, envelope))
     }
 
     /// Records the step and carries out its actions.
@@ -374,62 +353,5 @@ impl Durable {
             })
         };
         let _ = self.deliver(&parent, kind);
-    }
-
-    /// One activity invocation; its result goes to the instance's inbox.
-    pub(super) async fn activity(
-        self: Arc<Self>,
-        id: &str,
-        task_id: i32,
-        name: &str,
-        input: Option<String>,
-    ) {
-        let outcome = match self
-            .app
-            .function(name)
-            .filter(|function| function.trigger().is_kind("activityTrigger"))
-        {
-            None => Err(format!("no activity function named {name:?}")),
-            Some(function) => {
-                let input = input.unwrap_or_else(|| "null".to_owned());
-                let data = Value::String(input);
-                let body = json!({
-                    "Data": {function.trigger().name.clone(): data.clone()},
-                    "Metadata": {"data": data, "instanceId": Value::String(id.to_owned()).to_string(), "sys": sys(name)},
-                });
-                match self.send(function, &body).await {
-                    Ok((200..=299, envelope)) => {
-                        let value = envelope.get("ReturnValue").cloned().unwrap_or(Value::Null);
-                        Ok((!value.is_null()).then(|| value.to_string()))
-                    }
-                    Ok((status, _)) => Err(format!(
-                        "Function '{name}' failed: the handler answered {status} (its reason is on the handler's stderr)"
-                    )),
-                    Err(reason) => Err(format!("Function '{name}' failed: {reason}")),
-                }
-            }
-        };
-        let kind = match outcome {
-            Ok(result) => {
-                self.console.info(format!(
-                    "[durable] activity {name} (task {task_id} of {id}) returned {}",
-                    result.as_deref().unwrap_or("null")
-                ));
-                EventType::TaskCompleted(TaskCompletedEvent {
-                    task_scheduled_id: task_id,
-                    result,
-                })
-            }
-            Err(reason) => {
-                self.console.warning(format!(
-                    "[durable] activity {name} (task {task_id} of {id}) failed: {reason}"
-                ));
-                EventType::TaskFailed(TaskFailedEvent {
-                    task_scheduled_id: task_id,
-                    failure_details: Some(failure("FunctionFailedException", reason)),
-                })
-            }
-        };
-        let _ = self.deliver(id, kind);
     }
 }

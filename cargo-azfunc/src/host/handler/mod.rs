@@ -1,6 +1,6 @@
 //! The handler process as the host runs it (docs/host-protocol.md section
 //! 1): started with the host's environment, ready when it answers, and
-//! supervised by [`supervisor`] under the host's restart rules.
+//! supervised by `supervisor` under the host's restart rules.
 
 mod supervisor;
 
