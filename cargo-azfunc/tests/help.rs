@@ -104,17 +104,27 @@ const HELP: [(&[&str], &[&str]); 7] = [
     ),
 ];
 
-/// The option lines of a help text whose help is missing: an option's
-/// line must go on past its name and value.
+/// The option lines of a help text whose help is missing. An option's line
+/// is indented at most 6 columns; its help follows its name and value on
+/// the same line, or (on a narrow terminal) on the next, indented further.
 fn options_without_help(help: &str) -> Vec<String> {
-    help.lines()
-        .filter(|line| line.trim_start().starts_with('-'))
-        .filter(|line| {
-            let option = line.trim_start();
-            // Name and value, then at least two spaces and the help.
-            !option.contains("  ") || option.split("  ").last().unwrap_or("").trim().is_empty()
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let lines: Vec<&str> = help.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with('-') && indent(line) <= 6)
+        .filter(|(at, line)| {
+            let same_line = line
+                .trim_start()
+                .split_once("  ")
+                .is_some_and(|(_, help)| !help.trim().is_empty());
+            let next_line = lines
+                .get(at + 1)
+                .is_some_and(|next| indent(next) > 6 && !next.trim().is_empty());
+            !same_line && !next_line
         })
-        .map(str::to_owned)
+        .map(|(_, line)| (*line).to_owned())
         .collect()
 }
 
@@ -122,8 +132,16 @@ fn options_without_help(help: &str) -> Vec<String> {
 fn every_command_and_option_has_help() {
     for (args, listed) in HELP {
         // As `cargo-azfunc ...` and as cargo runs `cargo azfunc ...`.
-        for form in [args.to_vec(), [&["azfunc"][..], args].concat()] {
-            let output = run(&form);
+        for (form, columns) in [
+            (args.to_vec(), "200"),
+            ([&["azfunc"][..], args].concat(), "60"),
+        ] {
+            // Wide, and narrow enough that clap puts help below options.
+            let output = Command::new(BIN)
+                .args(&form)
+                .env("COLUMNS", columns)
+                .output()
+                .expect("cargo-azfunc runs");
             let out = text(&output.stdout);
             assert_eq!(output.status.code(), Some(0), "{form:?}: {out}");
             assert_eq!(text(&output.stderr), "", "{form:?}");
