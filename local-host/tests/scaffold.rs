@@ -353,3 +353,32 @@ fn new_refuses_what_it_cannot_do_cleanly() {
         )
     );
 }
+
+#[test]
+fn the_cd_it_prints_goes_to_the_new_app_when_its_path_has_a_space_or_a_quote() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = temp.path().join("it's a space");
+    let out = succeeded(&local_host(&[
+        "new",
+        "app",
+        path(&app),
+        "--name",
+        "spaced",
+    ]));
+    let cd = out
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("cd "))
+        .unwrap_or_else(|| panic!("no cd line:\n{out}"));
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{cd} && pwd -P"))
+        .output()
+        .expect("sh runs");
+    let landed = succeeded(&shell);
+    assert_eq!(
+        Path::new(landed.trim_end_matches('\n')),
+        std::fs::canonicalize(&app).expect("the app's folder"),
+        "{cd}"
+    );
+}
