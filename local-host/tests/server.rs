@@ -204,6 +204,22 @@ async fn forwarding_mode_passes_requests_and_responses_through() {
         .request("POST", "/api/fail?x=1&y=a+b&X=2", b"{}")
         .await;
     assert_eq!(reply.json()["Logs"], json!(["api/fail?x=1,2&y=a%20b ran"]));
+    // The path the host forwards is Kestrel's: decoded, dot segments
+    // removed (encoded dots too), then re-encoded.
+    for (sent, forwarded) in [
+        ("/api/x/../fail?x=1", "api/fail?x=1"),
+        ("/api/x/%2E%2e/./fail", "api/fail"),
+        ("/api/a%20b/../fail", "api/fail"),
+        ("/api/fail/x/..", "api/fail/"),
+    ] {
+        let reply = running.caller.request("POST", sent, b"{}").await;
+        assert_eq!(reply.status, 200, "{sent}: {:?}", running.console.lines());
+        assert_eq!(
+            reply.json()["Logs"],
+            json!([format!("{forwarded} ran")]),
+            "{sent}"
+        );
+    }
     // Only HTTP functions have public paths; the queue function is not one.
     let reply = running.caller.request("POST", "/api/Queue", b"{}").await;
     assert_eq!(reply.status, 404);
