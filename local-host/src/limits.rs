@@ -26,6 +26,24 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// gets 408 and the connection is closed.
 pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Kestrel's MaxRequestHeadersTotalSize: the request's header lines, each
+/// with its CRLF, may take 32 KiB; more gets 431.
+pub const REQUEST_HEADERS_LIMIT: usize = 32 * 1024;
+
+/// Kestrel's MaxRequestHeaderCount: 100 header lines; more gets 431.
+pub const REQUEST_HEADER_COUNT: usize = 100;
+
+/// The bytes of `headers` as header lines, `name: value` and CRLF each: the
+/// size Kestrel holds against [`REQUEST_HEADERS_LIMIT`] (it counts the
+/// bytes as sent; the parser keeps no spacing, so the usual one space after
+/// the colon is counted).
+pub fn header_lines_size(headers: &hyper::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": ".len() + value.len() + "\r\n".len())
+        .sum()
+}
+
 /// The limits of local-host's own listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerLimits {

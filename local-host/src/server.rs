@@ -31,7 +31,10 @@ use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::in_flight::{Counted, InFlight};
 use crate::invocation::{http_request_for_input, invoke, report};
-use crate::limits::{BodyError, ServerLimits, read_capped};
+use crate::limits::{
+    BodyError, REQUEST_HEADER_COUNT, REQUEST_HEADERS_LIMIT, ServerLimits, header_lines_size,
+    read_capped, size,
+};
 use crate::request_path::{normalize, to_uri_component};
 use crate::routes::{RouteMatch, Router};
 use crate::schedule::TimerSchedule;
@@ -260,6 +263,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(head_timeout)
+                // More header lines get 431 from hyper, as from Kestrel.
+                .max_headers(REQUEST_HEADER_COUNT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -289,6 +294,22 @@ async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<forwarding::Body> {
+    // Kestrel refuses the request before any middleware sees it.
+    let headers = header_lines_size(request.headers());
+    if headers > REQUEST_HEADERS_LIMIT {
+        shared.console.warning(format!(
+            "[host] {} {}: the request's headers take {headers} bytes, more than Kestrel's {}: answered 431",
+            request.method(),
+            request.uri().path(),
+            size(REQUEST_HEADERS_LIMIT)
+        ));
+        let mut answer = empty(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        answer.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+        return forwarding::whole(answer);
+    }
     let Some(cors) = &shared.app.local.cors else {
         return serve_function(shared, request, peer).await;
     };

@@ -419,3 +419,58 @@ async fn chunked_one_byte_over_100_mib(running: &Serving) -> String {
         .await
         .expect("answered and closed")
 }
+
+/// The status line of the answer to `head` (a request with no body).
+async fn answer_to_head(running: &Serving, head: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", running.caller.port()))
+        .await
+        .expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !got.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buffer[..n]),
+            _ => break,
+        }
+    }
+    status_line(&String::from_utf8_lossy(&got)).to_owned()
+}
+
+/// `GET /` (local-host's own 200) whose header lines (each with its CRLF) take exactly
+/// `total` bytes, in one large header after `Host: x`.
+fn head_with_headers_of(total: usize) -> String {
+    let host = "Host: x\r\n";
+    let value = "v".repeat(total - host.len() - "X-Big: \r\n".len());
+    let head = format!("GET / HTTP/1.1\r\n{host}X-Big: {value}\r\n\r\n");
+    assert_eq!(head.len(), "GET / HTTP/1.1\r\n".len() + total + 2);
+    head
+}
+
+#[tokio::test]
+async fn request_headers_of_exactly_32_kib_pass_one_byte_more_gets_431() {
+    let running = serve(ServerLimits::default()).await;
+    let at = answer_to_head(&running, &head_with_headers_of(32 * 1024)).await;
+    assert!(at.starts_with("HTTP/1.1 200"), "{at}");
+    let over = answer_to_head(&running, &head_with_headers_of(32 * 1024 + 1)).await;
+    assert!(over.starts_with("HTTP/1.1 431"), "{over}");
+    // One header of 100 KB, far over.
+    let large = answer_to_head(&running, &head_with_headers_of(100 * 1024)).await;
+    assert!(large.starts_with("HTTP/1.1 431"), "{large}");
+}
+
+#[tokio::test]
+async fn a_hundred_request_headers_pass_one_more_gets_431() {
+    let running = serve(ServerLimits::default()).await;
+    let head = |count: usize| {
+        let mut head = "GET / HTTP/1.1\r\nHost: x\r\n".to_owned();
+        for n in 1..count {
+            head.push_str(&format!("X-{n}: v\r\n"));
+        }
+        head + "\r\n"
+    };
+    let at = answer_to_head(&running, &head(100)).await;
+    assert!(at.starts_with("HTTP/1.1 200"), "{at}");
+    let over = answer_to_head(&running, &head(101)).await;
+    assert!(over.starts_with("HTTP/1.1 431"), "{over}");
+}

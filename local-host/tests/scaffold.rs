@@ -358,13 +358,7 @@ fn new_refuses_what_it_cannot_do_cleanly() {
 fn the_cd_it_prints_goes_to_the_new_app_when_its_path_has_a_space_or_a_quote() {
     let temp = tempfile::tempdir().expect("temp dir");
     let app = temp.path().join("it's a space");
-    let out = succeeded(&local_host(&[
-        "new",
-        "app",
-        path(&app),
-        "--name",
-        "spaced",
-    ]));
+    let out = succeeded(&local_host(&["new", "app", path(&app), "--name", "spaced"]));
     let cd = out
         .lines()
         .map(str::trim)

@@ -139,7 +139,10 @@ async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_buil
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let after = &said[before..];
-    assert!(after.contains("still serving the last good build"), "{after}");
+    assert!(
+        after.contains("still serving the last good build"),
+        "{after}"
+    );
     assert!(!after.contains("the host stops"), "{after}");
     assert_eq!(
         answer(&client, "/api/Hello?name=x").await.as_deref(),

@@ -23,7 +23,9 @@ mod tests {
         assert_eq!(quoted("with space"), "'with space'");
         assert_eq!(quoted("it's"), r"'it'\''s'");
         assert_eq!(quoted(""), "''");
-        for special in ["$HOME", "a*b", "~x", "a;b", "a\"b", "a\\b", "a\nb", "ü", "a#b"] {
+        for special in [
+            "$HOME", "a*b", "~x", "a;b", "a\"b", "a\\b", "a\nb", "ü", "a#b",
+        ] {
             assert_eq!(quoted(special), format!("'{special}'"), "{special}");
         }
     }
