@@ -20,7 +20,7 @@ pub use settings::QueueSettings;
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::base64;
 use crate::console::Console;
-use crate::envelope::{QueueMessage, Sys, Written, queue_invocation};
+use crate::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation};
 use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::in_flight::InFlight;
@@ -336,21 +336,22 @@ impl Feed {
         };
         let sys = Sys::new(&self.function);
         let body = queue_invocation(&self.function, &queued, &sys);
-        let outcome = invoke(&self.handler, &self.function, &body, invocation_id).await;
-        report(&self.console, &self.function, invocation_id, &outcome);
-        if !outcome.succeeded() {
-            return false;
-        }
-        for output in &outcome.outputs {
-            if let Err(e) = self.write(output, &queued, &sys).await {
-                self.console.error(format!(
-                    "[{} {invocation_id}] Failed: output {}: {e}",
-                    self.function.name, output.binding
-                ));
-                return false;
+        let started = std::time::Instant::now();
+        let mut outcome = invoke(&self.handler, &self.function, &body, invocation_id).await;
+        // The host counts the output bindings' writes as part of the
+        // invocation: one that fails fails the invocation, so the verdict
+        // is reported only once they are written.
+        if outcome.succeeded() {
+            for output in &outcome.outputs {
+                if let Err(e) = self.write(output, &queued, &sys).await {
+                    outcome.verdict = Verdict::Failed(format!("output {}: {e}", output.binding));
+                    break;
+                }
             }
+            outcome.duration = started.elapsed();
         }
-        true
+        report(&self.console, &self.function, invocation_id, &outcome);
+        outcome.succeeded()
     }
 
     async fn write(

@@ -93,6 +93,11 @@ struct Host {
 
 impl Host {
     fn start(app: &Path, connection: &str, build: bool) -> Host {
+        Host::start_with(app, connection, build, &[])
+    }
+
+    /// [`Host::start`] with more of `start`'s options.
+    fn start_with(app: &Path, connection: &str, build: bool, options: &[&str]) -> Host {
         let logs = tempfile::tempdir().expect("temp dir");
         let log = logs.path().join("local-host.log");
         let file = std::fs::File::create(&log).expect("log file");
@@ -107,6 +112,7 @@ impl Host {
         if build {
             args.push("--build");
         }
+        args.extend_from_slice(options);
         let child = Command::new(BIN)
             .args(&args)
             .env("AzureWebJobsStorage", connection)
@@ -278,6 +284,51 @@ async fn a_blob_output_is_written_to_azurite() {
             .await
             .expect("peek")
             .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let dir = support::fake_app();
+    // The fake handler's Queue function answers `areas` with {"radius": 2};
+    // storage refuses the queue name, so the write fails.
+    support::write_file(
+        dir.path(),
+        "Queue/function.json",
+        r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"item","queueName":"radii","connection":"AzureWebJobsStorage"},{"type":"queue","direction":"out","name":"areas","queueName":"Bad_Name!","connection":"AzureWebJobsStorage"}]}"#,
+    );
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01","maxDequeueCount":1}}}"#,
+    );
+    let host = Host::start_with(
+        dir.path(),
+        &azurite.connection,
+        false,
+        &["--output", "json", "--functions", "Queue"],
+    );
+    account
+        .put_message("radii", &base64_text("circle"))
+        .await
+        .expect("put");
+    host.wait_for("moved to radii-poison", Duration::from_secs(30))
+        .await;
+    let output = host.output();
+    let verdicts: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["event"] == "invocation" && event["function"] == "Queue")
+        .collect();
+    assert_eq!(verdicts.len(), 1, "{output}");
+    assert_eq!(verdicts[0]["outcome"], "Failed", "{output}");
+    let reason = verdicts[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("output areas: "), "{reason}");
+    assert_eq!(
+        account.peek_messages("radii-poison").await.expect("peek").len(),
+        1
     );
 }
 
