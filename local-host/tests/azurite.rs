@@ -327,9 +327,53 @@ async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() 
     let reason = verdicts[0]["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("output areas: "), "{reason}");
     assert_eq!(
-        account.peek_messages("radii-poison").await.expect("peek").len(),
+        account
+            .peek_messages("radii-poison")
+            .await
+            .expect("peek")
+            .len(),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_is_not_base64_goes_to_the_poison_queue_at_once_uninvoked() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
+    );
+    let host = Host::start_with(
+        dir.path(),
+        &azurite.connection,
+        false,
+        &["--functions", "Queue"],
+    );
+    host.wait_for("fed from queue radii", Duration::from_secs(30))
+        .await;
+    // Not base64 (`!` and a space), with base64 the default encoding.
+    account
+        .put_message("radii", "not base64!")
+        .await
+        .expect("put");
+    host.wait_for("moved to radii-poison", Duration::from_secs(30))
+        .await;
+    let poisoned = account.peek_messages("radii-poison").await.expect("peek");
+    let texts: Vec<&str> = poisoned.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, vec!["not base64!"]);
+    assert!(
+        account
+            .peek_messages("radii")
+            .await
+            .expect("peek")
+            .is_empty()
+    );
+    let output = host.output();
+    assert!(!output.contains("Executing (queue radii"), "{output}");
+    assert!(!output.contains("queued "), "{output}");
 }
 
 /// The fake app's SlowQueue function fed from queue `slow` in this
