@@ -12,8 +12,7 @@ use std::process::Command;
 
 pub use target::target_dir;
 
-/// Pinned: Azurite 3.36 and later need Node 22, which distributions do not
-/// ship yet.
+/// Pinned: later releases need Node 22, newer than distributions ship.
 pub const AZURITE: &str = "azurite@3.35.0";
 
 /// Azurite's executable, from `<target>/azurite`; installed with npm there
