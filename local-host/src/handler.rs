@@ -1,5 +1,5 @@
 //! Starts and supervises the handler process the way the host does
-//! (docs/host-protocol.md section 1): the environment, the readiness probe and
+//! (docs/host-protocol.md, "Start-up and readiness"): the environment, the readiness probe and
 //! the restart rules.
 
 use std::path::PathBuf;

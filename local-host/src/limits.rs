@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use hyper::body::Body;
 
 /// The host's limit on a caller's body: 100 MiB (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`
-/// unset; docs/host-protocol.md section 5). Larger bodies get 413.
+/// unset; docs/host-protocol.md, "The app's files"). Larger bodies get 413.
 pub const CALLER_BODY_LIMIT: usize = 100 * 1024 * 1024;
 
 /// The most local-host reads of one reply from the handler. The host has

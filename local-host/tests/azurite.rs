@@ -1,8 +1,7 @@
 //! Queue-triggered functions fed from a real storage queue: Azurite, started
 //! here on free ports, with `examples/queue_area` built by `start --build`
-//! (and the fake handler for the blob output). Azurite comes from
-//! `<workspace>/target/azurite` (`.ci/run` installs it there); without it
-//! these tests fail and say how to install it.
+//! (and the fake handler for the blob output). Azurite is installed under
+//! the target folder by the first test that needs it.
 
 mod support;
 
@@ -45,12 +44,7 @@ fn listening(port: u16) -> bool {
 /// Azurite's queue and blob services on free ports, with their data in a
 /// fresh folder.
 fn azurite() -> Azurite {
-    let bin = workspace().join("target/azurite/node_modules/.bin/azurite");
-    assert!(
-        bin.is_file(),
-        "Azurite is missing: no {}. Install it with `npm install --prefix target/azurite azurite@3.35.0` in the workspace (.ci/run does)",
-        bin.display()
-    );
+    let bin = test_tools::azurite();
     let data = tempfile::tempdir().expect("temp dir");
     let (blob, queue, table) = (free_port(), free_port(), free_port());
     let child = Command::new(&bin)

@@ -151,10 +151,9 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
     let fmt = Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])
         .args(&sources)
-        .output();
-    if let Ok(fmt) = fmt {
-        assert!(fmt.status.success(), "{}", text(&fmt.stdout));
-    }
+        .output()
+        .expect("rustfmt is missing: install it with `rustup component add rustfmt`");
+    assert!(fmt.status.success(), "{}", text(&fmt.stdout));
 
     let tested = Command::new(cargo())
         .args(["test", "--quiet"])

@@ -1,5 +1,6 @@
 //! The front door: HTTP functions translated both ways, the admin endpoint
-//! and timers (docs/host-protocol.md §2, §3, §6).
+//! and timers (docs/host-protocol.md: "host -> handler",
+//! "handler -> host", "Non-HTTP triggers and output bindings").
 
 mod support;
 
@@ -53,7 +54,7 @@ async fn an_http_call_becomes_the_hosts_envelope_and_back() {
     assert_eq!(req["Params"], json!({"id": "7"}));
     assert_eq!(req["Headers"]["X-Many"], json!(["one", "two"]));
     assert_eq!(req["Body"], r#"{"radius":2}"#);
-    // docs/host-protocol.md section 2: a JSON body's number as .NET text,
+    // docs/host-protocol.md, "host -> handler": a JSON body's number as .NET text,
     // double-encoded; the last of a repeated query value.
     assert_eq!(envelope["Metadata"]["radius"], "\"2\"");
     assert_eq!(envelope["Metadata"]["a"], "\"2\"");
