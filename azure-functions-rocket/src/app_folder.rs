@@ -184,7 +184,7 @@ impl FunctionJson {
 
     /// Whether the host forwards callers' requests to this function in
     /// forwarding and proxying modes: exactly one `httpTrigger` in and
-    /// one `http` out, nothing else (docs/host-protocol.md, section 4). Any
+    /// one `http` out, nothing else (docs/host-protocol.md, "Forwarding mode"). Any
     /// other function still gets the envelope.
     pub fn takes_forwarded_requests(&self) -> bool {
         matches!(

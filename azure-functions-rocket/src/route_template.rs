@@ -2,7 +2,7 @@
 //! the function.json `route` template (or the folder name), matched
 //! case-insensitively, with ASP.NET Core's parameters: `{name}`,
 //! `{name?}`, `{name=default}`, `{name:constraint}` and `{*rest}`
-//! (docs/host-protocol.md, section 5).
+//! (docs/host-protocol.md, "The app's files").
 
 /// A parameter's constraint, as ASP.NET Core names it.
 #[derive(Debug, Clone, PartialEq)]

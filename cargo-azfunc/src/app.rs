@@ -1,4 +1,4 @@
-//! A Functions app folder as the host reads it (docs/host-protocol.md section 5):
+//! A Functions app folder as the host reads it (docs/host-protocol.md, "The app's files"):
 //! `host.json`, one folder per function with its `function.json`, and the
 //! `Values` of `local.settings.json`.
 

@@ -1,4 +1,4 @@
-//! The host's HTTP routing (docs/host-protocol.md section 5): `/{routePrefix}/
+//! The host's HTTP routing (docs/host-protocol.md, "The app's files"): `/{routePrefix}/
 //! {route}`, templates with `{name}`, `{name?}`, `{name:constraint}` and
 //! `{*rest}`, case-insensitive literals, and the `methods` filter.
 

@@ -151,10 +151,9 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
     let fmt = Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])
         .args(&sources)
-        .output();
-    if let Ok(fmt) = fmt {
-        assert!(fmt.status.success(), "{}", text(&fmt.stdout));
-    }
+        .output()
+        .expect("rustfmt is missing: install it with `rustup component add rustfmt`");
+    assert!(fmt.status.success(), "{}", text(&fmt.stdout));
 
     let tested = Command::new(cargo())
         .args(["test", "--quiet"])
@@ -351,5 +350,34 @@ fn new_refuses_what_it_cannot_do_cleanly() {
         format!(
             "cargo-azfunc: error: {app_arg}/src/main.rs is not in the shape `cargo azfunc new app` writes (a `fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/other.rs and Other/function.json, and add `mod other;` and, to the registry, `.with(Function::queue(\"Other\", \"message\", other::run))`\n"
         )
+    );
+}
+
+#[test]
+fn the_cd_it_prints_goes_to_the_new_app_when_its_path_has_a_space_or_a_quote() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = temp.path().join("it's a space");
+    let out = succeeded(&cargo_azfunc(&[
+        "new",
+        "app",
+        path(&app),
+        "--name",
+        "spaced",
+    ]));
+    let cd = out
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("cd "))
+        .unwrap_or_else(|| panic!("no cd line:\n{out}"));
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{cd} && pwd -P"))
+        .output()
+        .expect("sh runs");
+    let landed = succeeded(&shell);
+    assert_eq!(
+        Path::new(landed.trim_end_matches('\n')),
+        std::fs::canonicalize(&app).expect("the app's folder"),
+        "{cd}"
     );
 }

@@ -2,6 +2,7 @@
 //! admin endpoint, timers), the envelope, forwarding, the handler process,
 //! invocations and where their logs go.
 
+pub mod accept_errors;
 pub mod admin;
 pub mod client;
 pub mod console;

@@ -16,7 +16,7 @@ use crate::app::FunctionFolder;
 use crate::host::envelope::{CallerRequest, CallerResponse, Sys, http_invocation};
 use crate::host::forwarding;
 use crate::host::invocation::{invoke, report};
-use crate::host::limits::{BodyError, read_capped};
+use crate::host::limits::{BodyError, REQUEST_HEADERS_LIMIT, header_lines_size, read_capped, size};
 use crate::host::request_path::{normalize, to_uri_component};
 use crate::ids::new_guid;
 use crate::routes::RouteMatch;
@@ -44,6 +44,22 @@ pub(super) async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<forwarding::Body> {
+    // Kestrel refuses the request before any middleware sees it.
+    let headers = header_lines_size(request.headers());
+    if headers > REQUEST_HEADERS_LIMIT {
+        shared.console.warning(format!(
+            "[host] {} {}: the request's headers take {headers} bytes, more than Kestrel's {}: answered 431",
+            request.method(),
+            request.uri().path(),
+            size(REQUEST_HEADERS_LIMIT)
+        ));
+        let mut answer = empty(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        answer.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+        return forwarding::whole(answer);
+    }
     let Some(cors) = &shared.app.local.cors else {
         return serve_function(shared, request, peer).await;
     };

@@ -13,14 +13,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio::time::sleep_until;
 
+use super::accept_errors::AcceptErrors;
 use super::routing::serve;
 use super::timers::{fire_timer, timer_schedules};
 use crate::app::{AppFolder, TriggerKind};
 use crate::host::console::Console;
 use crate::host::handler::Handler;
 use crate::host::in_flight::{Counted, InFlight};
-use crate::host::limits::ServerLimits;
+use crate::host::limits::{REQUEST_HEADER_COUNT, ServerLimits};
 use crate::routes::Router;
 
 /// What every request and timer of one served app shares.
@@ -177,46 +179,36 @@ pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
         .collect()
 }
 
-/// The first pause after a failed accept; it doubles up to a second.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
-const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
-
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    // A failed accept (EMFILE: out of descriptors) leaves the connection
-    // waiting, so the listener stays ready and a loop without a pause would
-    // spin. Pause, longer each time, and say it once per burst.
-    let mut failed: u64 = 0;
-    let mut pause = ACCEPT_PAUSE;
+    let mut errors = AcceptErrors::default();
     loop {
+        let over_at = errors.over_at();
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            // A failed accept waiting when the episode's end is due too
+            // keeps the episode going.
+            biased;
             _ = &mut stop => return,
+            accepted = listener.accept() => accepted,
+            _ = sleep_until(over_at.unwrap_or_else(std::time::Instant::now).into()), if over_at.is_some() => {
+                shared.console.info(errors.over());
+                continue;
+            }
         };
         let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(e) => {
-                if failed == 0 {
-                    shared.console.error(format!(
-                        "[host] cannot accept a connection: {e}; retrying with growing pauses (up to {} s), quiet until one is accepted",
-                        ACCEPT_PAUSE_MAX.as_secs()
-                    ));
+                let (said, pause) = errors.failed(&e);
+                if let Some(said) = said {
+                    shared.console.error(said);
                 }
-                failed += 1;
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = &mut stop => return,
                 }
-                pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 continue;
             }
         };
-        if failed > 0 {
-            shared.console.info(format!(
-                "[host] accepting connections again, after {failed} failed attempt(s)"
-            ));
-            failed = 0;
-            pause = ACCEPT_PAUSE;
-        }
+        errors.accepted(std::time::Instant::now());
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -234,6 +226,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(head_timeout)
+                // More header lines get 431 from hyper, as from Kestrel.
+                .max_headers(REQUEST_HEADER_COUNT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

@@ -11,6 +11,7 @@ mod app_files;
 mod function_files;
 mod main_rs;
 mod names;
+mod shell;
 
 use app_files::*;
 use function_files::*;
@@ -265,7 +266,7 @@ pub fn new_app(spec: &NewApp) -> Result<Vec<String>, ScaffoldError> {
             "wrote the app {name} in {shown}: the function Hello (src/hello.rs, Hello/function.json)"
         ),
         "next:".into(),
-        format!("  cd {shown}"),
+        format!("  cd {}", shell::quoted(&shown.to_string())),
         "  cargo test".into(),
         "  cargo azfunc start --build".into(),
         "  curl 'http://localhost:7071/api/Hello?name=Ada'".into(),

@@ -1,5 +1,5 @@
-//! The handler process as the host runs it (docs/host-protocol.md section
-//! 1): started with the host's environment, ready when it answers, and
+//! The handler process as the host runs it (docs/host-protocol.md, "Start-up
+//! and readiness"): started with the host's environment, ready when it answers, and
 //! supervised by `supervisor` under the host's restart rules.
 
 mod supervisor;
@@ -34,6 +34,10 @@ pub struct HandlerOptions {
     pub console: Console,
     /// The pause before each restart.
     pub restart_delay: Duration,
+    /// Whether cargo-azfunc stops, as the host does, when the handler fails
+    /// too often (`start`); `--watch` goes on serving the last good build
+    /// instead, and the handler's messages must say that.
+    pub stops_the_host: bool,
 }
 
 impl Default for HandlerOptions {
@@ -44,6 +48,7 @@ impl Default for HandlerOptions {
             ready_limit: READY_TIMEOUT,
             console: Console::quiet(),
             restart_delay: RESTART_DELAY,
+            stops_the_host: true,
         }
     }
 }
@@ -105,6 +110,7 @@ impl Handler {
             ready_limit: options.ready_limit,
             console: options.console.clone(),
             restart_delay: options.restart_delay,
+            stops_the_host: options.stops_the_host,
         };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
         let (stop, stop_rx) = oneshot::channel();

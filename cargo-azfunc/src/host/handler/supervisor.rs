@@ -27,6 +27,7 @@ pub(super) struct Launch {
     pub(super) ready_limit: Duration,
     pub(super) console: Console,
     pub(super) restart_delay: Duration,
+    pub(super) stops_the_host: bool,
 }
 
 enum Phase {
@@ -143,11 +144,16 @@ pub(super) async fn supervise(
                 return;
             }
             Next::StopHost => {
+                let then = if launch.stops_the_host {
+                    "the host stops"
+                } else {
+                    "the host would stop; this build's handler is given up"
+                };
                 let reason = format!(
-                    "{what}, its {FAILURE_LIMIT}rd failure without a 30-minute gap: the host stops"
+                    "{what}, its {FAILURE_LIMIT}rd failure without a 30-minute gap: {then}"
                 );
                 console.error(format!("[host] {reason}"));
-                let _ = state.send(stopped(reason, true));
+                let _ = state.send(stopped(reason, launch.stops_the_host));
                 return;
             }
             Next::Restart { counted: None } => console.info(format!(
