@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use cargo_azfunc::app::{AppFolder, FunctionFolder};
-use cargo_azfunc::host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
+use cargo_azfunc::handler::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
 use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use cargo_azfunc::process::Process;
 use common::start_binary;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
+use cargo_azfunc::handler::client::{HostClient, HttpReply, READY_TIMEOUT, free_port};
 use cargo_azfunc::process::Process;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use cargo_azfunc::app::{AppFolder, FunctionFolder};
-use cargo_azfunc::host::client::{HostClient, HttpReply};
+use cargo_azfunc::handler::client::{HostClient, HttpReply};
 use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation};
 use common::spawn_app;
 use serde_json::json;

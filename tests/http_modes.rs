@@ -10,9 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, free_port};
-use cargo_azfunc::host::console::Console;
-use cargo_azfunc::host::handler::Handler;
+use cargo_azfunc::console::Console;
+use cargo_azfunc::handler::Handler;
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::host::served::ServedApp;
 use cargo_azfunc::host::server::Server;
 use common::start_binary;

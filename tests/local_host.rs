@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cargo_azfunc::app::AppFolder;
-use cargo_azfunc::host::client::{HostClient, HttpReply, free_port};
-use cargo_azfunc::host::console::{Console, Level};
+use cargo_azfunc::console::{Console, Level};
+use cargo_azfunc::handler::client::{HostClient, HttpReply, free_port};
+use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::envelope::{Sys, Verdict, http_invocation};
-use cargo_azfunc::host::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::invocation::{http_request_for_input, invoke, report};
 use cargo_azfunc::host::server::Server;
 use rocket::tokio::net::TcpListener;

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Outputs, Registry};
 use cargo_azfunc::app::AppFolder;
-use cargo_azfunc::host::client::HostClient;
+use cargo_azfunc::handler::client::HostClient;
 use cargo_azfunc::host::envelope::{
     QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply,
 };

@@ -5,7 +5,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, READY_TIMEOUT, free_port};
+use cargo_azfunc::handler::client::{HostClient, READY_TIMEOUT, free_port};
 use common::start_binary;
 use serde_json::json;
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::{Function, Registry};
 use cargo_azfunc::app::AppFolder;
-use cargo_azfunc::host::client::HostClient;
+use cargo_azfunc::handler::client::HostClient;
 use cargo_azfunc::host::envelope::{
     QueueMessage, Sys, Verdict, Written, queue_invocation, read_reply,
 };

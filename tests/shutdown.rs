@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::client::{Failure, HostClient, READY_TIMEOUT, free_port};
+use cargo_azfunc::handler::client::{Failure, HostClient, READY_TIMEOUT, free_port};
 use common::start_binary;
 use rocket::tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use rocket::tokio::net::TcpStream;

@@ -5,8 +5,10 @@
 //! workspace share. Each module follows one part of `docs/host-protocol.md`.
 //!
 //! - [`host`]: the Functions host's part: the front door, routing, the admin
-//!   endpoint, the envelope, forwarding, the handler process, invocations
-//!   and the console.
+//!   endpoint, the envelope, forwarding and invocations.
+//! - [`handler`]: the handler process as the host runs it, and the client
+//!   the host talks to it with; [`console`], where everything is logged;
+//!   [`limits`], how much is taken from anyone.
 //! - [`durable`]: the Durable extension's part: orchestrations, entities and
 //!   the management API.
 //! - [`storage`]: Azure Storage (Azurite) and the queue trigger's feed.
@@ -16,12 +18,16 @@
 
 pub mod app;
 pub mod check;
+pub mod console;
 pub mod dotnet;
 pub mod durable;
+pub mod handler;
 pub mod host;
 pub mod ids;
+pub mod limits;
 pub mod local_settings;
 pub mod process;
+pub mod query;
 pub mod routes;
 pub mod scaffold;
 pub mod storage;

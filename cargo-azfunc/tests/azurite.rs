@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::console::{Console, Level};
 use cargo_azfunc::dotnet::base64;
-use cargo_azfunc::host::client::free_port;
-use cargo_azfunc::host::console::{Console, Level};
-use cargo_azfunc::host::handler::{Handler, HandlerOptions};
+use cargo_azfunc::handler::client::free_port;
+use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::process::Process;
 use cargo_azfunc::storage::queue_feed::{Feeds, Visibility};
 use cargo_azfunc::storage::{Account, DEV_ACCOUNT, DEV_KEY};

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::process::Process;
 use support::{fake_app, write_file};
 
@@ -467,12 +467,12 @@ async fn started(dir: &Path, args: &[&str]) -> (Process, HostClient) {
     (process, caller)
 }
 
-fn header<'a>(reply: &'a cargo_azfunc::host::client::HttpReply, name: &str) -> Option<&'a str> {
+fn header<'a>(reply: &'a cargo_azfunc::handler::client::HttpReply, name: &str) -> Option<&'a str> {
     reply.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// A browser's preflight for `PUT /api/echo` from `origin`.
-async fn preflight(caller: &HostClient, origin: &str) -> cargo_azfunc::host::client::HttpReply {
+async fn preflight(caller: &HostClient, origin: &str) -> cargo_azfunc::handler::client::HttpReply {
     let headers = [
         ("Origin", origin),
         ("Access-Control-Request-Method", "PUT"),

@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use cargo_azfunc::app::AppFolder;
-use cargo_azfunc::host::console::{Console, Level};
-use cargo_azfunc::host::handler::{Handler, HandlerOptions, HandlerState};
+use cargo_azfunc::console::{Console, Level};
+use cargo_azfunc::handler::{Handler, HandlerOptions, HandlerState};
 use cargo_azfunc::ids::new_guid;
 use serde_json::Value;
 use support::{eventually, fake_app};

@@ -8,9 +8,9 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::host::accept_errors::QUIET;
-use cargo_azfunc::host::client::{HostClient, free_port};
-use cargo_azfunc::host::limits::{CALLER_BODY_LIMIT, REPLY_LIMIT, ServerLimits};
+use cargo_azfunc::limits::{CALLER_BODY_LIMIT, REPLY_LIMIT, ServerLimits};
 use cargo_azfunc::process::Process;
 use support::{Serving, fake_app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -5,9 +5,9 @@
 
 use cargo_azfunc::app::{AppFolder, FunctionFolder};
 use cargo_azfunc::dotnet::parse_timespan;
-use cargo_azfunc::host::client::HttpReply;
+use cargo_azfunc::handler::client::HttpReply;
 use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
-use cargo_azfunc::host::query::query_values;
+use cargo_azfunc::query::query_values;
 use cargo_azfunc::routes::RouteTemplate;
 use cargo_azfunc::timers::clock::UtcTime;
 use cargo_azfunc::timers::schedule::TimerSchedule;

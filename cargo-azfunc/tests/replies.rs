@@ -8,8 +8,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, HttpReply, free_port};
-use cargo_azfunc::host::limits::ServerLimits;
+use cargo_azfunc::handler::client::{HostClient, HttpReply, free_port};
+use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::Process;
 use serde_json::{Value, json};
 use support::{Serving, fake_app};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::process::Process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");

@@ -7,8 +7,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use cargo_azfunc::host::client::{HostClient, free_port};
-use cargo_azfunc::host::limits::ServerLimits;
+use cargo_azfunc::handler::client::{HostClient, free_port};
+use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::Process;
 use support::{eventually, fake_app, write_file};
 
@@ -66,7 +66,7 @@ async fn every_form_fires_and_a_bad_schedule_stops_only_its_timer() {
 
 /// The timer data each run of `name` got, from the fake handler's
 /// "NAME ran {data}" lines.
-fn runs(console: &cargo_azfunc::host::console::Console, name: &str) -> Vec<serde_json::Value> {
+fn runs(console: &cargo_azfunc::console::Console, name: &str) -> Vec<serde_json::Value> {
     let marker = format!("] {name} ran ");
     console
         .lines()

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use cargo_azfunc::host::limits::ServerLimits;
+use cargo_azfunc::limits::ServerLimits;
 use serde_json::json;
 use support::{Serving, eventually, fake_app};
 

@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::client::{HostClient, free_port};
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::process::Process;
 use support::fake_app;
 

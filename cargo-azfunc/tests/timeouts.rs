@@ -7,8 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::handler::HandlerState;
-use cargo_azfunc::host::limits::ServerLimits;
+use cargo_azfunc::handler::HandlerState;
+use cargo_azfunc::limits::ServerLimits;
 use support::{fake_app, http_function, write_file};
 
 const TIMED_OUT: &str = "Timeout value of 00:00:02 was exceeded by function: Functions.Slow";

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use cargo_azfunc::host::client::READY_TIMEOUT;
-use cargo_azfunc::host::console::Format;
+use cargo_azfunc::console::Format;
+use cargo_azfunc::handler::client::READY_TIMEOUT;
 
 /// The longest `--ready-timeout`: a day.
 const MAX_READY_TIMEOUT: Duration = Duration::from_secs(24 * 3600);

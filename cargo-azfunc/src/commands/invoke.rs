@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use cargo_azfunc::host::envelope::{Sys, http_invocation, non_http_invocation};
 use cargo_azfunc::host::invocation::{http_request_for_input, invoke, is_http, report};
-use cargo_azfunc::host::limits::{CALLER_BODY_LIMIT, read_file_capped};
 use cargo_azfunc::ids::new_guid;
+use cargo_azfunc::limits::{CALLER_BODY_LIMIT, read_file_capped};
 
 use super::cli::InvokeArgs;
 use super::{build, console, load, start_handler};
@@ -56,7 +56,7 @@ fn input(args: &InvokeArgs) -> Result<Vec<u8>, String> {
         if input.len() > CALLER_BODY_LIMIT {
             return Err(format!(
                 "standard input (--data-file -) is larger than {}, the host's limit for a caller's body",
-                cargo_azfunc::host::limits::size(CALLER_BODY_LIMIT)
+                cargo_azfunc::limits::size(CALLER_BODY_LIMIT)
             ));
         }
         return Ok(input);

@@ -28,8 +28,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cargo_azfunc::app::AppFolder;
-use cargo_azfunc::host::console::Console;
-use cargo_azfunc::host::handler::{Handler, HandlerOptions};
+use cargo_azfunc::console::Console;
+use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::process::signals::{Shutdown, Signals};
 use cargo_azfunc::terminal::visible;
 use cli::{Cli, Command, RunArgs};

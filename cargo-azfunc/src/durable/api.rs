@@ -41,7 +41,7 @@ pub fn api_path(path: &str) -> Option<&str> {
 }
 
 fn query_value(query: &str, name: &str) -> Option<String> {
-    crate::host::query::query_values(query)
+    crate::query::query_values(query)
         .into_iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(name))
         .map(|(_, value)| value)
@@ -171,8 +171,8 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
         }
         ("POST" | "DELETE", ["entities", name, key]) => {
             let entity = EntityId::new(
-                &crate::host::query::path_decode(name),
-                &crate::host::query::path_decode(key),
+                &crate::query::path_decode(name),
+                &crate::query::path_decode(key),
             );
             // DELETE is the operation `delete`, as the extension reads it.
             let operation = if method == "DELETE" {
@@ -187,10 +187,10 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             accepted(durable.signal_entity(&entity, &operation, input))
         }
         ("GET", ["entities", name, key]) => {
-            let key = crate::host::query::path_decode(key);
+            let key = crate::query::path_decode(key);
             // `$` stands for the empty key.
             let key = if key == "$" { String::new() } else { key };
-            let entity = EntityId::new(&crate::host::query::path_decode(name), &key);
+            let entity = EntityId::new(&crate::query::path_decode(name), &key);
             match durable.entity_state(&entity) {
                 Some(state) => answer(
                     200,

@@ -13,8 +13,8 @@ use durable_proto::{EventType, HistoryEvent, TaskFailureDetails, Timestamp};
 use serde_json::{Value, json};
 
 use crate::app::{AppFolder, FunctionFolder};
-use crate::host::console::Console;
-use crate::host::handler::Handler;
+use crate::console::Console;
+use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
@@ -185,10 +185,9 @@ impl Durable {
         let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let invocation_id = new_guid();
         let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
-        let reply =
-            crate::host::invocation::within_function_timeout(&self.handler, pid, function, sent)
-                .await?
-                .map_err(|failure| failure.to_string())?;
+        let reply = crate::handler::within_function_timeout(&self.handler, pid, function, sent)
+            .await?
+            .map_err(|failure| failure.to_string())?;
         let envelope = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         Ok((reply.status, envelope))
     }

@@ -13,16 +13,16 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
 use crate::app::{AppFolder, Direction, FunctionFolder};
-use crate::host::client::{Chunked, HOST_VERSION};
-use crate::host::console::Console;
-use crate::host::handler::Handler;
-use crate::host::invocation::within_function_timeout;
-use crate::host::limits::{
-    BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
-};
-use crate::host::query::forwarded_query;
+use crate::console::Console;
+use crate::handler::Handler;
+use crate::handler::client::{Chunked, HOST_VERSION};
+use crate::handler::within_function_timeout;
 use crate::host::request_path::{normalize, to_uri_component};
 use crate::ids::new_guid;
+use crate::limits::{
+    BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
+};
+use crate::query::forwarded_query;
 use crate::routes::{RouteMatch, Router};
 
 /// A response body: whole, or the handler's own as it streams in.

@@ -1,15 +1,13 @@
 //! One invocation from start to finish: send the body to the handler as the
 //! host does, read the reply back, and show what the host would log.
 
-use std::future::Future;
-
 use serde_json::Value;
 
 use crate::app::{FunctionFolder, TriggerKind};
-use crate::host::client::{Failure, HttpReply};
-use crate::host::console::{Console, Finished};
+use crate::console::{Console, Finished};
+use crate::handler::client::{Failure, HttpReply};
+use crate::handler::{Handler, within_function_timeout};
 use crate::host::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
-use crate::host::handler::Handler;
 use crate::host::warnings::{Rule, Warning};
 use crate::routes::RouteTemplate;
 
@@ -57,34 +55,6 @@ async fn send(
     }
 }
 
-/// What `work` (an invocation of `function` on handler process `pid`)
-/// gives, if it ends within functionTimeout. Past it, the host kills and
-/// restarts the process; the error says so in the host's words. (The
-/// host's HTTP client gives up only after functionTimeout + 1 minute: the
-/// function timeout always comes first, so it is the one timer.)
-pub async fn within_function_timeout<T>(
-    handler: &Handler,
-    pid: u32,
-    function: &FunctionFolder,
-    work: impl Future<Output = T>,
-) -> Result<T, String> {
-    let Some(limit) = handler.function_timeout() else {
-        return Ok(work.await);
-    };
-    match tokio::time::timeout(limit, work).await {
-        Ok(done) => Ok(done),
-        Err(_) => {
-            let reason = format!(
-                "Timeout value of {} was exceeded by function: Functions.{}",
-                crate::dotnet::timespan_to_string(limit),
-                function.name
-            );
-            handler.restart(pid, reason.clone()).await;
-            Err(reason)
-        }
-    }
-}
-
 /// What the host makes of the handler's reply, or of its lack.
 fn answered(
     handler: &Handler,
@@ -103,10 +73,7 @@ fn answered(
             if let Failure::TooLarge { limit, .. } = failure {
                 outcome.warnings.push(Warning::new(
                     Rule::ReplyTooLarge,
-                    format!(
-                        "the reply is larger than {}",
-                        crate::host::limits::size(limit)
-                    ),
+                    format!("the reply is larger than {}", crate::limits::size(limit)),
                 ));
             }
             outcome

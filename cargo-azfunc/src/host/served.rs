@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::AppFolder;
-use crate::host::client::{HostClient, free_port};
-use crate::host::console::Console;
-use crate::host::handler::{Handler, HandlerOptions};
-use crate::host::limits::ServerLimits;
+use crate::console::Console;
+use crate::handler::client::{HostClient, free_port};
+use crate::handler::{Handler, HandlerOptions};
 use crate::host::server::Server;
+use crate::limits::ServerLimits;
 
 /// How long a served app's handler has to answer `GET /`: a debug build
 /// on a busy machine is slow to start.

@@ -19,10 +19,10 @@ use super::accept_errors::AcceptErrors;
 use super::routing::serve;
 use super::timers::{fire_timer, timer_schedules};
 use crate::app::{AppFolder, TriggerKind};
-use crate::host::console::Console;
-use crate::host::handler::Handler;
+use crate::console::Console;
+use crate::handler::Handler;
 use crate::host::in_flight::{Counted, InFlight};
-use crate::host::limits::{REQUEST_HEADER_COUNT, ServerLimits};
+use crate::limits::{REQUEST_HEADER_COUNT, ServerLimits};
 use crate::routes::Router;
 
 /// What every request and timer of one served app shares.

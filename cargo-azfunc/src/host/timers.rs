@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::server::Shared;
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
-use crate::host::console::Console;
+use crate::console::Console;
 use crate::host::envelope::{ScheduleStatus, Sys, timer_invocation};
 use crate::host::invocation::{invoke, report};
 use crate::ids::new_guid;

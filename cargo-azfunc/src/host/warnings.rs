@@ -142,7 +142,7 @@ mod tests {
 
     use super::*;
     use crate::app::{Binding, FunctionFolder};
-    use crate::host::client::HttpReply;
+    use crate::handler::client::HttpReply;
     use crate::host::envelope::read_reply;
 
     fn function(bindings: &[(&str, &str, &str)]) -> FunctionFolder {

@@ -19,7 +19,7 @@ use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
 
 use crate::dotnet::base64;
-use crate::host::query::percent_encode;
+use crate::query::percent_encode;
 use crate::timers::clock::{Civil, UtcTime};
 use xml::tag;
 
@@ -307,7 +307,7 @@ fn percent_encode_path(path: &str) -> String {
 }
 
 fn percent_decode(text: &str) -> String {
-    crate::host::query::path_decode(text)
+    crate::query::path_decode(text)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::xml::{tag, xml_escape};
 use super::{Account, failure, parse_rfc1123};
-use crate::host::query::percent_encode;
+use crate::query::percent_encode;
 use crate::timers::clock::UtcTime;
 
 /// One message as Get Messages returns it.

@@ -17,8 +17,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::{AppFolder, Overrides};
-use crate::host::console::Console;
-use crate::host::handler::{Handler, HandlerOptions};
+use crate::console::Console;
+use crate::handler::{Handler, HandlerOptions};
 use crate::host::server::{Server, describe_functions};
 use crate::process::signals::{Shutdown, requested};
 use crate::storage::queue_feed::Feeds;

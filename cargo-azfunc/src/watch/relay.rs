@@ -20,10 +20,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::console::Console;
 use crate::host::accept_errors::AcceptErrors;
-use crate::host::console::Console;
 use crate::host::in_flight::{Counted, InFlight};
-use crate::host::limits::HEAD_TIMEOUT;
+use crate::limits::HEAD_TIMEOUT;
 
 /// One build's front door, as requests are relayed to it.
 #[derive(Clone, Debug)]
@@ -166,7 +166,7 @@ fn answer(status: StatusCode, text: impl Into<String>) -> Response<Relayed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::client::HostClient;
+    use crate::handler::client::HostClient;
     use std::time::Instant;
 
     /// A build's front door that answers `name`, after a second on `/slow`.

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::client::HostClient;
-use cargo_azfunc::host::console::Console;
-use cargo_azfunc::host::handler::Handler;
-use cargo_azfunc::host::limits::ServerLimits;
+use cargo_azfunc::console::Console;
+use cargo_azfunc::handler::Handler;
+use cargo_azfunc::handler::client::HostClient;
 use cargo_azfunc::host::served::ServedApp;
 use cargo_azfunc::host::server::Server;
+use cargo_azfunc::limits::ServerLimits;
 use tempfile::TempDir;
 
 const FAKE_HANDLER: &str = include_str!("fake_handler.py");

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use azure_functions_rocket::rocket;
 use cargo_azfunc::app::AppFolder;
+use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::envelope::{
     QueueMessage, Sys, Verdict, Written, queue_invocation, timer_invocation,
 };
-use cargo_azfunc::host::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::invocation::invoke;
 use serde_json::json;
 

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::client::{HostClient, free_port};
-use cargo_azfunc::host::console::Console;
-use cargo_azfunc::host::handler::Handler;
+use cargo_azfunc::console::Console;
+use cargo_azfunc::handler::Handler;
+use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::host::served::ServedApp;
 use cargo_azfunc::host::server::Server;
 use cargo_azfunc::process::Process;
@@ -46,7 +46,7 @@ async fn pieces(caller: &HostClient, path: &str) -> (u16, Vec<(Duration, String)
             "GET",
             path,
             &[],
-            cargo_azfunc::host::client::Chunked::empty(),
+            cargo_azfunc::handler::client::Chunked::empty(),
         )
         .await
         .expect("a response");

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::app::{Binding, FunctionFolder, TriggerKind};
 use crate::dotnet::base64;
-use crate::host::client::HttpReply;
+use crate::handler::client::HttpReply;
 use crate::host::http_response::caller_response;
 use crate::host::warnings::{Rule, Warning};
 

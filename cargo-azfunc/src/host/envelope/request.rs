@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::app::{FunctionFolder, TriggerKind};
 use crate::dotnet;
 use crate::dotnet::base64;
-use crate::host::query::{query_last_values, query_values};
 use crate::ids::new_guid;
+use crate::query::{query_last_values, query_values};
 use crate::timers::clock::UtcTime;
 
 /// A caller's HTTP request as the host received it.

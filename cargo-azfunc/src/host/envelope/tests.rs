@@ -3,7 +3,7 @@ use serde_json::json;
 
 use crate::app::{Binding, Direction, FunctionFolder};
 use crate::dotnet::base64;
-use crate::host::client::HttpReply;
+use crate::handler::client::HttpReply;
 use crate::timers::clock::UtcTime;
 
 pub(crate) fn binding(kind: &str, direction: Direction, name: &str) -> Binding {

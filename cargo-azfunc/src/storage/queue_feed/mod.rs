@@ -19,10 +19,10 @@ use settings::MIN_POLL;
 pub use settings::QueueSettings;
 
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
+use crate::console::Console;
 use crate::dotnet::base64;
-use crate::host::console::Console;
+use crate::handler::Handler;
 use crate::host::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation};
-use crate::host::handler::Handler;
 use crate::host::in_flight::InFlight;
 use crate::host::invocation::{invoke, report};
 use crate::ids::new_guid;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::host::console::Console;
+use crate::console::Console;
 use crate::storage::{Account, Message};
 
 /// How long fetched messages stay hidden, and how often that is renewed

@@ -11,9 +11,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::host::client::{HostClient, free_port};
-use crate::host::console::{Console, Level};
-use crate::host::restarts::{FAILURE_LIMIT, Failures, Next};
+use crate::console::{Console, Level};
+use crate::handler::client::{HostClient, free_port};
+use crate::handler::restarts::{FAILURE_LIMIT, Failures, Next};
 use crate::process::children::{self, Registered};
 
 use super::{GRACE, HandlerState, Restart, stopped};

@@ -2,6 +2,8 @@
 //! and readiness"): started with the host's environment, ready when it answers, and
 //! supervised by `supervisor` under the host's restart rules.
 
+pub mod client;
+pub mod restarts;
 mod supervisor;
 
 use std::path::PathBuf;
@@ -11,10 +13,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::AppFolder;
-use crate::host::client::{HostClient, READY_TIMEOUT};
-use crate::host::console::Console;
-use crate::host::restarts::RESTART_DELAY;
+use crate::app::{AppFolder, FunctionFolder};
+use crate::console::Console;
+use crate::handler::client::{HostClient, READY_TIMEOUT};
+use crate::handler::restarts::RESTART_DELAY;
 use crate::ids::new_guid;
 use supervisor::{Launch, supervise};
 
@@ -250,4 +252,32 @@ fn supervisor_ended() -> HandlerState {
 
 pub(super) fn stopped(reason: String, host_stops: bool) -> HandlerState {
     HandlerState::Stopped { reason, host_stops }
+}
+
+/// What `work` (an invocation of `function` on handler process `pid`)
+/// gives, if it ends within functionTimeout. Past it, the host kills and
+/// restarts the process; the error says so in the host's words. (The
+/// host's HTTP client gives up only after functionTimeout + 1 minute: the
+/// function timeout always comes first, so it is the one timer.)
+pub async fn within_function_timeout<T>(
+    handler: &Handler,
+    pid: u32,
+    function: &FunctionFolder,
+    work: impl Future<Output = T>,
+) -> Result<T, String> {
+    let Some(limit) = handler.function_timeout() else {
+        return Ok(work.await);
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(done) => Ok(done),
+        Err(_) => {
+            let reason = format!(
+                "Timeout value of {} was exceeded by function: Functions.{}",
+                crate::dotnet::timespan_to_string(limit),
+                function.name
+            );
+            handler.restart(pid, reason.clone()).await;
+            Err(reason)
+        }
+    }
 }

@@ -17,7 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-use crate::host::limits::{BodyError, REPLY_LIMIT, read_capped};
+use crate::limits::{BodyError, REPLY_LIMIT, read_capped};
 
 /// The host release whose behaviour this crate reproduces.
 pub const HOST_VERSION: &str = "4.1037.0.0";
@@ -101,7 +101,7 @@ impl std::fmt::Display for Failure {
             Failure::TooLarge { status, limit } => write!(
                 f,
                 "the handler's {status} reply is larger than {}: cargo-azfunc stopped reading it",
-                crate::host::limits::size(*limit)
+                crate::limits::size(*limit)
             ),
         }
     }

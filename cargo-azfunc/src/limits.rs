@@ -159,7 +159,7 @@ pub fn size(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::client::Chunked;
+    use crate::handler::client::Chunked;
     use http_body_util::Full;
 
     #[tokio::test]
