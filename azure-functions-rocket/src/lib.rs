@@ -46,6 +46,9 @@ mod config;
 pub mod durable;
 mod envelope;
 mod error;
+// Running a function without the server, for the benchmarks and the
+// fuzzer: not for apps.
+#[doc(hidden)]
 pub mod harness;
 mod http;
 pub mod log;
@@ -60,7 +63,10 @@ pub use error::{Error, Result};
 pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};
-pub use server::{CHECK_VARIABLE, app, run};
+pub use server::{app, run};
+// The check-only switch, for the CLI's and the tests' use.
+#[doc(hidden)]
+pub use server::CHECK_VARIABLE;
 pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 
 /// The Rocket this library serves with, for apps that test with its local

@@ -9,8 +9,12 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::client::DurableClient;
-use super::context::{OrchestrationContext, OrchestratorError};
-use super::wire::{decode_request, encode_response, run_orchestrator};
+use super::entity::EntityContext;
+use super::entity_batch::run_entity;
+use super::errors::OrchestratorError;
+use super::orchestration::OrchestrationContext;
+use super::orchestrator_run::run_orchestrator;
+use super::wire::{decode_entity_request, decode_request, encode_entity_result, encode_response};
 use crate::error::Error;
 use crate::http::HttpRequest;
 use crate::outputs::{IntoReply, Reply, Sealed};
@@ -119,6 +123,55 @@ impl Function {
 }
 
 impl Function {
+    /// An entity function (binding type `entityTrigger`):
+    /// `handler(context)` runs one operation on the entity, whose state is
+    /// an `S`, and gives its result. An operation that fails (returns an
+    /// error or panics) leaves the state as it was before it and fails
+    /// only its caller's call.
+    ///
+    /// ```
+    /// use azure_functions_rocket::{Error, Function};
+    /// use azure_functions_rocket::durable::EntityContext;
+    ///
+    /// async fn counter(context: EntityContext<i64>) -> Result<Option<i64>, Error> {
+    ///     match context.operation() {
+    ///         "add" => {
+    ///             let amount: i64 = context.input()?;
+    ///             context.update(|value| *value += amount);
+    ///         }
+    ///         "get" => return Ok(Some(context.state().unwrap_or(0))),
+    ///         other => return Err(Error::bad_request(format_args!("no operation {other}"))),
+    ///     }
+    ///     Ok(None)
+    /// }
+    ///
+    /// let function = Function::entity("counter", "context", counter);
+    /// assert_eq!(function.trigger_type(), "entityTrigger");
+    /// ```
+    pub fn entity<S, O, F, Fut>(name: &'static str, binding: &'static str, handler: F) -> Function
+    where
+        S: Serialize + DeserializeOwned + Clone + Send + 'static,
+        O: Serialize + 'static,
+        F: Fn(EntityContext<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, Error>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
+            let request = decode_entity_request(&trigger_text(arrival, name, binding)?)?;
+            let handler = handler.clone();
+            Ok(Box::pin(async move {
+                let result = run_entity(&request, name, &*handler).await?;
+                Ok(Reply {
+                    value: Some(Value::String(encode_entity_result(&result))),
+                    ..Reply::default()
+                })
+            }) as Running)
+        };
+        Function::custom(name, "entityTrigger", binding, false, Box::new(start))
+    }
+}
+
+impl Function {
     /// An HTTP function with a `durableClient` input binding named
     /// `client_binding`: `handler(request, client)`, e.g. a starter that
     /// starts an orchestration and answers with its check-status response.
@@ -174,7 +227,7 @@ impl Function {
 /// The text a Durable trigger's binding holds: from the host's envelope,
 /// or the body of a direct call. The host never forwards a request to a
 /// Durable function.
-pub(super) fn trigger_text<'a>(
+fn trigger_text<'a>(
     arrival: Arrival<'a>,
     name: &str,
     binding: &str,

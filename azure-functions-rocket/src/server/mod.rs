@@ -93,7 +93,8 @@ pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
 /// function folder there must be registered, and every registered
 /// function must have a folder whose `function.json` has its trigger (type
 /// and name), its declared `out` bindings and, for HTTP, an `http`
-/// `$return`. With [`CHECK_VARIABLE`] set to `1`, that is all it does.
+/// `$return`. With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its environment, that
+/// is all it does.
 ///
 /// ```no_run
 /// use azure_functions_rocket::{Function, Registry, TimerInfo};

@@ -244,17 +244,19 @@ pub async fn sub_orchestration(
 }
 
 /// A counter entity: `add` a number, `reset` (deletes its state), `get`.
-pub fn counter(context: &mut EntityContext<i64>) -> Result<Option<i64>, Error> {
+pub async fn counter(context: EntityContext<i64>) -> Result<Option<i64>, Error> {
     match context.operation() {
         "add" => {
             let amount: i64 = context.input()?;
-            let value = context.state_or_default();
-            *value = value
+            let value = context
+                .state()
+                .unwrap_or(0)
                 .checked_add(amount)
                 .ok_or_else(|| Error::bad_request("the counter would overflow"))?;
+            context.set_state(value);
         }
         "reset" => context.delete_state(),
-        "get" => return Ok(Some(context.state().copied().unwrap_or(0))),
+        "get" => return Ok(Some(context.state().unwrap_or(0))),
         other => {
             return Err(Error::bad_request(format_args!(
                 "the counter has no operation {other}"
