@@ -18,7 +18,7 @@ use super::wire::{decode_entity_request, decode_request, encode_entity_result, e
 use crate::error::Error;
 use crate::http::HttpRequest;
 use crate::outputs::{IntoReply, Reply, Sealed};
-use crate::registry::{Arrival, Function, Running};
+use crate::registry::{Arrival, Bound, Function, Running};
 use crate::trigger::Trigger;
 
 impl Function {
@@ -36,14 +36,10 @@ impl Function {
     ///     Ok(context.call_activity("say_hello", &name).await?)
     /// }
     ///
-    /// let function = Function::orchestrator("hello", "context", hello);
+    /// let function = Function::orchestrator("hello", hello);
     /// assert_eq!(function.trigger_type(), "orchestrationTrigger");
     /// ```
-    pub fn orchestrator<I, O, F, Fut>(
-        name: &'static str,
-        binding: &'static str,
-        handler: F,
-    ) -> Function
+    pub fn orchestrator<I, O, F, Fut>(name: &'static str, handler: F) -> Function
     where
         I: DeserializeOwned + 'static,
         O: Serialize + 'static,
@@ -51,8 +47,8 @@ impl Function {
         Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
-            let request = decode_request(&trigger_text(arrival, name, binding)?)?;
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
+            let request = decode_request(&trigger_text(arrival, name, bound.trigger)?)?;
             let handler = handler.clone();
             Ok(Box::pin(async move {
                 let response = run_orchestrator(&request, name, &*handler);
@@ -62,13 +58,7 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(
-            name,
-            "orchestrationTrigger",
-            binding,
-            false,
-            Box::new(start),
-        )
+        Function::custom(name, "orchestrationTrigger", false, Box::new(start))
     }
 
     /// An activity function (binding type `activityTrigger`):
@@ -83,17 +73,17 @@ impl Function {
     ///     Ok(n * n)
     /// }
     ///
-    /// let function = Function::activity("square", "n", square);
+    /// let function = Function::activity("square", square);
     /// assert_eq!(function.trigger_type(), "activityTrigger");
     /// ```
-    pub fn activity<I, O, F, Fut>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn activity<I, O, F, Fut>(name: &'static str, handler: F) -> Function
     where
         I: DeserializeOwned + Send + 'static,
         O: Serialize + 'static,
         F: Fn(I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, Error>> + Send + 'static,
     {
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, _: &Bound<'_>| -> Result<Running, Error> {
             let value: Value = match arrival {
                 Arrival::Host(envelope) => envelope
                     .metadata()
@@ -118,7 +108,7 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(name, "activityTrigger", binding, false, Box::new(start))
+        Function::custom(name, "activityTrigger", false, Box::new(start))
     }
 }
 
@@ -145,10 +135,10 @@ impl Function {
     ///     Ok(None)
     /// }
     ///
-    /// let function = Function::entity("counter", "context", counter);
+    /// let function = Function::entity("counter", counter);
     /// assert_eq!(function.trigger_type(), "entityTrigger");
     /// ```
-    pub fn entity<S, O, F, Fut>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn entity<S, O, F, Fut>(name: &'static str, handler: F) -> Function
     where
         S: Serialize + DeserializeOwned + Clone + Send + 'static,
         O: Serialize + 'static,
@@ -156,8 +146,8 @@ impl Function {
         Fut: Future<Output = Result<O, Error>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
-            let request = decode_entity_request(&trigger_text(arrival, name, binding)?)?;
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
+            let request = decode_entity_request(&trigger_text(arrival, name, bound.trigger)?)?;
             let handler = handler.clone();
             Ok(Box::pin(async move {
                 let result = run_entity(&request, name, &*handler).await?;
@@ -167,14 +157,14 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(name, "entityTrigger", binding, false, Box::new(start))
+        Function::custom(name, "entityTrigger", false, Box::new(start))
     }
 }
 
 impl Function {
-    /// An HTTP function with a `durableClient` input binding named
-    /// `client_binding`: `handler(request, client)`, e.g. a starter that
-    /// starts an orchestration and answers with its check-status response.
+    /// An HTTP function with a `durableClient` input binding:
+    /// `handler(request, client)`, e.g. a starter that starts an
+    /// orchestration and answers with its check-status response.
     ///
     /// ```
     /// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse};
@@ -187,39 +177,36 @@ impl Function {
     ///     Ok(client.check_status_response(&id))
     /// }
     ///
-    /// let function = Function::http_with_client("HttpStart", "req", "client", start);
+    /// let function = Function::http_with_client("HttpStart", start);
     /// assert_eq!(function.trigger_type(), "httpTrigger");
     /// ```
-    pub fn http_with_client<F, Fut, R>(
-        name: &'static str,
-        binding: &'static str,
-        client_binding: &'static str,
-        handler: F,
-    ) -> Function
+    pub fn http_with_client<F, Fut, R>(name: &'static str, handler: F) -> Function
     where
         F: Fn(HttpRequest, DurableClient) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
             let Arrival::Host(envelope) = arrival else {
                 return Err(Error::bad_request(format_args!(
                     "{name} needs the durableClient binding {}, which only the host supplies: call it through the host",
-                    crate::text::quote(client_binding)
+                    crate::text::quote(bound.client)
                 )));
             };
-            let request = <HttpRequest as Trigger>::from_host(envelope, binding)?;
-            let raw = envelope.binding(client_binding).ok_or_else(|| {
+            let request = <HttpRequest as Trigger>::from_host(envelope, bound.trigger)?;
+            let raw = envelope.binding(bound.client).ok_or_else(|| {
                 Error::bad_request(format_args!(
                     "invalid invocation: Data has no {}, the function's durableClient binding",
-                    crate::text::quote(client_binding)
+                    crate::text::quote(bound.client)
                 ))
             })?;
             let client = DurableClient::from_binding(raw.get())?;
             let running = handler(request, client);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
         };
-        Function::custom(name, "httpTrigger", binding, true, Box::new(start))
+        let mut function = Function::custom(name, "httpTrigger", true, Box::new(start));
+        function.takes_client = true;
+        function
     }
 }
 

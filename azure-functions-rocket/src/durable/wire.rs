@@ -6,7 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use prost::Message;
 
-use super::proto::{EntityBatchRequest, EntityBatchResult, OrchestratorRequest, OrchestratorResponse};
+use super::proto::{
+    EntityBatchRequest, EntityBatchResult, OrchestratorRequest, OrchestratorResponse,
+};
 use crate::error::Error;
 
 /// Reads the request from the trigger binding's value: JSON strings

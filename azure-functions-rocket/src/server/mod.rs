@@ -27,6 +27,12 @@ pub(crate) mod routes;
 /// client, or to serve it in a process of your own. [`run`] serves the
 /// same app.
 ///
+/// The names of bindings that registry lines do not give come from the
+/// app folder: the host's `FUNCTIONS_APP_ROOT_PATH`, else the working
+/// directory if it has a host.json (as under `cargo test`, in the
+/// package's folder). A name that neither gives fails the launch, with
+/// one stderr line per binding saying so.
+///
 /// ```
 /// use azure_functions_rocket::rocket::local::blocking::Client;
 /// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
@@ -35,15 +41,35 @@ pub(crate) mod routes;
 ///     Ok(HttpResponse::new(200, "hi"))
 /// }
 ///
-/// let registry = Registry::new().with(Function::http("Hello", "req", hello));
+/// let registry = Registry::new().with(Function::http("Hello", hello).binding("req"));
 /// let client = Client::untracked(azure_functions_rocket::app(registry)).unwrap();
 /// let envelope: serde_json::Value = client.post("/Hello").body("{}").dispatch().into_json().unwrap();
 /// assert_eq!(envelope["ReturnValue"]["body"], "hi");
 /// ```
-pub fn app(registry: Registry) -> Rocket<Build> {
+pub fn app(mut registry: Registry) -> Rocket<Build> {
     let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
-    build(figment, registry, &hardening, PublicRoutes::default())
+    let root = AppFolder::root().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .filter(|here| here.join("host.json").is_file())
+    });
+    if let Some(Ok(app)) = root.as_deref().map(AppFolder::read) {
+        registry.follow(&app);
+    }
+    let unnamed = registry.unnamed();
+    let app = build(figment, registry, &hardening, PublicRoutes::default());
+    if unnamed.is_empty() {
+        return app;
+    }
+    app.attach(AdHoc::try_on_ignite("binding names", |rocket| {
+        Box::pin(async move {
+            for problem in &unnamed {
+                eprintln!("{}: {problem}", app_name());
+            }
+            Err(rocket)
+        })
+    }))
 }
 
 /// [`app`] with the handler's own settings already read: each read of
@@ -105,7 +131,7 @@ pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
 /// }
 ///
 /// fn main() -> std::process::ExitCode {
-///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", "timer", tick)))
+///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", tick)))
 /// }
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
@@ -136,6 +162,16 @@ pub fn run(mut registry: Registry) -> ExitCode {
             }
         },
         None => {
+            let unnamed = registry.unnamed();
+            if !unnamed.is_empty() {
+                for problem in &unnamed {
+                    eprintln!("{}: {problem}", app_name());
+                }
+                return fail(format_args!(
+                    "not started: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary), so {} binding name(s) are not known",
+                    unnamed.len()
+                ));
+            }
             eprintln!(
                 "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
                 app_name()
