@@ -268,9 +268,10 @@ impl Function {
             client: self.client_binding.as_deref().unwrap_or_default(),
             binary: self.binary_input,
         };
-        if !self.unnamed().is_empty() {
+        // Only the host's envelope is read by binding name.
+        if matches!(arrival, Arrival::Host(_)) && !self.unnamed().is_empty() {
             return Err(Error::Internal(format!(
-                "the names of {}'s bindings are not known: start it in its app folder, or give them on its registry line",
+                "the names of {}'s bindings are not known, so it cannot read the host's envelope: serve the app from its folder, or give them on its registry line (.binding)",
                 self.name
             )));
         }

@@ -252,3 +252,26 @@ fn a_durable_client_the_folder_lacks_or_names_otherwise_is_a_mismatch() {
         ]
     );
 }
+
+/// Served with `app` outside any app folder (the library's own folder has
+/// no host.json), a registry line without its binding's name stops the
+/// launch; one that gives it launches.
+#[test]
+fn app_launches_only_when_every_binding_name_is_known() {
+    use rocket::local::blocking::Client;
+    assert!(std::env::var_os("FUNCTIONS_APP_ROOT_PATH").is_none());
+    assert!(!std::path::Path::new("host.json").exists());
+    let unnamed = Registry::new().with(Function::http("H", nothing::<HttpRequest>));
+    match Client::untracked(crate::app(unnamed)) {
+        // Reading the kind marks Rocket's error handled.
+        Err(error) => assert!(
+            matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+            "{error}"
+        ),
+        Ok(_) => panic!("it launched without its binding's name"),
+    }
+    let named = Registry::new().with(http());
+    let client = Client::untracked(crate::app(named)).expect("it launches");
+    let response = client.post("/H").body(r#"{"Data":{"req":{}}}"#).dispatch();
+    assert_eq!(response.status().code, 200);
+}

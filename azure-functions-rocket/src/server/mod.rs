@@ -14,7 +14,7 @@ use rocket::fairing::AdHoc;
 use crate::app_folder::AppFolder;
 use crate::config;
 use crate::config::{Hardening, Settings};
-use crate::registry::Registry;
+use crate::registry::{Function, Registry};
 use forwarded::PublicRoutes;
 use routes::Invocations;
 
@@ -119,8 +119,10 @@ pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
 /// function folder there must be registered, and every registered
 /// function must have a folder whose `function.json` has its trigger (type
 /// and name), its declared `out` bindings and, for HTTP, an `http`
-/// `$return`. With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its environment, that
-/// is all it does.
+/// `$return`; the binding names a registry line leaves out are read there.
+/// With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its environment, that is all it
+/// does. Run by hand outside its folder, it serves with a warning, and a
+/// function whose binding names nothing gave takes direct calls only.
 ///
 /// ```no_run
 /// use azure_functions_rocket::{Function, Registry, TimerInfo};
@@ -162,18 +164,23 @@ pub fn run(mut registry: Registry) -> ExitCode {
             }
         },
         None => {
-            let unnamed = registry.unnamed();
-            if !unnamed.is_empty() {
-                for problem in &unnamed {
-                    eprintln!("{}: {problem}", app_name());
-                }
-                return fail(format_args!(
-                    "not started: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary), so {} binding name(s) are not known",
-                    unnamed.len()
-                ));
-            }
+            // Run by hand elsewhere, never by the host (which always sets
+            // the app's folder): direct calls need no binding names.
+            let unnamed: Vec<&str> = registry
+                .iter()
+                .filter(|function| !function.unnamed().is_empty())
+                .map(Function::name)
+                .collect();
+            let direct_only = if unnamed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the binding names of {} are not known, so they take direct calls only",
+                    unnamed.join(", ")
+                )
+            };
             eprintln!(
-                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
+                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked{direct_only}",
                 app_name()
             );
             PublicRoutes::default()
