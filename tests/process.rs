@@ -119,10 +119,12 @@ fn disagreeing_app(function_json: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason() {
-    let renamed = r#"{"bindings": [
-        {"type": "httpTrigger", "direction": "in", "name": "request"},
+    // (A renamed binding is no disagreement: the registry line takes the
+    // name from function.json.)
+    let retyped = r#"{"bindings": [
+        {"type": "timerTrigger", "direction": "in", "name": "request"},
         {"type": "http", "direction": "out", "name": "$return"}]}"#;
-    let app = disagreeing_app(renamed);
+    let app = disagreeing_app(retyped);
     let port = free_port();
     let mut handler = start_binary(&[
         ("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string()),
@@ -139,7 +141,7 @@ fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason()
     assert_eq!(stdout, "");
     let expected = [
         r#"rusty_function: Stray/function.json: no function named "Stray" is registered: add it to the registry, or remove the folder"#.to_owned(),
-        r#"rusty_function: RustyFunction/function.json: the trigger binding is named "request"; the registry reads "req": set its "name" to "req", or change the registry line"#.to_owned(),
+        r#"rusty_function: RustyFunction/function.json: the trigger is of type "timerTrigger"; the registry declares a httpTrigger function: change the binding's "type" to "httpTrigger", or the registry line"#.to_owned(),
         format!(
             "rusty_function: not started: 2 disagreement(s) between the registry and the app folder {}",
             app.path().display()
@@ -179,7 +181,7 @@ async fn outside_its_app_folder_it_says_so_in_one_line_and_serves() {
     assert_eq!(reply.caller().0, 500);
     assert!(
         reply.logs().iter().any(|line| line.contains(
-            "the names of RustyFunction's bindings are not known, so it cannot read the host's envelope"
+            "the binding names of RustyFunction are not known, so the host envelope cannot be read"
         )),
         "{:?}",
         reply.logs()

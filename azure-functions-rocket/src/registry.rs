@@ -271,7 +271,7 @@ impl Function {
         // Only the host's envelope is read by binding name.
         if matches!(arrival, Arrival::Host(_)) && !self.unnamed().is_empty() {
             return Err(Error::Internal(format!(
-                "the names of {}'s bindings are not known, so it cannot read the host's envelope: serve the app from its folder, or give them on its registry line (.binding)",
+                "the binding names of {} are not known, so the host envelope cannot be read: serve the app from its folder, or give them on its registry line (.binding)",
                 self.name
             )));
         }
