@@ -15,6 +15,6 @@ use azure_functions_rocket::{Function, Registry};
 /// Every function of the app; each has its folder beside Cargo.toml.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::queue("QueueArea", "message", queue_area::area).output("areas"))
-        .with(Function::timer("TimerLog", "timer", timer_log::tick))
+        .with(Function::queue("QueueArea", queue_area::area).output("areas"))
+        .with(Function::timer("TimerLog", timer_log::tick))
 }
