@@ -5,7 +5,7 @@
 //!   and writes `{"radius": 2.0, "area": 12.566370614359172}` to `areas`;
 //! - TimerLog logs a line every five minutes.
 //!
-//! See README.md, "A queue and a timer", to run it.
+//! README.md, "The local loop", runs it on Azurite.
 
 pub mod queue_area;
 pub mod timer_log;
