@@ -353,9 +353,15 @@ fn entity_batches_match_the_sdks_entity_executor() {
             .collect();
         json!({"results": results, "state": payload(&result.entity_state)})
     };
+    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
     let ours: Vec<Value> = batches
         .iter()
-        .map(|request| normal(&run_entity(request, "counter", &durable_hello::counter).unwrap()))
+        .map(|request| {
+            let result = runtime.block_on(run_entity(request, "counter", &durable_hello::counter));
+            normal(&result.unwrap())
+        })
         .collect();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/entity_batches.py");
