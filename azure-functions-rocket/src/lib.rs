@@ -40,7 +40,6 @@
 
 mod adapter;
 mod allocator;
-mod app_folder;
 mod bindings;
 mod config;
 pub mod durable;
@@ -51,7 +50,6 @@ mod http;
 pub mod log;
 mod outputs;
 mod registry;
-mod route_template;
 mod server;
 pub mod text;
 mod trigger;

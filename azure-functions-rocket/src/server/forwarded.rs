@@ -17,12 +17,12 @@ use rocket::tokio::io;
 
 use super::routes::{Invocations, Patient, direct_call, read_up_to};
 use crate::adapter;
-use crate::app_folder::AppFolder;
+use function_app::AppFolder;
 use crate::envelope::INVOCATION_ID_HEADER;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::registry::Registry;
-use crate::route_template::RouteTemplate;
+use function_app::RouteTemplate;
 use crate::trigger::Trigger;
 
 /// After the readiness probe (-9) and apps' own static routes, before
@@ -194,7 +194,11 @@ impl Handler for PublicRoutes {
                 call.url = format!("http://{host}{}", call.url);
                 match HttpRequest::from_direct(call) {
                     Ok(mut request) => {
-                        request.params = params;
+                        // A parameter left out without a default has no value.
+                        request.params = params
+                            .into_iter()
+                            .filter_map(|(name, value)| Some((name, value?)))
+                            .collect();
                         adapter::respond(function, request, invocation_id).await
                     }
                     Err(error) => adapter::refuse_request(function, invocation_id, error),
