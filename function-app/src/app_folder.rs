@@ -7,6 +7,10 @@ use crate::environment::APP_ROOT_VARIABLE;
 use crate::function_json::FunctionJson;
 use crate::host_json::HostJson;
 
+/// A function folder: its name, in its exact case, and its function.json
+/// read, or why it could not be.
+pub type FunctionFolder = (String, Result<FunctionJson, String>);
+
 /// An app folder, read once.
 #[derive(Debug, Clone)]
 pub struct AppFolder {
@@ -14,9 +18,8 @@ pub struct AppFolder {
     pub host: HostJson,
     /// Whether there was a host.json to read.
     pub has_host_json: bool,
-    /// Each folder holding a function.json, by name in its exact case,
-    /// sorted; the file read, or why it could not be.
-    pub functions: Vec<(String, Result<FunctionJson, String>)>,
+    /// As [`AppFolder::read_functions`] reads them.
+    pub functions: Vec<FunctionFolder>,
 }
 
 impl AppFolder {
@@ -50,9 +53,20 @@ impl AppFolder {
             }
             Err(error) => return Err(format!("host.json: cannot read it: {error}")),
         };
+        Ok(AppFolder {
+            host,
+            has_host_json,
+            functions: AppFolder::read_functions(root)?,
+        })
+    }
+
+    /// The function folders of the app at `root`: each folder holding a
+    /// function.json, by name in its exact case, sorted; the file read,
+    /// or why it could not be.
+    pub fn read_functions(root: &Path) -> Result<Vec<FunctionFolder>, String> {
         let entries = std::fs::read_dir(root)
             .map_err(|error| format!("{}: cannot read the app folder: {error}", root.display()))?;
-        let mut functions: Vec<(String, Result<FunctionJson, String>)> = entries
+        let mut functions: Vec<FunctionFolder> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path().join("function.json"))
             .filter(|path| path.is_file())
@@ -65,11 +79,7 @@ impl AppFolder {
             })
             .collect();
         functions.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(AppFolder {
-            host,
-            has_host_json,
-            functions,
-        })
+        Ok(functions)
     }
 
     /// The function.json of folder `name`, if the folder has one.

@@ -289,6 +289,8 @@ const CONSTRAINTS: &[(&str, &str, bool)] = &[
     ("guid", "0f8fad5bd9cb469fa16570867728950e", true),
     ("guid", "{0f8fad5b-d9cb-469f-a165-70867728950e}", true),
     ("guid", "0f8fad5b-d9cb-469f-a165-70867728950", false),
+    ("guid", "(0f8fad5b-d9cb-469f-a165-70867728950e}", false),
+    ("guid", "{{0f8fad5b-d9cb-469f-a165-70867728950e}}", false),
     ("guid", "0f8fad5g-d9cb-469f-a165-70867728950e", false),
     ("alpha", "abcXYZ", true),
     ("alpha", "abc1", false),

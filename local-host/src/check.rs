@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::app::{AppFolder, TriggerKind, field, read_json};
+use function_app::environment::{APP_ROOT_VARIABLE, PORT_VARIABLES};
+use function_app::property;
+
+use crate::app::{AppFolder, TriggerKind, read_json};
 use crate::schedule::TimerSchedule;
 
-/// The handler's check-only switch (azure_functions_rocket::CHECK_VARIABLE;
-/// local-host does not depend on the library).
-pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
+use function_app::environment::CHECK_VARIABLE;
 
 /// How long the handler gets to check its folders and exit.
 pub const HANDLER_LIMIT: Duration = Duration::from_secs(20);
@@ -86,20 +87,20 @@ pub fn settings(app: &AppFolder, built: bool) -> Vec<Finding> {
 }
 
 fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding>) {
-    match field(host, "version").and_then(Value::as_str) {
+    match property(host, "version").and_then(Value::as_str) {
         Some("2.0") => {}
         other => found.push(Finding::problem(format!(
             "host.json: \"version\" is {}; the host reads only \"2.0\": set \"version\": \"2.0\"",
             other.map_or("missing".to_owned(), |v| format!("{v:?}"))
         ))),
     }
-    let custom = field(host, "customHandler");
+    let custom = property(host, "customHandler");
     for (setting, mode) in [
         ("enableForwardingHttpRequest", "forwarding"),
         ("enableProxyingHttpRequest", "proxying"),
     ] {
         if custom
-            .and_then(|c| field(c, setting))
+            .and_then(|c| property(c, setting))
             .and_then(Value::as_bool)
             == Some(true)
         {
@@ -114,7 +115,7 @@ fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding
         .filter(|f| f.trigger_kind() != TriggerKind::Http)
         .map(|f| f.name.as_str())
         .collect();
-    if !non_http.is_empty() && field(host, "extensionBundle").is_none() {
+    if !non_http.is_empty() && property(host, "extensionBundle").is_none() {
         found.push(Finding::problem(format!(
             "host.json: no extensionBundle, which the host needs for every trigger but HTTP ({}): add \"extensionBundle\": {{\"id\": \"Microsoft.Azure.Functions.ExtensionBundle\", \"version\": \"[4.*, 5.0.0)\"}}",
             non_http.join(", ")
@@ -151,7 +152,7 @@ fn function_timeout(app: &AppFolder, found: &mut Vec<Finding>) {
 
 fn executable(app: &AppFolder, built: bool, found: &mut Vec<Finding>) {
     let path = app.executable_path();
-    let named = &app.host.executable;
+    let named = app.executable();
     match std::fs::metadata(&path) {
         Err(_) if built => found.push(Finding::note(format!(
             "host.json: defaultExecutablePath {named:?} is not in the app folder yet: checked the cargo build instead; to publish, copy the release build there"
@@ -183,17 +184,12 @@ fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
         return;
     }
     let json = read_json(&path).unwrap_or(Value::Null);
-    if field(&json, "IsEncrypted").and_then(Value::as_bool) == Some(true) {
+    if property(&json, "IsEncrypted").and_then(Value::as_bool) == Some(true) {
         found.push(Finding::problem(
             "local.settings.json: \"IsEncrypted\" is true: local-host passes the Values as written, so the handler would get ciphertext: run `func settings decrypt`, or set it to false with plain values",
         ));
     }
-    let setting = |name: &str| {
-        app.settings
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
+    let setting = |name: &str| app.settings.value(name);
     match setting("FUNCTIONS_WORKER_RUNTIME") {
         Some(runtime) if runtime.eq_ignore_ascii_case("custom") => {}
         other => found.push(Finding::problem(format!(
@@ -249,7 +245,7 @@ fn schedule_problem(app: &AppFolder, schedule: Option<&str>) -> Option<String> {
             "the timer trigger has no schedule: add \"schedule\", e.g. \"0 */5 * * * *\"".into(),
         );
     };
-    TimerSchedule::parse(schedule, &app.settings).err()
+    TimerSchedule::parse(schedule, &app.settings.values).err()
 }
 
 /// Runs `executable` in check-only mode in the app folder and reads its
@@ -262,9 +258,9 @@ pub fn handler(app: &AppFolder, executable: &Path, limit: Duration) -> Vec<Findi
     command
         .current_dir(&root)
         .env(CHECK_VARIABLE, "1")
-        .env("FUNCTIONS_APP_ROOT_PATH", &root)
-        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
-        .env_remove("FUNCTIONS_HTTPWORKER_PORT")
+        .env(APP_ROOT_VARIABLE, &root)
+        .env_remove(PORT_VARIABLES[0])
+        .env_remove(PORT_VARIABLES[1])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -10,8 +10,8 @@ use crate::client::{Failure, HttpReply};
 use crate::console::{Console, Finished};
 use crate::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
-use crate::routes::RouteTemplate;
 use crate::warnings::{Rule, Warning};
+use function_app::RouteTemplate;
 
 /// How the host cuts a body into chunks on the wire.
 const PIECE: usize = 16 * 1024;
@@ -165,23 +165,22 @@ pub fn http_request_for_input(
         .clone()
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| function.name.clone());
-    let template = RouteTemplate::parse(&route).ok();
-    let path = template
-        .as_ref()
-        .map_or(route.clone(), RouteTemplate::literal_path);
+    let template = RouteTemplate::parse(route_prefix, &route).ok();
+    let path = template.as_ref().map_or_else(
+        || {
+            let prefix = route_prefix.trim_matches('/');
+            format!("/{prefix}/{}", route.trim_matches('/')).replace("//", "/")
+        },
+        RouteTemplate::literal_path,
+    );
     let params = template
         .map(|t| {
             t.parameters()
                 .into_iter()
-                .map(|name| (name, None))
+                .map(|name| (name.to_owned(), None))
                 .collect()
         })
         .unwrap_or_default();
-    let prefix = if route_prefix.is_empty() {
-        String::new()
-    } else {
-        format!("/{route_prefix}")
-    };
     let content_type = if serde_json::from_slice::<Value>(input).is_ok() {
         "application/json"
     } else {
@@ -196,7 +195,7 @@ pub fn http_request_for_input(
     }
     let request = CallerRequest {
         method: "POST".into(),
-        url: format!("http://{authority}{prefix}/{path}"),
+        url: format!("http://{authority}{path}"),
         headers,
         body: (!input.is_empty()).then(|| input.to_vec()),
     };

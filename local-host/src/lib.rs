@@ -23,7 +23,6 @@ pub mod ids;
 pub mod in_flight;
 pub mod invocation;
 pub mod limits;
-pub mod local_settings;
 pub mod ncrontab;
 pub mod process;
 pub mod query;

@@ -224,7 +224,7 @@ fn check(root: &std::path::Path, build: bool) -> Result<ExitCode, String> {
 
 fn load(options: &Options) -> Result<AppFolder, String> {
     let app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
-    app.local.refuse_encrypted()?;
+    app.settings.refuse_encrypted()?;
     Ok(app)
 }
 
@@ -247,7 +247,7 @@ async fn start(mut options: Options, shutdown: Shutdown) -> Result<ExitCode, Str
     let mut app = load(&options)?;
     overrides.apply(&mut app).map_err(|e| e.to_string())?;
     if !options.port_given
-        && let Some(port) = app.local.local_http_port
+        && let Some(port) = app.settings.local_http_port
     {
         options.port = port;
     }

@@ -101,7 +101,7 @@ impl Server {
                 .filter(|f| f.trigger_kind() == TriggerKind::Timer)
             {
                 let expression = function.trigger().schedule.clone().unwrap_or_default();
-                match TimerSchedule::parse(&expression, &app.settings) {
+                match TimerSchedule::parse(&expression, &app.settings.values) {
                     Ok(schedule) => schedules.push((function.clone(), schedule)),
                     Err(e) => console.error(format!(
                         "[host] {}: {e}: this timer does not fire; the other functions run",
@@ -289,7 +289,7 @@ async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<forwarding::Body> {
-    let Some(cors) = &shared.app.local.cors else {
+    let Some(cors) = &shared.app.cors else {
         return serve_function(shared, request, peer).await;
     };
     // CORS wraps everything, as the middleware runs before routing.
@@ -314,7 +314,7 @@ async fn serve_function(
         && admin_function(path).is_none()
         && let Some(function) = forwarding::target(&shared.app, &shared.router, &request)
     {
-        let streaming = shared.app.host.proxying;
+        let streaming = shared.app.host.mode == function_app::HttpMode::Proxying;
         return forwarding::forward(
             &shared.handler,
             &shared.console,

@@ -3,13 +3,13 @@
 //! with a value or an error. (The command line's own property test is in
 //! src/command_line.rs.)
 
+use function_app::RouteTemplate;
 use local_host::app::{AppFolder, FunctionFolder};
 use local_host::client::HttpReply;
 use local_host::clock::UtcTime;
 use local_host::dotnet::parse_timespan;
 use local_host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use local_host::query::query_values;
-use local_host::routes::RouteTemplate;
 use local_host::schedule::TimerSchedule;
 use proptest::prelude::*;
 use serde_json::json;
@@ -101,10 +101,14 @@ proptest! {
     }
 
     #[test]
-    fn route_templates_and_paths(template in "[a-z{}:?*()0-9,/]{0,30}", path in "[a-z0-9/%{}.\\-]{0,30}") {
-        if let Ok(route) = RouteTemplate::parse(&template) {
-            let _ = route.matches(&path);
+    fn route_templates_and_paths(
+        template in prop_oneof!["[a-z{}:?*()0-9,/=.~\\-]{0,30}", any::<String>()],
+        path in prop_oneof!["[a-z0-9/%{}.\\-:]{0,30}", any::<String>()],
+    ) {
+        if let Ok(route) = RouteTemplate::parse("api", &template) {
+            let _ = route.matches_path(&path);
             let _ = route.literal_path();
+            let _ = route.unmatchable();
         }
     }
 
