@@ -58,6 +58,19 @@ pub fn queue_name_problem(name: &str) -> Option<String> {
     ))
 }
 
+/// Why the host would refuse a queue binding's `queueName` as written:
+/// `%Setting%` references resolved through `setting` (the app settings),
+/// then the storage service's rules.
+pub fn queue_binding_problem(
+    queue_name: &str,
+    setting: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    match resolve_setting(queue_name, setting) {
+        Ok(name) => queue_name_problem(&name),
+        Err(error) => Some(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

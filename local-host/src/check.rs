@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use function_app::environment::{APP_ROOT_VARIABLE, PORT_VARIABLES};
-use function_app::property;
+use function_app::{RouteTemplate, property, queue_binding_problem};
 
 use crate::app::{AppFolder, TriggerKind, read_json};
 use crate::schedule::TimerSchedule;
@@ -233,7 +233,45 @@ fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
             }
             _ => {}
         }
+        if function.trigger_kind() == TriggerKind::Http {
+            let route = trigger
+                .route
+                .as_deref()
+                .filter(|route| !route.trim().is_empty())
+                .unwrap_or(&function.name);
+            if let Some(problem) = RouteTemplate::problem(&app.host.route_prefix, route) {
+                found.push(Finding::problem(format!("{at}: {problem}")));
+            }
+        }
+        let queues = function
+            .bindings
+            .iter()
+            .filter(|b| b.is_kind("queue") || b.is_kind("queueTrigger"));
+        for binding in queues {
+            let Some(queue) = binding
+                .queue_name
+                .as_deref()
+                .filter(|q| !q.trim().is_empty())
+            else {
+                continue;
+            };
+            if let Some(problem) = queue_binding_problem(queue, |name| app_setting(app, name)) {
+                found.push(Finding::problem(format!(
+                    "{at}: binding {:?}: {problem}; the host does not load a function with it",
+                    binding.name
+                )));
+            }
+        }
     }
+}
+
+/// An app setting as the host's name resolver finds it: local.settings.json's
+/// Values, then the environment.
+fn app_setting(app: &AppFolder, name: &str) -> Option<String> {
+    app.settings
+        .value(name)
+        .map(str::to_owned)
+        .or_else(|| std::env::var(name).ok())
 }
 
 /// What is wrong with a timer's schedule, if anything: every form the
@@ -404,6 +442,71 @@ mod tests {
         assert_eq!(listed.len(), 5, "{listed:#?}");
         // With --build, the missing binary is only a note.
         assert_eq!(problems(&settings(&app, true)).len(), 4);
+    }
+
+    #[test]
+    fn routes_and_queue_names_the_host_refuses_are_problems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "host.json",
+            r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"app"}}}"#,
+        );
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","In":"Bad_Name!"}}"#,
+        );
+        let http = |route: &str| {
+            format!(
+                r#"{{"bindings":[{{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":{route:?}}},{{"type":"http","direction":"out","name":"$return"}}]}}"#
+            )
+        };
+        write(dir.path(), "Twice/function.json", &http("{a}/{a}"));
+        write(dir.path(), "Climb/function.json", &http("../../x"));
+        write(dir.path(), "Fine/function.json", &http("items/{id:int}"));
+        write(
+            dir.path(),
+            "Area/function.json",
+            r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"%In%"},{"type":"queue","direction":"out","name":"areas","queueName":"Bad_Name!"},{"type":"queue","direction":"out","name":"ok","queueName":"Areas-2"}]}"#,
+        );
+        let app = AppFolder::load(dir.path()).expect("loads");
+        let found = settings(&app, true);
+        let listed = problems(&found);
+        let has = |text: &str| listed.iter().any(|p| p.contains(text));
+        assert!(
+            has(
+                "Twice/function.json: the route \"{a}/{a}\": the parameter \"a\" appears more than once"
+            ),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Climb/function.json: /api/../../x: the segment \"..\" can never match"),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Area/function.json: binding \"m\": the queue name \"Bad_Name!\" holds '_'"),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Area/function.json: binding \"areas\": the queue name \"Bad_Name!\" holds '_'"),
+            "{listed:#?}"
+        );
+        assert!(!has("Fine/") && !has("\"ok\""), "{listed:#?}");
+        // A setting that is not there is named.
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","AzureWebJobsStorage":"UseDevelopmentStorage=true"}}"#,
+        );
+        let app = AppFolder::load(dir.path()).expect("loads");
+        let found = settings(&app, true);
+        assert!(
+            problems(&found)
+                .iter()
+                .any(|p| p.contains("binding \"m\": %In% names no app setting")),
+            "{found:#?}"
+        );
     }
 
     #[test]

@@ -181,6 +181,15 @@ impl RouteTemplate {
         })
     }
 
+    /// Why the host would refuse the public path `prefix`/`route`, or no
+    /// caller could ever reach it; `None` when it serves.
+    pub fn problem(prefix: &str, route: &str) -> Option<String> {
+        match RouteTemplate::parse(prefix, route) {
+            Ok(template) => template.unmatchable(),
+            Err(error) => Some(error),
+        }
+    }
+
     fn parts(&self) -> impl Iterator<Item = &Part> {
         self.segments.iter().flatten()
     }
