@@ -208,7 +208,10 @@ fn a_route_the_handler_cannot_serve_stops_it_at_start_up_with_one_line() {
     let json = std::fs::read_to_string(&function).expect("function.json");
     std::fs::write(
         &function,
-        json.replace(r#""route": "RustFunction""#, r#""route": "area/{unit:regex(^cm$)}""#),
+        json.replace(
+            r#""route": "RustFunction""#,
+            r#""route": "area/{unit:regex(^cm$)}""#,
+        ),
     )
     .expect("a route with a regex constraint");
     let mut handler = start_binary(&[

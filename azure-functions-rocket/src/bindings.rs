@@ -3,6 +3,7 @@
 //! reason instead of failing each invocation later.
 
 use function_app::{AppFolder, Binding, FunctionJson};
+
 use crate::registry::{Function, Registry};
 
 /// The values of `dataType` the host knows.

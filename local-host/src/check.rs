@@ -11,13 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use function_app::environment::{APP_ROOT_VARIABLE, PORT_VARIABLES};
+use function_app::environment::{APP_ROOT_VARIABLE, CHECK_VARIABLE, PORT_VARIABLES};
 use function_app::{RouteTemplate, property, queue_binding_problem};
 
 use crate::app::{AppFolder, TriggerKind, read_json};
 use crate::schedule::TimerSchedule;
-
-use function_app::environment::CHECK_VARIABLE;
 
 /// How long the handler gets to check its folders and exit.
 pub const HANDLER_LIMIT: Duration = Duration::from_secs(20);

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use function_app::RouteTemplate;
 use serde_json::Value;
 
 use crate::app::{FunctionFolder, TriggerKind};
@@ -11,7 +12,6 @@ use crate::console::{Console, Finished};
 use crate::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::handler::Handler;
 use crate::warnings::{Rule, Warning};
-use function_app::RouteTemplate;
 
 /// How the host cuts a body into chunks on the wire.
 const PIECE: usize = 16 * 1024;

@@ -15,14 +15,14 @@ use rocket::response::{self, Responder, Response};
 use rocket::route::{self, Handler, Route};
 use rocket::tokio::io;
 
+use function_app::{AppFolder, RouteTemplate};
+
 use super::routes::{Invocations, Patient, direct_call, read_up_to};
 use crate::adapter;
-use function_app::AppFolder;
 use crate::envelope::INVOCATION_ID_HEADER;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::registry::Registry;
-use function_app::RouteTemplate;
 use crate::trigger::Trigger;
 
 /// After the readiness probe (-9) and apps' own static routes, before

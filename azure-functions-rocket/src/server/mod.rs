@@ -12,6 +12,7 @@ use rocket::{Build, Config, Rocket, Shutdown};
 use rocket::fairing::AdHoc;
 
 use function_app::AppFolder;
+
 use crate::config;
 use crate::config::{Hardening, Settings};
 use crate::registry::Registry;
