@@ -113,6 +113,17 @@ proptest! {
     }
 
     #[test]
+    fn regex_constraints_and_values(
+        pattern in prop_oneof!["[a-c^$.|()\\[\\]{}*+?,0-9\\\\dwsbzAZ:=<>-]{0,24}", any::<String>()],
+        value in prop_oneof!["[a-c0-9\\n -]{0,24}", any::<String>()],
+    ) {
+        let pattern = pattern.replace('{', "{{").replace('}', "}}");
+        if let Ok(route) = RouteTemplate::parse("", &format!("{{p:regex({pattern})}}")) {
+            let _ = route.matches([value.as_str()]);
+        }
+    }
+
+    #[test]
     fn queries_and_bodies_become_envelopes(query in ".{0,40}", body in prop::collection::vec(any::<u8>(), 0..64), json in json_value()) {
         let function = http_function();
         let sys = Sys::new(&function);

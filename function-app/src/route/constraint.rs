@@ -4,6 +4,7 @@
 //! invariant-culture parsers.
 
 use super::dotnet;
+use super::regex::Regex;
 
 /// One inline constraint of a route parameter, e.g. `int` or `range(1,9)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +30,13 @@ pub(crate) enum Constraint {
     Min(i64),
     Max(i64),
     Range(i64, i64),
+    /// Matched anywhere in the value, in any case, as .NET's
+    /// `RegexRouteConstraint` matches it.
+    Regex(Box<Regex>),
 }
 
 /// What the names of the constraints are, for messages.
-const KNOWN: &str = "int, long, bool, datetime, decimal, double, float, guid, alpha, required, file, nonfile, minlength(n), maxlength(n), length(n), length(min,max), min(n), max(n), range(min,max)";
+const KNOWN: &str = "int, long, bool, datetime, decimal, double, float, guid, alpha, required, file, nonfile, minlength(n), maxlength(n), length(n), length(min,max), min(n), max(n), range(min,max), regex(pattern)";
 
 impl Constraint {
     /// Reads one constraint, e.g. `length(2,5)`. What the host's constraint
@@ -52,9 +56,10 @@ impl Constraint {
         };
         let name = name.to_ascii_lowercase();
         if name == "regex" {
-            return Err(format!(
-                "the constraint {text:?}: the host matches regex constraints, but this crate reads no regular expressions: use the other constraints, or take the value as it is and check it in the handler"
-            ));
+            // The pattern is the whole argument, commas and all.
+            let regex = Regex::parse(argument.unwrap_or_default())
+                .map_err(|why| format!("the constraint {text:?}: {why}"))?;
+            return Ok(Constraint::Regex(Box::new(regex)));
         }
         // The resolver splits the argument on commas and converts each
         // piece with the invariant culture: surrounding spaces are fine.
@@ -139,6 +144,7 @@ impl Constraint {
             Constraint::Range(lo, hi) => {
                 long().is_some_and(|v| (i128::from(*lo)..=i128::from(*hi)).contains(&v))
             }
+            Constraint::Regex(regex) => regex.is_match(value),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod constraint;
 mod dotnet;
 mod parse;
+mod regex;
 
 use constraint::Constraint;
 
