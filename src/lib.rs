@@ -10,6 +10,5 @@ use azure_functions_rocket::{Function, Registry};
 
 /// Every function of the app, as the host and direct callers name them.
 pub fn registry() -> Registry {
-    Registry::new()
-        .with(Function::http("RustyFunction", "req", rust_function::area).alias("RustFunction"))
+    Registry::new().with(Function::http("RustyFunction", rust_function::area).alias("RustFunction"))
 }

@@ -560,7 +560,7 @@ fn envelopes() -> Vec<Case> {
         |path: &str, reason: &str| refused(400, format!("invalid invocation at {path}: {reason}"));
     let good_body = r#"{"Body":"{\"radius\": 2}"}"#;
     // `req` with `field` as given and a good body: a field the function
-    // does not need may have any shape (issue 8).
+    // does not need may have any shape.
     let with_field = |field: &str| with_req(&format!(r#"{{{field},"Body":"{{\"radius\": 2}}"}}"#));
     let long = "\"\n".repeat(5_000);
     let no_data = refused(400, "invalid invocation: the envelope has no Data");

@@ -1,4 +1,4 @@
-//! The hardening of issue 9, one test per row, against the built binary
+//! The handler hardened against hostile input, against the built binary
 //! started with the host's whole environment: bodies cut short or
 //! malformed, envelopes far over the limit, large invocations at once,
 //! stalled and surplus connections, invocations cut by the shutdown, where
@@ -130,7 +130,7 @@ async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
 const HEAD: &str = "POST /RustyFunction HTTP/1.1\r\nHost: 127.0.0.1\r\n\
     Content-Type: application/json; charset=utf-8\r\nX-Azure-Functions-InvocationId: raw\r\n";
 
-/// Row 3: a body cut short or malformed is never computed upon.
+/// A body cut short or malformed is never computed upon.
 #[rocket::async_test]
 async fn truncated_and_malformed_bodies_are_unreadable_never_answered() {
     let (mut handler, host, port) = started("truncated", &[]).await;
@@ -234,7 +234,7 @@ async fn read_reply(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&reply).into_owned()
 }
 
-/// Row 2: an envelope far over the limit (and over the old 256 MiB drain)
+/// An envelope far over the limit (and over the old 256 MiB drain)
 /// is read to its end and answered 413, on a connection that stays usable.
 #[rocket::async_test]
 async fn an_envelope_over_256_mib_gets_its_413_after_being_drained() {
@@ -261,8 +261,7 @@ async fn an_envelope_over_256_mib_gets_its_413_after_being_drained() {
     );
 }
 
-/// Rows 1 and 4, and the health pings of "Also": large invocations take
-/// turns (`large_invocations`); one that waits longer than `body_timeout`
+/// Large invocations take turns (`large_invocations`); one that waits longer than `body_timeout`
 /// for its turn gets 503 inside its envelope, never a dropped connection,
 /// and `GET /` is answered promptly on the same pooled connections.
 #[rocket::async_test]
@@ -381,7 +380,7 @@ async fn health_pings_are_prompt_while_32_mib_invocations_are_parsed() {
     );
 }
 
-/// Row 6: idle connections, request heads that never finish, bodies that
+/// Idle connections, request heads that never finish, bodies that
 /// stall, and connections over the cap are all closed; the cap says so on
 /// stderr, and the handler keeps serving.
 #[rocket::async_test]
@@ -452,7 +451,7 @@ async fn stalled_idle_and_surplus_connections_are_closed() {
     );
 }
 
-/// Row 7: an invocation still arriving when the grace period ends is
+/// An invocation still arriving when the grace period ends is
 /// reported on stderr, with a non-zero exit.
 #[rocket::async_test]
 async fn an_invocation_cut_by_the_shutdown_is_reported_with_a_non_zero_exit() {
@@ -543,7 +542,7 @@ fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |dir| dir.count())
 }
 
-/// Row 6 at the file descriptor limit: with only 100 descriptors the cap
+/// At the file descriptor limit: with only 100 descriptors the cap
 /// is lowered to fit (saying so), so connections beyond it are closed with
 /// a logged reason instead of waiting unanswered at `accept`.
 #[rocket::async_test]
@@ -576,7 +575,7 @@ async fn at_a_low_fd_limit_the_cap_fits_in_it_and_says_so() {
     assert!(stderr.contains("over the cap of 36"), "{stderr}");
 }
 
-/// Row 6 at the limit itself: connections until the handler holds all of
+/// At the limit itself: connections until the handler holds all of
 /// its 100 descriptors and can accept no more, and more waiting behind
 /// them. The watcher still closes the idle surplus, so `GET /` and an
 /// invocation on new connections are answered within a bound, and the
@@ -706,7 +705,7 @@ async fn at_the_fd_limit_under_the_cap_new_callers_are_still_answered() {
     assert_eq!(lines, 1, "{stderr}");
 }
 
-/// Row 9: run by hand (no port variable), it says where it listens.
+/// Run by hand (no port variable), it says where it listens.
 #[rocket::async_test]
 async fn by_hand_it_says_where_it_listens() {
     let port = free_port();
@@ -733,7 +732,7 @@ async fn by_hand_it_says_where_it_listens() {
     assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
 }
 
-/// Rows 8 and 10: caller text in a log line is quoted, so it cannot forge
+/// Caller text in a log line is quoted, so it cannot forge
 /// `key=value` tokens; the handler's refusals and the function's own lines
 /// name the function the same way; numbers are short.
 #[rocket::async_test]

@@ -40,7 +40,8 @@ async fn a_panicking_invocation_does_not_take_others_down() {
         }
     }));
 
-    let registry = rusty_function::registry().with(Function::http("Panicking", "req", panicking));
+    let registry =
+        rusty_function::registry().with(Function::http("Panicking", panicking).binding("req"));
     let app = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let host = HostClient::new(app.port);
 
@@ -122,8 +123,11 @@ async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queue_area");
     let app = AppFolder::load(&root).expect("the example app loads");
     let function = app.function("QueueArea").expect("QueueArea");
-    let registry =
-        Registry::new().with(Function::queue("QueueArea", "message", panics).output("areas"));
+    let registry = Registry::new().with(
+        Function::queue("QueueArea", panics)
+            .binding("message")
+            .output("areas"),
+    );
     let served = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let client = HostClient::new(served.port);
     let body = queue_invocation(function, &QueueMessage::new("2"), &Sys::new(function));

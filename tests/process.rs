@@ -119,10 +119,12 @@ fn disagreeing_app(function_json: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason() {
-    let renamed = r#"{"bindings": [
-        {"type": "httpTrigger", "direction": "in", "name": "request"},
+    // (A renamed binding is no disagreement: the registry line takes the
+    // name from function.json.)
+    let retyped = r#"{"bindings": [
+        {"type": "timerTrigger", "direction": "in", "name": "request"},
         {"type": "http", "direction": "out", "name": "$return"}]}"#;
-    let app = disagreeing_app(renamed);
+    let app = disagreeing_app(retyped);
     let port = free_port();
     let mut handler = start_binary(&[
         ("FUNCTIONS_CUSTOMHANDLER_PORT", &port.to_string()),
@@ -139,7 +141,7 @@ fn a_function_folder_that_disagrees_with_the_registry_stops_it_with_the_reason()
     assert_eq!(stdout, "");
     let expected = [
         r#"rusty_function: Stray/function.json: no function named "Stray" is registered: add it to the registry, or remove the folder"#.to_owned(),
-        r#"rusty_function: RustyFunction/function.json: the trigger binding is named "request"; the registry reads "req": set its "name" to "req", or change the registry line"#.to_owned(),
+        r#"rusty_function: RustyFunction/function.json: the trigger is of type "timerTrigger"; the registry declares a httpTrigger function: change the binding's "type" to "httpTrigger", or the registry line"#.to_owned(),
         format!(
             "rusty_function: not started: 2 disagreement(s) between the registry and the app folder {}",
             app.path().display()
@@ -172,11 +174,23 @@ async fn outside_its_app_folder_it_says_so_in_one_line_and_serves() {
         .invoke("RustFunction", br#"{"radius": 2}"#, "d-1", 64)
         .await;
     assert_eq!(reply.caller().0, 200);
+    // Its registry line leaves the trigger's name to function.json, which
+    // is not here: the host's envelope cannot be read, and it says why.
+    let envelope = br#"{"Data": {"req": {"Query": {"radius": "2"}}}, "Metadata": {}}"#;
+    let reply = host.invoke("RustFunction", envelope, "d-2", 64).await;
+    assert_eq!(reply.caller().0, 500);
+    assert!(
+        reply.logs().iter().any(|line| line.contains(
+            "the binding names of RustyFunction are not known, so the host envelope cannot be read"
+        )),
+        "{:?}",
+        reply.logs()
+    );
     handler.terminate().expect("SIGTERM");
     handler.wait_exit(Duration::from_secs(10)).expect("exits");
     let (_, stderr) = handler.output();
     assert_eq!(
         stderr,
-        "rusty_function: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked\n"
+        "rusty_function: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked; the binding names of RustyFunction are not known, so they take direct calls only\n"
     );
 }

@@ -367,18 +367,25 @@ fn every_function() -> &'static [(Client, Vec<(&'static str, bool)>)] {
 }
 
 fn apps() -> Vec<(Client, Vec<(&'static str, bool)>)> {
-    [rusty_function::registry(), queue_area::registry()]
-        .into_iter()
-        .map(|registry| {
-            let names = registry
-                .iter()
-                .map(|function| (function.name(), function.trigger_type() == "httpTrigger"))
-                .collect();
-            let client =
-                Client::untracked(azure_functions_rocket::app(registry)).expect("the app builds");
-            (client, names)
-        })
-        .collect()
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        (rusty_function::registry(), root.to_owned()),
+        (queue_area::registry(), root.join("examples/queue_area")),
+    ]
+    .into_iter()
+    .map(|(registry, folder)| {
+        // Each app's binding names are in its own folder's function.json.
+        let registry = azure_functions_rocket::harness::in_app_folder(registry, &folder)
+            .expect("the app agrees with its folder");
+        let names = registry
+            .iter()
+            .map(|function| (function.name(), function.trigger_type() == "httpTrigger"))
+            .collect();
+        let client =
+            Client::untracked(azure_functions_rocket::app(registry)).expect("the app builds");
+        (client, names)
+    })
+    .collect()
 }
 
 proptest! {

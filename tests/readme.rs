@@ -44,7 +44,8 @@ fn caller_answer(envelope: &Value) -> (u64, Value) {
 
 #[test]
 fn the_rectangle_answers_its_area_and_says_what_to_send() {
-    let registry = Registry::new().with(Function::http("Rectangle", "req", rectangle::area));
+    let registry =
+        Registry::new().with(Function::http("Rectangle", rectangle::area).binding("req"));
     let client = Client::tracked(azure_functions_rocket::app(registry)).expect("valid app");
     let cases = [
         (r#"{"width": 2, "height": 3}"#, 200, json!({"area": 6.0})),
@@ -90,8 +91,11 @@ impl Drop for QueueSquareApp {
 #[rocket::async_test]
 async fn queue_square_writes_the_square_to_its_output_queue() {
     let folder = QueueSquareApp::create();
-    let registry = Registry::new()
-        .with(Function::queue("QueueSquare", "message", queue_square::area).output("squares"));
+    let registry = Registry::new().with(
+        Function::queue("QueueSquare", queue_square::area)
+            .binding("message")
+            .output("squares"),
+    );
     let app = AppFolder::load(&folder.0).expect("the app loads");
     let function = app.function("QueueSquare").expect("QueueSquare");
     let served = spawn_rocket(azure_functions_rocket::app(registry)).await;

@@ -337,15 +337,31 @@ mod tests {
 
     fn client() -> Client {
         let registry = Registry::new()
-            .with(Function::http("Echo", "req", echo).output("copy"))
-            .with(Function::queue("QueueArea", "msg", queue_area).output("areas"))
-            .with(Function::timer("Tick", "timer", tick))
-            .with(Function::trigger("Blob", "blobTrigger", "blob", blob).output("out"))
-            .with(Function::http("HttpBoom", "req", panics::<HttpRequest>))
-            .with(Function::queue("QueueBoom", "msg", panics::<QueueMessage>))
-            .with(Function::queue("Sneaky", "msg", sneaky).output("areas"))
-            .with(Function::queue("QueueRefuses", "msg", refuses).output("areas"))
-            .with(Function::http("Questioning", "req", questioning));
+            .with(Function::http("Echo", echo).binding("req").output("copy"))
+            .with(
+                Function::queue("QueueArea", queue_area)
+                    .binding("msg")
+                    .output("areas"),
+            )
+            .with(Function::timer("Tick", tick).binding("timer"))
+            .with(
+                Function::trigger("Blob", "blobTrigger", blob)
+                    .binding("blob")
+                    .output("out"),
+            )
+            .with(Function::http("HttpBoom", panics::<HttpRequest>).binding("req"))
+            .with(Function::queue("QueueBoom", panics::<QueueMessage>).binding("msg"))
+            .with(
+                Function::queue("Sneaky", sneaky)
+                    .binding("msg")
+                    .output("areas"),
+            )
+            .with(
+                Function::queue("QueueRefuses", refuses)
+                    .binding("msg")
+                    .output("areas"),
+            )
+            .with(Function::http("Questioning", questioning).binding("req"));
         Client::tracked(server::app(registry)).expect("valid app")
     }
 
@@ -558,7 +574,7 @@ mod tests {
         )
         .expect("function.json");
         let mut registry =
-            Registry::new().with(Function::queue("Copy", "msg", copy).output("copy"));
+            Registry::new().with(Function::queue("Copy", copy).binding("msg").output("copy"));
         let folder = function_app::AppFolder::read(root.path()).expect("the folder");
         assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
         registry.follow(&folder);

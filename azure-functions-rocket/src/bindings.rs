@@ -14,6 +14,26 @@ const DATA_TYPES: [&str; 3] = ["string", "binary", "stream"];
 const OBJECT_TRIGGERS: [&str; 2] = ["httpTrigger", "timerTrigger"];
 
 impl Registry {
+    /// The bindings whose names nothing gave, one line each: for an app
+    /// served without its folder, whose function.json files cannot say.
+    pub(crate) fn unnamed(&self) -> Vec<String> {
+        self.iter()
+            .flat_map(|function| {
+                function.unnamed().into_iter().map(move |kind| {
+                    let how = if kind == "durableClient" {
+                        ".client_binding(\"client\")"
+                    } else {
+                        ".binding(\"<name>\")"
+                    };
+                    format!(
+                        "{}: the name of its {kind} binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with {how}",
+                        function.name
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// How the registry and the function folders of the app at `root`
     /// disagree, one line each, naming the file and what to change; empty
     /// when they agree.
@@ -58,12 +78,16 @@ impl Function {
         match triggers.as_slice() {
             [trigger] => found.extend(self.trigger_mismatch(&at, trigger)),
             _ => found.push(format!(
-                "{at}: {} trigger bindings; a function has exactly one: an \"in\" binding of type {:?} named {:?}",
+                "{at}: {} trigger bindings; a function has exactly one: an \"in\" binding of type {:?}{}",
                 triggers.len(),
                 self.trigger_type,
                 self.binding
+                    .as_deref()
+                    .map(|name| format!(" named {name:?}"))
+                    .unwrap_or_default()
             )),
         }
+        found.extend(self.client_mismatch(&at, bindings));
         for binding in bindings.iter().filter(|b| b.is_output()) {
             if !self.outputs.contains(&binding.name.as_str()) {
                 found.push(format!(
@@ -122,13 +146,40 @@ impl Function {
                 "{at}: the trigger is of type {:?}; the registry declares a {} function: change the binding's \"type\" to {:?}, or the registry line",
                 trigger.kind, self.trigger_type, self.trigger_type
             ))
-        } else if trigger.name != self.binding && self.routes.is_empty() {
+        } else if let Some(binding) = &self.binding
+            && trigger.name != *binding
+            && self.routes.is_empty()
+        {
             Some(format!(
-                "{at}: the trigger binding is named {:?}; the registry reads {:?}: set its \"name\" to {:?}, or change the registry line",
-                trigger.name, self.binding, self.binding
+                "{at}: the trigger binding is named {:?}; the registry line names it {binding:?} (.binding): set its \"name\" to {binding:?}, or change the registry line",
+                trigger.name
             ))
         } else {
             None
+        }
+    }
+
+    /// A function that takes a Durable client needs exactly one
+    /// `durableClient` input binding, named as the line names it if it does.
+    fn client_mismatch(&self, at: &str, bindings: &[Binding]) -> Option<String> {
+        if !self.takes_client {
+            return None;
+        }
+        let clients: Vec<&Binding> = bindings
+            .iter()
+            .filter(|b| b.direction == "in" && b.kind == "durableClient")
+            .collect();
+        match (clients.as_slice(), &self.client_binding) {
+            ([client], Some(name)) if client.name != *name => Some(format!(
+                "{at}: the durableClient binding is named {:?}; the registry line names it {name:?} (.client_binding): set its \"name\" to {name:?}, or change the registry line",
+                client.name
+            )),
+            ([_], _) => None,
+            (found, _) => Some(format!(
+                "{at}: {} durableClient input bindings; {:?} takes a Durable client from exactly one: add {{\"type\": \"durableClient\", \"direction\": \"in\", \"name\": \"client\"}}",
+                found.len(),
+                self.name
+            )),
         }
     }
 }

@@ -461,7 +461,7 @@ fn as_map<S: Serializer>(
 mod tests {
     use super::*;
 
-    /// Row 5 of issue 9: the message for a long string where an object
+    /// The message for a long string where an object
     /// belongs is serde's, cut to size, but made from the string's start.
     #[test]
     fn a_long_string_is_refused_as_serde_would_from_its_start_only() {

@@ -11,7 +11,7 @@
 //!     Ok(HttpResponse::new(200, req.text()?))
 //! }
 //!
-//! let function = Function::http("Echo", "req", echo);
+//! let function = Function::http("Echo", echo).binding("req");
 //! let runtime = rocket::tokio::runtime::Builder::new_current_thread().build().unwrap();
 //! let body = br#"{"Data": {"req": {"Body": "hi"}}, "Metadata": {}}"#;
 //! let answer = runtime.block_on(invoke(&function, body, |body| DirectCall { body, ..DirectCall::default() }, Some("id-1")));
@@ -20,5 +20,24 @@
 //! assert_eq!(envelope["ReturnValue"]["body"], "hi");
 //! ```
 
+use std::path::Path;
+
 pub use crate::adapter::{Answer, invoke};
+use crate::registry::Registry;
 pub use crate::trigger::DirectCall;
+use function_app::AppFolder;
+
+/// `registry` checked against the app folder at `root` and following it
+/// as [`crate::run`] does: the binding names its lines leave out read from
+/// the function.json files. Every disagreement, one line each, otherwise.
+pub fn in_app_folder(mut registry: Registry, root: &Path) -> Result<Registry, Vec<String>> {
+    let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
+    registry.follow(&app);
+    let mut problems = registry.mismatches(&app);
+    problems.extend(registry.unnamed());
+    if problems.is_empty() {
+        Ok(registry)
+    } else {
+        Err(problems)
+    }
+}

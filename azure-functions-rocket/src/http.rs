@@ -227,7 +227,7 @@ fn unescaped_len(raw: &str) -> Option<(usize, bool)> {
     Some((len, blank))
 }
 
-/// The host sends these bodies as base64 (docs/host-protocol.md, section 2).
+/// The host sends these bodies as base64 (docs/host-protocol.md, "host -> handler").
 fn is_base64_encoded(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
         return false;

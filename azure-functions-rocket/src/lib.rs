@@ -5,7 +5,9 @@
 //! [`Registry`], and hands it to [`run`]: that serves them as the Functions
 //! host expects (the port it gives, the envelope it sends, the reply it
 //! reads), checks each function's folder and `function.json` against its
-//! declaration at start-up, and stops cleanly on SIGTERM.
+//! declaration at start-up, and stops cleanly on SIGTERM. A registry line
+//! names the function's folder; the names of its bindings come from its
+//! `function.json` ([`Function::binding`] gives one where there is none).
 //!
 //! ```no_run
 //! use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
@@ -16,7 +18,7 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     azure_functions_rocket::run(Registry::new().with(Function::http("Hello", "req", hello)))
+//!     azure_functions_rocket::run(Registry::new().with(Function::http("Hello", hello)))
 //! }
 //! ```
 //!
@@ -35,7 +37,8 @@
 //!   function at its public path instead, and [`Function::routes`] lets
 //!   a Rocket route of the app's own be one.
 //! - Durable Functions: [`durable`], with [`Function::orchestrator`],
-//!   [`Function::activity`] and [`Function::http_with_client`].
+//!   [`Function::activity`], [`Function::entity`] and
+//!   [`Function::http_with_client`].
 #![deny(missing_docs)]
 
 mod adapter;
@@ -45,6 +48,9 @@ mod config;
 pub mod durable;
 mod envelope;
 mod error;
+// Running a function without the server, for the benchmarks and the
+// fuzzer: not for apps.
+#[doc(hidden)]
 pub mod harness;
 mod http;
 pub mod log;
@@ -58,7 +64,10 @@ pub use error::{Error, Result};
 pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};
-pub use server::{CHECK_VARIABLE, app, run};
+pub use server::{app, run};
+// The check-only switch, for the CLI's and the tests' use.
+#[doc(hidden)]
+pub use server::CHECK_VARIABLE;
 pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 
 /// The Rocket this library serves with, for apps that test with its local

@@ -135,7 +135,7 @@ impl Outputs {
 impl Output {
     /// The value as the host must receive it. The host decodes every
     /// string output that is valid base64 into bytes (docs/host-protocol.md,
-    /// section 6): text that could be taken for base64 ("1234", "true")
+    /// "Non-HTTP triggers and output bindings"): text that could be taken for base64 ("1234", "true")
     /// is therefore sent as the base64 of its UTF-8 bytes, which the host
     /// decodes back into exactly that text. Bytes are always sent so.
     pub fn to_wire(&self) -> Value {
@@ -250,7 +250,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// What the host makes of a string output (docs/host-protocol.md, section 6).
+    /// What the host makes of a string output (docs/host-protocol.md, "Non-HTTP triggers and
+    /// output bindings").
     fn as_the_host_writes_it(value: &Value) -> Vec<u8> {
         match value {
             Value::String(text) if may_be_base64(text) => {

@@ -24,13 +24,26 @@ pub(crate) enum Arrival<'a> {
 /// A function's work for one invocation, its input already read.
 pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
 
-/// Starts the function on an arrival; `true`: its trigger is declared
-/// `"dataType": "binary"`.
-pub(crate) type Start = dyn Fn(Arrival<'_>, bool) -> Result<Running, Error> + Send + Sync;
+/// What a function reads an invocation by: its bindings' names, given on
+/// its registry line or read from its function.json at start-up.
+pub(crate) struct Bound<'a> {
+    /// The trigger binding's name.
+    pub(crate) trigger: &'a str,
+    /// The `durableClient` input binding's name, for a function that
+    /// takes a client; empty for the others.
+    pub(crate) client: &'a str,
+    /// Its trigger is declared `"dataType": "binary"`.
+    pub(crate) binary: bool,
+}
+
+/// Starts the function on an arrival.
+pub(crate) type Start = dyn Fn(Arrival<'_>, &Bound<'_>) -> Result<Running, Error> + Send + Sync;
 
 /// One function, as its registry line declares it: the name of its folder
-/// (where its `function.json` is), its trigger binding's type and name,
-/// the `out` bindings it writes, and its code.
+/// (where its `function.json` is), its trigger binding's type, the `out`
+/// bindings it writes, and its code. The names of its trigger and input
+/// bindings come from its function.json at start-up, unless the line
+/// gives them ([`Function::binding`]).
 ///
 /// ```
 /// use azure_functions_rocket::{Error, Function, Outputs, QueueMessage};
@@ -39,9 +52,9 @@ pub(crate) type Start = dyn Fn(Arrival<'_>, bool) -> Result<Running, Error> + Se
 ///     Ok(Outputs::new().text("copies", message.text))
 /// }
 ///
-/// // QueueCopy/function.json: a queueTrigger named "message" and a queue
-/// // out binding named "copies".
-/// let function = Function::queue("QueueCopy", "message", copy).output("copies");
+/// // QueueCopy/function.json: a queueTrigger and a queue out binding
+/// // named "copies".
+/// let function = Function::queue("QueueCopy", copy).output("copies");
 /// assert_eq!(function.name(), "QueueCopy");
 /// assert_eq!(function.trigger_type(), "queueTrigger");
 /// ```
@@ -52,8 +65,12 @@ pub struct Function {
     pub(crate) aliases: Vec<&'static str>,
     /// The trigger binding's `type` in function.json.
     pub(crate) trigger_type: &'static str,
-    /// The trigger binding's `name` in function.json.
-    pub(crate) binding: &'static str,
+    /// The trigger binding's `name` in function.json, once known.
+    pub(crate) binding: Option<String>,
+    /// Whether it takes a `durableClient` input binding.
+    pub(crate) takes_client: bool,
+    /// That binding's `name` in function.json, once known.
+    pub(crate) client_binding: Option<String>,
     /// The `out` bindings it writes, other than `$return`.
     pub(crate) outputs: Vec<&'static str>,
     /// Its trigger is declared `"dataType": "binary"` in function.json.
@@ -70,33 +87,33 @@ pub struct Function {
 
 impl Function {
     /// An HTTP-triggered function: `handler(HttpRequest)`.
-    pub fn http<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn http<F, Fut, R>(name: &'static str, handler: F) -> Function
     where
         F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        Function::of::<HttpRequest, _, _, _>(name, "httpTrigger", binding, handler)
+        Function::of::<HttpRequest, _, _, _>(name, "httpTrigger", handler)
     }
 
     /// A timer-triggered function: `handler(TimerInfo)`.
-    pub fn timer<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn timer<F, Fut, R>(name: &'static str, handler: F) -> Function
     where
         F: Fn(TimerInfo) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        Function::of::<TimerInfo, _, _, _>(name, "timerTrigger", binding, handler)
+        Function::of::<TimerInfo, _, _, _>(name, "timerTrigger", handler)
     }
 
     /// A storage-queue-triggered function: `handler(QueueMessage)`.
-    pub fn queue<F, Fut, R>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn queue<F, Fut, R>(name: &'static str, handler: F) -> Function
     where
         F: Fn(QueueMessage) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        Function::of::<QueueMessage, _, _, _>(name, "queueTrigger", binding, handler)
+        Function::of::<QueueMessage, _, _, _>(name, "queueTrigger", handler)
     }
 
     /// A function on any other trigger (`blobTrigger`, `eventHubTrigger`,
@@ -104,7 +121,6 @@ impl Function {
     pub fn trigger<F, Fut, R>(
         name: &'static str,
         trigger_type: &'static str,
-        binding: &'static str,
         handler: F,
     ) -> Function
     where
@@ -112,38 +128,27 @@ impl Function {
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        Function::of::<TriggerInput, _, _, _>(name, trigger_type, binding, handler)
+        Function::of::<TriggerInput, _, _, _>(name, trigger_type, handler)
     }
 
-    fn of<I, F, Fut, R>(
-        name: &'static str,
-        trigger_type: &'static str,
-        binding: &'static str,
-        handler: F,
-    ) -> Function
+    fn of<I, F, Fut, R>(name: &'static str, trigger_type: &'static str, handler: F) -> Function
     where
         I: Trigger,
         F: Fn(I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>, binary: bool| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
             let input = match arrival {
-                Arrival::Host(envelope) if binary => I::from_binary(envelope, binding)?,
-                Arrival::Host(envelope) => I::from_host(envelope, binding)?,
+                Arrival::Host(envelope) if bound.binary => I::from_binary(envelope, bound.trigger)?,
+                Arrival::Host(envelope) => I::from_host(envelope, bound.trigger)?,
                 Arrival::Direct(call) => I::from_direct(call)?,
                 Arrival::Forwarded(request) => I::from_request(request)?,
             };
             let running = handler(input);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
         };
-        Function::custom(
-            name,
-            trigger_type,
-            binding,
-            I::FAILS_IN_ENVELOPE,
-            Box::new(start),
-        )
+        Function::custom(name, trigger_type, I::FAILS_IN_ENVELOPE, Box::new(start))
     }
 
     /// An HTTP function served by the app's own Rocket routes, for when
@@ -175,7 +180,7 @@ impl Function {
     /// assert_eq!(registry.find("Ticks").unwrap().trigger_type(), "httpTrigger");
     /// ```
     pub fn routes(name: &'static str, routes: Vec<rocket::Route>) -> Function {
-        let start = move |_: Arrival<'_>, _: bool| -> Result<Running, Error> {
+        let start = move |_: Arrival<'_>, _: &Bound<'_>| -> Result<Running, Error> {
             Err(Error::NotFound(format!(
                 "{name} is served by its own Rocket routes, at its public path"
             )))
@@ -184,7 +189,9 @@ impl Function {
             name,
             aliases: Vec::new(),
             trigger_type: "httpTrigger",
-            binding: "",
+            binding: None,
+            takes_client: false,
+            client_binding: None,
             outputs: Vec::new(),
             binary_input: false,
             binary_outputs: Vec::new(),
@@ -199,7 +206,6 @@ impl Function {
     pub(crate) fn custom(
         name: &'static str,
         trigger_type: &'static str,
-        binding: &'static str,
         fails_in_envelope: bool,
         start: Box<Start>,
     ) -> Function {
@@ -207,7 +213,9 @@ impl Function {
             name,
             aliases: Vec::new(),
             trigger_type,
-            binding,
+            binding: None,
+            takes_client: false,
+            client_binding: None,
             outputs: Vec::new(),
             binary_input: false,
             binary_outputs: Vec::new(),
@@ -220,6 +228,20 @@ impl Function {
     /// Another name direct callers may use.
     pub fn alias(mut self, name: &'static str) -> Function {
         self.aliases.push(name);
+        self
+    }
+
+    /// Names its trigger binding, instead of reading the name from its
+    /// function.json: for an app served without its folder.
+    pub fn binding(mut self, name: &'static str) -> Function {
+        self.binding = Some(name.to_owned());
+        self
+    }
+
+    /// Names its `durableClient` input binding, instead of reading the
+    /// name from its function.json ([`Function::http_with_client`]).
+    pub fn client_binding(mut self, name: &'static str) -> Function {
+        self.client_binding = Some(name.to_owned());
         self
     }
 
@@ -241,7 +263,32 @@ impl Function {
 
     /// Reads the input from `arrival` and starts the function on it.
     pub(crate) fn start(&self, arrival: Arrival<'_>) -> Result<Running, Error> {
-        (self.start)(arrival, self.binary_input)
+        let bound = Bound {
+            trigger: self.binding.as_deref().unwrap_or_default(),
+            client: self.client_binding.as_deref().unwrap_or_default(),
+            binary: self.binary_input,
+        };
+        // Only the host's envelope is read by binding name.
+        if matches!(arrival, Arrival::Host(_)) && !self.unnamed().is_empty() {
+            return Err(Error::Internal(format!(
+                "the binding names of {} are not known, so the host envelope cannot be read: serve the app from its folder, or give them on its registry line (.binding)",
+                self.name
+            )));
+        }
+        (self.start)(arrival, &bound)
+    }
+
+    /// The bindings whose names are not known yet: neither the registry
+    /// line nor a function.json gave them.
+    pub(crate) fn unnamed(&self) -> Vec<&'static str> {
+        let mut unnamed = Vec::new();
+        if self.binding.is_none() && self.routes.is_empty() {
+            unnamed.push(self.trigger_type);
+        }
+        if self.takes_client && self.client_binding.is_none() {
+            unnamed.push("durableClient");
+        }
+        unnamed
     }
 
     /// Whether `name` calls this function (exact case, as the host sends).
@@ -276,8 +323,8 @@ impl std::fmt::Debug for Function {
 /// }
 ///
 /// let registry = Registry::new()
-///     .with(Function::http("Hello", "req", hello))
-///     .with(Function::timer("Tick", "timer", tick));
+///     .with(Function::http("Hello", hello))
+///     .with(Function::timer("Tick", tick));
 /// assert_eq!(registry.iter().map(Function::name).collect::<Vec<_>>(), ["Hello", "Tick"]);
 /// ```
 #[derive(Debug, Default)]
@@ -310,14 +357,30 @@ impl Registry {
         self.functions.iter()
     }
 
-    /// Takes the `dataType` of each function's bindings from the app
-    /// folder: binary triggers and outputs are read and written as the
-    /// host carries them.
+    /// Takes from the app folder the names of the bindings each function's
+    /// registry line does not give, and the `dataType` of its bindings:
+    /// binary triggers and outputs are read and written as the host
+    /// carries them.
     pub(crate) fn follow(&mut self, app: &function_app::AppFolder) {
         for function in &mut self.functions {
             let Some(Ok(json)) = app.function(function.name) else {
                 continue;
             };
+            if function.binding.is_none()
+                && let Some(trigger) = json.trigger()
+            {
+                function.binding = Some(trigger.name.clone());
+            }
+            let mut clients = json
+                .bindings
+                .iter()
+                .filter(|b| b.direction == "in" && b.kind == "durableClient");
+            if function.takes_client
+                && function.client_binding.is_none()
+                && let (Some(client), None) = (clients.next(), clients.next())
+            {
+                function.client_binding = Some(client.name.clone());
+            }
             function.binary_input = json.trigger().is_some_and(|t| t.is_binary());
             function.binary_outputs = json
                 .bindings

@@ -1,5 +1,6 @@
 //! The trigger kinds: what each hands its function, read from the host's
-//! payload shapes (`docs/host-protocol.md`, section 6) or a direct call.
+//! payload shapes (`docs/host-protocol.md`, "Non-HTTP triggers and
+//! output bindings") or a direct call.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -39,7 +40,7 @@ pub trait Trigger: Sized + Send + 'static {
 
     /// Reads the input from a trigger declared `"dataType": "binary"`,
     /// which the host sends as a plain base64 string (docs/host-protocol.md,
-    /// section 6). The start-up check refuses it where a trigger has no
+    /// "Non-HTTP triggers and output bindings"). The start-up check refuses it where a trigger has no
     /// bytes to carry.
     fn from_binary(_: &Envelope<'_>, binding: &str) -> Result<Self, Error> {
         Err(Error::Internal(format!(

@@ -53,7 +53,7 @@ pub fn double_to_string(value: f64) -> String {
 }
 
 /// Newtonsoft's indented JSON (two spaces, `"name": value`), booleans
-/// written `True` and `False` as the host sends them (section 3).
+/// written `True` and `False` as the host sends them (docs/host-protocol.md, "handler -> host").
 pub fn indented(value: &Value) -> String {
     let mut out = String::new();
     write_indented(value, 0, &mut out);

@@ -1,7 +1,7 @@
 //! Forwarding and proxying modes (docs/host-protocol.md sections 4 and 7): for
 //! an HTTP function with exactly one httpTrigger and one http output, the
 //! caller's request goes to the handler as it came (method, path with the
-//! route prefix, query, headers, body) plus the host's two headers, and the
+//! route prefix as routing saw it, query, headers, body) plus the host's two headers, and the
 //! handler's response goes back unchanged: whole in forwarding mode,
 //! streamed as it arrives in proxying mode. Every other function keeps the
 //! envelope.
@@ -22,6 +22,7 @@ use crate::limits::{
     BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
 };
 use crate::query::forwarded_query;
+use crate::request_path::{normalize, to_uri_component};
 use crate::routes::{RouteMatch, Router};
 
 /// A response body: whole, or the handler's own as it streams in.
@@ -94,11 +95,22 @@ pub async fn forward(
         Err(reason) => return failed(format!("the handler is not running: {reason}")),
     };
     let (parts, body) = request.into_parts();
+    // The host forwards the path routing saw (Kestrel's), written back
+    // into a URL, not the caller's raw one.
+    let path = match normalize(parts.uri.path()) {
+        Ok(path) => to_uri_component(&path),
+        Err(bad) => {
+            console.warning(format!("{tag} {bad}: answered 400"));
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            return whole(response);
+        }
+    };
     let query = parts.uri.query().map(forwarded_query).unwrap_or_default();
     let path_and_query = if query.is_empty() {
-        parts.uri.path().to_owned()
+        path
     } else {
-        format!("{}?{query}", parts.uri.path())
+        format!("{path}?{query}")
     };
     let mode = if streaming { "proxied" } else { "forwarded" };
     console.info(format!(

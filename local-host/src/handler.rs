@@ -1,5 +1,5 @@
 //! Starts and supervises the handler process the way the host does
-//! (docs/host-protocol.md section 1): the environment, the readiness probe and
+//! (docs/host-protocol.md, "Start-up and readiness"): the environment, the readiness probe and
 //! the restart rules.
 
 use std::path::PathBuf;
@@ -35,6 +35,10 @@ pub struct HandlerOptions {
     pub console: Console,
     /// The pause before each restart.
     pub restart_delay: Duration,
+    /// Whether local-host stops, as the host does, when the handler fails
+    /// too often (`start`); `--watch` goes on serving the last good build
+    /// instead, and the handler's messages must say that.
+    pub stops_the_host: bool,
 }
 
 impl Default for HandlerOptions {
@@ -45,6 +49,7 @@ impl Default for HandlerOptions {
             ready_limit: READY_TIMEOUT,
             console: Console::quiet(),
             restart_delay: RESTART_DELAY,
+            stops_the_host: true,
         }
     }
 }
@@ -89,6 +94,7 @@ struct Launch {
     ready_limit: Duration,
     console: Console,
     restart_delay: Duration,
+    stops_the_host: bool,
 }
 
 impl Handler {
@@ -116,6 +122,7 @@ impl Handler {
             ready_limit: options.ready_limit,
             console: options.console.clone(),
             restart_delay: options.restart_delay,
+            stops_the_host: options.stops_the_host,
         };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
         let (stop, stop_rx) = oneshot::channel();
@@ -371,11 +378,16 @@ async fn supervise(
                 return;
             }
             Next::StopHost => {
+                let then = if launch.stops_the_host {
+                    "the host stops"
+                } else {
+                    "the host would stop; this build's handler is given up"
+                };
                 let reason = format!(
-                    "{what}, its {FAILURE_LIMIT}rd failure without a 30-minute gap: the host stops"
+                    "{what}, its {FAILURE_LIMIT}rd failure without a 30-minute gap: {then}"
                 );
                 console.error(format!("[host] {reason}"));
-                let _ = state.send(stopped(reason, true));
+                let _ = state.send(stopped(reason, launch.stops_the_host));
                 return;
             }
             Next::Restart { counted: None } => console.info(format!(

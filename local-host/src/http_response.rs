@@ -1,5 +1,5 @@
 //! An HTTP output's value made into the caller's response, as the host
-//! does it (docs/host-protocol.md section 3; HttpBinding, ScriptObjectResult):
+//! does it (docs/host-protocol.md, "handler -> host"; HttpBinding, ScriptObjectResult):
 //! the response object's status, headers and body, and the replies the
 //! host cannot send as they are, which get the host's answer (an empty 500)
 //! and a warning instead of reaching the caller, or hyper, unchecked.

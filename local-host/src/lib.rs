@@ -3,6 +3,7 @@
 //! the others, and shows what the host would make of every reply. Each
 //! module follows one part of `docs/host-protocol.md`.
 
+pub mod accept_errors;
 pub mod app;
 pub mod base64;
 pub mod cargo_build;

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use hyper::body::Body;
 
 /// The host's limit on a caller's body: 100 MiB (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`
-/// unset; docs/host-protocol.md section 5). Larger bodies get 413.
+/// unset; docs/host-protocol.md, "The app's files"). Larger bodies get 413.
 pub const CALLER_BODY_LIMIT: usize = 100 * 1024 * 1024;
 
 /// The most local-host reads of one reply from the handler. The host has
@@ -25,6 +25,24 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a caller's body may stall without a byte before the request
 /// gets 408 and the connection is closed.
 pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Kestrel's MaxRequestHeadersTotalSize: the request's header lines, each
+/// with its CRLF, may take 32 KiB; more gets 431.
+pub const REQUEST_HEADERS_LIMIT: usize = 32 * 1024;
+
+/// Kestrel's MaxRequestHeaderCount: 100 header lines; more gets 431.
+pub const REQUEST_HEADER_COUNT: usize = 100;
+
+/// The bytes of `headers` as header lines, `name: value` and CRLF each: the
+/// size Kestrel holds against [`REQUEST_HEADERS_LIMIT`] (it counts the
+/// bytes as sent; the parser keeps no spacing, so the usual one space after
+/// the colon is counted).
+pub fn header_lines_size(headers: &hyper::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": ".len() + value.len() + "\r\n".len())
+        .sum()
+}
 
 /// The limits of local-host's own listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! Queue-triggered functions fed from a real storage queue (Azurite) as the
 //! host feeds them: batches hidden while they run (see `renewal`), base64
 //! message text by default, the real Metadata, deletion on success, release
-//! on failure, the poison queue after `maxDequeueCount`, and polling that
-//! backs off while the queue is empty. Outputs go to their queues and blobs.
+//! on failure, the poison queue after `maxDequeueCount` (at once for a
+//! message that does not decode), and polling that backs off while the
+//! queue is empty. Outputs go to their queues and blobs.
 
 mod renewal;
 mod settings;
@@ -20,7 +21,7 @@ pub use settings::QueueSettings;
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::base64;
 use crate::console::Console;
-use crate::envelope::{QueueMessage, Sys, Written, queue_invocation};
+use crate::envelope::{QueueMessage, Sys, Verdict, Written, queue_invocation};
 use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::in_flight::InFlight;
@@ -251,49 +252,49 @@ impl Feed {
 
     async fn process(&self, mut message: Message) {
         let name = &self.function.name;
+        // A message the storage client cannot decode never reaches the
+        // function: the extension moves it to the poison queue at its first
+        // dequeue (docs/host-protocol.md, "Queue messages that cannot be
+        // decoded").
+        let text = match self.decode(&message) {
+            Ok(text) => text,
+            Err(reason) => {
+                let then = "; the function is not invoked, as with the host (put messages base64-encoded, or set messageEncoding to none)";
+                self.poison(&message, &format!("[{name}] {reason}"), then)
+                    .await;
+                return;
+            }
+        };
         let invocation_id = new_guid();
         let tag = format!("[{name} {invocation_id}]");
         self.console.info(format!(
             "{tag} Executing (queue {}, message {}, dequeue count {})",
             self.queue, message.id, message.dequeue_count
         ));
-        let succeeded = match self.decode(&message) {
-            Err(reason) => {
-                self.console.error(format!("{tag} Failed: {reason}"));
-                false
-            }
-            Ok(text) => {
-                // The function sees the receipt it was fetched with, as
-                // with the host; the calls below need the newest.
-                let fetched = message.clone();
-                let work = self.invoke(&fetched, text, &invocation_id);
-                let (account, queue, console) = (&self.account, &self.queue, &self.console);
-                renewal::keep_hidden(
-                    account,
-                    queue,
-                    &mut message,
-                    self.visibility,
-                    console,
-                    &tag,
-                    work,
-                )
-                .await
-            }
-        };
+        // The function sees the receipt it was fetched with, as with the
+        // host; the calls below need the newest.
+        let fetched = message.clone();
+        let work = self.invoke(&fetched, text, &invocation_id);
+        let (account, queue, console) = (&self.account, &self.queue, &self.console);
+        let succeeded = renewal::keep_hidden(
+            account,
+            queue,
+            &mut message,
+            self.visibility,
+            console,
+            &tag,
+            work,
+        )
+        .await;
         let result = if succeeded {
             self.account.delete_message(&self.queue, &message).await
         } else if message.dequeue_count >= self.settings.max_dequeue_count {
-            let poison = format!("{}-poison", self.queue);
-            let moved = self.account.put_message(&poison, &message.text).await;
-            if moved.is_ok() {
-                self.console.warning(format!(
-                    "[{name} {invocation_id}] message {} failed {} times: moved to {poison}",
-                    message.id, message.dequeue_count
-                ));
-                self.account.delete_message(&self.queue, &message).await
-            } else {
-                moved
-            }
+            let why = format!(
+                "{tag} message {} failed {} times",
+                message.id, message.dequeue_count
+            );
+            self.poison(&message, &why, "").await;
+            return;
         } else {
             let seconds = self.settings.visibility_timeout.as_secs();
             self.account
@@ -301,7 +302,24 @@ impl Feed {
                 .await
         };
         if let Err(e) = result {
-            self.console.error(format!("[{name} {invocation_id}] {e}"));
+            self.console.error(format!("{tag} {e}"));
+        }
+    }
+
+    /// Moves `message`, its text as it was on the queue, to the poison
+    /// queue; `why` begins the line that says so, `then` ends it.
+    async fn poison(&self, message: &Message, why: &str, then: &str) {
+        let poison = format!("{}-poison", self.queue);
+        let moved = match self.account.put_message(&poison, &message.text).await {
+            Ok(()) => {
+                self.console
+                    .warning(format!("{why}: moved to {poison}{then}"));
+                self.account.delete_message(&self.queue, message).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = moved {
+            self.console.error(format!("{why}: {e}"));
         }
     }
 
@@ -312,7 +330,7 @@ impl Feed {
         }
         let bytes = base64::decode(message.text.trim()).ok_or_else(|| {
             format!(
-                "message {} is not base64, and host.json's extensions.queues.messageEncoding is base64 (the default): put it base64-encoded or set messageEncoding to none",
+                "message {} is not base64, and host.json's extensions.queues.messageEncoding is base64 (the default)",
                 message.id
             )
         })?;
@@ -333,21 +351,22 @@ impl Feed {
         };
         let sys = Sys::new(&self.function);
         let body = queue_invocation(&self.function, &queued, &sys);
-        let outcome = invoke(&self.handler, &self.function, &body, invocation_id).await;
-        report(&self.console, &self.function, invocation_id, &outcome);
-        if !outcome.succeeded() {
-            return false;
-        }
-        for output in &outcome.outputs {
-            if let Err(e) = self.write(output, &queued, &sys).await {
-                self.console.error(format!(
-                    "[{} {invocation_id}] Failed: output {}: {e}",
-                    self.function.name, output.binding
-                ));
-                return false;
+        let started = std::time::Instant::now();
+        let mut outcome = invoke(&self.handler, &self.function, &body, invocation_id).await;
+        // The host counts the output bindings' writes as part of the
+        // invocation: one that fails fails the invocation, so the verdict
+        // is reported only once they are written.
+        if outcome.succeeded() {
+            for output in &outcome.outputs {
+                if let Err(e) = self.write(output, &queued, &sys).await {
+                    outcome.verdict = Verdict::Failed(format!("output {}: {e}", output.binding));
+                    break;
+                }
             }
+            outcome.duration = started.elapsed();
         }
-        true
+        report(&self.console, &self.function, invocation_id, &outcome);
+        outcome.succeeded()
     }
 
     async fn write(

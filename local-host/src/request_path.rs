@@ -58,7 +58,9 @@ pub fn normalize(raw: &str) -> Result<String, BadPath> {
 /// removes the segment before it, never climbing above `/`.
 fn remove_dot_segments(path: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // Only the first slash goes: Kestrel keeps empty segments, a leading
+    // one too (`//api/x` is not `/api/x`).
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let last = segments.len().saturating_sub(1);
     let mut trailing_slash = false;
     for (index, segment) in segments.iter().enumerate() {
@@ -126,6 +128,8 @@ mod tests {
         assert_eq!(normalize("/api/x/.."), Ok("/api/".into()));
         assert_eq!(normalize("/api/x/."), Ok("/api/x/".into()));
         assert_eq!(normalize("/api/..x/.x"), Ok("/api/..x/.x".into()));
+        assert_eq!(normalize("//api//x/../y"), Ok("//api//y".into()));
+        assert_eq!(normalize("/a//.."), Ok("/a/".into()));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The host's restart rules for the handler (docs/host-protocol.md section 1,
+//! The host's restart rules for the handler (docs/host-protocol.md, "Start-up and readiness";
 //! HttpFunctionInvocationDispatcher): exit 0 is never restarted, exit 200
 //! is an intentional restart that is not counted, and any other exit or a
 //! readiness timeout is a failure. Failures are counted until a gap of 30

@@ -1,6 +1,6 @@
 //! A timer trigger's `schedule` in every form the timer extension accepts
-//! (docs/host-protocol.md section 6, TimerSchedule.Create): `%Name%` references
-//! resolved from the app settings first, then an NCRONTAB expression (six
+//! (docs/host-protocol.md, "Non-HTTP triggers and output bindings";
+//! TimerSchedule.Create): `%Name%` references resolved from the app settings first, then an NCRONTAB expression (six
 //! fields, or five without seconds), else a TimeSpan (`00:05:00`,
 //! `1.00:00:00`, `5` = five days) for a constant interval.
 

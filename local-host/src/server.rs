@@ -18,7 +18,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio::time::sleep_until;
 
+use crate::accept_errors::AcceptErrors;
 use crate::app::{AppFolder, FunctionFolder, TriggerKind};
 use crate::clock::UtcTime;
 use crate::console::Console;
@@ -31,7 +33,10 @@ use crate::handler::Handler;
 use crate::ids::new_guid;
 use crate::in_flight::{Counted, InFlight};
 use crate::invocation::{http_request_for_input, invoke, report};
-use crate::limits::{BodyError, ServerLimits, read_capped};
+use crate::limits::{
+    BodyError, REQUEST_HEADER_COUNT, REQUEST_HEADERS_LIMIT, ServerLimits, header_lines_size,
+    read_capped, size,
+};
 use crate::request_path::{normalize, to_uri_component};
 use crate::routes::{RouteMatch, Router};
 use crate::schedule::TimerSchedule;
@@ -203,46 +208,36 @@ pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
         .collect()
 }
 
-/// The first pause after a failed accept; it doubles up to a second.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
-const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
-
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    // A failed accept (EMFILE: out of descriptors) leaves the connection
-    // waiting, so the listener stays ready and a loop without a pause would
-    // spin. Pause, longer each time, and say it once per burst.
-    let mut failed: u64 = 0;
-    let mut pause = ACCEPT_PAUSE;
+    let mut errors = AcceptErrors::default();
     loop {
+        let over_at = errors.over_at();
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            // A failed accept waiting when the episode's end is due too
+            // keeps the episode going.
+            biased;
             _ = &mut stop => return,
+            accepted = listener.accept() => accepted,
+            _ = sleep_until(over_at.unwrap_or_else(std::time::Instant::now).into()), if over_at.is_some() => {
+                shared.console.info(errors.over());
+                continue;
+            }
         };
         let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(e) => {
-                if failed == 0 {
-                    shared.console.error(format!(
-                        "[host] cannot accept a connection: {e}; retrying with growing pauses (up to {} s), quiet until one is accepted",
-                        ACCEPT_PAUSE_MAX.as_secs()
-                    ));
+                let (said, pause) = errors.failed(&e);
+                if let Some(said) = said {
+                    shared.console.error(said);
                 }
-                failed += 1;
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = &mut stop => return,
                 }
-                pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 continue;
             }
         };
-        if failed > 0 {
-            shared.console.info(format!(
-                "[host] accepting connections again, after {failed} failed attempt(s)"
-            ));
-            failed = 0;
-            pause = ACCEPT_PAUSE;
-        }
+        errors.accepted(std::time::Instant::now());
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -260,6 +255,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(head_timeout)
+                // More header lines get 431 from hyper, as from Kestrel.
+                .max_headers(REQUEST_HEADER_COUNT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -289,6 +286,22 @@ async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<forwarding::Body> {
+    // Kestrel refuses the request before any middleware sees it.
+    let headers = header_lines_size(request.headers());
+    if headers > REQUEST_HEADERS_LIMIT {
+        shared.console.warning(format!(
+            "[host] {} {}: the request's headers take {headers} bytes, more than Kestrel's {}: answered 431",
+            request.method(),
+            request.uri().path(),
+            size(REQUEST_HEADERS_LIMIT)
+        ));
+        let mut answer = empty(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        answer.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+        return forwarding::whole(answer);
+    }
     let Some(cors) = &shared.app.cors else {
         return serve_function(shared, request, peer).await;
     };

@@ -1,5 +1,6 @@
 //! Replies the real host would mishandle, each tied to the rule of
-//! docs/host-protocol.md that bites. The handler's author sees them next to the
+//! docs/host-protocol.md ("handler -> host", "Non-HTTP triggers and output
+//! bindings") that bites. The handler's author sees them next to the
 //! invocation that triggered them.
 
 use std::fmt;
@@ -7,32 +8,32 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
     /// A string `ReturnValue` or output that happens to be valid base64 is
-    /// decoded to bytes by the host (sections 3 and 6).
+    /// decoded to bytes by the host.
     Base64String,
-    /// An `Outputs` key that names no output binding is ignored (section 3).
+    /// An `Outputs` key that names no output binding is ignored.
     UnknownOutput,
     /// An `Outputs` key that names a binding only case-insensitively is
-    /// ignored: keys inside `Outputs` must match exactly (section 3).
+    /// ignored: keys inside `Outputs` must match exactly.
     OutputCase,
-    /// `Outputs["$return"]` is overwritten by `ReturnValue` (section 3).
+    /// `Outputs["$return"]` is overwritten by `ReturnValue`.
     ReturnInOutputs,
     /// A reply without a JSON content type (application/json or text/json)
-    /// fails the invocation (section 3).
+    /// fails the invocation.
     NotJson,
-    /// A reply that is not a JSON object fails the invocation (section 3).
+    /// A reply that is not a JSON object fails the invocation.
     InvalidJson,
     /// An empty body, `null` or 204: the host waits until the function
-    /// timeout, then kills and restarts the handler (section 3).
+    /// timeout, then kills and restarts the handler.
     EmptyReply,
     /// A non-2xx reply to an HTTP trigger: the caller gets an empty 500 and
-    /// the logs are lost (section 3).
+    /// the logs are lost.
     HttpNon2xx,
     /// A reply larger than local-host reads (`limits::REPLY_LIMIT`).
     ReplyTooLarge,
     /// A response status the host cannot send as a final response: below
     /// 200, past 999, past an int, or a body with 204, 205 or 304.
     BadStatus,
-    /// A null header value: the host's ScriptObjectResult throws (section 3).
+    /// A null header value: the host's ScriptObjectResult throws.
     NullHeader,
     /// A header name or value Kestrel refuses (not a token; control or
     /// non-ASCII characters).
@@ -66,43 +67,41 @@ impl Rule {
     pub fn explanation(self) -> &'static str {
         match self {
             Rule::Base64String => {
-                "the host decodes a string that is valid base64 to bytes before writing it (docs/host-protocol.md §3, §6): send an object, or an HTTP response object with a body"
+                "the host decodes a string that is valid base64 to bytes before writing it: send an object, or an HTTP response object with a body"
             }
-            Rule::UnknownOutput => {
-                "the host ignores an Outputs key that names no output binding (§3)"
-            }
+            Rule::UnknownOutput => "the host ignores an Outputs key that names no output binding",
             Rule::OutputCase => {
-                "keys inside Outputs must equal binding names exactly; the host ignores this one (§3)"
+                "keys inside Outputs must equal binding names exactly; the host ignores this one"
             }
             Rule::ReturnInOutputs => {
-                "the host takes $return from ReturnValue and overwrites Outputs[\"$return\"] (§3)"
+                "the host takes $return from ReturnValue and overwrites Outputs[\"$return\"]"
             }
             Rule::NotJson => {
-                "the host fails an invocation whose reply is not application/json or text/json; an HTTP caller gets 500 (§3)"
+                "the host fails an invocation whose reply is not application/json or text/json; an HTTP caller gets 500"
             }
             Rule::InvalidJson => {
-                "the host fails an invocation whose reply is not a JSON object; an HTTP caller gets 500 (§3)"
+                "the host fails an invocation whose reply is not a JSON object; an HTTP caller gets 500"
             }
             Rule::EmptyReply => {
-                "an empty body, null or 204 never completes the invocation: the host waits for the function timeout, then kills and restarts the handler (§3)"
+                "an empty body, null or 204 never completes the invocation: the host waits for the function timeout, then kills and restarts the handler"
             }
             Rule::HttpNon2xx => {
-                "a non-2xx reply fails the invocation: the caller gets an empty 500 and the Logs are lost; send the error status inside ReturnValue with a 200 reply (§3)"
+                "a non-2xx reply fails the invocation: the caller gets an empty 500 and the Logs are lost; send the error status inside ReturnValue with a 200 reply"
             }
             Rule::ReplyTooLarge => {
                 "local-host stops reading a reply that large and fails the invocation (an HTTP caller gets 500); the host would read on and hold it all in memory: is the reply endless?"
             }
             Rule::BadStatus => {
-                "the host cannot send that as a final response: the caller gets an empty 500; use a status from 200 to 999, with no body for 204, 205 and 304 (§3)"
+                "the host cannot send that as a final response: the caller gets an empty 500; use a status from 200 to 999, with no body for 204, 205 and 304"
             }
             Rule::NullHeader => {
-                "the host fails the response on a null header value (NullReferenceException): the caller gets an empty 500; header values must be strings (§3)"
+                "the host fails the response on a null header value (NullReferenceException): the caller gets an empty 500; header values must be strings"
             }
             Rule::BadHeader => {
-                "Kestrel refuses a header name that is not a token, or a value with control or non-ASCII characters: the caller gets an empty 500 (§3)"
+                "Kestrel refuses a header name that is not a token, or a value with control or non-ASCII characters: the caller gets an empty 500"
             }
             Rule::ContentLength => {
-                "Kestrel refuses a body that disagrees with the Content-Length header: the caller gets an empty 500; leave Content-Length out, the host sets it (§3)"
+                "Kestrel refuses a body that disagrees with the Content-Length header: the caller gets an empty 500; leave Content-Length out, the host sets it"
             }
         }
     }
@@ -281,12 +280,17 @@ mod tests {
     }
 
     #[test]
-    fn display_names_the_rule_and_the_section() {
+    fn display_names_the_rule_and_what_the_host_does() {
         let text = Warning::new(Rule::OutputCase, "Outputs[\"Areas\"]").to_string();
         assert!(
             text.starts_with("[output-case] Outputs[\"Areas\"]: "),
             "{text}"
         );
-        assert!(text.contains("§3"), "{text}");
+        assert!(
+            text.ends_with(
+                ": keys inside Outputs must equal binding names exactly; the host ignores this one"
+            ),
+            "{text}"
+        );
     }
 }

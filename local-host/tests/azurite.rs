@@ -1,8 +1,7 @@
 //! Queue-triggered functions fed from a real storage queue: Azurite, started
 //! here on free ports, with `examples/queue_area` built by `start --build`
-//! (and the fake handler for the blob output). Azurite comes from
-//! `<workspace>/target/azurite` (`.ci/run` installs it there); without it
-//! these tests fail and say how to install it.
+//! (and the fake handler for the blob output). Azurite is installed under
+//! the target folder by the first test that needs it.
 
 mod support;
 
@@ -45,12 +44,7 @@ fn listening(port: u16) -> bool {
 /// Azurite's queue and blob services on free ports, with their data in a
 /// fresh folder.
 fn azurite() -> Azurite {
-    let bin = workspace().join("target/azurite/node_modules/.bin/azurite");
-    assert!(
-        bin.is_file(),
-        "Azurite is missing: no {}. Install it with `npm install --prefix target/azurite azurite@3.35.0` in the workspace (.ci/run does)",
-        bin.display()
-    );
+    let bin = test_tools::azurite();
     let data = tempfile::tempdir().expect("temp dir");
     let (blob, queue, table) = (free_port(), free_port(), free_port());
     let child = Command::new(&bin)
@@ -93,6 +87,11 @@ struct Host {
 
 impl Host {
     fn start(app: &Path, connection: &str, build: bool) -> Host {
+        Host::start_with(app, connection, build, &[])
+    }
+
+    /// [`Host::start`] with more of `start`'s options.
+    fn start_with(app: &Path, connection: &str, build: bool, options: &[&str]) -> Host {
         let logs = tempfile::tempdir().expect("temp dir");
         let log = logs.path().join("local-host.log");
         let file = std::fs::File::create(&log).expect("log file");
@@ -107,6 +106,7 @@ impl Host {
         if build {
             args.push("--build");
         }
+        args.extend_from_slice(options);
         let child = Command::new(BIN)
             .args(&args)
             .env("AzureWebJobsStorage", connection)
@@ -279,6 +279,95 @@ async fn a_blob_output_is_written_to_azurite() {
             .expect("peek")
             .is_empty()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let dir = support::fake_app();
+    // The fake handler's Queue function answers `areas` with {"radius": 2};
+    // storage refuses the queue name, so the write fails.
+    support::write_file(
+        dir.path(),
+        "Queue/function.json",
+        r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"item","queueName":"radii","connection":"AzureWebJobsStorage"},{"type":"queue","direction":"out","name":"areas","queueName":"Bad_Name!","connection":"AzureWebJobsStorage"}]}"#,
+    );
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01","maxDequeueCount":1}}}"#,
+    );
+    let host = Host::start_with(
+        dir.path(),
+        &azurite.connection,
+        false,
+        &["--output", "json", "--functions", "Queue"],
+    );
+    account
+        .put_message("radii", &base64_text("circle"))
+        .await
+        .expect("put");
+    host.wait_for("moved to radii-poison", Duration::from_secs(30))
+        .await;
+    let output = host.output();
+    let verdicts: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["event"] == "invocation" && event["function"] == "Queue")
+        .collect();
+    assert_eq!(verdicts.len(), 1, "{output}");
+    assert_eq!(verdicts[0]["outcome"], "Failed", "{output}");
+    let reason = verdicts[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("output areas: "), "{reason}");
+    assert_eq!(
+        account
+            .peek_messages("radii-poison")
+            .await
+            .expect("peek")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_is_not_base64_goes_to_the_poison_queue_at_once_uninvoked() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
+    );
+    let host = Host::start_with(
+        dir.path(),
+        &azurite.connection,
+        false,
+        &["--functions", "Queue"],
+    );
+    host.wait_for("fed from queue radii", Duration::from_secs(30))
+        .await;
+    // Not base64 (`!` and a space), with base64 the default encoding.
+    account
+        .put_message("radii", "not base64!")
+        .await
+        .expect("put");
+    host.wait_for("moved to radii-poison", Duration::from_secs(30))
+        .await;
+    let poisoned = account.peek_messages("radii-poison").await.expect("peek");
+    let texts: Vec<&str> = poisoned.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, vec!["not base64!"]);
+    assert!(
+        account
+            .peek_messages("radii")
+            .await
+            .expect("peek")
+            .is_empty()
+    );
+    let output = host.output();
+    assert!(!output.contains("Executing (queue radii"), "{output}");
+    assert!(!output.contains("queued "), "{output}");
 }
 
 /// The fake app's SlowQueue function fed from queue `slow` in this

@@ -1,5 +1,6 @@
 //! Starting and supervising the handler as the host does: environment,
-//! readiness, output lines and the restart rules (docs/host-protocol.md §1).
+//! readiness, output lines and the restart rules (docs/host-protocol.md,
+//! "Start-up and readiness").
 
 mod support;
 

@@ -1,5 +1,5 @@
 //! Replies checked before they reach the caller, as the host treats them
-//! (docs/host-protocol.md section 3): what the host cannot send gets its answer
+//! (docs/host-protocol.md, "handler -> host"): what the host cannot send gets its answer
 //! (an empty 500) and a warning, never a broken connection; and nothing the
 //! handler sends reaches the terminal as control characters.
 

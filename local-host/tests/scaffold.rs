@@ -131,14 +131,14 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
         args.extend_from_slice(&["--app", app_arg]);
         succeeded(&local_host(&args));
     }
-    let main_rs = std::fs::read_to_string(app.join("src/main.rs")).expect("main.rs");
+    let main_rs = std::fs::read_to_string(app.join("src/lib.rs")).expect("lib.rs");
     assert!(
         main_rs.contains("mod drain;\nmod hello;\nmod items;\nmod squares;\nmod tick;\n"),
         "{main_rs}"
     );
     assert!(
         main_rs.contains(
-            r#"        .with(Function::queue("Squares", "message", squares::run).output("squares"))"#
+            r#"        .with(Function::queue("Squares", squares::run).output("squares"))"#
         ),
         "{main_rs}"
     );
@@ -151,10 +151,9 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
     let fmt = Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])
         .args(&sources)
-        .output();
-    if let Ok(fmt) = fmt {
-        assert!(fmt.status.success(), "{}", text(&fmt.stdout));
-    }
+        .output()
+        .expect("rustfmt is missing: install it with `rustup component add rustfmt`");
+    assert!(fmt.status.success(), "{}", text(&fmt.stdout));
 
     let tested = Command::new(cargo())
         .args(["test", "--quiet"])
@@ -234,6 +233,8 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
         "{out}"
     );
 
+    // The registry line takes the trigger's name from function.json: a
+    // renamed binding needs no other change...
     let function_json = app.join("Hello/function.json");
     let original = std::fs::read_to_string(&function_json).expect("function.json");
     std::fs::write(
@@ -242,11 +243,23 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
     )
     .expect("rename the binding");
     let checked = local_host(&["check", "--app", app_arg, "--build"]);
+    let out = succeeded(&checked);
+    assert!(
+        out.contains("ok: handler: scaffold_check: 1 function(s) match their folders in"),
+        "{out}"
+    );
+    // ...unless the line names it too.
+    let lib_rs = app.join("src/lib.rs");
+    let registry = std::fs::read_to_string(&lib_rs).expect("lib.rs");
+    let named = registry.replace("hello::run))", r#"hello::run).binding("req"))"#);
+    assert_ne!(named, registry);
+    std::fs::write(&lib_rs, named).expect("name the binding");
+    let checked = local_host(&["check", "--app", app_arg, "--build"]);
     assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
     let out = text(&checked.stdout);
     assert!(
         out.contains(
-            r#"problem: handler: scaffold_check: Hello/function.json: the trigger binding is named "request"; the registry reads "req""#
+            r#"problem: handler: scaffold_check: Hello/function.json: the trigger binding is named "request"; the registry line names it "req" (.binding)"#
         ),
         "{out}"
     );
@@ -255,6 +268,7 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
         "{out}"
     );
     std::fs::write(&function_json, original).expect("restore");
+    std::fs::write(&lib_rs, registry).expect("restore");
 
     let host_json = app.join("host.json");
     let host = std::fs::read_to_string(&host_json).expect("host.json");
@@ -342,14 +356,37 @@ fn new_refuses_what_it_cannot_do_cleanly() {
     );
 
     std::fs::write(
-        app.join("src/main.rs"),
-        "fn main() -> std::process::ExitCode {\n    azure_functions_rocket::run(app::registry())\n}\n",
+        app.join("src/lib.rs"),
+        "pub fn registry() -> azure_functions_rocket::Registry {\n    let registry = azure_functions_rocket::Registry::new();\n    registry\n}\n",
     )
-    .expect("another main.rs");
+    .expect("another lib.rs");
     assert_eq!(
         function(&["Other", "--queue", "jobs"]),
         format!(
-            "local-host: error: {app_arg}/src/main.rs is not in the shape `local-host new app` writes (a `fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/other.rs and Other/function.json, and add `mod other;` and, to the registry, `.with(Function::queue(\"Other\", \"message\", other::run))`\n"
+            "local-host: error: {app_arg}/src/lib.rs is not in the shape `local-host new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/other.rs and Other/function.json, and add `mod other;` and, to the registry, `.with(Function::queue(\"Other\", other::run))`\n"
         )
+    );
+}
+
+#[test]
+fn the_cd_it_prints_goes_to_the_new_app_when_its_path_has_a_space_or_a_quote() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = temp.path().join("it's a space");
+    let out = succeeded(&local_host(&["new", "app", path(&app), "--name", "spaced"]));
+    let cd = out
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("cd "))
+        .unwrap_or_else(|| panic!("no cd line:\n{out}"));
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{cd} && pwd -P"))
+        .output()
+        .expect("sh runs");
+    let landed = succeeded(&shell);
+    assert_eq!(
+        Path::new(landed.trim_end_matches('\n')),
+        std::fs::canonicalize(&app).expect("the app's folder"),
+        "{cd}"
     );
 }

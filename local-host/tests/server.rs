@@ -1,5 +1,6 @@
 //! The front door: HTTP functions translated both ways, the admin endpoint
-//! and timers (docs/host-protocol.md §2, §3, §6).
+//! and timers (docs/host-protocol.md: "host -> handler",
+//! "handler -> host", "Non-HTTP triggers and output bindings").
 
 mod support;
 
@@ -53,7 +54,7 @@ async fn an_http_call_becomes_the_hosts_envelope_and_back() {
     assert_eq!(req["Params"], json!({"id": "7"}));
     assert_eq!(req["Headers"]["X-Many"], json!(["one", "two"]));
     assert_eq!(req["Body"], r#"{"radius":2}"#);
-    // docs/host-protocol.md section 2: a JSON body's number as .NET text,
+    // docs/host-protocol.md, "host -> handler": a JSON body's number as .NET text,
     // double-encoded; the last of a repeated query value.
     assert_eq!(envelope["Metadata"]["radius"], "\"2\"");
     assert_eq!(envelope["Metadata"]["a"], "\"2\"");
@@ -204,6 +205,22 @@ async fn forwarding_mode_passes_requests_and_responses_through() {
         .request("POST", "/api/fail?x=1&y=a+b&X=2", b"{}")
         .await;
     assert_eq!(reply.json()["Logs"], json!(["api/fail?x=1,2&y=a%20b ran"]));
+    // The path the host forwards is Kestrel's: decoded, dot segments
+    // removed (encoded dots too), then re-encoded.
+    for (sent, forwarded) in [
+        ("/api/x/../fail?x=1", "api/fail?x=1"),
+        ("/api/x/%2E%2e/./fail", "api/fail"),
+        ("/api/a%20b/../fail", "api/fail"),
+        ("/api/fail/x/..", "api/fail/"),
+    ] {
+        let reply = running.caller.request("POST", sent, b"{}").await;
+        assert_eq!(reply.status, 200, "{sent}: {:?}", running.console.lines());
+        assert_eq!(
+            reply.json()["Logs"],
+            json!([format!("{forwarded} ran")]),
+            "{sent}"
+        );
+    }
     // Only HTTP functions have public paths; the queue function is not one.
     let reply = running.caller.request("POST", "/api/Queue", b"{}").await;
     assert_eq!(reply.status, 404);

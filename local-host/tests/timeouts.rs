@@ -1,6 +1,7 @@
 //! host.json's functionTimeout: an invocation that runs longer fails with
 //! the host's words, and the handler process is killed and started again,
-//! a restart the host makes itself and does not count (docs/host-protocol.md §1).
+//! a restart the host makes itself and does not count (docs/host-protocol.md,
+//! "Start-up and readiness").
 
 mod support;
 

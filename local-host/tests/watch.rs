@@ -111,4 +111,41 @@ async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_buil
     let said = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(said.contains("error"), "{said}");
     assert!(said.contains("src/hello.rs"), "{said}");
+
+    // A build that compiles but whose handler exits at once: the host
+    // would stop after its third failure; --watch goes on with the last
+    // good build, and says only that.
+    std::fs::write(&source, &original).expect("restore hello.rs");
+    let main_rs = app.join("src/main.rs");
+    let main = std::fs::read_to_string(&main_rs).expect("main.rs");
+    let entry = "fn main() -> ExitCode {\n";
+    assert!(main.contains(entry), "{main}");
+    std::fs::write(
+        &main_rs,
+        main.replace(entry, &format!("{entry}    std::process::exit(3);\n")),
+    )
+    .expect("an edit that exits at start");
+    let before = said.len();
+    let started = Instant::now();
+    let said = loop {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if said[before..].contains("[watch] the new build's handler did not start") {
+            break said;
+        }
+        assert!(
+            started.elapsed() < BUILD_LIMIT,
+            "the build that exits was not reported; local-host said:\n{said}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let after = &said[before..];
+    assert!(
+        after.contains("still serving the last good build"),
+        "{after}"
+    );
+    assert!(!after.contains("the host stops"), "{after}");
+    assert_eq!(
+        answer(&client, "/api/Hello?name=x").await.as_deref(),
+        Some(r#"{"message":"Howdy, x!"}"#)
+    );
 }

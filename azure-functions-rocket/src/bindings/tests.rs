@@ -23,11 +23,13 @@ fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn http() -> Function {
-    Function::http("H", "req", nothing::<HttpRequest>)
+    Function::http("H", nothing::<HttpRequest>).binding("req")
 }
 
 fn queue() -> Function {
-    Function::queue("Q", "msg", nothing::<QueueMessage>).output("areas")
+    Function::queue("Q", nothing::<QueueMessage>)
+        .binding("msg")
+        .output("areas")
 }
 
 #[test]
@@ -62,7 +64,7 @@ fn each_kind_of_mismatch_has_its_line() {
         (
             "a registered function without its folder",
             vec![],
-            Registry::new().with(Function::timer("Tick", "timer", nothing::<TimerInfo>)),
+            Registry::new().with(Function::timer("Tick", nothing::<TimerInfo>).binding("timer")),
             r#"Tick/function.json: missing: the registry declares "Tick", a timerTrigger function; create the folder "Tick" with its function.json"#,
         ),
         (
@@ -81,7 +83,7 @@ fn each_kind_of_mismatch_has_its_line() {
             "a renamed trigger binding",
             vec![("Q", QUEUE.replace("\"msg\"", "\"message\""))],
             Registry::new().with(queue()),
-            r#"Q/function.json: the trigger binding is named "message"; the registry reads "msg": set its "name" to "msg", or change the registry line"#,
+            r#"Q/function.json: the trigger binding is named "message"; the registry line names it "msg" (.binding): set its "name" to "msg", or change the registry line"#,
         ),
         (
             "no trigger",
@@ -92,14 +94,14 @@ fn each_kind_of_mismatch_has_its_line() {
         (
             "an out binding the registry does not declare",
             vec![("Q", QUEUE.into())],
-            Registry::new().with(Function::queue("Q", "msg", nothing::<QueueMessage>)),
+            Registry::new().with(Function::queue("Q", nothing::<QueueMessage>).binding("msg")),
             r#"Q/function.json: the out binding "areas" is not declared, so nothing would be written to it: add .output("areas") to the registry line, or remove the binding"#,
         ),
         (
             "a declared output with no binding",
             vec![("Q", QUEUE.replace("\"areas\"", "\"area\""))],
             Registry::new().with(
-                Function::queue("Q", "msg", nothing::<QueueMessage>)
+                Function::queue("Q", nothing::<QueueMessage>).binding("msg")
                     .output("area")
                     .output("areas"),
             ),
@@ -126,7 +128,7 @@ fn each_kind_of_mismatch_has_its_line() {
                 "T",
                 r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","dataType":"binary"}]}"#.into(),
             )],
-            Registry::new().with(Function::timer("T", "timer", nothing::<TimerInfo>)),
+            Registry::new().with(Function::timer("T", nothing::<TimerInfo>).binding("timer")),
             r#"T/function.json: trigger "timer" has "dataType": "binary", but the host sends a timerTrigger as an object, with no bytes to carry: remove "dataType""#,
         ),
         (
@@ -163,14 +165,113 @@ fn binary_queue_triggers_and_outputs_are_fine() {
 fn a_binary_blob_trigger_is_fine() {
     let blob = r#"{"bindings":[{"type":"blobTrigger","direction":"in","name":"blob","dataType":"binary"}]}"#;
     let root = app(&[("B", blob)]);
-    let registry = Registry::new().with(Function::trigger(
-        "B",
-        "blobTrigger",
-        "blob",
-        nothing::<TriggerInput>,
-    ));
+    let registry = Registry::new()
+        .with(Function::trigger("B", "blobTrigger", nothing::<TriggerInput>).binding("blob"));
     assert_eq!(
         registry.mismatches(&AppFolder::read(root.path()).unwrap()),
         Vec::<String>::new()
     );
+}
+
+const STARTER: &str = r#"{"bindings":[
+    {"type":"httpTrigger","direction":"in","name":"request"},
+    {"type":"durableClient","direction":"in","name":"starter"},
+    {"type":"http","direction":"out","name":"$return"}]}"#;
+
+async fn start(
+    _: HttpRequest,
+    _: crate::durable::DurableClient,
+) -> Result<crate::HttpResponse, Error> {
+    Ok(crate::HttpResponse::new(200, ""))
+}
+
+/// A registry line without binding names takes them from the folder;
+/// one that gives them keeps them.
+#[test]
+fn binding_names_come_from_function_json_unless_the_line_gives_them() {
+    let root = app(&[("S", STARTER), ("Q", QUEUE), ("H", HTTP)]);
+    let folder = AppFolder::read(root.path()).unwrap();
+    let mut registry = Registry::new()
+        .with(Function::http_with_client("S", start))
+        .with(Function::queue("Q", nothing::<QueueMessage>).output("areas"))
+        .with(http());
+    assert_eq!(registry.unnamed().len(), 3, "{:?}", registry.unnamed());
+    registry.follow(&folder);
+    assert_eq!(registry.unnamed(), Vec::<String>::new());
+    let named = |name: &str| {
+        let function = registry.find(name).unwrap();
+        (function.binding.clone(), function.client_binding.clone())
+    };
+    assert_eq!(named("S"), (Some("request".into()), Some("starter".into())));
+    assert_eq!(named("Q"), (Some("msg".into()), None));
+    assert_eq!(named("H"), (Some("req".into()), None));
+    assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
+}
+
+/// Without a folder, each name nothing gave is a start-up error that says
+/// how to give it.
+#[test]
+fn a_binding_name_nothing_gives_is_named_in_an_error() {
+    let registry = Registry::new()
+        .with(Function::http_with_client("S", start).binding("req"))
+        .with(Function::timer("T", nothing::<TimerInfo>))
+        .with(http());
+    assert_eq!(
+        registry.unnamed(),
+        [
+            r#"S: the name of its durableClient binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with .client_binding("client")"#,
+            r#"T: the name of its timerTrigger binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with .binding("<name>")"#,
+        ]
+    );
+}
+
+#[test]
+fn a_durable_client_the_folder_lacks_or_names_otherwise_is_a_mismatch() {
+    let without = STARTER.replace(
+        r#"{"type":"durableClient","direction":"in","name":"starter"},"#,
+        "",
+    );
+    let root = app(&[("S", without.as_str())]);
+    let registry = Registry::new().with(Function::http_with_client("S", start));
+    assert_eq!(
+        registry.mismatches(&AppFolder::read(root.path()).unwrap()),
+        [
+            r#"S/function.json: 0 durableClient input bindings; "S" takes a Durable client from exactly one: add {"type": "durableClient", "direction": "in", "name": "client"}"#
+        ]
+    );
+    let root = app(&[("S", STARTER)]);
+    let registry = Registry::new().with(
+        Function::http_with_client("S", start)
+            .binding("request")
+            .client_binding("client"),
+    );
+    assert_eq!(
+        registry.mismatches(&AppFolder::read(root.path()).unwrap()),
+        [
+            r#"S/function.json: the durableClient binding is named "starter"; the registry line names it "client" (.client_binding): set its "name" to "client", or change the registry line"#
+        ]
+    );
+}
+
+/// Served with `app` outside any app folder (the library's own folder has
+/// no host.json), a registry line without its binding's name stops the
+/// launch; one that gives it launches.
+#[test]
+fn app_launches_only_when_every_binding_name_is_known() {
+    use rocket::local::blocking::Client;
+    assert!(std::env::var_os("FUNCTIONS_APP_ROOT_PATH").is_none());
+    assert!(!std::path::Path::new("host.json").exists());
+    let unnamed = Registry::new().with(Function::http("H", nothing::<HttpRequest>));
+    match Client::untracked(crate::app(unnamed)) {
+        // Reading the kind marks Rocket's error handled.
+        Err(error) => assert!(
+            matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+            "{error}"
+        ),
+        Ok(_) => panic!("it launched without its binding's name"),
+    }
+    let named = Registry::new().with(http());
+    let client = Client::untracked(crate::app(named)).expect("it launches");
+    let response = client.post("/H").body(r#"{"Data":{"req":{}}}"#).dispatch();
+    assert_eq!(response.status().code, 200);
 }

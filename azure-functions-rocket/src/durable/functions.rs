@@ -9,12 +9,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::client::DurableClient;
-use super::context::{OrchestrationContext, OrchestratorError};
-use super::wire::{decode_request, encode_response, run_orchestrator};
+use super::entity::EntityContext;
+use super::entity_batch::run_entity;
+use super::errors::OrchestratorError;
+use super::orchestration::OrchestrationContext;
+use super::orchestrator_run::run_orchestrator;
+use super::wire::{decode_entity_request, decode_request, encode_entity_result, encode_response};
 use crate::error::Error;
 use crate::http::HttpRequest;
 use crate::outputs::{IntoReply, Reply, Sealed};
-use crate::registry::{Arrival, Function, Running};
+use crate::registry::{Arrival, Bound, Function, Running};
 use crate::trigger::Trigger;
 
 impl Function {
@@ -32,14 +36,10 @@ impl Function {
     ///     Ok(context.call_activity("say_hello", &name).await?)
     /// }
     ///
-    /// let function = Function::orchestrator("hello", "context", hello);
+    /// let function = Function::orchestrator("hello", hello);
     /// assert_eq!(function.trigger_type(), "orchestrationTrigger");
     /// ```
-    pub fn orchestrator<I, O, F, Fut>(
-        name: &'static str,
-        binding: &'static str,
-        handler: F,
-    ) -> Function
+    pub fn orchestrator<I, O, F, Fut>(name: &'static str, handler: F) -> Function
     where
         I: DeserializeOwned + 'static,
         O: Serialize + 'static,
@@ -47,8 +47,8 @@ impl Function {
         Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
-            let request = decode_request(&trigger_text(arrival, name, binding)?)?;
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
+            let request = decode_request(&trigger_text(arrival, name, bound.trigger)?)?;
             let handler = handler.clone();
             Ok(Box::pin(async move {
                 let response = run_orchestrator(&request, name, &*handler);
@@ -58,13 +58,7 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(
-            name,
-            "orchestrationTrigger",
-            binding,
-            false,
-            Box::new(start),
-        )
+        Function::custom(name, "orchestrationTrigger", false, Box::new(start))
     }
 
     /// An activity function (binding type `activityTrigger`):
@@ -79,17 +73,17 @@ impl Function {
     ///     Ok(n * n)
     /// }
     ///
-    /// let function = Function::activity("square", "n", square);
+    /// let function = Function::activity("square", square);
     /// assert_eq!(function.trigger_type(), "activityTrigger");
     /// ```
-    pub fn activity<I, O, F, Fut>(name: &'static str, binding: &'static str, handler: F) -> Function
+    pub fn activity<I, O, F, Fut>(name: &'static str, handler: F) -> Function
     where
         I: DeserializeOwned + Send + 'static,
         O: Serialize + 'static,
         F: Fn(I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, Error>> + Send + 'static,
     {
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, _: &Bound<'_>| -> Result<Running, Error> {
             let value: Value = match arrival {
                 Arrival::Host(envelope) => envelope
                     .metadata()
@@ -114,14 +108,63 @@ impl Function {
                 })
             }) as Running)
         };
-        Function::custom(name, "activityTrigger", binding, false, Box::new(start))
+        Function::custom(name, "activityTrigger", false, Box::new(start))
     }
 }
 
 impl Function {
-    /// An HTTP function with a `durableClient` input binding named
-    /// `client_binding`: `handler(request, client)`, e.g. a starter that
-    /// starts an orchestration and answers with its check-status response.
+    /// An entity function (binding type `entityTrigger`):
+    /// `handler(context)` runs one operation on the entity, whose state is
+    /// an `S`, and gives its result. An operation that fails (returns an
+    /// error or panics) leaves the state as it was before it and fails
+    /// only its caller's call.
+    ///
+    /// ```
+    /// use azure_functions_rocket::{Error, Function};
+    /// use azure_functions_rocket::durable::EntityContext;
+    ///
+    /// async fn counter(context: EntityContext<i64>) -> Result<Option<i64>, Error> {
+    ///     match context.operation() {
+    ///         "add" => {
+    ///             let amount: i64 = context.input()?;
+    ///             context.update(|value| *value += amount);
+    ///         }
+    ///         "get" => return Ok(Some(context.state().unwrap_or(0))),
+    ///         other => return Err(Error::bad_request(format_args!("no operation {other}"))),
+    ///     }
+    ///     Ok(None)
+    /// }
+    ///
+    /// let function = Function::entity("counter", counter);
+    /// assert_eq!(function.trigger_type(), "entityTrigger");
+    /// ```
+    pub fn entity<S, O, F, Fut>(name: &'static str, handler: F) -> Function
+    where
+        S: Serialize + DeserializeOwned + Clone + Send + 'static,
+        O: Serialize + 'static,
+        F: Fn(EntityContext<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, Error>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
+            let request = decode_entity_request(&trigger_text(arrival, name, bound.trigger)?)?;
+            let handler = handler.clone();
+            Ok(Box::pin(async move {
+                let result = run_entity(&request, name, &*handler).await?;
+                Ok(Reply {
+                    value: Some(Value::String(encode_entity_result(&result))),
+                    ..Reply::default()
+                })
+            }) as Running)
+        };
+        Function::custom(name, "entityTrigger", false, Box::new(start))
+    }
+}
+
+impl Function {
+    /// An HTTP function with a `durableClient` input binding:
+    /// `handler(request, client)`, e.g. a starter that starts an
+    /// orchestration and answers with its check-status response.
     ///
     /// ```
     /// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse};
@@ -134,39 +177,36 @@ impl Function {
     ///     Ok(client.check_status_response(&id))
     /// }
     ///
-    /// let function = Function::http_with_client("HttpStart", "req", "client", start);
+    /// let function = Function::http_with_client("HttpStart", start);
     /// assert_eq!(function.trigger_type(), "httpTrigger");
     /// ```
-    pub fn http_with_client<F, Fut, R>(
-        name: &'static str,
-        binding: &'static str,
-        client_binding: &'static str,
-        handler: F,
-    ) -> Function
+    pub fn http_with_client<F, Fut, R>(name: &'static str, handler: F) -> Function
     where
         F: Fn(HttpRequest, DurableClient) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Error>> + Send + 'static,
         R: IntoReply,
     {
-        let start = move |arrival: Arrival<'_>, _binary: bool| -> Result<Running, Error> {
+        let start = move |arrival: Arrival<'_>, bound: &Bound<'_>| -> Result<Running, Error> {
             let Arrival::Host(envelope) = arrival else {
                 return Err(Error::bad_request(format_args!(
                     "{name} needs the durableClient binding {}, which only the host supplies: call it through the host",
-                    crate::text::quote(client_binding)
+                    crate::text::quote(bound.client)
                 )));
             };
-            let request = <HttpRequest as Trigger>::from_host(envelope, binding)?;
-            let raw = envelope.binding(client_binding).ok_or_else(|| {
+            let request = <HttpRequest as Trigger>::from_host(envelope, bound.trigger)?;
+            let raw = envelope.binding(bound.client).ok_or_else(|| {
                 Error::bad_request(format_args!(
                     "invalid invocation: Data has no {}, the function's durableClient binding",
-                    crate::text::quote(client_binding)
+                    crate::text::quote(bound.client)
                 ))
             })?;
             let client = DurableClient::from_binding(raw.get())?;
             let running = handler(request, client);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
         };
-        Function::custom(name, "httpTrigger", binding, true, Box::new(start))
+        let mut function = Function::custom(name, "httpTrigger", true, Box::new(start));
+        function.takes_client = true;
+        function
     }
 }
 
@@ -174,7 +214,7 @@ impl Function {
 /// The text a Durable trigger's binding holds: from the host's envelope,
 /// or the body of a direct call. The host never forwards a request to a
 /// Durable function.
-pub(super) fn trigger_text<'a>(
+fn trigger_text<'a>(
     arrival: Arrival<'a>,
     name: &str,
     binding: &str,

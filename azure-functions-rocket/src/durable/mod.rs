@@ -2,26 +2,44 @@
 //! through the Durable extension's protocol for custom handlers (an
 //! orchestrator gets its history as protobuf and answers with actions; an
 //! entity gets its state and a batch of operations).
+//!
+//! Laid out as the durabletask SDKs are, imports going one way, top to
+//! bottom:
+//! - the registry's side: `functions` (the `Function` constructors);
+//! - running one function's code: `orchestrator_run`, `entity_batch`;
+//! - what authors use: `orchestration` (the context and its tasks),
+//!   `entity`, `client`, `errors`, `retry`;
+//! - the replay engine: `replay` (the executor, its `state`, the
+//!   `entity_message`s of entity calls);
+//! - at the bottom: `wire` (the protobuf in and out) and `clock`.
 
 mod client;
 mod clock;
-mod context;
 mod entity;
-mod entity_message;
+mod entity_batch;
+mod errors;
 mod functions;
+mod orchestration;
+mod orchestrator_run;
 mod replay;
-
-/// The protobuf messages of the protocol.
-pub use durable_proto as proto;
-
+mod retry;
 mod wire;
 
+/// The protobuf messages of the protocol.
+#[doc(hidden)]
+pub use durable_proto as proto;
+
 pub use client::{DurableClient, InstanceStatus};
-pub use context::{
-    Awaitable, DurableTask, OrchestrationContext, OrchestratorError, RetryPolicy, TaskError,
-    when_all, when_any,
-};
-pub use entity::{
-    EntityContext, EntityId, decode_entity_request, encode_entity_result, run_entity,
-};
-pub use wire::{decode_request, encode_response, run_orchestrator};
+pub use entity::{EntityContext, EntityId};
+pub use errors::{OrchestratorError, TaskError};
+pub use orchestration::{Awaitable, DurableTask, OrchestrationContext, when_all, when_any};
+pub use retry::RetryPolicy;
+
+// Running a function's code without the host, for the differential tests
+// against the Python SDK and for benchmarks.
+#[doc(hidden)]
+pub use entity_batch::run_entity;
+#[doc(hidden)]
+pub use orchestrator_run::run_orchestrator;
+#[doc(hidden)]
+pub use wire::{decode_entity_request, decode_request, encode_entity_result, encode_response};

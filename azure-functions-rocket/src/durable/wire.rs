@@ -1,17 +1,14 @@
-//! The orchestrator's wire: the host's base64 `OrchestratorRequest` in,
-//! the base64 `OrchestratorResponse` out.
-
-use std::future::Future;
+//! The wire: the host's base64 protobuf requests in (an orchestrator's
+//! `OrchestratorRequest`, an entity's `EntityBatchRequest`), the base64
+//! responses out.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use prost::Message;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use super::context::{OrchestrationContext, OrchestratorError, encode};
-use super::proto::{OrchestratorRequest, OrchestratorResponse};
-use super::replay::{self, Run};
+use super::proto::{
+    EntityBatchRequest, EntityBatchResult, OrchestratorRequest, OrchestratorResponse,
+};
 use crate::error::Error;
 
 /// Reads the request from the trigger binding's value: JSON strings
@@ -43,37 +40,18 @@ pub fn encode_response(response: &OrchestratorResponse) -> String {
     BASE64.encode(response.encode_to_vec())
 }
 
-/// Replays `request` through `orchestrator`, the orchestrator named
-/// `name`, and gives the response with its new actions. A history that
-/// starts another orchestrator, or that the code no longer matches,
-/// fails the orchestration with the reason; it never panics.
-pub fn run_orchestrator<I, O, F, Fut>(
-    request: &OrchestratorRequest,
-    name: &str,
-    orchestrator: &F,
-) -> OrchestratorResponse
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: Fn(OrchestrationContext, I) -> Fut,
-    Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
-{
-    let start = |context: OrchestrationContext, input: Option<String>| -> Run {
-        let text = input.as_deref().unwrap_or("null");
-        let input = match serde_json::from_str::<I>(text) {
-            Ok(input) => input,
-            Err(error) => {
-                let error = OrchestratorError::new(format_args!(
-                    "the orchestration's input {text} is not of the expected type: {error}"
-                ));
-                return Box::pin(async move { Err(error) });
-            }
-        };
-        let running = orchestrator(context, input);
-        Box::pin(async move {
-            let output = running.await?;
-            encode(&output).map_err(OrchestratorError::from)
-        })
-    };
-    replay::execute(request, name, &start)
+/// Reads the batch from the trigger binding's value: base64 inside as many
+/// JSON strings as the host wrapped it in.
+pub fn decode_entity_request(value: &str) -> Result<EntityBatchRequest, Error> {
+    let bytes = base64_of_binding(value, "the entity request")?;
+    EntityBatchRequest::decode(bytes.as_slice()).map_err(|error| {
+        Error::bad_request(format_args!(
+            "the entity request is not an EntityBatchRequest ({error})"
+        ))
+    })
+}
+
+/// The reply's `ReturnValue`: the result's protobuf in base64.
+pub fn encode_entity_result(result: &EntityBatchResult) -> String {
+    BASE64.encode(result.encode_to_vec())
 }

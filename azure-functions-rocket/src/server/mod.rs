@@ -15,7 +15,7 @@ use function_app::AppFolder;
 
 use crate::config;
 use crate::config::{Hardening, Settings};
-use crate::registry::Registry;
+use crate::registry::{Function, Registry};
 use forwarded::PublicRoutes;
 use routes::Invocations;
 
@@ -28,6 +28,12 @@ pub(crate) mod routes;
 /// client, or to serve it in a process of your own. [`run`] serves the
 /// same app.
 ///
+/// The names of bindings that registry lines do not give come from the
+/// app folder: the host's `FUNCTIONS_APP_ROOT_PATH`, else the working
+/// directory if it has a host.json (as under `cargo test`, in the
+/// package's folder). A name that neither gives fails the launch, with
+/// one stderr line per binding saying so.
+///
 /// ```
 /// use azure_functions_rocket::rocket::local::blocking::Client;
 /// use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
@@ -36,15 +42,35 @@ pub(crate) mod routes;
 ///     Ok(HttpResponse::new(200, "hi"))
 /// }
 ///
-/// let registry = Registry::new().with(Function::http("Hello", "req", hello));
+/// let registry = Registry::new().with(Function::http("Hello", hello).binding("req"));
 /// let client = Client::untracked(azure_functions_rocket::app(registry)).unwrap();
 /// let envelope: serde_json::Value = client.post("/Hello").body("{}").dispatch().into_json().unwrap();
 /// assert_eq!(envelope["ReturnValue"]["body"], "hi");
 /// ```
-pub fn app(registry: Registry) -> Rocket<Build> {
+pub fn app(mut registry: Registry) -> Rocket<Build> {
     let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
-    build(figment, registry, &hardening, PublicRoutes::default())
+    let root = AppFolder::root().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .filter(|here| here.join("host.json").is_file())
+    });
+    if let Some(Ok(app)) = root.as_deref().map(AppFolder::read) {
+        registry.follow(&app);
+    }
+    let unnamed = registry.unnamed();
+    let app = build(figment, registry, &hardening, PublicRoutes::default());
+    if unnamed.is_empty() {
+        return app;
+    }
+    app.attach(AdHoc::try_on_ignite("binding names", |rocket| {
+        Box::pin(async move {
+            for problem in &unnamed {
+                eprintln!("{}: {problem}", app_name());
+            }
+            Err(rocket)
+        })
+    }))
 }
 
 /// [`app`] with the handler's own settings already read: each read of
@@ -94,7 +120,10 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// function folder there must be registered, and every registered
 /// function must have a folder whose `function.json` has its trigger (type
 /// and name), its declared `out` bindings and, for HTTP, an `http`
-/// `$return`. With [`CHECK_VARIABLE`] set to `1`, that is all it does.
+/// `$return`; the binding names a registry line leaves out are read there.
+/// With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its environment, that is all it
+/// does. Run by hand outside its folder, it serves with a warning, and a
+/// function whose binding names nothing gave takes direct calls only.
 ///
 /// ```no_run
 /// use azure_functions_rocket::{Function, Registry, TimerInfo};
@@ -105,7 +134,7 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// }
 ///
 /// fn main() -> std::process::ExitCode {
-///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", "timer", tick)))
+///     azure_functions_rocket::run(Registry::new().with(Function::timer("Tick", tick)))
 /// }
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
@@ -136,8 +165,23 @@ pub fn run(mut registry: Registry) -> ExitCode {
             }
         },
         None => {
+            // Run by hand elsewhere, never by the host (which always sets
+            // the app's folder): direct calls need no binding names.
+            let unnamed: Vec<&str> = registry
+                .iter()
+                .filter(|function| !function.unnamed().is_empty())
+                .map(Function::name)
+                .collect();
+            let direct_only = if unnamed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the binding names of {} are not known, so they take direct calls only",
+                    unnamed.join(", ")
+                )
+            };
             eprintln!(
-                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
+                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked{direct_only}",
                 app_name()
             );
             PublicRoutes::default()

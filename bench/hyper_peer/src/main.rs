@@ -38,7 +38,13 @@ const INVOCATION_ID: &str = "x-azure-functions-invocationid";
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(rusty_function::registry)
+    REGISTRY.get_or_init(|| {
+        // The blog app's folder, where its function.json files name the
+        // bindings its registry lines leave out.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        harness::in_app_folder(rusty_function::registry(), &root)
+            .unwrap_or_else(|problems| panic!("the app folder disagrees: {problems:?}"))
+    })
 }
 
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

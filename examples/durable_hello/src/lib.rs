@@ -15,69 +15,33 @@ use serde_json::{Value, json};
 /// Every function of the app.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::activity("say_hello", "name", say_hello))
-        .with(Function::activity("square", "n", square))
-        .with(Function::activity("flaky", "n", flaky))
-        .with(Function::activity("fail_twice", "x", fail_twice))
-        .with(Function::activity("increment", "n", increment))
-        .with(Function::orchestrator("chaining", "context", chaining))
-        .with(Function::orchestrator(
-            "fan_out_fan_in",
-            "context",
-            fan_out_fan_in,
-        ))
+        .with(Function::activity("say_hello", say_hello))
+        .with(Function::activity("square", square))
+        .with(Function::activity("flaky", flaky))
+        .with(Function::activity("fail_twice", fail_twice))
+        .with(Function::activity("increment", increment))
+        .with(Function::orchestrator("chaining", chaining))
+        .with(Function::orchestrator("fan_out_fan_in", fan_out_fan_in))
         .with(Function::orchestrator(
             "timer_then_activity",
-            "context",
             timer_then_activity,
         ))
         .with(Function::orchestrator(
             "external_event_timeout",
-            "context",
             external_event_timeout,
         ))
-        .with(Function::orchestrator(
-            "retry_catch",
-            "context",
-            retry_catch,
-        ))
-        .with(Function::orchestrator(
-            "retry_policy",
-            "context",
-            retry_policy,
-        ))
-        .with(Function::orchestrator(
-            "continue_as_new",
-            "context",
-            continue_as_new,
-        ))
-        .with(Function::orchestrator(
-            "uncaught_failure",
-            "context",
-            uncaught_failure,
-        ))
+        .with(Function::orchestrator("retry_catch", retry_catch))
+        .with(Function::orchestrator("retry_policy", retry_policy))
+        .with(Function::orchestrator("continue_as_new", continue_as_new))
+        .with(Function::orchestrator("uncaught_failure", uncaught_failure))
         .with(Function::orchestrator(
             "sub_orchestration",
-            "context",
             sub_orchestration,
         ))
-        .with(Function::entity("counter", "context", counter))
-        .with(Function::orchestrator(
-            "counter_sum",
-            "context",
-            counter_sum,
-        ))
-        .with(Function::orchestrator(
-            "counter_signals",
-            "context",
-            counter_signals,
-        ))
-        .with(Function::http_with_client(
-            "HttpStart",
-            "req",
-            "client",
-            http_start,
-        ))
+        .with(Function::entity("counter", counter))
+        .with(Function::orchestrator("counter_sum", counter_sum))
+        .with(Function::orchestrator("counter_signals", counter_signals))
+        .with(Function::http_with_client("HttpStart", http_start))
 }
 
 /// `POST /api/orchestrators/{name}` with the input as body: starts the
@@ -244,17 +208,19 @@ pub async fn sub_orchestration(
 }
 
 /// A counter entity: `add` a number, `reset` (deletes its state), `get`.
-pub fn counter(context: &mut EntityContext<i64>) -> Result<Option<i64>, Error> {
+pub async fn counter(context: EntityContext<i64>) -> Result<Option<i64>, Error> {
     match context.operation() {
         "add" => {
             let amount: i64 = context.input()?;
-            let value = context.state_or_default();
-            *value = value
+            let value = context
+                .state()
+                .unwrap_or(0)
                 .checked_add(amount)
                 .ok_or_else(|| Error::bad_request("the counter would overflow"))?;
+            context.set_state(value);
         }
         "reset" => context.delete_state(),
-        "get" => return Ok(Some(context.state().copied().unwrap_or(0))),
+        "get" => return Ok(Some(context.state().unwrap_or(0))),
         other => {
             return Err(Error::bad_request(format_args!(
                 "the counter has no operation {other}"

@@ -27,38 +27,10 @@ fn b64(text: &str) -> Vec<u8> {
 /// The pinned SDK version the histories are recorded with.
 const SDK: &str = "durabletask==1.12.0";
 
-fn workspace_target() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
-}
-
-/// A venv with the SDK, made once under target/: by the first test that
-/// needs it, while the others wait.
+/// A venv with the SDK under the target folder, made by the first test
+/// that needs it while the others wait.
 fn python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(make_venv).clone()
-}
-
-fn make_venv() -> PathBuf {
-    let venv = workspace_target().join("durable-venv");
-    let python = venv.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import durabletask"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !ready {
-        let status = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 runs (install python3 and python3-venv)");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", SDK])
-            .status()
-            .expect("pip runs");
-        assert!(status.success(), "pip install {SDK} failed");
-    }
-    python
+    test_tools::python_venv("durable-venv", &[SDK])
 }
 
 fn record() -> Vec<Value> {
@@ -381,9 +353,15 @@ fn entity_batches_match_the_sdks_entity_executor() {
             .collect();
         json!({"results": results, "state": payload(&result.entity_state)})
     };
+    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
     let ours: Vec<Value> = batches
         .iter()
-        .map(|request| normal(&run_entity(request, "counter", &durable_hello::counter).unwrap()))
+        .map(|request| {
+            let result = runtime.block_on(run_entity(request, "counter", &durable_hello::counter));
+            normal(&result.unwrap())
+        })
         .collect();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/entity_batches.py");

@@ -12,14 +12,20 @@ use azure_functions_rocket::durable::proto::{
     HistoryEvent, OperationRequest, OperationResultType, OrchestrationStatus, OrchestratorRequest,
     OrchestratorResponse, OrchestratorStartedEvent, Timestamp,
 };
-use azure_functions_rocket::harness::{DirectCall, invoke};
+use azure_functions_rocket::harness::{self, DirectCall, invoke};
 use azure_functions_rocket::{CHECK_VARIABLE, Function, Registry, rocket};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use prost::Message;
 use serde_json::{Value, json};
 
-static REGISTRY: LazyLock<Registry> = LazyLock::new(durable_hello::registry);
+static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
+    harness::in_app_folder(
+        durable_hello::registry(),
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    )
+    .expect("the example's registry and folders agree")
+});
 
 /// One function of the example, as it declares it.
 fn function(name: &str) -> &'static Function {

@@ -5,7 +5,7 @@
 //!   and writes `{"radius": 2.0, "area": 12.566370614359172}` to `areas`;
 //! - TimerLog logs a line every five minutes.
 //!
-//! See README.md, "A queue and a timer", to run it.
+//! README.md, "The local loop", runs it on Azurite.
 
 pub mod queue_area;
 pub mod timer_log;
@@ -15,6 +15,6 @@ use azure_functions_rocket::{Function, Registry};
 /// Every function of the app; each has its folder beside Cargo.toml.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::queue("QueueArea", "message", queue_area::area).output("areas"))
-        .with(Function::timer("TimerLog", "timer", timer_log::tick))
+        .with(Function::queue("QueueArea", queue_area::area).output("areas"))
+        .with(Function::timer("TimerLog", timer_log::tick))
 }

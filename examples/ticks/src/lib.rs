@@ -38,6 +38,6 @@ pub fn ticks(count: Option<u32>) -> EventStream![] {
 /// Every function of the app; each has its folder beside Cargo.toml.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::http("Hello", "req", hello))
+        .with(Function::http("Hello", hello))
         .with(Function::routes("Ticks", routes![ticks]))
 }

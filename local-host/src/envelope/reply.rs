@@ -180,7 +180,8 @@ fn media_type(content_type: Option<&str>) -> String {
 }
 
 /// Reads the handler's reply to an invocation of `function` as the host
-/// does (sections 3 and 6).
+/// does (docs/host-protocol.md, "handler -> host" and "Non-HTTP triggers
+/// and output bindings").
 pub fn read_reply(function: &FunctionFolder, reply: &HttpReply) -> Outcome {
     let is_http = function.trigger_kind() == TriggerKind::Http;
     let parsed: Option<Map<String, Value>> = match reply.try_json() {
@@ -348,7 +349,8 @@ fn describe_source(binding: &Binding) -> String {
     }
 }
 
-/// A non-HTTP output's value (section 6).
+/// A non-HTTP output's value (docs/host-protocol.md, "Non-HTTP triggers
+/// and output bindings").
 fn written_value(binding: &Binding, value: &Value, warnings: &mut Vec<Warning>) -> Written {
     match value {
         Value::Null => Written::Nothing,

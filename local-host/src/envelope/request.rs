@@ -135,7 +135,7 @@ fn anonymous_identity() -> Value {
     })
 }
 
-/// The body of an HTTP-triggered invocation (section 2). `params` are the
+/// The body of an HTTP-triggered invocation (docs/host-protocol.md, "host -> handler"). `params` are the
 /// route values (`None`: an optional parameter the URL left out).
 pub fn http_invocation(
     function: &FunctionFolder,
@@ -185,7 +185,7 @@ pub fn http_invocation(
         req.insert("Body".into(), Value::String(text));
     }
 
-    // Metadata (section 2): each top-level property of a JSON body but
+    // Metadata (docs/host-protocol.md, "host -> handler"): each top-level property of a JSON body but
     // arrays, a scalar turned to .NET text first (`2` -> "\"2\"", `true`
     // -> "\"True\""), an object kept as JSON; each query value, the last
     // of a repeated key winning, `code` left out; each route value; then
@@ -272,7 +272,8 @@ impl QueueMessage {
     }
 }
 
-/// The body of a queue-triggered invocation (section 6): the message text
+/// The body of a queue-triggered invocation (docs/host-protocol.md,
+/// "Non-HTTP triggers and output bindings"): the message text
 /// double-encoded, the message's properties in Metadata.
 pub fn queue_invocation(function: &FunctionFolder, message: &QueueMessage, sys: &Sys) -> Value {
     let mut data = Map::new();
@@ -296,7 +297,7 @@ pub fn queue_invocation(function: &FunctionFolder, message: &QueueMessage, sys: 
 
 /// A trigger's text as the host sends it: encoded twice, or for a
 /// trigger declared `"dataType": "binary"` its bytes as one plain base64
-/// string (section 6).
+/// string (docs/host-protocol.md, "Non-HTTP triggers and output bindings").
 fn trigger_text(function: &FunctionFolder, text: &str) -> Value {
     if function.trigger().is_binary() {
         Value::String(base64::encode(text.as_bytes()))
@@ -313,7 +314,8 @@ pub struct ScheduleStatus {
     pub last_updated: UtcTime,
 }
 
-/// The body of a timer-triggered invocation (section 6); `status` is
+/// The body of a timer-triggered invocation (docs/host-protocol.md,
+/// "Non-HTTP triggers and output bindings"); `status` is
 /// `None` on a first run.
 pub fn timer_invocation(
     function: &FunctionFolder,
@@ -333,7 +335,8 @@ pub fn timer_invocation(
 }
 
 /// The body for any other trigger: a JSON object or array input as real
-/// JSON, anything else as a double-encoded string (section 6).
+/// JSON, anything else as a double-encoded string (docs/host-protocol.md,
+/// "Non-HTTP triggers and output bindings").
 pub fn other_invocation(function: &FunctionFolder, input: &str, sys: &Sys) -> Value {
     let value = match serde_json::from_str::<Value>(input) {
         _ if function.trigger().is_binary() => trigger_text(function, input),

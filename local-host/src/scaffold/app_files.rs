@@ -96,7 +96,9 @@ strip = true
     )
 }
 
-pub(super) fn main_rs(name: &str, hello: &Plan) -> String {
+/// The app's library: its functions' modules and its registry, which the
+/// binary serves and tests can serve too.
+pub(super) fn lib_rs(name: &str, hello: &Plan) -> String {
     format!(
         r#"//! {name}: an Azure Functions custom handler on azure-functions-rocket.
 //! Each function is a module here and a folder beside Cargo.toml with its
@@ -104,22 +106,30 @@ pub(super) fn main_rs(name: &str, hello: &Plan) -> String {
 
 mod {module};
 
-use std::process::ExitCode;
-
 use azure_functions_rocket::{{Function, Registry}};
 
-/// Every function of the app, one line each, named as its folder.
-fn registry() -> Registry {{
+/// Every function of the app, one line each, named as its folder; the
+/// names of its bindings come from its function.json.
+pub fn registry() -> Registry {{
     Registry::new()
         {line}
-}}
-
-fn main() -> ExitCode {{
-    azure_functions_rocket::run(registry())
 }}
 "#,
         module = hello.module,
         line = hello.registry_line(),
+    )
+}
+
+/// The handler binary: serves the library's registry.
+pub(super) fn main_rs(name: &str) -> String {
+    format!(
+        r#"use std::process::ExitCode;
+
+fn main() -> ExitCode {{
+    azure_functions_rocket::run({krate}::registry())
+}}
+"#,
+        krate = name.replace('-', "_"),
     )
 }
 
@@ -180,7 +190,7 @@ pub(super) fn readme(name: &str) -> String {
 
 An Azure Functions custom handler in Rust, on azure-functions-rocket. Each
 function is a module in `src/` and a folder here with its `function.json`;
-`src/main.rs` registers them, and the handler checks at start-up that the
+`src/lib.rs` registers them, and the handler checks at start-up that the
 two agree.
 
 ```sh

@@ -128,15 +128,16 @@ impl Plan {
         outputs
     }
 
-    /// The line added to the registry chain.
+    /// The line added to the registry chain: the binding names come from
+    /// the function.json written beside it.
     pub(super) fn registry_line(&self) -> String {
-        let (kind, binding) = match self.trigger {
-            Trigger::Http { .. } => ("http", "req"),
-            Trigger::Queue { .. } => ("queue", "message"),
-            Trigger::Timer { .. } => ("timer", "timer"),
+        let kind = match self.trigger {
+            Trigger::Http { .. } => "http",
+            Trigger::Queue { .. } => "queue",
+            Trigger::Timer { .. } => "timer",
         };
         let mut line = format!(
-            ".with(Function::{kind}({:?}, {binding:?}, {}::run)",
+            ".with(Function::{kind}({:?}, {}::run)",
             self.name, self.module
         );
         for output in self.outputs() {

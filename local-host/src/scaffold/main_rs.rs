@@ -1,18 +1,22 @@
-//! Adding a function's module and registry line to the app's src/main.rs.
+//! Adding a function's module and registry line to the app's src/lib.rs
+//! (src/main.rs in apps made before the registry moved to the library).
 
-/// The opening line of the registry function in the main.rs `new app`
-/// writes.
-pub(super) const REGISTRY_FN: &str = "fn registry() -> Registry {";
+/// The opening line of the registry function in the lib.rs `new app`
+/// writes, and in the main.rs it wrote before.
+pub(super) const REGISTRY_FNS: [&str; 2] = [
+    "pub fn registry() -> Registry {",
+    "fn registry() -> Registry {",
+];
 
 /// `main_rs` with `mod <module>;` and the registry line added, when it has
-/// the shape `new app` writes: a `fn registry() -> Registry` whose body is
-/// one `Registry::new()` chain, closed by a `}` line.
+/// the shape `new app` writes: a `pub fn registry() -> Registry` whose
+/// body is one `Registry::new()` chain, closed by a `}` line.
 pub fn add_to_main(main_rs: &str, module: &str, registry_line: &str) -> Option<String> {
     let lines: Vec<&str> = main_rs.lines().collect();
     let mut openings = lines
         .iter()
         .enumerate()
-        .filter(|(_, l)| l.trim() == REGISTRY_FN);
+        .filter(|(_, l)| REGISTRY_FNS.contains(&l.trim()));
     let (open, _) = openings.next()?;
     if openings.next().is_some() {
         return None;

@@ -11,6 +11,7 @@ mod app_files;
 mod function_files;
 mod main_rs;
 mod names;
+mod shell;
 
 use app_files::*;
 use function_files::*;
@@ -91,7 +92,8 @@ fn write(path: &Path, text: &str) -> Result<(), ScaffoldError> {
 }
 
 /// Writes function `spec` into its app: `src/<module>.rs`, `<Name>/function.json`,
-/// and its `mod` and registry lines in `src/main.rs`. Returns what it did,
+/// and its `mod` and registry lines in `src/lib.rs` (or, in an app made
+/// before the registry moved there, `src/main.rs`). Returns what it did,
 /// line by line.
 pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
     let plan = Plan::new(spec)?;
@@ -102,21 +104,31 @@ pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
             app.display()
         ));
     }
-    let main_path = app.join("src").join("main.rs");
+    let lib_path = app.join("src").join("lib.rs");
+    let main_path = if lib_path.is_file() {
+        lib_path
+    } else {
+        app.join("src").join("main.rs")
+    };
+    let file = if main_path.ends_with("lib.rs") {
+        "src/lib.rs"
+    } else {
+        "src/main.rs"
+    };
     let main_rs = match std::fs::read_to_string(&main_path) {
         Ok(text) => text,
         Err(e) => {
             return refused(format!(
-                "cannot read {}: {e}: `local-host new function` adds to the src/main.rs that `local-host new app` writes",
+                "cannot read {}: {e}: `local-host new function` adds to the src/lib.rs that `local-host new app` writes",
                 main_path.display()
             ));
         }
     };
-    check_free(app, &plan, &main_rs)?;
+    check_free(app, &plan, &main_rs, file)?;
     let registry_line = plan.registry_line();
     let Some(new_main) = add_to_main(&main_rs, &plan.module, &registry_line) else {
         return refused(format!(
-            "{} is not in the shape `local-host new app` writes (a `fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/{}.rs and {}/function.json, and add `mod {};` and, to the registry, `{registry_line}`",
+            "{} is not in the shape `local-host new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/{}.rs and {}/function.json, and add `mod {};` and, to the registry, `{registry_line}`",
             main_path.display(),
             plan.module,
             plan.name,
@@ -133,12 +145,12 @@ pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
             "wrote src/{}.rs and {}/function.json",
             plan.module, plan.name
         ),
-        format!("added to src/main.rs: mod {}; {registry_line}", plan.module),
+        format!("added to {file}: mod {}; {registry_line}", plan.module),
     ])
 }
 
 /// Refuses a function whose name, folder or module the app already has.
-fn check_free(app: &Path, plan: &Plan, main_rs: &str) -> Result<(), ScaffoldError> {
+fn check_free(app: &Path, plan: &Plan, main_rs: &str, file: &str) -> Result<(), ScaffoldError> {
     let name = &plan.name;
     if app.join(name).exists() {
         return refused(format!(
@@ -178,7 +190,7 @@ fn check_free(app: &Path, plan: &Plan, main_rs: &str) -> Result<(), ScaffoldErro
         || main_rs.contains(&format!("({name:?},"))
     {
         return refused(format!(
-            "src/main.rs already has `mod {module};` or a function named {name:?}: choose another name"
+            "{file} already has `mod {module};` or a function named {name:?}: choose another name"
         ));
     }
     Ok(())
@@ -241,7 +253,8 @@ pub fn new_app(spec: &NewApp) -> Result<Vec<String>, ScaffoldError> {
     })?;
     let files = [
         ("Cargo.toml", cargo_toml(&name, &dependency)),
-        ("src/main.rs", main_rs(&name, &hello)),
+        ("src/lib.rs", lib_rs(&name, &hello)),
+        ("src/main.rs", main_rs(&name)),
         ("src/hello.rs", hello.source()),
         ("Hello/function.json", hello.function_json()),
         ("host.json", host_json(&name)),
@@ -265,7 +278,7 @@ pub fn new_app(spec: &NewApp) -> Result<Vec<String>, ScaffoldError> {
             "wrote the app {name} in {shown}: the function Hello (src/hello.rs, Hello/function.json)"
         ),
         "next:".into(),
-        format!("  cd {shown}"),
+        format!("  cd {}", shell::quoted(&shown.to_string())),
         "  cargo test".into(),
         "  local-host start --build".into(),
         "  curl 'http://localhost:7071/api/Hello?name=Ada'".into(),

@@ -57,7 +57,7 @@ fn the_registry_line_declares_every_output() {
     );
     assert_eq!(
         queue.registry_line(),
-        r#".with(Function::queue("Squares", "message", squares::run).output("squares").output("blob"))"#
+        r#".with(Function::queue("Squares", squares::run).output("squares").output("blob"))"#
     );
     let json: Value = serde_json::from_str(&queue.function_json()).expect("JSON");
     let names: Vec<&str> = json["bindings"]
@@ -69,14 +69,21 @@ fn the_registry_line_declares_every_output() {
     assert_eq!(names, ["message", "squares", "blob"]);
 }
 
-const MAIN: &str = "//! app\n\nmod hello;\nmod zeta;\n\nuse x;\n\nfn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", \"req\", hello::run))\n}\n\nfn main() {}\n";
+const MAIN: &str = "//! app\n\nmod hello;\nmod zeta;\n\nuse x;\n\npub fn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", hello::run))\n}\n\nfn main() {}\n";
 
 #[test]
 fn adds_the_module_in_order_and_the_line_to_the_chain() {
     let out = add_to_main(MAIN, "squares", ".with(X)").expect("the shape");
     assert_eq!(
         out,
-        "//! app\n\nmod hello;\nmod squares;\nmod zeta;\n\nuse x;\n\nfn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", \"req\", hello::run))\n        .with(X)\n}\n\nfn main() {}\n"
+        "//! app\n\nmod hello;\nmod squares;\nmod zeta;\n\nuse x;\n\npub fn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", hello::run))\n        .with(X)\n}\n\nfn main() {}\n"
+    );
+    // The main.rs of apps made before the registry moved to lib.rs.
+    let private = MAIN.replace("pub fn registry", "fn registry");
+    let out = add_to_main(&private, "squares", ".with(X)").expect("the older shape");
+    assert!(
+        out.contains("mod squares;\n") && out.contains("        .with(X)\n}"),
+        "{out}"
     );
     let without_mods = MAIN.replace("mod hello;\nmod zeta;\n\n", "");
     let out = add_to_main(&without_mods, "a", ".with(X)").expect("the shape");

@@ -227,6 +227,9 @@ async fn build_and_start(
             executable: Some(built),
             ready_limit: options.ready_limit,
             console: console.clone(),
+            // A build that fails does not stop --watch: the last good one
+            // goes on serving.
+            stops_the_host: false,
             ..HandlerOptions::default()
         },
     )

@@ -20,6 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::accept_errors::AcceptErrors;
 use crate::console::Console;
 use crate::in_flight::{Counted, InFlight};
 use crate::limits::HEAD_TIMEOUT;
@@ -62,15 +63,29 @@ pub async fn serve(
 ) {
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build_http();
+    let mut errors = AcceptErrors::default();
     loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                console.error(format!("[host] cannot accept a connection: {e}"));
-                tokio::time::sleep(Duration::from_millis(50)).await;
+        let over_at = errors.over_at();
+        let accepted = tokio::select! {
+            biased;
+            accepted = listener.accept() => accepted,
+            _ = tokio::time::sleep_until(over_at.unwrap_or_else(std::time::Instant::now).into()), if over_at.is_some() => {
+                console.info(errors.over());
                 continue;
             }
         };
+        let (stream, _) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                let (said, pause) = errors.failed(&e);
+                if let Some(said) = said {
+                    console.error(said);
+                }
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+        };
+        errors.accepted(std::time::Instant::now());
         let _ = stream.set_nodelay(true);
         let (client, target, console) = (client.clone(), target.clone(), console.clone());
         tokio::spawn(async move {

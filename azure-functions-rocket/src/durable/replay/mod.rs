@@ -12,21 +12,23 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::clock;
-use super::context::{
-    Completion, Kind, OrchestrationContext, OrchestratorError, Pending, State, TaskError, fold,
-};
-use super::entity_message;
+use super::errors::{OrchestratorError, TaskError};
 use super::proto::{
     ActionType, CompleteOrchestrationAction, EventRaisedEvent, EventType, HistoryEvent,
     OrchestrationStatus, OrchestratorAction, OrchestratorRequest, OrchestratorResponse,
     TaskFailureDetails,
 };
+use state::{Completion, Kind, Pending, State, fold};
+
+pub(crate) mod entity_message;
+pub(crate) mod state;
 
 /// An orchestrator's run over one replay: its result's JSON text.
 pub(crate) type Run = Pin<Box<dyn Future<Output = Result<Option<String>, OrchestratorError>>>>;
 
-/// Starts an orchestrator on a context and its input's JSON text.
-pub(crate) type Start<'a> = &'a dyn Fn(OrchestrationContext, Option<String>) -> Run;
+/// Starts an orchestrator on the replay state (for its context) and its
+/// input's JSON text.
+pub(crate) type Start<'a> = &'a dyn Fn(Rc<RefCell<State>>, Option<String>) -> Run;
 
 /// Runs orchestrator `name` (`start`) over the history in `request`.
 pub(crate) fn execute(
@@ -297,10 +299,7 @@ impl Executor {
                     });
                 }
                 let input = started.input.clone().filter(|input| !input.is_empty());
-                let context = OrchestrationContext {
-                    state: self.state.clone(),
-                };
-                self.run = Some((lookup.start)(context, input));
+                self.run = Some((lookup.start)(self.state.clone(), input));
                 self.resume()?;
             }
             EventType::TimerCreated(_) => self.confirm(event.event_id, "create_timer", None)?,
@@ -493,166 +492,5 @@ impl Executor {
             .borrow_mut()
             .settle(&slot, Err(TaskError::new(message, details)));
         self.resume()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::durable::proto::{
-        ExecutionStartedEvent, OrchestratorStartedEvent, TimerFiredEvent, Timestamp,
-    };
-    use crate::durable::wire::run_orchestrator;
-
-    fn history(more: Vec<EventType>) -> OrchestratorRequest {
-        let mut events = vec![
-            EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
-            EventType::ExecutionStarted(ExecutionStartedEvent {
-                name: "o".to_owned(),
-                ..ExecutionStartedEvent::default()
-            }),
-        ];
-        events.extend(more);
-        OrchestratorRequest {
-            instance_id: "i".to_owned(),
-            new_events: events
-                .into_iter()
-                .map(|kind| HistoryEvent {
-                    event_id: -1,
-                    timestamp: Some(Timestamp {
-                        seconds: 1,
-                        nanos: 0,
-                    }),
-                    event_type: Some(kind),
-                })
-                .collect(),
-            ..OrchestratorRequest::default()
-        }
-    }
-
-    fn completion(response: &OrchestratorResponse) -> &CompleteOrchestrationAction {
-        match response
-            .actions
-            .last()
-            .and_then(|action| action.action_type.as_ref())
-        {
-            Some(ActionType::CompleteOrchestration(done)) => done,
-            other => panic!("no completion: {other:?}"),
-        }
-    }
-
-    async fn panics(_: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
-        panic!("boom")
-    }
-
-    async fn waits(context: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
-        context
-            .create_timer(std::time::Duration::from_secs(1))
-            .await?;
-        Ok(())
-    }
-
-    #[test]
-    fn a_panicking_orchestrator_fails_its_orchestration() {
-        let response = run_orchestrator(&history(Vec::new()), "o", &panics);
-        let done = completion(&response);
-        assert_eq!(
-            done.orchestration_status,
-            OrchestrationStatus::Failed as i32
-        );
-        let details = done.failure_details.as_ref().unwrap();
-        assert_eq!(details.error_message, "the orchestrator panicked");
-    }
-
-    #[test]
-    fn a_timer_fired_for_no_timer_is_ignored() {
-        let stray = EventType::TimerFired(TimerFiredEvent {
-            fire_at: None,
-            timer_id: 42,
-        });
-        let response = run_orchestrator(&history(vec![stray]), "o", &waits);
-        assert_eq!(response.actions.len(), 1, "{response:?}");
-        assert!(matches!(
-            response.actions[0].action_type,
-            Some(ActionType::CreateTimer(_))
-        ));
-    }
-
-    async fn calls_counter(context: OrchestrationContext, _: ()) -> Result<i64, OrchestratorError> {
-        let counter = crate::durable::EntityId::new("Counter", "a");
-        context.signal_entity(&counter, "add", &1);
-        Ok(context.call_entity(&counter, "get", &()).await?)
-    }
-
-    /// The first step's actions: the signal, then the call.
-    fn entity_requests(response: &OrchestratorResponse) -> Vec<serde_json::Value> {
-        response
-            .actions
-            .iter()
-            .filter_map(|action| match &action.action_type {
-                Some(ActionType::SendEvent(send)) => {
-                    let target = send.instance.as_ref().map(|i| i.instance_id.as_str());
-                    assert_eq!(target, Some("@counter@a"));
-                    assert_eq!(send.name, "op");
-                    serde_json::from_str(send.data.as_deref().unwrap_or_default()).ok()
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn an_entity_call_is_an_op_event_answered_by_its_request_id() {
-        use crate::durable::proto::{EventRaisedEvent, EventSentEvent};
-        let first = run_orchestrator(&history(Vec::new()), "o", &calls_counter);
-        let requests = entity_requests(&first);
-        assert_eq!(requests.len(), 2, "{first:?}");
-        assert_eq!(requests[0]["signal"], serde_json::json!(true));
-        assert_eq!(requests[0]["input"], serde_json::json!("1"));
-        assert_eq!(requests[1]["op"], serde_json::json!("get"));
-        assert_eq!(requests[1]["parent"], serde_json::json!("i"));
-        assert!(requests[1].get("signal").is_none() && requests[1].get("input").is_none());
-        let request_id = requests[1]["id"].as_str().unwrap().to_owned();
-        assert_ne!(request_id, requests[0]["id"].as_str().unwrap());
-
-        let sent = |id: i32| HistoryEvent {
-            event_id: id,
-            timestamp: None,
-            event_type: Some(EventType::EventSent(EventSentEvent {
-                instance_id: "@counter@a".to_owned(),
-                name: "op".to_owned(),
-                input: None,
-            })),
-        };
-        let answer = |response: &str| {
-            let mut request = history(Vec::new());
-            request.past_events = std::mem::take(&mut request.new_events);
-            request.past_events.extend([sent(1), sent(2)]);
-            request.new_events = vec![HistoryEvent {
-                event_id: -1,
-                timestamp: None,
-                event_type: Some(EventType::EventRaised(EventRaisedEvent {
-                    name: request_id.to_uppercase(),
-                    input: Some(response.to_owned()),
-                })),
-            }];
-            run_orchestrator(&request, "o", &calls_counter)
-        };
-        let done = answer(r#"{"result":"7"}"#);
-        assert_eq!(done.actions.len(), 1, "no request is sent again: {done:?}");
-        assert_eq!(completion(&done).result.as_deref(), Some("7"));
-
-        let failed =
-            answer(r#"{"result":null,"failureDetails":{"ErrorType":"E","ErrorMessage":"no"}}"#);
-        let done = completion(&failed);
-        assert_eq!(
-            done.orchestration_status,
-            OrchestrationStatus::Failed as i32
-        );
-        let details = done.failure_details.as_ref().unwrap();
-        assert_eq!(
-            details.error_message,
-            "Operation 'get' of entity '@counter@a' failed: no"
-        );
     }
 }

@@ -1,11 +1,8 @@
 //! The orchestration context: what an orchestrator function calls to
-//! schedule work, and the tasks it awaits. Every call takes its action id
-//! at once, in call order (as the Python durabletask SDK counts, from 1),
-//! so that the ids do not depend on when a task is first awaited.
+//! schedule work, and the tasks it awaits.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
-use std::fmt;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -18,297 +15,14 @@ use serde::de::DeserializeOwned;
 
 use super::clock::{self, Micros};
 use super::entity::EntityId;
-use super::entity_message::{self, EntityCall};
+use super::errors::TaskError;
 use super::proto::{
-    ActionType, CreateSubOrchestrationAction, CreateTimerAction, OrchestrationInstance,
-    ScheduleTaskAction, SendEventAction, TaskFailureDetails,
+    ActionType, CreateSubOrchestrationAction, OrchestrationInstance, ScheduleTaskAction,
+    SendEventAction,
 };
-
-/// How a task ended: the result's JSON text (`None` for no result) or its
-/// failure.
-pub(crate) type Outcome = Result<Option<String>, TaskError>;
-
-/// A task's outcome once known, with the order in which tasks completed
-/// (for `when_any` and `when_all`'s first failure).
-#[derive(Default)]
-pub(crate) struct Slot {
-    pub(crate) outcome: RefCell<Option<(u64, Outcome)>>,
-}
-
-/// A task of an orchestration that failed: an activity or sub-orchestration
-/// that failed (after its retries), with the failure's details.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskError {
-    message: String,
-    details: Option<TaskFailureDetails>,
-}
-
-impl TaskError {
-    /// The message, e.g. `abc: Activity task #1 failed: boom`.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The failure's own message, as the activity or sub-orchestration
-    /// reported it.
-    pub fn cause(&self) -> Option<&str> {
-        self.details
-            .as_ref()
-            .map(|details| details.error_message.as_str())
-    }
-
-    pub(crate) fn new(message: String, details: Option<TaskFailureDetails>) -> TaskError {
-        TaskError { message, details }
-    }
-}
-
-impl fmt::Display for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// An orchestrator's failure: it completes the orchestration as FAILED with
-/// these details. `?` builds one from a [`TaskError`], a library
-/// [`crate::Error`] or any other error.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrchestratorError {
-    pub(crate) error_type: String,
-    pub(crate) message: String,
-    pub(crate) inner: Option<Box<TaskFailureDetails>>,
-}
-
-impl OrchestratorError {
-    /// A failure with this message.
-    pub fn new(message: impl fmt::Display) -> OrchestratorError {
-        OrchestratorError {
-            error_type: "OrchestratorError".to_owned(),
-            message: message.to_string(),
-            inner: None,
-        }
-    }
-
-    /// The message the failure details will carry.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for OrchestratorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl From<TaskError> for OrchestratorError {
-    fn from(error: TaskError) -> OrchestratorError {
-        OrchestratorError {
-            error_type: "TaskFailedError".to_owned(),
-            message: error.message,
-            inner: error.details.map(Box::new),
-        }
-    }
-}
-
-impl From<crate::Error> for OrchestratorError {
-    fn from(error: crate::Error) -> OrchestratorError {
-        OrchestratorError::new(error.message())
-    }
-}
-
-impl<E: std::error::Error> From<E> for OrchestratorError {
-    fn from(error: E) -> OrchestratorError {
-        OrchestratorError::new(error)
-    }
-}
-
-/// When a failed activity or sub-orchestration is tried again: after
-/// `first_retry_interval`, each wait `backoff_coefficient` times the one
-/// before, at most `max_retry_interval`, `max_number_of_attempts` in all.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// The wait before the second attempt.
-    pub first_retry_interval: Duration,
-    /// Attempts in all, the first included (at least 1).
-    pub max_number_of_attempts: u32,
-    /// The factor from one wait to the next (at least 1.0).
-    pub backoff_coefficient: f64,
-    /// The longest wait, if any.
-    pub max_retry_interval: Option<Duration>,
-    /// No retry starts later than this after the first attempt, if set.
-    pub retry_timeout: Option<Duration>,
-}
-
-impl RetryPolicy {
-    /// `max_number_of_attempts` attempts, `first_retry_interval` apart.
-    pub fn new(first_retry_interval: Duration, max_number_of_attempts: u32) -> RetryPolicy {
-        RetryPolicy {
-            first_retry_interval,
-            max_number_of_attempts,
-            backoff_coefficient: 1.0,
-            max_retry_interval: None,
-            retry_timeout: None,
-        }
-    }
-
-    /// The same with this backoff coefficient.
-    pub fn with_backoff(mut self, backoff_coefficient: f64) -> RetryPolicy {
-        self.backoff_coefficient = backoff_coefficient;
-        self
-    }
-
-    /// The same with this longest wait.
-    pub fn with_max_interval(mut self, max_retry_interval: Duration) -> RetryPolicy {
-        self.max_retry_interval = Some(max_retry_interval);
-        self
-    }
-
-    /// The wait before the next attempt after `attempts` attempts, or
-    /// `None` when none is left. The timeout is on the wall clock, as in the
-    /// other durabletask SDKs.
-    pub(crate) fn next_delay(&self, attempts: u32, started: Micros) -> Option<Micros> {
-        if attempts >= self.max_number_of_attempts {
-            return None;
-        }
-        if let Some(timeout) = self.retry_timeout {
-            let expires = started.saturating_add(clock::micros_of(timeout));
-            if clock::now() >= expires {
-                return None;
-            }
-        }
-        let exponent = i32::try_from(attempts.saturating_sub(1)).unwrap_or(i32::MAX);
-        let mut seconds = self.backoff_coefficient.max(1.0).powi(exponent)
-            * self.first_retry_interval.as_secs_f64();
-        if let Some(max) = self.max_retry_interval {
-            seconds = seconds.min(max.as_secs_f64());
-        }
-        Some(clock::micros_of_seconds(seconds))
-    }
-}
-
-/// A retried task's state between attempts.
-#[derive(Clone)]
-pub(crate) struct Retry {
-    pub(crate) id: i32,
-    pub(crate) action: ActionType,
-    pub(crate) policy: RetryPolicy,
-    pub(crate) attempts: u32,
-    pub(crate) started: Micros,
-}
-
-/// What a pending task id stands for.
-pub(crate) enum Kind {
-    /// An activity or sub-orchestration without a retry policy.
-    Call { sub_orchestration: bool },
-    /// One with a retry policy.
-    Retried(Box<Retry>),
-    /// A durable timer.
-    Timer,
-    /// The wait before a retry.
-    RetryTimer(Box<Retry>),
-}
-
-pub(crate) struct Pending {
-    pub(crate) slot: Rc<Slot>,
-    pub(crate) kind: Kind,
-    /// For a timer beyond [`MAX_TIMER`]: when it is really due.
-    pub(crate) due: Option<Micros>,
-}
-
-/// The longest single timer, as the Python SDK chunks them by default
-/// (storage backends cap a timer's delay); a longer one is a chain.
-pub(crate) const MAX_TIMER: Micros = 3 * 24 * 3600 * 1_000_000;
-
-/// How the orchestration ended, once it has.
-pub(crate) enum Completion {
-    /// Completed, failed or terminated: the action is among the others.
-    Done,
-    /// Continued as new with this input (JSON), carrying buffered events.
-    ContinuedAsNew {
-        input: Option<String>,
-        save_events: bool,
-    },
-}
-
-/// The replay state shared by the context and the executor.
-pub(crate) struct State {
-    pub(crate) instance_id: String,
-    pub(crate) now: Micros,
-    pub(crate) replaying: bool,
-    pub(crate) sequence: i32,
-    /// Actions not yet confirmed by history, in the order taken.
-    pub(crate) actions: Vec<(i32, ActionType)>,
-    pub(crate) tasks: HashMap<i32, Pending>,
-    /// Raised events nobody waited for yet, by case-folded name, with the
-    /// order they arrived in.
-    pub(crate) received: HashMap<String, VecDeque<(u64, Option<String>)>>,
-    pub(crate) received_count: u64,
-    pub(crate) waiting: HashMap<String, VecDeque<Rc<Slot>>>,
-    /// Entity calls waiting for their response, by case-folded request id.
-    pub(crate) entity_calls: HashMap<String, EntityCall>,
-    pub(crate) custom_status: Option<String>,
-    pub(crate) completion: Option<Completion>,
-    pub(crate) guid_count: u64,
-    pub(crate) completed_count: u64,
-}
-
-impl State {
-    pub(crate) fn new(instance_id: String) -> State {
-        State {
-            instance_id,
-            now: 0,
-            replaying: true,
-            sequence: 0,
-            actions: Vec::new(),
-            tasks: HashMap::new(),
-            received: HashMap::new(),
-            received_count: 0,
-            waiting: HashMap::new(),
-            entity_calls: HashMap::new(),
-            custom_status: None,
-            completion: None,
-            guid_count: 0,
-            completed_count: 0,
-        }
-    }
-
-    pub(crate) fn next_id(&mut self) -> i32 {
-        self.sequence += 1;
-        self.sequence
-    }
-
-    /// Settles `slot` with `outcome`, once.
-    pub(crate) fn settle(&mut self, slot: &Slot, outcome: Outcome) {
-        let mut current = slot.outcome.borrow_mut();
-        if current.is_none() {
-            self.completed_count += 1;
-            *current = Some((self.completed_count, outcome));
-        }
-    }
-
-    /// Schedules a timer firing at `fire_at` under a new id: the first link
-    /// of a chain when it is further than [`MAX_TIMER`] from `from`.
-    pub(crate) fn timer(
-        &mut self,
-        from: Micros,
-        fire_at: Micros,
-        slot: Rc<Slot>,
-        kind: Kind,
-    ) -> i32 {
-        let id = self.next_id();
-        let (next, due) = if from.saturating_add(MAX_TIMER) < fire_at {
-            (from + MAX_TIMER, Some(fire_at))
-        } else {
-            (fire_at, None)
-        };
-        let action = ActionType::CreateTimer(CreateTimerAction {
-            fire_at: Some(clock::timestamp(next)),
-        });
-        self.actions.push((id, action));
-        self.tasks.insert(id, Pending { slot, kind, due });
-        id
-    }
-}
+use super::replay::entity_message::{self, EntityCall};
+use super::replay::state::{Completion, Kind, Pending, Retry, Slot, State, encode, fold};
+use super::retry::RetryPolicy;
 
 /// The handle an orchestrator function gets: it schedules activities,
 /// sub-orchestrations, timers and waits, each replayed from history.
@@ -318,19 +32,6 @@ impl State {
 #[derive(Clone)]
 pub struct OrchestrationContext {
     pub(crate) state: Rc<RefCell<State>>,
-}
-
-/// JSON text of `value`, `None` for JSON `null` (no payload at all, as the
-/// other SDKs send it).
-pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Option<String>, TaskError> {
-    match serde_json::to_string(value) {
-        Ok(text) if text == "null" => Ok(None),
-        Ok(text) => Ok(Some(text)),
-        Err(error) => Err(TaskError::new(
-            format!("the input is not JSON: {error}"),
-            None,
-        )),
-    }
 }
 
 impl OrchestrationContext {
@@ -630,11 +331,6 @@ impl OrchestrationContext {
             });
         }
     }
-}
-
-/// Event names match case-insensitively.
-pub(crate) fn fold(name: &str) -> String {
-    name.to_lowercase()
 }
 
 /// A scheduled activity, sub-orchestration, timer or event wait: await it

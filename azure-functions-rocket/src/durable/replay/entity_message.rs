@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::context::{Outcome, TaskError};
-use super::proto::TaskFailureDetails;
+use crate::durable::errors::TaskError;
+use crate::durable::proto::TaskFailureDetails;
 
 /// The event name of every request to an entity.
 pub(crate) const REQUEST_EVENT: &str = "op";
@@ -41,7 +41,7 @@ pub(crate) fn request(
 /// What a response message means for the call: the result's JSON text,
 /// or the operation's failure. A failure carries `exceptionType` or a
 /// `failureDetails` object; the result is JSON text in a string.
-pub(crate) fn outcome(call: &EntityCall, data: Option<&str>) -> Outcome {
+pub(crate) fn outcome(call: &EntityCall, data: Option<&str>) -> Result<Option<String>, TaskError> {
     let response = data.and_then(|text| serde_json::from_str::<Value>(text).ok());
     let Some(Value::Object(response)) = response else {
         return Err(TaskError::new(

@@ -1,0 +1,210 @@
+//! An orchestrator function run over its history: the author's code, on
+//! an [`OrchestrationContext`] over the replay engine's state.
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::errors::OrchestratorError;
+use super::orchestration::OrchestrationContext;
+use super::proto::{OrchestratorRequest, OrchestratorResponse};
+use super::replay::state::encode;
+use super::replay::{self, Run};
+
+/// Replays `request` through `orchestrator`, the orchestrator named
+/// `name`, and gives the response with its new actions. A history that
+/// starts another orchestrator, or that the code no longer matches,
+/// fails the orchestration with the reason; it never panics.
+pub fn run_orchestrator<I, O, F, Fut>(
+    request: &OrchestratorRequest,
+    name: &str,
+    orchestrator: &F,
+) -> OrchestratorResponse
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: Fn(OrchestrationContext, I) -> Fut,
+    Fut: Future<Output = Result<O, OrchestratorError>> + 'static,
+{
+    let start = |state, input: Option<String>| -> Run {
+        let context = OrchestrationContext { state };
+        let text = input.as_deref().unwrap_or("null");
+        let input = match serde_json::from_str::<I>(text) {
+            Ok(input) => input,
+            Err(error) => {
+                let error = OrchestratorError::new(format_args!(
+                    "the orchestration's input {text} is not of the expected type: {error}"
+                ));
+                return Box::pin(async move { Err(error) });
+            }
+        };
+        let running = orchestrator(context, input);
+        Box::pin(async move {
+            let output = running.await?;
+            encode(&output).map_err(OrchestratorError::from)
+        })
+    };
+    replay::execute(request, name, &start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::durable::proto::{
+        ActionType, CompleteOrchestrationAction, EventType, ExecutionStartedEvent, HistoryEvent,
+        OrchestrationStatus, OrchestratorStartedEvent, TimerFiredEvent, Timestamp,
+    };
+
+    fn history(more: Vec<EventType>) -> OrchestratorRequest {
+        let mut events = vec![
+            EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
+            EventType::ExecutionStarted(ExecutionStartedEvent {
+                name: "o".to_owned(),
+                ..ExecutionStartedEvent::default()
+            }),
+        ];
+        events.extend(more);
+        OrchestratorRequest {
+            instance_id: "i".to_owned(),
+            new_events: events
+                .into_iter()
+                .map(|kind| HistoryEvent {
+                    event_id: -1,
+                    timestamp: Some(Timestamp {
+                        seconds: 1,
+                        nanos: 0,
+                    }),
+                    event_type: Some(kind),
+                })
+                .collect(),
+            ..OrchestratorRequest::default()
+        }
+    }
+
+    fn completion(response: &OrchestratorResponse) -> &CompleteOrchestrationAction {
+        match response
+            .actions
+            .last()
+            .and_then(|action| action.action_type.as_ref())
+        {
+            Some(ActionType::CompleteOrchestration(done)) => done,
+            other => panic!("no completion: {other:?}"),
+        }
+    }
+
+    async fn panics(_: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
+        panic!("boom")
+    }
+
+    async fn waits(context: OrchestrationContext, _: ()) -> Result<(), OrchestratorError> {
+        context
+            .create_timer(std::time::Duration::from_secs(1))
+            .await?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_panicking_orchestrator_fails_its_orchestration() {
+        let response = run_orchestrator(&history(Vec::new()), "o", &panics);
+        let done = completion(&response);
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Failed as i32
+        );
+        let details = done.failure_details.as_ref().unwrap();
+        assert_eq!(details.error_message, "the orchestrator panicked");
+    }
+
+    #[test]
+    fn a_timer_fired_for_no_timer_is_ignored() {
+        let stray = EventType::TimerFired(TimerFiredEvent {
+            fire_at: None,
+            timer_id: 42,
+        });
+        let response = run_orchestrator(&history(vec![stray]), "o", &waits);
+        assert_eq!(response.actions.len(), 1, "{response:?}");
+        assert!(matches!(
+            response.actions[0].action_type,
+            Some(ActionType::CreateTimer(_))
+        ));
+    }
+
+    async fn calls_counter(context: OrchestrationContext, _: ()) -> Result<i64, OrchestratorError> {
+        let counter = crate::durable::EntityId::new("Counter", "a");
+        context.signal_entity(&counter, "add", &1);
+        Ok(context.call_entity(&counter, "get", &()).await?)
+    }
+
+    /// The first step's actions: the signal, then the call.
+    fn entity_requests(response: &OrchestratorResponse) -> Vec<serde_json::Value> {
+        response
+            .actions
+            .iter()
+            .filter_map(|action| match &action.action_type {
+                Some(ActionType::SendEvent(send)) => {
+                    let target = send.instance.as_ref().map(|i| i.instance_id.as_str());
+                    assert_eq!(target, Some("@counter@a"));
+                    assert_eq!(send.name, "op");
+                    serde_json::from_str(send.data.as_deref().unwrap_or_default()).ok()
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_entity_call_is_an_op_event_answered_by_its_request_id() {
+        use crate::durable::proto::{EventRaisedEvent, EventSentEvent};
+        let first = run_orchestrator(&history(Vec::new()), "o", &calls_counter);
+        let requests = entity_requests(&first);
+        assert_eq!(requests.len(), 2, "{first:?}");
+        assert_eq!(requests[0]["signal"], serde_json::json!(true));
+        assert_eq!(requests[0]["input"], serde_json::json!("1"));
+        assert_eq!(requests[1]["op"], serde_json::json!("get"));
+        assert_eq!(requests[1]["parent"], serde_json::json!("i"));
+        assert!(requests[1].get("signal").is_none() && requests[1].get("input").is_none());
+        let request_id = requests[1]["id"].as_str().unwrap().to_owned();
+        assert_ne!(request_id, requests[0]["id"].as_str().unwrap());
+
+        let sent = |id: i32| HistoryEvent {
+            event_id: id,
+            timestamp: None,
+            event_type: Some(EventType::EventSent(EventSentEvent {
+                instance_id: "@counter@a".to_owned(),
+                name: "op".to_owned(),
+                input: None,
+            })),
+        };
+        let answer = |response: &str| {
+            let mut request = history(Vec::new());
+            request.past_events = std::mem::take(&mut request.new_events);
+            request.past_events.extend([sent(1), sent(2)]);
+            request.new_events = vec![HistoryEvent {
+                event_id: -1,
+                timestamp: None,
+                event_type: Some(EventType::EventRaised(EventRaisedEvent {
+                    name: request_id.to_uppercase(),
+                    input: Some(response.to_owned()),
+                })),
+            }];
+            run_orchestrator(&request, "o", &calls_counter)
+        };
+        let done = answer(r#"{"result":"7"}"#);
+        assert_eq!(done.actions.len(), 1, "no request is sent again: {done:?}");
+        assert_eq!(completion(&done).result.as_deref(), Some("7"));
+
+        let failed =
+            answer(r#"{"result":null,"failureDetails":{"ErrorType":"E","ErrorMessage":"no"}}"#);
+        let done = completion(&failed);
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Failed as i32
+        );
+        let details = done.failure_details.as_ref().unwrap();
+        assert_eq!(
+            details.error_message,
+            "Operation 'get' of entity '@counter@a' failed: no"
+        );
+    }
+}
