@@ -208,9 +208,12 @@ fn a_route_the_handler_cannot_serve_stops_it_at_start_up_with_one_line() {
     let json = std::fs::read_to_string(&function).expect("function.json");
     std::fs::write(
         &function,
-        json.replace(r#""route": "RustFunction""#, r#""route": "area.{unit}""#),
+        json.replace(
+            r#""route": "RustFunction""#,
+            r#""route": "area/{unit:regex(^(?=c)cm$)}""#,
+        ),
     )
-    .expect("a route with a complex segment");
+    .expect("a route with a regex constraint");
     let mut handler = start_binary(&[
         ("FUNCTIONS_CUSTOMHANDLER_PORT", &free_port().to_string()),
         (
@@ -227,7 +230,7 @@ fn a_route_the_handler_cannot_serve_stops_it_at_start_up_with_one_line() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
-        lines[0].starts_with(r#"rusty_function: RustyFunction/function.json: the route "area.{unit}": the segment "area.{unit}" mixes text and parameters"#)
+        lines[0].starts_with(r#"rusty_function: RustyFunction/function.json: the route "area/{unit:regex(^(?=c)cm$)}": {unit:regex(^(?=c)cm$)}: the constraint "regex(^(?=c)cm$)": the group construct (?=...) is not one this crate matches"#)
             && lines[0].ends_with(r#"with "enableProxyingHttpRequest": true in host.json the handler serves this function at that path itself"#),
         "{stderr}"
     );

@@ -575,7 +575,7 @@ mod tests {
         .expect("function.json");
         let mut registry =
             Registry::new().with(Function::queue("Copy", copy).binding("msg").output("copy"));
-        let folder = crate::app_folder::AppFolder::read(root.path()).expect("the folder");
+        let folder = function_app::AppFolder::read(root.path()).expect("the folder");
         assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
         registry.follow(&folder);
         let client = Client::tracked(server::app(registry)).expect("valid app");

@@ -2,7 +2,8 @@
 //! so that a renamed folder, trigger or output stops the handler with the
 //! reason instead of failing each invocation later.
 
-use crate::app_folder::{AppFolder, Binding, FunctionJson};
+use function_app::{AppFolder, Binding, FunctionJson};
+
 use crate::registry::{Function, Registry};
 
 /// The values of `dataType` the host knows.

@@ -12,8 +12,7 @@ use rocket::figment::Profile;
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
 
-/// Where the host puts the port, newest name first.
-pub const PORT_VARIABLES: [&str; 2] = ["FUNCTIONS_CUSTOMHANDLER_PORT", "FUNCTIONS_HTTPWORKER_PORT"];
+pub use function_app::environment::PORT_VARIABLES;
 
 /// The port when no host is around, as in the original blog post.
 pub const DEFAULT_PORT: u16 = 8080;

@@ -23,9 +23,9 @@
 use std::path::Path;
 
 pub use crate::adapter::{Answer, invoke};
-use crate::app_folder::AppFolder;
 use crate::registry::Registry;
 pub use crate::trigger::DirectCall;
+use function_app::AppFolder;
 
 /// `registry` checked against the app folder at `root` and following it
 /// as [`crate::run`] does: the binding names its lines leave out read from

@@ -43,7 +43,6 @@
 
 mod adapter;
 mod allocator;
-mod app_folder;
 mod bindings;
 mod config;
 pub mod durable;
@@ -57,7 +56,6 @@ mod http;
 pub mod log;
 mod outputs;
 mod registry;
-mod route_template;
 mod server;
 pub mod text;
 mod trigger;

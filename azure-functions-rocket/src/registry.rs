@@ -361,7 +361,7 @@ impl Registry {
     /// registry line does not give, and the `dataType` of its bindings:
     /// binary triggers and outputs are read and written as the host
     /// carries them.
-    pub(crate) fn follow(&mut self, app: &crate::app_folder::AppFolder) {
+    pub(crate) fn follow(&mut self, app: &function_app::AppFolder) {
         for function in &mut self.functions {
             let Some(Ok(json)) = app.function(function.name) else {
                 continue;

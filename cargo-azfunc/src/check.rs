@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::app::{AppFolder, TriggerKind, field, read_json};
-use crate::timers::schedule::TimerSchedule;
+use function_app::environment::{APP_ROOT_VARIABLE, CHECK_VARIABLE, PORT_VARIABLES};
+use function_app::{RouteTemplate, property, queue_binding_problem};
 
-/// The handler's check-only switch (azure_functions_rocket::CHECK_VARIABLE;
-/// cargo-azfunc does not depend on the library).
-pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
+use crate::app::{AppFolder, TriggerKind, read_json};
+use crate::timers::schedule::TimerSchedule;
 
 /// How long the handler gets to check its folders and exit.
 pub const HANDLER_LIMIT: Duration = Duration::from_secs(20);
@@ -86,20 +85,20 @@ pub fn settings(app: &AppFolder, built: bool) -> Vec<Finding> {
 }
 
 fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding>) {
-    match field(host, "version").and_then(Value::as_str) {
+    match property(host, "version").and_then(Value::as_str) {
         Some("2.0") => {}
         other => found.push(Finding::problem(format!(
             "host.json: \"version\" is {}; the host reads only \"2.0\": set \"version\": \"2.0\"",
             other.map_or("missing".to_owned(), |v| format!("{v:?}"))
         ))),
     }
-    let custom = field(host, "customHandler");
+    let custom = property(host, "customHandler");
     for (setting, mode) in [
         ("enableForwardingHttpRequest", "forwarding"),
         ("enableProxyingHttpRequest", "proxying"),
     ] {
         if custom
-            .and_then(|c| field(c, setting))
+            .and_then(|c| property(c, setting))
             .and_then(Value::as_bool)
             == Some(true)
         {
@@ -114,7 +113,7 @@ fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding
         .filter(|f| f.trigger_kind() != TriggerKind::Http)
         .map(|f| f.name.as_str())
         .collect();
-    if !non_http.is_empty() && field(host, "extensionBundle").is_none() {
+    if !non_http.is_empty() && property(host, "extensionBundle").is_none() {
         found.push(Finding::problem(format!(
             "host.json: no extensionBundle, which the host needs for every trigger but HTTP ({}): add \"extensionBundle\": {{\"id\": \"Microsoft.Azure.Functions.ExtensionBundle\", \"version\": \"[4.*, 5.0.0)\"}}",
             non_http.join(", ")
@@ -151,7 +150,7 @@ fn function_timeout(app: &AppFolder, found: &mut Vec<Finding>) {
 
 fn executable(app: &AppFolder, built: bool, found: &mut Vec<Finding>) {
     let path = app.executable_path();
-    let named = &app.host.executable;
+    let named = app.executable();
     match std::fs::metadata(&path) {
         Err(_) if built => found.push(Finding::note(format!(
             "host.json: defaultExecutablePath {named:?} is not in the app folder yet: checked the cargo build instead; to publish, copy the release build there"
@@ -183,17 +182,12 @@ fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
         return;
     }
     let json = read_json(&path).unwrap_or(Value::Null);
-    if field(&json, "IsEncrypted").and_then(Value::as_bool) == Some(true) {
+    if property(&json, "IsEncrypted").and_then(Value::as_bool) == Some(true) {
         found.push(Finding::problem(
             "local.settings.json: \"IsEncrypted\" is true: cargo-azfunc passes the Values as written, so the handler would get ciphertext: run `func settings decrypt`, or set it to false with plain values",
         ));
     }
-    let setting = |name: &str| {
-        app.settings
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
+    let setting = |name: &str| app.settings.value(name);
     match setting("FUNCTIONS_WORKER_RUNTIME") {
         Some(runtime) if runtime.eq_ignore_ascii_case("custom") => {}
         other => found.push(Finding::problem(format!(
@@ -237,7 +231,45 @@ fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
             }
             _ => {}
         }
+        if function.trigger_kind() == TriggerKind::Http {
+            let route = trigger
+                .route
+                .as_deref()
+                .filter(|route| !route.trim().is_empty())
+                .unwrap_or(&function.name);
+            if let Some(problem) = RouteTemplate::problem(&app.host.route_prefix, route) {
+                found.push(Finding::problem(format!("{at}: {problem}")));
+            }
+        }
+        let queues = function
+            .bindings
+            .iter()
+            .filter(|b| b.is_kind("queue") || b.is_kind("queueTrigger"));
+        for binding in queues {
+            let Some(queue) = binding
+                .queue_name
+                .as_deref()
+                .filter(|q| !q.trim().is_empty())
+            else {
+                continue;
+            };
+            if let Some(problem) = queue_binding_problem(queue, |name| app_setting(app, name)) {
+                found.push(Finding::problem(format!(
+                    "{at}: binding {:?}: {problem}; the host does not load a function with it",
+                    binding.name
+                )));
+            }
+        }
     }
+}
+
+/// An app setting as the host's name resolver finds it: local.settings.json's
+/// Values, then the environment.
+fn app_setting(app: &AppFolder, name: &str) -> Option<String> {
+    app.settings
+        .value(name)
+        .map(str::to_owned)
+        .or_else(|| std::env::var(name).ok())
 }
 
 /// What is wrong with a timer's schedule, if anything: every form the
@@ -249,7 +281,7 @@ fn schedule_problem(app: &AppFolder, schedule: Option<&str>) -> Option<String> {
             "the timer trigger has no schedule: add \"schedule\", e.g. \"0 */5 * * * *\"".into(),
         );
     };
-    TimerSchedule::parse(schedule, &app.settings).err()
+    TimerSchedule::parse(schedule, &app.settings.values).err()
 }
 
 /// Runs `executable` in check-only mode in the app folder and reads its
@@ -262,9 +294,9 @@ pub fn handler(app: &AppFolder, executable: &Path, limit: Duration) -> Vec<Findi
     command
         .current_dir(&root)
         .env(CHECK_VARIABLE, "1")
-        .env("FUNCTIONS_APP_ROOT_PATH", &root)
-        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
-        .env_remove("FUNCTIONS_HTTPWORKER_PORT")
+        .env(APP_ROOT_VARIABLE, &root)
+        .env_remove(PORT_VARIABLES[0])
+        .env_remove(PORT_VARIABLES[1])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -408,6 +440,71 @@ mod tests {
         assert_eq!(listed.len(), 5, "{listed:#?}");
         // With --build, the missing binary is only a note.
         assert_eq!(problems(&settings(&app, true)).len(), 4);
+    }
+
+    #[test]
+    fn routes_and_queue_names_the_host_refuses_are_problems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "host.json",
+            r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"app"}}}"#,
+        );
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","In":"Bad_Name!"}}"#,
+        );
+        let http = |route: &str| {
+            format!(
+                r#"{{"bindings":[{{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":{route:?}}},{{"type":"http","direction":"out","name":"$return"}}]}}"#
+            )
+        };
+        write(dir.path(), "Twice/function.json", &http("{a}/{a}"));
+        write(dir.path(), "Climb/function.json", &http("../../x"));
+        write(dir.path(), "Fine/function.json", &http("items/{id:int}"));
+        write(
+            dir.path(),
+            "Area/function.json",
+            r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"%In%"},{"type":"queue","direction":"out","name":"areas","queueName":"Bad_Name!"},{"type":"queue","direction":"out","name":"ok","queueName":"Areas-2"}]}"#,
+        );
+        let app = AppFolder::load(dir.path()).expect("loads");
+        let found = settings(&app, true);
+        let listed = problems(&found);
+        let has = |text: &str| listed.iter().any(|p| p.contains(text));
+        assert!(
+            has(
+                "Twice/function.json: the route \"{a}/{a}\": the parameter \"a\" appears more than once"
+            ),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Climb/function.json: /api/../../x: the segment \"..\" can never match"),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Area/function.json: binding \"m\": the queue name \"Bad_Name!\" holds '_'"),
+            "{listed:#?}"
+        );
+        assert!(
+            has("Area/function.json: binding \"areas\": the queue name \"Bad_Name!\" holds '_'"),
+            "{listed:#?}"
+        );
+        assert!(!has("Fine/") && !has("\"ok\""), "{listed:#?}");
+        // A setting that is not there is named.
+        write(
+            dir.path(),
+            "local.settings.json",
+            r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","AzureWebJobsStorage":"UseDevelopmentStorage=true"}}"#,
+        );
+        let app = AppFolder::load(dir.path()).expect("loads");
+        let found = settings(&app, true);
+        assert!(
+            problems(&found)
+                .iter()
+                .any(|p| p.contains("binding \"m\": %In% names no app setting")),
+            "{found:#?}"
+        );
     }
 
     #[test]

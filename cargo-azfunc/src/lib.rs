@@ -25,7 +25,6 @@ pub mod handler;
 pub mod host;
 pub mod ids;
 pub mod limits;
-pub mod local_settings;
 pub mod process;
 pub mod query;
 pub mod routes;

@@ -8,9 +8,9 @@ use cargo_azfunc::dotnet::parse_timespan;
 use cargo_azfunc::handler::client::HttpReply;
 use cargo_azfunc::host::envelope::{CallerRequest, Sys, http_invocation, read_reply};
 use cargo_azfunc::query::query_values;
-use cargo_azfunc::routes::RouteTemplate;
 use cargo_azfunc::timers::clock::UtcTime;
 use cargo_azfunc::timers::schedule::TimerSchedule;
+use function_app::RouteTemplate;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -101,10 +101,25 @@ proptest! {
     }
 
     #[test]
-    fn route_templates_and_paths(template in "[a-z{}:?*()0-9,/]{0,30}", path in "[a-z0-9/%{}.\\-]{0,30}") {
-        if let Ok(route) = RouteTemplate::parse(&template) {
-            let _ = route.matches(&path);
+    fn route_templates_and_paths(
+        template in prop_oneof!["[a-z{}:?*()0-9,/=.~\\-]{0,30}", any::<String>()],
+        path in prop_oneof!["[a-z0-9/%{}.\\-:]{0,30}", any::<String>()],
+    ) {
+        if let Ok(route) = RouteTemplate::parse("api", &template) {
+            let _ = route.matches_path(&path);
             let _ = route.literal_path();
+            let _ = route.unmatchable();
+        }
+    }
+
+    #[test]
+    fn regex_constraints_and_values(
+        pattern in prop_oneof!["[a-c^$.|()\\[\\]{}*+?,0-9\\\\dwsbzAZ:=<>-]{0,24}", any::<String>()],
+        value in prop_oneof!["[a-c0-9\\n -]{0,24}", any::<String>()],
+    ) {
+        let pattern = pattern.replace('{', "{{").replace('}', "}}");
+        if let Ok(route) = RouteTemplate::parse("", &format!("{{p:regex({pattern})}}")) {
+            let _ = route.matches([value.as_str()]);
         }
     }
 

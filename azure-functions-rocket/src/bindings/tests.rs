@@ -71,7 +71,7 @@ fn each_kind_of_mismatch_has_its_line() {
             "a function.json that is not one",
             vec![("H", "{\"bindings\": [".into())],
             Registry::new().with(http()),
-            "H/function.json: not a function.json: EOF while parsing a list at line 1 column 14",
+            "H/function.json: not valid JSON: EOF while parsing a list at line 1 column 14",
         ),
         (
             "another trigger type",

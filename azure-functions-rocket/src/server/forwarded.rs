@@ -15,14 +15,14 @@ use rocket::response::{self, Responder, Response};
 use rocket::route::{self, Handler, Route};
 use rocket::tokio::io;
 
+use function_app::{AppFolder, RouteTemplate};
+
 use super::routes::{Invocations, Patient, direct_call, read_up_to};
 use crate::adapter;
-use crate::app_folder::AppFolder;
 use crate::envelope::INVOCATION_ID_HEADER;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::registry::Registry;
-use crate::route_template::RouteTemplate;
 use crate::trigger::Trigger;
 
 /// After the readiness probe (-9) and apps' own static routes, before
@@ -194,7 +194,11 @@ impl Handler for PublicRoutes {
                 call.url = format!("http://{host}{}", call.url);
                 match HttpRequest::from_direct(call) {
                     Ok(mut request) => {
-                        request.params = params;
+                        // A parameter left out without a default has no value.
+                        request.params = params
+                            .into_iter()
+                            .filter_map(|(name, value)| Some((name, value?)))
+                            .collect();
                         adapter::respond(function, request, invocation_id).await
                     }
                     Err(error) => adapter::refuse_request(function, invocation_id, error),

@@ -11,7 +11,8 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
-use crate::app_folder::AppFolder;
+use function_app::AppFolder;
+
 use crate::config;
 use crate::config::{Hardening, Settings};
 use crate::registry::{Function, Registry};
@@ -102,7 +103,7 @@ fn build(
 
 /// Set to `1`, [`run`] checks the registry against the function folders
 /// and exits, 0 when they agree, instead of serving.
-pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
+pub use function_app::environment::CHECK_VARIABLE;
 
 /// The handler's `main`: checks `registry` against the app's function
 /// folders, configures, starts the async runtime and serves `registry`

@@ -159,7 +159,7 @@ async fn build(app: &AppFolder, build: bool) -> Result<Option<PathBuf>, String> 
 /// The app in `--app`, refused when its settings are encrypted.
 fn load(run: &RunArgs) -> Result<AppFolder, String> {
     let app = AppFolder::load(&run.app.app).map_err(|e| e.to_string())?;
-    app.local.refuse_encrypted()?;
+    app.settings.refuse_encrypted()?;
     Ok(app)
 }
 

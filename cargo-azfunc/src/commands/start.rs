@@ -22,7 +22,7 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
     overrides.apply(&mut app).map_err(|e| e.to_string())?;
     let port = args
         .port
-        .or(app.local.local_http_port)
+        .or(app.settings.local_http_port)
         .unwrap_or(DEFAULT_PORT);
     let console = console(&args.run);
     if args.watch {

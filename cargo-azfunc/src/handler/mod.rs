@@ -93,10 +93,10 @@ impl Handler {
     pub async fn start(app: &AppFolder, options: HandlerOptions) -> Result<Handler, String> {
         let worker_id = new_guid();
         let root = std::fs::canonicalize(&app.root).unwrap_or_else(|_| app.root.clone());
-        let mut env = app.settings.clone();
+        let mut env = app.settings.values.clone();
         env.extend(options.env);
         env.push((
-            "FUNCTIONS_APP_ROOT_PATH".into(),
+            function_app::environment::APP_ROOT_VARIABLE.into(),
             root.to_string_lossy().into_owned(),
         ));
         env.push((

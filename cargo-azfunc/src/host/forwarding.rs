@@ -61,7 +61,7 @@ pub fn target<'a>(
     router: &Router,
     request: &Request<Incoming>,
 ) -> Option<&'a FunctionFolder> {
-    if !(app.host.forwarding || app.host.proxying) {
+    if !app.host.mode.forwards() {
         return None;
     }
     let RouteMatch::Found { function, .. } =

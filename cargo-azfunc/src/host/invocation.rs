@@ -1,6 +1,8 @@
 //! One invocation from start to finish: send the body to the handler as the
 //! host does, read the reply back, and show what the host would log.
 
+use function_app::RouteTemplate;
+
 use serde_json::Value;
 
 use crate::app::{FunctionFolder, TriggerKind};
@@ -9,7 +11,6 @@ use crate::handler::client::{Failure, HttpReply};
 use crate::handler::{Handler, within_function_timeout};
 use crate::host::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::host::warnings::{Rule, Warning};
-use crate::routes::RouteTemplate;
 
 /// How the host cuts a body into chunks on the wire.
 const PIECE: usize = 16 * 1024;
@@ -135,23 +136,22 @@ pub fn http_request_for_input(
         .clone()
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| function.name.clone());
-    let template = RouteTemplate::parse(&route).ok();
-    let path = template
-        .as_ref()
-        .map_or(route.clone(), RouteTemplate::literal_path);
+    let template = RouteTemplate::parse(route_prefix, &route).ok();
+    let path = template.as_ref().map_or_else(
+        || {
+            let prefix = route_prefix.trim_matches('/');
+            format!("/{prefix}/{}", route.trim_matches('/')).replace("//", "/")
+        },
+        RouteTemplate::literal_path,
+    );
     let params = template
         .map(|t| {
             t.parameters()
                 .into_iter()
-                .map(|name| (name, None))
+                .map(|name| (name.to_owned(), None))
                 .collect()
         })
         .unwrap_or_default();
-    let prefix = if route_prefix.is_empty() {
-        String::new()
-    } else {
-        format!("/{route_prefix}")
-    };
     let content_type = if serde_json::from_slice::<Value>(input).is_ok() {
         "application/json"
     } else {
@@ -166,7 +166,7 @@ pub fn http_request_for_input(
     }
     let request = CallerRequest {
         method: "POST".into(),
-        url: format!("http://{authority}{prefix}/{path}"),
+        url: format!("http://{authority}{path}"),
         headers,
         body: (!input.is_empty()).then(|| input.to_vec()),
     };

@@ -60,7 +60,7 @@ pub(super) async fn serve(
         );
         return forwarding::whole(answer);
     }
-    let Some(cors) = &shared.app.local.cors else {
+    let Some(cors) = &shared.app.cors else {
         return serve_function(shared, request, peer).await;
     };
     // CORS wraps everything, as the middleware runs before routing.
@@ -85,7 +85,7 @@ async fn serve_function(
         && admin_function(path).is_none()
         && let Some(function) = forwarding::target(&shared.app, &shared.router, &request)
     {
-        let streaming = shared.app.host.proxying;
+        let streaming = shared.app.host.mode == function_app::HttpMode::Proxying;
         return forwarding::forward(
             &shared.handler,
             &shared.console,

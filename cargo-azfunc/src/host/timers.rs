@@ -26,7 +26,7 @@ pub(super) fn timer_schedules(
         .filter(|f| f.trigger_kind() == TriggerKind::Timer)
     {
         let expression = function.trigger().schedule.clone().unwrap_or_default();
-        match TimerSchedule::parse(&expression, &app.settings) {
+        match TimerSchedule::parse(&expression, &app.settings.values) {
             Ok(schedule) => schedules.push((function.clone(), schedule)),
             Err(e) => console.error(format!(
                 "[host] {}: {e}: this timer does not fire; the other functions run",

@@ -23,7 +23,7 @@ pub fn manifest_for(root: &Path) -> Option<PathBuf> {
 /// The bin target to run: the file name of `defaultExecutablePath`,
 /// without a Windows `.exe`.
 pub fn wanted_bin(app: &AppFolder) -> Option<String> {
-    let name = app.host.executable.rsplit(['/', '\\']).next()?;
+    let name = app.executable().rsplit(['/', '\\']).next()?;
     let name = name.strip_suffix(".exe").unwrap_or(name);
     (!name.is_empty()).then(|| name.to_owned())
 }

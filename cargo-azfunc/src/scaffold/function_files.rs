@@ -4,8 +4,40 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use function_app::{HostJson, LocalSettings, RouteTemplate};
+
 use super::*;
 use crate::timers::ncrontab::Schedule;
+
+/// The route prefix of the app at `app`: its host.json's, or the host's
+/// default when that cannot be read (`new function` refuses a folder
+/// without one later, with its own message).
+fn route_prefix(app: &Path) -> String {
+    std::fs::read_to_string(app.join("host.json"))
+        .ok()
+        .and_then(|text| HostJson::parse(&text).ok())
+        .unwrap_or_default()
+        .route_prefix
+}
+
+/// Why the host would refuse `queue` as a queue binding's `queueName`:
+/// written as `new function` takes it, and, when it names an app setting
+/// that the app's local.settings.json holds, that setting's value.
+fn queue_problem(app: &Path, queue: &str) -> Option<String> {
+    if let Some(problem) = queue_name_problem(queue) {
+        return Some(problem);
+    }
+    let settings = std::fs::read_to_string(app.join("local.settings.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|json| LocalSettings::from_json(&json).ok())
+        .unwrap_or_default();
+    let value =
+        function_app::resolve_setting(queue, |name| settings.value(name).map(str::to_owned))
+            .ok()?;
+    function_app::queue_name_problem(&value)
+        .map(|problem| format!("{queue} is {value:?}: {problem}"))
+}
 
 /// A new function worked out: every name and text it needs.
 pub(super) struct Plan {
@@ -32,6 +64,11 @@ impl Plan {
                         "--route {route:?} is not a route: give a path such as items/{{id}}"
                     ));
                 }
+                if let Some(route) = route
+                    && let Some(problem) = RouteTemplate::problem(&route_prefix(&spec.app), route)
+                {
+                    return refused(format!("--route: {problem}"));
+                }
                 if methods.is_empty() {
                     return refused("--methods needs at least one method, e.g. get,post");
                 }
@@ -46,11 +83,11 @@ impl Plan {
                 queue,
                 output_queue,
             } => {
-                if let Some(problem) = queue_name_problem(queue) {
+                if let Some(problem) = queue_problem(&spec.app, queue) {
                     return refused(format!("--queue: {problem}"));
                 }
                 if let Some(output) = output_queue {
-                    if let Some(problem) = queue_name_problem(output) {
+                    if let Some(problem) = queue_problem(&spec.app, output) {
                         return refused(format!("--output-queue: {problem}"));
                     }
                     queue_out = Some(queue_binding(output));

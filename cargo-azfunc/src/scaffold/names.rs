@@ -135,8 +135,10 @@ pub fn module_name(name: &str) -> String {
     }
 }
 
-/// Why `queue` cannot be a queue name, if it cannot: 3 to 63 lowercase
-/// letters, digits and single hyphens, or an app setting's `%NAME%`.
+/// Why `queue` cannot be the queue name `new function` writes, if it
+/// cannot: the storage service's rules (function-app's, as `check` applies
+/// them), written in lowercase as the service keeps it; or an app
+/// setting's `%NAME%`, judged once its value is known.
 pub fn queue_name_problem(queue: &str) -> Option<String> {
     if queue.len() > 2 && queue.starts_with('%') && queue.ends_with('%') {
         let setting = &queue[1..queue.len() - 1];
@@ -147,16 +149,15 @@ pub fn queue_name_problem(queue: &str) -> Option<String> {
             return None;
         }
     }
-    let valid = (3..=63).contains(&queue.len())
-        && queue
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !queue.starts_with('-')
-        && !queue.ends_with('-')
-        && !queue.contains("--");
-    (!valid).then(|| {
+    if let Some(problem) = function_app::queue_name_problem(queue) {
+        return Some(format!(
+            "{problem} (or give %SETTING% for an app setting that holds it)"
+        ));
+    }
+    (queue.to_lowercase() != queue).then(|| {
         format!(
-            "{queue:?} is not a valid queue name: 3 to 63 lowercase letters, digits and single hyphens, not at either end (or %SETTING% for an app setting)"
+            "the queue name {queue:?} has capitals: the storage service keeps queue names in lowercase, so write it so ({:?})",
+            queue.to_lowercase()
         )
     })
 }

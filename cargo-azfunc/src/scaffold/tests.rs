@@ -98,3 +98,90 @@ fn refuses_another_shape() {
     let twice = format!("{MAIN}\n{MAIN}");
     assert_eq!(add_to_main(&twice, "a", ".with(X)"), None);
 }
+
+/// The reason `new function` gives for `trigger` in the app at `app`.
+fn refusal(app: &Path, trigger: Trigger) -> String {
+    match Plan::new(&NewFunction {
+        name: "Squares".into(),
+        trigger,
+        blob_output: None,
+        app: app.to_owned(),
+    }) {
+        Err(ScaffoldError::Refused(reason)) => reason,
+        Err(ScaffoldError::Failed(reason)) => panic!("failed, not refused: {reason}"),
+        Ok(_) => panic!("accepted"),
+    }
+}
+
+#[test]
+fn routes_the_host_refuses_or_never_matches_are_refused() {
+    let app = tempfile::tempdir().expect("tempdir");
+    let http = |route: &str| Trigger::Http {
+        route: Some(route.into()),
+        methods: vec!["get".into()],
+    };
+    let twice = refusal(app.path(), http("{a}/{a}"));
+    assert!(
+        twice.starts_with(
+            "--route: the route \"{a}/{a}\": the parameter \"a\" appears more than once"
+        ),
+        "{twice}"
+    );
+    let climb = refusal(app.path(), http("../../x"));
+    assert!(
+        climb.contains("the segment \"..\" can never match"),
+        "{climb}"
+    );
+    // With the default prefix the host reads `api//x`; with none it trims.
+    assert!(refusal(app.path(), http("/x")).contains("appears twice in a row"));
+    std::fs::write(
+        app.path().join("host.json"),
+        r#"{"extensions":{"http":{"routePrefix":""}}}"#,
+    )
+    .expect("host.json");
+    assert!(
+        Plan::new(&NewFunction {
+            name: "Squares".into(),
+            trigger: http("/x"),
+            blob_output: None,
+            app: app.path().to_owned(),
+        })
+        .is_ok()
+    );
+}
+
+#[test]
+fn queue_names_the_storage_service_refuses_are_refused_settings_resolved() {
+    let app = tempfile::tempdir().expect("tempdir");
+    let queue = |input: &str, output: &str| Trigger::Queue {
+        queue: input.into(),
+        output_queue: Some(output.into()),
+    };
+    let bad = refusal(app.path(), queue("sides", "Bad_Name!"));
+    assert!(
+        bad.starts_with("--output-queue: the queue name \"Bad_Name!\" holds '_'"),
+        "{bad}"
+    );
+    std::fs::write(
+        app.path().join("local.settings.json"),
+        r#"{"Values":{"Out":"Bad_Name!","In":"sides"}}"#,
+    )
+    .expect("local.settings.json");
+    let resolved = refusal(app.path(), queue("%In%", "%Out%"));
+    assert!(
+        resolved.starts_with(
+            "--output-queue: %Out% is \"Bad_Name!\": the queue name \"Bad_Name!\" holds '_'"
+        ),
+        "{resolved}"
+    );
+    // A setting the app does not hold yet is judged by `check` later.
+    assert!(
+        Plan::new(&NewFunction {
+            name: "Squares".into(),
+            trigger: queue("%In%", "%Later%"),
+            blob_output: None,
+            app: app.path().to_owned(),
+        })
+        .is_ok()
+    );
+}

@@ -209,7 +209,7 @@ async fn build_and_start(
     console: &Console,
 ) -> Result<(Generation, u16), String> {
     let mut app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
-    app.local.refuse_encrypted()?;
+    app.settings.refuse_encrypted()?;
     options
         .overrides
         .apply(&mut app)

@@ -47,12 +47,9 @@ pub fn connection_string(
     [name.to_owned(), format!("AzureWebJobs{name}")]
         .into_iter()
         .find_map(|key| {
-            std::env::var(&key).ok().or_else(|| {
-                app.settings
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, v)| v.clone())
-            })
+            std::env::var(&key)
+                .ok()
+                .or_else(|| app.settings.value(&key).map(str::to_owned))
         })
         .filter(|v| !v.trim().is_empty())
 }

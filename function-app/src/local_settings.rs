@@ -1,50 +1,65 @@
-//! What Core Tools reads from local.settings.json besides `Values`: its
-//! `Host` section (`LocalHttpPort`, `CORS`, `CORSCredentials`) and
-//! `IsEncrypted`. Names are matched in any case, as Core Tools' JSON reader
-//! matches them.
-
-use std::path::Path;
+//! Core Tools' local.settings.json: the `Values` it hands the host as
+//! app settings, `IsEncrypted`, and its `Host` section (`LocalHttpPort`,
+//! `CORS`, `CORSCredentials`). Names are matched in any case, as Core
+//! Tools' JSON reader matches them.
 
 use serde_json::Value;
 
-use crate::app::{AppError, field};
-use crate::host::cors::Cors;
+use crate::json::property;
 
-/// The `Host` section and `IsEncrypted` of local.settings.json.
+/// local.settings.json.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocalSettings {
+    /// `Values`, in file order; a number or bool as its JSON text.
+    pub values: Vec<(String, String)>,
     /// `IsEncrypted: true`: the `Values` are ciphertext only Core Tools on
     /// the machine that encrypted them can read.
     pub encrypted: bool,
     /// `Host.LocalHttpPort`: the port when none is given.
     pub local_http_port: Option<u16>,
-    /// `Host.CORS` with `Host.CORSCredentials`.
-    pub cors: Option<Cors>,
+    /// `Host.CORS`: a comma-separated list of origins, as written.
+    pub cors: Option<String>,
+    /// `Host.CORSCredentials`.
+    pub cors_credentials: bool,
 }
 
 impl LocalSettings {
-    /// Reads them from `json`, the content of the file at `path` (named in
-    /// errors).
-    pub fn from_json(json: &Value, path: &Path) -> Result<LocalSettings, AppError> {
-        let wrong = |what: &str, value: &Value| {
-            AppError(format!("{}: {what}, not {value}", path.display()))
-        };
-        let encrypted = match field(json, "IsEncrypted") {
+    /// Reads the file's JSON; what Core Tools would refuse is an error
+    /// saying which setting and why.
+    pub fn from_json(json: &Value) -> Result<LocalSettings, String> {
+        let wrong = |what: &str, value: &Value| format!("{what}, not {value}");
+        let encrypted = match property(json, "IsEncrypted") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(on)) => *on,
             Some(other) => return Err(wrong("\"IsEncrypted\" must be true or false", other)),
         };
+        let values = match property(json, "Values") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(values)) => values
+                .iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        Value::String(text) => text.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), text)
+                })
+                .collect(),
+            Some(_) => return Err("\"Values\" must be an object of strings".to_owned()),
+        };
         let mut settings = LocalSettings {
+            values,
             encrypted,
             ..LocalSettings::default()
         };
-        let Some(host) = field(json, "Host").filter(|h| !h.is_null()) else {
+        let Some(host) = property(json, "Host").filter(|h| !h.is_null()) else {
             return Ok(settings);
         };
         if !host.is_object() {
             return Err(wrong("\"Host\" must be an object", host));
         }
-        settings.local_http_port = match field(host, "LocalHttpPort") {
+        settings.local_http_port = match property(host, "LocalHttpPort") {
             None | Some(Value::Null) => None,
             Some(value) => Some(
                 value
@@ -54,15 +69,14 @@ impl LocalSettings {
                     .ok_or_else(|| wrong("Host.LocalHttpPort must be a port number", value))?,
             ),
         };
-        let credentials = match field(host, "CORSCredentials") {
+        settings.cors_credentials = match property(host, "CORSCredentials") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(on)) => *on,
             Some(other) => return Err(wrong("Host.CORSCredentials must be true or false", other)),
         };
-        settings.cors = match field(host, "CORS") {
+        settings.cors = match property(host, "CORS") {
             None | Some(Value::Null) => None,
-            Some(Value::String(list)) => Cors::parse(list, credentials)
-                .map_err(|e| AppError(format!("{}: Host.CORS: {e}", path.display())))?,
+            Some(Value::String(list)) => Some(list.clone()),
             Some(other) => {
                 return Err(wrong(
                     "Host.CORS must be a comma-separated string of origins",
@@ -71,6 +85,15 @@ impl LocalSettings {
             }
         };
         Ok(settings)
+    }
+
+    /// The value of the setting `name` (exact case, as the host's
+    /// environment has it).
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// Refuses encrypted settings: the handler would get ciphertext.
@@ -87,23 +110,22 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<LocalSettings, String> {
-        let json: Value =
-            serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
-        LocalSettings::from_json(&json, Path::new("local.settings.json")).map_err(|e| e.0)
+        LocalSettings::from_json(&serde_json::from_str(text).map_err(|e| e.to_string())?)
     }
 
     #[test]
-    fn the_host_section_is_read_in_any_case() {
+    fn values_and_the_host_section_are_read_in_any_case() {
         let settings = load(
-            r#"{"isencrypted":false,"host":{"localHttpPort":7072,"cors":"http://localhost:3000","corsCredentials":true}}"#,
+            r#"{"isencrypted":false,"values":{"A":"x","N":3,"Z":null},"host":{"localHttpPort":7072,"cors":"http://localhost:3000","corsCredentials":true}}"#,
         )
         .expect("loads");
         assert!(!settings.encrypted);
+        assert_eq!(settings.value("N"), Some("3"));
+        assert_eq!(settings.value("Z"), Some(""));
+        assert_eq!(settings.value("n"), None);
         assert_eq!(settings.local_http_port, Some(7072));
-        assert_eq!(
-            settings.cors,
-            Cors::parse("http://localhost:3000", true).expect("parses")
-        );
+        assert_eq!(settings.cors.as_deref(), Some("http://localhost:3000"));
+        assert!(settings.cors_credentials);
         assert_eq!(load("{}"), Ok(LocalSettings::default()));
         assert_eq!(
             load(r#"{"IsEncrypted":true,"Host":null}"#).map(|s| s.encrypted),
@@ -113,7 +135,7 @@ mod tests {
 
     #[test]
     fn bad_values_say_which_and_why() {
-        let cases = [
+        for (text, expected) in [
             (
                 r#"{"Host":{"LocalHttpPort":0}}"#,
                 "Host.LocalHttpPort must be a port number, not 0",
@@ -131,24 +153,16 @@ mod tests {
                 "Host.CORS must be a comma-separated string",
             ),
             (
-                r#"{"Host":{"CORS":"localhost"}}"#,
-                "Host.CORS: CORS origin \"localhost\" is not",
-            ),
-            (
-                r#"{"Host":{"CORS":"*","CORSCredentials":true}}"#,
-                "cannot go with credentials",
-            ),
-            (
                 r#"{"Host":{"CORSCredentials":"yes"}}"#,
                 "Host.CORSCredentials must be true or false",
             ),
             (r#"{"Host":7}"#, "\"Host\" must be an object"),
+            (r#"{"Values":[1]}"#, "\"Values\" must be an object"),
             (
                 r#"{"IsEncrypted":"no"}"#,
                 "\"IsEncrypted\" must be true or false",
             ),
-        ];
-        for (text, expected) in cases {
+        ] {
             let error = load(text).expect_err(text);
             assert!(error.contains(expected), "{text}: {error}");
         }
