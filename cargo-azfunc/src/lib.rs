@@ -19,6 +19,7 @@
 pub mod app;
 pub mod check;
 pub mod console;
+pub mod cors;
 pub mod dotnet;
 pub mod durable;
 pub mod handler;
@@ -27,7 +28,6 @@ pub mod ids;
 pub mod limits;
 pub mod process;
 pub mod query;
-pub mod routes;
 pub mod scaffold;
 pub mod storage;
 pub mod terminal;

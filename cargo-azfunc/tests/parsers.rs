@@ -177,7 +177,7 @@ proptest! {
         if let Ok(app) = AppFolder::load(root) {
             let _ = app.executable_path();
             let _ = app.working_directory();
-            let _ = cargo_azfunc::routes::Router::new(&app);
+            let _ = cargo_azfunc::host::routes::Router::new(&app);
             let _ = cargo_azfunc::check::settings(&app, false);
         }
     }

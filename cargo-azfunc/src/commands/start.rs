@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cargo_azfunc::app::Overrides;
+use cargo_azfunc::cors::Cors;
 use cargo_azfunc::handler::HandlerState;
-use cargo_azfunc::host::cors::Cors;
 use cargo_azfunc::host::server::{Server, describe_functions};
 use cargo_azfunc::process::signals::{Shutdown, requested};
 

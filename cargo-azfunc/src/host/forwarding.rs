@@ -18,12 +18,12 @@ use crate::handler::Handler;
 use crate::handler::client::{Chunked, HOST_VERSION};
 use crate::handler::within_function_timeout;
 use crate::host::request_path::{normalize, to_uri_component};
+use crate::host::routes::{RouteMatch, Router};
 use crate::ids::new_guid;
 use crate::limits::{
     BODY_STALL_TIMEOUT, BodyError, CALLER_BODY_LIMIT, REPLY_LIMIT, read_capped, size,
 };
 use crate::query::forwarded_query;
-use crate::routes::{RouteMatch, Router};
 
 /// A response body: whole, or the handler's own as it streams in.
 pub type Body = BoxBody<Bytes, hyper::Error>;

@@ -4,13 +4,13 @@
 
 pub mod accept_errors;
 pub mod admin;
-pub mod cors;
 pub mod envelope;
 pub mod forwarding;
 pub mod http_response;
 pub mod in_flight;
 pub mod invocation;
 pub mod request_path;
+pub mod routes;
 pub mod routing;
 pub mod served;
 pub mod server;

@@ -17,9 +17,9 @@ use crate::host::envelope::{CallerRequest, CallerResponse, Sys, http_invocation}
 use crate::host::forwarding;
 use crate::host::invocation::{invoke, report};
 use crate::host::request_path::{normalize, to_uri_component};
+use crate::host::routes::RouteMatch;
 use crate::ids::new_guid;
 use crate::limits::{BodyError, REQUEST_HEADERS_LIMIT, header_lines_size, read_capped, size};
-use crate::routes::RouteMatch;
 
 pub(super) fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.into())));

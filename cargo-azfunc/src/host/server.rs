@@ -22,8 +22,8 @@ use crate::app::{AppFolder, TriggerKind};
 use crate::console::Console;
 use crate::handler::Handler;
 use crate::host::in_flight::{Counted, InFlight};
+use crate::host::routes::Router;
 use crate::limits::{REQUEST_HEADER_COUNT, ServerLimits};
-use crate::routes::Router;
 
 /// What every request and timer of one served app shares.
 pub(super) struct Shared {
