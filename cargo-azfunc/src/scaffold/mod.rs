@@ -9,6 +9,7 @@ use serde_json::Value;
 
 mod app_files;
 mod function_files;
+mod function_sources;
 mod main_rs;
 mod names;
 mod shell;
