@@ -344,7 +344,9 @@ fn escape(chars: &mut Peekable<Chars>, in_class: bool) -> Result<Escape, String>
             ));
         }
         'k' => {
-            return Err("\\k<name>, a backreference, is not one the regex crate matches".to_owned());
+            return Err(
+                "\\k<name>, a backreference, is not one the regex crate matches".to_owned(),
+            );
         }
         'p' | 'P' => {
             return Err(format!(
