@@ -127,7 +127,7 @@ impl RouteTemplate {
                 // catch-all's first; after that, the rest is taken as it is.
                 let rest = match path.get(at..).unwrap_or_default() {
                     [] => None,
-                    [first, ..] if first.is_empty() => return None,
+                    ["", ..] => return None,
                     rest => Some(rest.join("/") + if trailing_slash { "/" } else { "" }),
                 };
                 at = path.len();
@@ -135,7 +135,7 @@ impl RouteTemplate {
                 continue;
             }
             match path.get(at) {
-                Some(part) if part.is_empty() => return None,
+                Some(&"") => return None,
                 Some(part) => {
                     values.extend(match_segment(segment, part)?);
                     at += 1;

@@ -15,7 +15,8 @@ fn patterns_route_constraints_use() {
     assert!(matches(r"([}])\w+", "}sda"));
     assert!(matches(r"([{)])\w+", "})sda"));
     // Anywhere unless anchored, in any case.
-    assert!(matches("abc", "xxABCxx") && matches("Abc", " abc"));
+    assert!(matches("abc", "xxABCxx") && matches("abc", "Abc ") && matches("abc", "Abcd"));
+    assert!(!matches(" abc", "Abc"));
     assert!(!matches("^abc$", "xabc"));
     assert!(matches("^(en|fr)-[a-z]{2}$", "EN-us"));
     assert!(!matches("^(en|fr)-[a-z]{2}$", "de-us"));
