@@ -3,6 +3,12 @@
 //! matched anywhere in the value unless anchored), matched by the `regex`
 //! crate, in time linear in the value's length (docs/function-app.md,
 //! "Route constraints").
+//!
+//! .NET's `$` (and `\Z`) holds at the end and right before a final
+//! newline; the crate's `$` only at the end, and its multi-line `$` before
+//! every line terminator. So a value ending in a newline is matched with
+//! that newline made the line terminator: the byte 0xFF, which no `&str`
+//! holds, with every atom that takes a newline taking 0xFF too.
 
 mod translate;
 
@@ -14,15 +20,18 @@ use translate::Piece;
 /// does not.
 pub(crate) const MAX_COMPILED_BYTES: usize = 10 << 20;
 
+/// Stands for a value's final newline; never in UTF-8.
+const FINAL_NEWLINE: u8 = 0xFF;
+
 /// A compiled pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Regex {
     pattern: String,
     /// `$` and `\Z` as the end of the value.
     at_end: ::regex::Regex,
-    /// For a value ending in a newline, when the pattern holds `$` or `\Z`,
-    /// which .NET also takes right before that newline.
-    before_final_newline: Option<::regex::Regex>,
+    /// For a value ending in a newline, when the pattern holds `$` or `\Z`:
+    /// that newline as [`FINAL_NEWLINE`], the line terminator.
+    before_final_newline: Option<::regex::bytes::Regex>,
 }
 
 /// Two patterns are the same constraint when written the same.
@@ -35,13 +44,25 @@ impl PartialEq for Regex {
 impl Regex {
     pub(crate) fn parse(pattern: &str) -> Result<Regex, String> {
         let pieces = translate::translate(pattern)?;
-        let before_final_newline = pieces
-            .contains(&Piece::End)
-            .then(|| compile(&pieces, r"(?:(?m:$))"))
-            .transpose()?;
+        let at_end = ::regex::RegexBuilder::new(&render(&pieces, r"(?:\z)", false))
+            .case_insensitive(true)
+            .size_limit(MAX_COMPILED_BYTES)
+            .build()
+            .map_err(refusal)?;
+        let before_final_newline = match pieces.contains(&Piece::End) {
+            true => Some(
+                ::regex::bytes::RegexBuilder::new(&render(&pieces, r"(?:(?m:$))", true))
+                    .case_insensitive(true)
+                    .line_terminator(FINAL_NEWLINE)
+                    .size_limit(MAX_COMPILED_BYTES)
+                    .build()
+                    .map_err(refusal)?,
+            ),
+            false => None,
+        };
         Ok(Regex {
             pattern: pattern.to_owned(),
-            at_end: compile(&pieces, r"(?:\z)")?,
+            at_end,
             before_final_newline,
         })
     }
@@ -49,39 +70,47 @@ impl Regex {
     /// Whether the pattern matches anywhere in `value`, ignoring case.
     pub(crate) fn is_match(&self, value: &str) -> bool {
         match &self.before_final_newline {
-            // `(?m:$)` holds before every newline; .NET's `$` only before
-            // the last character, which it is when there is no other.
-            Some(regex) if value.ends_with('\n') && value.matches('\n').count() == 1 => {
-                regex.is_match(value)
+            Some(regex) if value.ends_with('\n') => {
+                let mut bytes = value.as_bytes().to_vec();
+                if let Some(last) = bytes.last_mut() {
+                    *last = FINAL_NEWLINE;
+                }
+                regex.is_match(&bytes)
             }
             _ => self.at_end.is_match(value),
         }
     }
 }
 
-fn compile(pieces: &[Piece], end: &str) -> Result<::regex::Regex, String> {
-    let text: String = pieces
+/// The pattern with `end` for `$`; `final_newline`: atoms that take a
+/// newline take [`FINAL_NEWLINE`] too.
+fn render(pieces: &[Piece], end: &str, final_newline: bool) -> String {
+    pieces
         .iter()
         .map(|piece| match piece {
-            Piece::Text(text) => text.as_str(),
-            Piece::End => end,
+            Piece::Text(text) => text.clone(),
+            Piece::Newline(text) if final_newline => format!(r"(?:{text}|(?-u:\xFF))"),
+            Piece::Newline(text) => text.clone(),
+            Piece::End => end.to_owned(),
         })
-        .collect();
-    ::regex::RegexBuilder::new(&text)
-        .case_insensitive(true)
-        .size_limit(MAX_COMPILED_BYTES)
-        .build()
-        .map_err(|error| match error {
-            ::regex::Error::CompiledTooBig(limit) => format!(
-                "the pattern is too large to check on every request: compiled, it would take more than {} KiB",
-                limit / 1024
-            ),
-            ::regex::Error::Syntax(text) => {
-                let why = text.lines().last().unwrap_or_default();
-                format!("the pattern cannot be compiled: {}", why.trim_start_matches("error: "))
-            }
-            other => format!("the pattern cannot be compiled: {other}"),
-        })
+        .collect()
+}
+
+fn refusal(error: ::regex::Error) -> String {
+    match error {
+        ::regex::Error::CompiledTooBig(limit) => format!(
+            "the pattern is too large to check on every request: compiled, it would take more than {} KiB",
+            limit / 1024
+        ),
+        ::regex::Error::Syntax(text) => {
+            let why = text.lines().last().unwrap_or_default();
+            format!(
+                "the pattern cannot be compiled: {}",
+                why.trim_start_matches("error: ")
+            )
+        }
+        other => format!("the pattern cannot be compiled: {other}"),
+    }
 }
 
 #[cfg(test)]

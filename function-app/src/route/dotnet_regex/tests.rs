@@ -47,6 +47,13 @@ fn dollar_holds_at_the_end_and_before_a_final_newline_as_in_dotnet() {
     assert!(matches("^x$\n$", "x\n") && matches(r"(x$)", "x"));
     assert!(!matches(r"x\z", "x\n") && !matches("x$", "x\ny"));
     assert!(!matches("x$", "x\n\n"));
+    // With newlines before the final one: only that one is "before the end".
+    assert!(matches("^a\nb$", "a\nb\n") && !matches("a$", "a\nb\n"));
+    // The final newline is still a newline to what takes one, and only to it.
+    assert!(matches(r"x\s$", "x\n") && matches("x[^a]$", "x\n") && matches(r"x\n\z", "x\n"));
+    assert!(matches(r"x\W\D\S$", "x\n\n\n") && matches("x[\t-\r]$", "x\n"));
+    assert!(!matches("x.$", "x\n") && !matches(r"x\w$", "x\n") && !matches("x[^\n]$", "x\n"));
+    assert!(matches(r"x\b$", "x\n") && matches("^é$", "É\n"));
 }
 
 #[test]

@@ -8,10 +8,13 @@ use std::iter::Peekable;
 use std::str::Chars;
 
 /// The pattern in the crate's syntax, `$` and `\Z` left as [`Piece::End`]:
-/// .NET's end of text, or before a final newline, has no one equivalent.
+/// .NET's end of text, or before a final newline, has no one equivalent
+/// (see the module `dotnet_regex`).
 #[derive(Debug, PartialEq)]
 pub(super) enum Piece {
     Text(String),
+    /// An atom that can match a newline.
+    Newline(String),
     End,
 }
 
@@ -90,7 +93,9 @@ pub(super) fn translate(pattern: &str) -> Result<Vec<Piece>, String> {
                 repeatable = false;
             }
             '.' => {
-                out.text(".");
+                // Any character but a newline, whatever the crate's line
+                // terminator.
+                out.text(r"[^\n]");
                 repeatable = true;
             }
             '^' => {
@@ -102,13 +107,14 @@ pub(super) fn translate(pattern: &str) -> Result<Vec<Piece>, String> {
                 repeatable = true;
             }
             '[' => {
-                out.text(&class(&mut chars)?);
+                let (class, newline) = class(&mut chars)?;
+                out.atom(class, newline);
                 repeatable = true;
             }
             '\\' => {
                 match escape(&mut chars, false)? {
                     Escape::Char(c) => out.literal(c),
-                    Escape::Set(set) => out.text(set),
+                    Escape::Set(set) => out.atom(set.to_owned(), set_has_newline(set)),
                     Escape::Assertion(assertion) => out.text(&format!("(?:{assertion})")),
                     Escape::End => out.end(),
                 }
@@ -140,7 +146,14 @@ impl Out {
     }
 
     fn literal(&mut self, c: char) {
-        self.text(&::regex::escape(c.encode_utf8(&mut [0; 4])));
+        self.atom(::regex::escape(c.encode_utf8(&mut [0; 4])), c == '\n');
+    }
+
+    fn atom(&mut self, text: String, newline: bool) {
+        match newline {
+            true => self.pieces.push(Piece::Newline(text)),
+            false => self.text(&text),
+        }
     }
 
     fn end(&mut self) {
@@ -221,22 +234,30 @@ fn group(chars: &mut Peekable<Chars>) -> Result<(), String> {
     }
 }
 
+/// `\s`, `\S`, `\W` and `\D` take a newline.
+fn set_has_newline(set: &str) -> bool {
+    matches!(set, r"\s" | r"\S" | r"\W" | r"\D")
+}
+
 /// After `[`: the class in the crate's syntax, each character written as
 /// `\x{...}`, so that nothing in it reads as the crate's own class syntax
-/// (`[[:alpha:]]`, `&&`, `--`, `~~`, nested classes).
-fn class(chars: &mut Peekable<Chars>) -> Result<String, String> {
+/// (`[[:alpha:]]`, `&&`, `--`, `~~`, nested classes); and whether it takes
+/// a newline.
+fn class(chars: &mut Peekable<Chars>) -> Result<(String, bool), String> {
     let unclosed = || "a \"[\" without its \"]\"".to_owned();
     let mut out = String::from("[");
-    if chars.peek() == Some(&'^') {
+    let negated = chars.peek() == Some(&'^');
+    if negated {
         chars.next();
         out.push('^');
     }
+    let mut newline = false;
     let mut first = true;
     loop {
         let c = chars.next().ok_or_else(unclosed)?;
         if c == ']' && !first {
             out.push(']');
-            return Ok(out);
+            return Ok((out, newline != negated));
         }
         first = false;
         let low = match c {
@@ -250,6 +271,7 @@ fn class(chars: &mut Peekable<Chars>) -> Result<String, String> {
                 Escape::Char(c) => c,
                 Escape::Set(set) => {
                     out.push_str(set);
+                    newline |= set_has_newline(set);
                     let mut ahead = chars.clone();
                     if ahead.next() == Some('-') && !matches!(ahead.next(), Some(']') | None) {
                         return Err(subtraction_or(
@@ -279,8 +301,10 @@ fn class(chars: &mut Peekable<Chars>) -> Result<String, String> {
             if high < low {
                 return Err(format!("the range {low}-{high} is in reverse order"));
             }
+            newline |= (low..=high).contains(&'\n');
             out.push_str(&format!("\\x{{{:X}}}-\\x{{{:X}}}", low as u32, high as u32));
         } else {
+            newline |= low == '\n';
             out.push_str(&format!("\\x{{{:X}}}", low as u32));
         }
     }
