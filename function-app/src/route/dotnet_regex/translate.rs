@@ -28,6 +28,7 @@ enum Escape {
     End,
 }
 
+/// The .NET `pattern` in the crate's syntax, or why it is refused.
 pub(super) fn translate(pattern: &str) -> Result<Vec<Piece>, String> {
     let mut chars = pattern.chars().peekable();
     let mut out = Out::default();
@@ -75,6 +76,7 @@ pub(super) fn translate(pattern: &str) -> Result<Vec<Piece>, String> {
                         if !chars.by_ref().any(|c| c == ')') {
                             return Err("a \"(?#\" comment without its \")\"".to_owned());
                         }
+                        quantified = was_quantified;
                         continue;
                     }
                     group(&mut chars)?;
