@@ -230,7 +230,7 @@ fn a_route_the_handler_cannot_serve_stops_it_at_start_up_with_one_line() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
-        lines[0].starts_with(r#"rusty_function: RustyFunction/function.json: the route "area/{unit:regex(^(?=c)cm$)}": {unit:regex(^(?=c)cm$)}: the constraint "regex(^(?=c)cm$)": the group construct (?=...) is not one this crate matches"#)
+        lines[0].starts_with(r#"rusty_function: RustyFunction/function.json: the route "area/{unit:regex(^(?=c)cm$)}": {unit:regex(^(?=c)cm$)}: the constraint "regex(^(?=c)cm$)": the group construct (?=...) (a lookahead) is not one the regex crate matches as .NET does"#)
             && lines[0].ends_with(r#"with "enableProxyingHttpRequest": true in host.json the handler serves this function at that path itself"#),
         "{stderr}"
     );

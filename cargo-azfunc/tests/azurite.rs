@@ -561,6 +561,52 @@ async fn stopping_the_feeds_lets_the_invocation_in_flight_finish_and_fetches_no_
     assert_eq!(executions(&console).len(), 1);
 }
 
+/// The queue extension lower-cases queue names, %Setting% resolved first
+/// (docs/function-app.md, "Queue names"): `%Shapes%` naming `Upper<pid>`
+/// is fed from `upper<pid>`, and the output `Areas-<pid>` written to
+/// `areas-<pid>`.
+#[tokio::test(flavor = "multi_thread")]
+async fn upper_case_queue_names_are_read_and_written_lower_cased() {
+    let azurite = azurite();
+    let account = Account::from_connection_string(&azurite.connection).expect("account");
+    let id = std::process::id();
+    let dir = support::fake_app();
+    support::write_file(
+        dir.path(),
+        "Queue/function.json",
+        &format!(
+            r#"{{"bindings":[{{"type":"queueTrigger","direction":"in","name":"item","queueName":"%Shapes%","connection":"AzureWebJobsStorage"}},{{"type":"queue","direction":"out","name":"areas","queueName":"Areas-{id}","connection":"AzureWebJobsStorage"}}]}}"#
+        ),
+    );
+    support::write_file(
+        dir.path(),
+        "local.settings.json",
+        &format!(
+            r#"{{"IsEncrypted":false,"Values":{{"FUNCTIONS_WORKER_RUNTIME":"custom","Shapes":"Upper{id}"}}}}"#
+        ),
+    );
+    support::write_file(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
+    );
+    let (trigger, output) = (format!("upper{id}"), format!("areas-{id}"));
+    account.create_queue(&trigger).await.expect("create");
+    account.create_queue(&output).await.expect("create");
+    let host = Host::start(dir.path(), &azurite.connection, false);
+    account
+        .put_message(&trigger, &base64_text("circle"))
+        .await
+        .expect("put");
+    host.wait_for(
+        &format!("Executing (queue {trigger}, message"),
+        Duration::from_secs(20),
+    )
+    .await;
+    let written = wait_for_messages(&account, &output, 1, Duration::from_secs(20), &host).await;
+    assert_eq!(written.len(), 1, "{}", host.output());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_does() {
     let azurite = azurite();

@@ -21,5 +21,7 @@ pub use function_json::{Binding, Direction, FunctionJson};
 pub use host_json::{DEFAULT_FUNCTION_TIMEOUT, HostJson, HttpMode, MIN_FUNCTION_TIMEOUT};
 pub use json::property;
 pub use local_settings::LocalSettings;
-pub use queue_name::{queue_binding_problem, queue_name_problem, resolve_setting};
+pub use queue_name::{
+    normalize_queue_name, queue_binding_problem, queue_name_problem, resolve_setting,
+};
 pub use route::RouteTemplate;

@@ -71,6 +71,21 @@ pub fn queue_binding_problem(
     }
 }
 
+/// The queue a binding's `queueName` names, as the extension reads it
+/// (`NormalizeAndValidate`): `%Setting%` references resolved through
+/// `setting`, then lower-cased, so that `Orders` is the queue `orders`; an
+/// error when the storage service would refuse the name.
+pub fn normalize_queue_name(
+    queue_name: &str,
+    setting: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let name = resolve_setting(queue_name, setting)?;
+    match queue_name_problem(&name) {
+        Some(problem) => Err(problem),
+        None => Ok(name.to_lowercase()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +123,27 @@ mod tests {
         assert_eq!(resolve_setting("plain", setting).unwrap(), "plain");
         assert_eq!(resolve_setting("50%", setting).unwrap(), "50%");
         let error = resolve_setting("%Missing%", setting).unwrap_err();
+        assert!(
+            error.starts_with("%Missing% names no app setting"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_queue_read_is_the_resolved_name_lower_cased() {
+        let setting = |name: &str| (name == "Queue").then(|| "Areas-In".to_owned());
+        assert_eq!(normalize_queue_name("Orders", setting).unwrap(), "orders");
+        assert_eq!(
+            normalize_queue_name("%Queue%", setting).unwrap(),
+            "areas-in"
+        );
+        assert_eq!(
+            normalize_queue_name("x-%Queue%", setting).unwrap(),
+            "x-areas-in"
+        );
+        let error = normalize_queue_name("Bad_Name!", setting).unwrap_err();
+        assert!(error.contains("holds '_'"), "{error}");
+        let error = normalize_queue_name("%Missing%", setting).unwrap_err();
         assert!(
             error.starts_with("%Missing% names no app setting"),
             "{error}"

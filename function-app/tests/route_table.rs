@@ -135,6 +135,26 @@ const MATCHES: &[(&str, &str, Option<Values>)] = &[
         Some(&[("p1", Some("moo")), ("p2", Some("bar"))]),
     ),
     ("{p1}/{p2}/baz", "/moo/bar/boo", None),
+    // PathTokenizer: one trailing "/" is not a segment; an empty segment
+    // anywhere else is one, and RoutePatternMatcher matches nothing with
+    // it, not even an optional parameter.
+    ("moo/bar", "/moo//bar", None),
+    ("moo/bar", "//moo/bar", None),
+    ("moo/bar", "/moo/bar//", None),
+    ("moo/{p?}", "/moo/", Some(&[("p", None)])),
+    ("moo/{p?}", "/moo//", None),
+    ("{a?}/b", "//b", None),
+    ("{p?}", "/", Some(&[("p", None)])),
+    ("{p?}", "//", None),
+    // A catch-all takes the rest of the path as it is, from its first
+    // segment, which must not be empty.
+    (
+        "files/{*path}",
+        "/files/a//b/",
+        Some(&[("path", Some("a//b/"))]),
+    ),
+    ("files/{*path}", "/files/", Some(&[("path", None)])),
+    ("files/{*path}", "/files//a", None),
     ("{p1}", "/moo/bar", None),
     ("DEFAULT.ASPX", "/default.aspx", Some(&[])),
     (
@@ -391,7 +411,7 @@ const REFUSED: &[(&str, &str)] = &[
     // than matched differently: here a lookahead, which .NET takes.
     (
         "{p:regex(a(?=b))}",
-        "the group construct (?=...) is not one",
+        "the group construct (?=...) (a lookahead) is not one",
     ),
 ];
 
@@ -449,6 +469,9 @@ fn with_a_prefix() {
     assert!(template.matches_path("/API/rustfunction").is_some());
     assert!(template.matches_path("/RustFunction").is_none());
     assert!(template.matches_path("/api/RustFunction/x").is_none());
+    assert!(template.matches_path("/api/RustFunction/").is_some());
+    assert!(template.matches_path("/api//RustFunction").is_none());
+    assert!(template.matches_path("//api/RustFunction").is_none());
     let nested = RouteTemplate::parse("/v1/x/", "a").unwrap();
     assert!(nested.matches_path("/v1/X/A").is_some());
     // The host joins prefix and route with a "/": a route starting with

@@ -177,6 +177,14 @@ mod tests {
         assert_eq!(r.find("GET", "/RustyFunction"), RouteMatch::NotFound);
         assert_eq!(r.find("GET", "/api/RustyFunction/x"), RouteMatch::NotFound);
         assert_eq!(r.find("GET", "/apix/RustyFunction"), RouteMatch::NotFound);
+        // An empty segment is a segment, as ASP.NET Core's routing has it.
+        for path in [
+            "/api//RustyFunction",
+            "//api/RustyFunction",
+            "/api/RustyFunction//",
+        ] {
+            assert_eq!(r.find("GET", path), RouteMatch::NotFound, "{path}");
+        }
     }
 
     #[test]

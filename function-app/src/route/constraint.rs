@@ -4,7 +4,7 @@
 //! invariant-culture parsers.
 
 use super::dotnet;
-use super::regex::Regex;
+use super::dotnet_regex::Regex;
 
 /// One inline constraint of a route parameter, e.g. `int` or `range(1,9)`.
 #[derive(Debug, Clone, PartialEq)]

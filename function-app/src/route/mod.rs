@@ -8,8 +8,8 @@
 
 mod constraint;
 mod dotnet;
+mod dotnet_regex;
 mod parse;
-mod regex;
 
 use constraint::Constraint;
 
@@ -91,28 +91,51 @@ impl RouteTemplate {
         &self.text
     }
 
-    /// The route values if `path` matches: its `/`-separated segments,
-    /// decoded (a `%2F` left as it is, as Kestrel leaves it), empty ones
-    /// skipped.
+    /// The route values if `path` matches: the path as Kestrel hands it
+    /// to routing (decoded, a `%2F` left as it is), split as ASP.NET Core's
+    /// `PathTokenizer` splits it: the leading `/` and one trailing `/` are
+    /// not segments, but an empty segment anywhere else is one, and
+    /// matches nothing (docs/function-app.md, "Route templates").
     pub fn matches_path(&self, path: &str) -> Option<RouteValues> {
-        self.matches(path.split('/'))
+        let path = path.strip_prefix('/').unwrap_or(path);
+        if path.is_empty() {
+            return self.match_segments(&[], false);
+        }
+        let (path, trailing_slash) = match path.strip_suffix('/') {
+            Some(path) => (path, true),
+            None => (path, false),
+        };
+        let segments: Vec<&str> = path.split('/').collect();
+        self.match_segments(&segments, trailing_slash)
     }
 
     /// As [`RouteTemplate::matches_path`], from the decoded segments.
     pub fn matches<'p>(&self, segments: impl IntoIterator<Item = &'p str>) -> Option<RouteValues> {
-        let path: Vec<&str> = segments.into_iter().filter(|s| !s.is_empty()).collect();
+        let segments: Vec<&str> = segments.into_iter().collect();
+        self.match_segments(&segments, false)
+    }
+
+    /// `trailing_slash`: the path ended in a `/`, which a catch-all keeps.
+    fn match_segments(&self, path: &[&str], trailing_slash: bool) -> Option<RouteValues> {
         let mut values = RouteValues::new();
         let mut at = 0;
         for segment in &self.segments {
             if let [Part::Parameter(parameter)] = segment.as_slice()
                 && parameter.kind == Kind::CatchAll
             {
-                let rest = path[at.min(path.len())..].join("/");
+                // ASP.NET Core refuses an empty segment up to the
+                // catch-all's first; after that, the rest is taken as it is.
+                let rest = match path.get(at..).unwrap_or_default() {
+                    [] => None,
+                    ["", ..] => return None,
+                    rest => Some(rest.join("/") + if trailing_slash { "/" } else { "" }),
+                };
                 at = path.len();
-                values.push(fill(parameter, (!rest.is_empty()).then_some(rest))?);
+                values.push(fill(parameter, rest)?);
                 continue;
             }
             match path.get(at) {
+                Some(&"") => return None,
                 Some(part) => {
                     values.extend(match_segment(segment, part)?);
                     at += 1;

@@ -11,6 +11,7 @@ mod settings;
 
 use std::sync::Arc;
 
+use function_app::normalize_queue_name;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -29,6 +30,14 @@ use crate::host::invocation::{invoke, report};
 use crate::ids::new_guid;
 use crate::storage::{Account, Message};
 
+/// An app setting: the environment first, as Core Tools does, then
+/// local.settings.json's Values.
+fn app_setting(app: &AppFolder, name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .or_else(|| app.settings.value(name).map(str::to_owned))
+}
+
 /// The connection string a binding's `connection` names (default
 /// `AzureWebJobsStorage`): the environment first, as Core Tools does, then
 /// local.settings.json; `<name>` or `AzureWebJobs<name>`.
@@ -46,11 +55,7 @@ pub fn connection_string(
         .unwrap_or("AzureWebJobsStorage");
     [name.to_owned(), format!("AzureWebJobs{name}")]
         .into_iter()
-        .find_map(|key| {
-            std::env::var(&key)
-                .ok()
-                .or_else(|| app.settings.value(&key).map(str::to_owned))
-        })
+        .find_map(|key| app_setting(app, &key))
         .filter(|v| !v.trim().is_empty())
 }
 
@@ -128,6 +133,16 @@ pub fn start_with(
                 function.name
             ));
             continue;
+        };
+        let queue = match normalize_queue_name(&queue, |name| app_setting(app, name)) {
+            Ok(queue) => queue,
+            Err(why) => {
+                console.warning(format!(
+                    "[host] {}: not fed from a queue: its queueTrigger's queueName: {why}",
+                    function.name
+                ));
+                continue;
+            }
         };
         let Some(connection) = connection_string(app, function, &trigger.name) else {
             console.warning(format!(

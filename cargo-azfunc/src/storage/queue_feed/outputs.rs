@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Feed, connection_string};
+use function_app::normalize_queue_name;
+
+use super::{Feed, app_setting, connection_string};
 use crate::dotnet::base64;
 use crate::host::envelope::{Output, QueueMessage, Sys, Written};
 use crate::storage::Account;
@@ -35,6 +37,7 @@ impl Feed {
                 .clone()
                 .filter(|q| !q.is_empty())
                 .ok_or("the queue output has no queueName")?;
+            let queue = normalize_queue_name(&queue, |name| app_setting(&self.app, name))?;
             let text = if self.settings.base64 {
                 base64::encode(&bytes)
             } else {
