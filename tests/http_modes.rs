@@ -1,6 +1,6 @@
 //! RustFunction in each of the host's three HTTP modes, end to end through
 //! the project's host stand-in (`cargo_azfunc`), which plays each mode as the
-//! host does (docs/host-protocol.md, sections 2-4 and 7): the envelope, the
+//! host does (docs/host-protocol.md, "host -> handler", "handler -> host", "Forwarding mode" and "Newer host options"): the envelope, the
 //! caller's request forwarded as it came, and the same with the response
 //! streamed back. Callers get the same statuses and bodies in all three.
 

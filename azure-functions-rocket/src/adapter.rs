@@ -1,7 +1,7 @@
 //! The layer between the host and a function, done once for every
 //! function: read the input, run the function with its own log and with
 //! panics caught, and answer in the envelope with the meaning of failure
-//! that fits the trigger (docs/host-protocol.md, sections 3 and 6).
+//! that fits the trigger (docs/host-protocol.md, "handler -> host" and "Non-HTTP triggers and output bindings").
 
 use std::panic::AssertUnwindSafe;
 
@@ -72,8 +72,8 @@ async fn execute(
 }
 
 /// Runs HTTP `function` on a caller's request that the host forwarded as
-/// it came (forwarding and proxying modes, docs/host-protocol.md sections 4
-/// and 7): the caller gets the function's response itself, or the same
+/// it came (forwarding and proxying modes, docs/host-protocol.md "Forwarding mode"
+/// and "Newer host options"): the caller gets the function's response itself, or the same
 /// error response the envelope would carry; the log lines go to stdout
 /// (information) and stderr (warnings and errors), as no `Logs` travel.
 pub async fn respond(

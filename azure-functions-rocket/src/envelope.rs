@@ -1,5 +1,6 @@
 //! The custom-handler envelope on the wire (default mode, see
-//! `docs/host-protocol.md`, sections 2, 3 and 6).
+//! `docs/host-protocol.md`, "host -> handler", "handler -> host" and
+//! "Non-HTTP triggers and output bindings").
 //!
 //! The host POSTs `{"Data": {<input binding>: value, ...}, "Metadata": {...}}`
 //! to `/{FunctionName}` and reads back `{"Outputs": {...}, "Logs": [...],

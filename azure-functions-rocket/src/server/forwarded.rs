@@ -1,4 +1,4 @@
-//! Forwarding and proxying modes (docs/host-protocol.md, sections 4 and 7):
+//! Forwarding and proxying modes (docs/host-protocol.md, "Forwarding mode" and "Newer host options"):
 //! the host sends an HTTP function the caller's request itself, at its
 //! public path, and hands the handler's response back to the caller. Each
 //! such function gets a Rocket route there, tried after the readiness

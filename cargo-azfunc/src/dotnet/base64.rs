@@ -1,6 +1,6 @@
 //! Base64 the way .NET's `Convert.TryFromBase64String` sees it: the host
 //! uses that to decide whether a string output is "really" bytes (the trap
-//! of docs/host-protocol.md sections 3 and 6), so the check must match it, not a
+//! of docs/host-protocol.md "handler -> host" and "Non-HTTP triggers and output bindings"), so the check must match it, not a
 //! stricter decoder.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

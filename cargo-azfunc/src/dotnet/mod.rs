@@ -1,7 +1,7 @@
 //! The text .NET makes of JSON values where the host turns them into
 //! strings: `object.ToString()` of a number, a bool (`True`), an object or
 //! a list, and Newtonsoft's indented JSON with .NET's booleans
-//! (docs/host-protocol.md sections 2 and 3); and .NET's TimeSpan, read and
+//! (docs/host-protocol.md "host -> handler" and "handler -> host"); and .NET's TimeSpan, read and
 //! written as host.json's settings have it.
 
 pub mod base64;

@@ -1,5 +1,5 @@
 //! An HTTP client that talks to a handler the way the Functions host does
-//! (docs/host-protocol.md sections 1 and 2): pooled keep-alive HTTP/1.1, bodies
+//! (docs/host-protocol.md "Start-up and readiness" and "host -> handler"): pooled keep-alive HTTP/1.1, bodies
 //! sent chunked without Content-Length, the host's headers, TCP_NODELAY.
 
 use std::collections::VecDeque;

@@ -1,4 +1,4 @@
-//! Forwarding and proxying modes (docs/host-protocol.md sections 4 and 7): for
+//! Forwarding and proxying modes (docs/host-protocol.md "Forwarding mode" and "Newer host options"): for
 //! an HTTP function with exactly one httpTrigger and one http output, the
 //! caller's request goes to the handler as it came (method, path with the
 //! route prefix as routing saw it, query, headers, body) plus the host's two headers, and the

@@ -1,5 +1,5 @@
-//! The invocation body the host sends the handler (docs/host-protocol.md
-//! sections 2 and 6).
+//! The invocation body the host sends the handler (docs/host-protocol.md,
+//! "host -> handler" and "Non-HTTP triggers and output bindings").
 
 use serde_json::{Map, Value, json};
 
