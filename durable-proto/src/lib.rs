@@ -368,6 +368,11 @@ pub struct OrchestratorResponse {
     pub custom_status: Option<String>,
     #[prost(string, tag = "4")]
     pub completion_token: String,
+    /// The request came without the orchestration's history (no
+    /// `executionStarted`, as in an extended session whose worker lost its
+    /// state): the backend sends it again with the full history.
+    #[prost(bool, tag = "7")]
+    pub requires_history: bool,
 }
 
 /// An entity's batch of operations, as the extension sends it to an

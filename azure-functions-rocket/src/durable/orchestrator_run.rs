@@ -130,6 +130,33 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_request_without_its_start_asks_for_the_history() {
+        let fired = EventType::TimerFired(TimerFiredEvent {
+            fire_at: None,
+            timer_id: 1,
+        });
+        // An extended session's request: only the new events.
+        let mut request = history(vec![fired]);
+        request.new_events.remove(1);
+        let response = run_orchestrator(&request, "o", &waits);
+        assert!(response.requires_history, "{response:?}");
+        assert!(response.actions.is_empty(), "{response:?}");
+        assert_eq!(response.instance_id, "i");
+
+        // The start among the past events is history enough.
+        let mut whole = history(Vec::new());
+        whole.past_events = std::mem::take(&mut whole.new_events);
+        whole.new_events = request.new_events;
+        let response = run_orchestrator(&whole, "o", &waits);
+        assert!(!response.requires_history, "{response:?}");
+        let done = completion(&response);
+        assert_eq!(
+            done.orchestration_status,
+            OrchestrationStatus::Completed as i32
+        );
+    }
+
     async fn calls_counter(context: OrchestrationContext, _: ()) -> Result<i64, OrchestratorError> {
         let counter = crate::durable::EntityId::new("Counter", "a");
         context.signal_entity(&counter, "add", &1);

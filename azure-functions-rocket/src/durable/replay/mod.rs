@@ -36,6 +36,16 @@ pub(crate) fn execute(
     name: &str,
     start: Start<'_>,
 ) -> OrchestratorResponse {
+    if !request.new_events.is_empty() && !holds_execution_started(request) {
+        // Without its start the code cannot be replayed; zero actions
+        // would leave the orchestration stuck, so the backend is asked
+        // for the full history instead.
+        return OrchestratorResponse {
+            instance_id: request.instance_id.clone(),
+            requires_history: true,
+            ..OrchestratorResponse::default()
+        };
+    }
     let mut executor = Executor {
         state: Rc::new(RefCell::new(State::new(request.instance_id.clone()))),
         run: None,
@@ -96,7 +106,18 @@ pub(crate) fn execute(
         actions,
         custom_status: state.custom_status.clone(),
         completion_token: String::new(),
+        requires_history: false,
     }
+}
+
+/// Whether the request holds the orchestration's `executionStarted`, in
+/// its past or its new events.
+fn holds_execution_started(request: &OrchestratorRequest) -> bool {
+    request
+        .past_events
+        .iter()
+        .chain(&request.new_events)
+        .any(|event| matches!(event.event_type, Some(EventType::ExecutionStarted(_))))
 }
 
 /// The orchestrator this function runs.
@@ -468,11 +489,11 @@ impl Executor {
             Kind::Timer | Kind::RetryTimer(_) => (false, None),
         };
         if let Some(mut retry) = retry {
-            let delay = retry.policy.next_delay(retry.attempts, retry.started);
+            let now = self.state.borrow().now;
+            let delay = retry.policy.next_delay(retry.attempts, retry.started, now);
             if let Some(delay) = delay {
                 retry.attempts += 1;
                 let mut state = self.state.borrow_mut();
-                let now = state.now;
                 state.timer(
                     now,
                     now.saturating_add(delay),
