@@ -149,7 +149,8 @@ pub async fn external_event_timeout(
     Ok(json!("timed out"))
 }
 
-/// `flaky(0)`, and on its failure `flaky(1)`.
+/// `flaky(0)`, and on its failure `flaky(1)`, the failure's own message
+/// in the custom status.
 pub async fn retry_catch(
     context: OrchestrationContext,
     _: Value,
@@ -157,7 +158,8 @@ pub async fn retry_catch(
     match context.call_activity::<_, String>("flaky", &0).await {
         Ok(result) => Ok(result),
         Err(error) => {
-            context.set_custom_status(&json!({"firstError": error.message()}));
+            let cause = error.cause().unwrap_or(error.message());
+            context.set_custom_status(&json!({"firstError": cause}));
             Ok(context.call_activity("flaky", &1).await?)
         }
     }

@@ -86,7 +86,11 @@ fn failure(details: Option<&TaskFailureDetails>) -> Value {
 /// The same normal form as the recorder's `normalize`.
 fn normalize(response: &OrchestratorResponse) -> Value {
     let actions: Vec<Value> = response.actions.iter().map(action).collect();
-    json!({"actions": actions, "customStatus": payload(&response.custom_status)})
+    json!({
+        "actions": actions,
+        "customStatus": payload(&response.custom_status),
+        "requiresHistory": response.requires_history,
+    })
 }
 
 fn action(action: &OrchestratorAction) -> Value {
@@ -266,11 +270,21 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
     ];
     assert_eq!(cases, expected);
     // And the Python SDK's classes read the Rust executor's bytes the same.
-    let wire: Vec<String> = rust_responses
+    let mut wire: Vec<String> = rust_responses
         .iter()
         .map(|(_, wire, _)| wire.clone())
         .collect();
-    let read = normalized_by_python(&wire);
+    // A step without its history (an extended session's request) asks
+    // for it, in the field the SDK's classes read as `requiresHistory`.
+    let mut no_start = decode_request(steps[1]["request"].as_str().unwrap()).unwrap();
+    no_start.past_events.clear();
+    let asks = run_orchestrator(&no_start, "chaining", &durable_hello::chaining);
+    wire.push(encode_response(&asks));
+    let mut read = normalized_by_python(&wire);
+    assert_eq!(
+        read.pop(),
+        Some(json!({"actions": [], "customStatus": null, "requiresHistory": true}))
+    );
     assert_eq!(read.len(), rust_responses.len());
     for ((case, _, expected), read) in rust_responses.iter().zip(&read) {
         assert_eq!(
@@ -286,6 +300,13 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
         .as_str()
         .unwrap();
     assert!(message.contains("history mismatch"), "{message}");
+    // The caught failure is recorded by the activity's own message, as the
+    // reference does, not by the message that wraps it.
+    let caught = steps.iter().rfind(|s| s["case"] == "retry_catch").unwrap();
+    assert_eq!(
+        caught["expected"]["customStatus"],
+        json!({"firstError": "flaky fails for 0"})
+    );
 }
 
 /// The example's counter against the same counter in Python, run by the

@@ -63,7 +63,7 @@ def retry_catch(ctx, _):
     try:
         return (yield ctx.call_activity("flaky", input=0))
     except task.TaskFailedError as error:
-        ctx.set_custom_status({"firstError": str(error)})
+        ctx.set_custom_status({"firstError": error.details.message})
         return (yield ctx.call_activity("flaky", input=1))
 
 
@@ -183,7 +183,7 @@ def normalize(response):
                                    for e in done.carryoverEvents])
         actions.append(item)
     status = response.customStatus.value if response.HasField("customStatus") else None
-    return {"actions": actions, "customStatus": payload(status)}
+    return {"actions": actions, "customStatus": payload(status), "requiresHistory": response.requiresHistory}
 
 
 class Backend:

@@ -181,6 +181,25 @@ async fn bad_orchestrator_input_gets_a_clear_error_and_no_panic() {
 }
 
 #[rocket::async_test]
+async fn a_request_without_its_history_is_answered_with_requires_history() {
+    let chaining = function("chaining");
+    // An extended session's request: the new events only, no start.
+    let mut request = started("chaining", None);
+    request.new_events.truncate(1);
+    let (status, reply) = call(
+        chaining,
+        json!({"Data": {"context": host_value(&request)}, "Metadata": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let text = reply["ReturnValue"].as_str().expect("a base64 ReturnValue");
+    // Field 1 the instance id, field 7 (varint key 0x38) true, no actions.
+    let bytes = BASE64.decode(text).expect("base64");
+    assert_eq!(bytes, [0x0a, 3, b'a', b'b', b'c', 0x38, 1]);
+    assert!(response(&reply).requires_history);
+}
+
+#[rocket::async_test]
 async fn an_activity_reads_metadata_data_and_returns_its_json() {
     let cases = [
         ("say_hello", json!("\"Tokyo\""), json!("Hello, Tokyo!")),
