@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
+use super::{Durable, Execution, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
 
 impl Durable {
     /// Starts orchestrator `name` with `input` (JSON text); its instance id.
@@ -21,7 +21,7 @@ impl Durable {
         name: &str,
         instance_id: Option<String>,
         input: Option<String>,
-        parent: Option<(String, i32)>,
+        parent: Option<(Execution, i32)>,
     ) -> Result<String, Refusal> {
         let Some(function) = self.orchestrator(name) else {
             return Err((
@@ -41,17 +41,15 @@ impl Durable {
                     format!("an instance with id {id:?} is already running"),
                 ));
             }
-            let parent_info = parent
-                .as_ref()
-                .map(|(parent_id, task_id)| ParentInstanceInfo {
-                    task_scheduled_id: *task_id,
-                    name: None,
-                    version: None,
-                    orchestration_instance: Some(OrchestrationInstance {
-                        instance_id: parent_id.clone(),
-                        execution_id: None,
-                    }),
-                });
+            let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
+                task_scheduled_id: *task_id,
+                name: None,
+                version: None,
+                orchestration_instance: Some(OrchestrationInstance {
+                    instance_id: parent.instance_id.clone(),
+                    execution_id: Some(parent.execution_id.clone()),
+                }),
+            });
             let execution_id = new_guid();
             let started = event(
                 -1,
@@ -141,13 +139,46 @@ impl Durable {
         self.start(&name, (!new_id).then(|| id.to_owned()), input, None)
     }
 
-    /// Delivers `kind` to a running instance: 404 unknown, 410 done.
+    /// Delivers `kind` to a running instance's current execution: 404
+    /// unknown, 410 done.
     pub fn deliver(self: &Arc<Self>, id: &str, kind: EventType) -> Result<(), Refusal> {
+        self.push(id, None, kind)
+    }
+
+    /// Delivers `kind` to `execution` only: 410 once it is over, even when
+    /// a later execution runs under the same instance id.
+    pub(super) fn deliver_to(
+        self: &Arc<Self>,
+        execution: &Execution,
+        kind: EventType,
+    ) -> Result<(), Refusal> {
+        let id = &execution.instance_id;
+        self.push(id, Some(&execution.execution_id), kind)
+            .inspect_err(|(_, reason)| {
+                self.console
+                    .info(format!("[durable] {id}: a message dropped: {reason}"));
+            })
+    }
+
+    fn push(
+        self: &Arc<Self>,
+        id: &str,
+        execution_id: Option<&str>,
+        kind: EventType,
+    ) -> Result<(), Refusal> {
         {
             let mut instances = self.lock();
             let Some(instance) = instances.get_mut(id) else {
                 return Err((404, format!("no instance with id {id:?}")));
             };
+            if let Some(execution_id) = execution_id
+                && execution_id != instance.execution_id
+            {
+                return Err((
+                    410,
+                    format!("execution {execution_id} of instance {id:?} is over"),
+                ));
+            }
             if instance.status.is_done() {
                 return Err((
                     410,

@@ -716,3 +716,77 @@ async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
         .await;
     assert_eq!((status, state), (200, json!(i64::MAX)));
 }
+
+impl Running {
+    /// Starts `name` under instance id `id` with `input`.
+    async fn start_as(&self, name: &str, id: &str, input: &str) {
+        let (status, body) = self
+            .call("POST", &format!("{API}/orchestrators/{name}/{id}"), input)
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+
+    /// Waits until `id` runs, then terminates it and waits until it is
+    /// Terminated.
+    async fn terminate(&self, id: &str) {
+        self.poll(id, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+        let path = format!("{API}/instances/{id}/terminate");
+        assert_eq!(self.call("POST", &path, "").await.0, 202);
+        let done = self.finished(id).await;
+        assert_eq!(done["runtimeStatus"], "Terminated", "{done}");
+    }
+
+    /// `id` is still Running after the old execution's 1-3 s timer and
+    /// activity would have come back, then is terminated.
+    async fn still_running_after_the_old_timer(&self, id: &str) {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let (status, body) = self.call("GET", &format!("{API}/instances/{id}"), "").await;
+        assert_eq!(
+            (status, &body["runtimeStatus"]),
+            (202, &json!("Running")),
+            "the new execution saw the old one's results: {body}"
+        );
+        self.terminate(id).await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results() {
+    let running = serve().await;
+    // Terminated: the 3 s timer of the first run is still pending.
+    running.start_as("timer_then_activity", "T1", "3").await;
+    running.terminate("T1").await;
+    running.start_as("timer_then_activity", "T1", "60").await;
+    running.still_running_after_the_old_timer("T1").await;
+
+    // Purged after terminate: the same, with no instance left between.
+    running.start_as("timer_then_activity", "T2", "3").await;
+    running.terminate("T2").await;
+    let (status, _) = running
+        .call("DELETE", &format!("{API}/instances/T2"), "")
+        .await;
+    assert_eq!(status, 200);
+    running.start_as("timer_then_activity", "T2", "60").await;
+    running.still_running_after_the_old_timer("T2").await;
+
+    // Restarted under its own id: input 60, while the 3 s timer of the
+    // execution before the last one is still pending.
+    running.start_as("timer_then_activity", "T3", "3").await;
+    running.terminate("T3").await;
+    running.start_as("timer_then_activity", "T3", "60").await;
+    running.terminate("T3").await;
+    let restart = format!("{API}/instances/T3/restart?restartWithNewInstanceId=false");
+    assert_eq!(running.call("POST", &restart, "").await.0, 202);
+    running.still_running_after_the_old_timer("T3").await;
+
+    // Continued as new with a 1 s timer and an activity pending.
+    running.start_as("monitor", "M1", "").await;
+    running
+        .poll("M1", Duration::from_secs(20), |_, body| body["input"] == 30)
+        .await;
+    running.still_running_after_the_old_timer("M1").await;
+    assert!(running.app.console.contains("a message dropped"));
+}
