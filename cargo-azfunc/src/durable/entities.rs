@@ -73,16 +73,23 @@ impl Durable {
     }
 
     /// Signals `operation` with `input` (JSON text) to `entity`, as the
-    /// management API does: 404 when the app has no such entity function.
+    /// management API does: 400 when the app has no such entity function
+    /// or the key holds `/`, `\\`, `?`, `#` or a control character.
     pub fn signal_entity(
         self: &Arc<Self>,
         entity: &EntityId,
         operation: &str,
         input: Option<String>,
     ) -> Result<(), Refusal> {
+        if entity.key().chars().any(super::ids::is_invalid_char) {
+            return Err((
+                400,
+                "entity keys must not contain /, \\, #, ? or control characters".to_owned(),
+            ));
+        }
         if self.entity_function(entity.name()).is_none() {
             return Err((
-                404,
+                400,
                 format!("no entity function named {:?} in this app", entity.name()),
             ));
         }

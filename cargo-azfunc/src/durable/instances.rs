@@ -25,19 +25,23 @@ impl Durable {
     ) -> Result<String, Refusal> {
         let Some(function) = self.orchestrator(name) else {
             return Err((
-                404,
+                400,
                 format!("no orchestrator function named {name:?} in this app"),
             ));
         };
-        let id = instance_id.unwrap_or_else(|| new_guid().replace('-', ""));
+        let id = match instance_id.filter(|id| !id.is_empty()) {
+            Some(id) => super::ids::check_instance_id(id)?,
+            None => new_guid().replace('-', ""),
+        };
         {
             let mut instances = self.lock();
             if instances
                 .get(&id)
                 .is_some_and(|instance| !instance.status.is_done())
             {
+                // The extension's dedupe failure falls to its catch-all: 500.
                 return Err((
-                    409,
+                    500,
                     format!("an instance with id {id:?} is already running"),
                 ));
             }
@@ -132,7 +136,7 @@ impl Durable {
         let (name, input) = {
             let instances = self.lock();
             let Some(instance) = instances.get(id) else {
-                return Err((404, format!("no instance with id {id:?}")));
+                return Err((400, format!("no instance with id {id:?} to restart")));
             };
             (instance.name.clone(), instance.input.clone())
         };
@@ -194,6 +198,21 @@ impl Durable {
         Ok(())
     }
 
+    /// Whether instance `id` takes events now: 404 unknown, 410 done.
+    pub fn takes_events(&self, id: &str) -> Result<(), Refusal> {
+        match self.lock().get(id) {
+            None => Err((404, format!("no instance with id {id:?}"))),
+            Some(instance) if instance.status.is_done() => Err((
+                410,
+                format!(
+                    "instance {id:?} is {} and takes no more events",
+                    instance.status.name()
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
     pub fn raise(
         self: &Arc<Self>,
         id: &str,
@@ -244,9 +263,30 @@ impl Durable {
         Ok(())
     }
 
-    /// Forgets an instance: whether there was one.
+    /// Forgets an instance, whatever its status, as the extension's purge
+    /// by id does: whether there was one.
     pub fn purge(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
+    }
+
+    /// Forgets the instances created in `[from, to]` whose status is one
+    /// of `statuses` (every status when `None`; of those given, only the
+    /// terminal ones count): how many.
+    pub fn purge_where(
+        &self,
+        from: UtcTime,
+        to: UtcTime,
+        statuses: Option<&[RuntimeStatus]>,
+    ) -> usize {
+        let mut instances = self.lock();
+        let before = instances.len();
+        instances.retain(|_, instance| {
+            let status_matches = statuses.is_none_or(|wanted| {
+                instance.status.is_done() && wanted.contains(&instance.status)
+            });
+            !(status_matches && instance.created >= from && instance.created <= to)
+        });
+        before - instances.len()
     }
 }
 

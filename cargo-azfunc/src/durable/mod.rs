@@ -21,6 +21,7 @@ use crate::timers::clock::UtcTime;
 mod activities;
 pub mod api;
 mod entities;
+mod ids;
 mod instances;
 mod orchestration;
 pub use entities::EntityId;

@@ -27,13 +27,44 @@ async fn serve() -> Running {
 
 impl Running {
     async fn call(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let reply = self.app.caller.request(method, path, body.as_bytes()).await;
+        let (status, _, value) = self.call_with(method, path, &[], body).await;
+        (status, value)
+    }
+
+    /// As [`Running::call`], with `Content-Type: application/json`.
+    async fn call_json(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let json = [("Content-Type", "application/json")];
+        let (status, _, value) = self.call_with(method, path, &json, body).await;
+        (status, value)
+    }
+
+    /// A call with extra headers: status, reply headers, JSON body.
+    async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Vec<(String, String)>, Value) {
+        let reply = self
+            .app
+            .caller
+            .request_with(method, path, headers, body.as_bytes(), body.len().max(1))
+            .await;
         let value = if reply.body.is_empty() {
             Value::Null
         } else {
             reply.json()
         };
-        (reply.status, value)
+        let headers = reply
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or_default().to_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        (reply.status, headers, value)
     }
 
     /// Starts orchestrator `name`; its instance id.
@@ -165,7 +196,7 @@ async fn an_approval_event_completes_the_waiting_orchestration() {
     assert_eq!(status, 202);
     assert_eq!(waiting["runtimeStatus"], "Running");
     let raise = format!("{API}/instances/{id}/raiseEvent/approval");
-    let (status, _) = running.call("POST", &raise, r#"{"by": "test"}"#).await;
+    let (status, _) = running.call_json("POST", &raise, r#"{"by": "test"}"#).await;
     assert_eq!(status, 202);
     let done = running.finished(&id).await;
     assert_eq!(done["runtimeStatus"], "Completed");
@@ -219,9 +250,9 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
             "POST",
             format!("{API}/orchestrators/no_such_orchestrator"),
             "",
-            404,
+            400,
         ),
-        ("POST", format!("{API}/orchestrators/say_hello"), "", 404),
+        ("POST", format!("{API}/orchestrators/say_hello"), "", 400),
         (
             "POST",
             format!("{API}/orchestrators/chaining"),
@@ -240,6 +271,7 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
     }
     let id = running.start("chaining", r#"["Oslo"]"#).await;
     running.finished(&id).await;
+    // Finished comes before the body's checks.
     let (status, _) = running
         .call(
             "POST",
@@ -247,7 +279,7 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
             "not json",
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 410);
     let (status, list) = running.call("GET", &format!("{API}/instances"), "").await;
     assert_eq!(status, 200);
     assert!(
@@ -523,11 +555,11 @@ async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
             "",
         )
         .await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(status, 500, "{body}");
     let (status, _) = running
         .call("POST", &format!("{API}/instances/nope/restart"), "")
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 400);
 }
 
 impl Running {
@@ -603,7 +635,7 @@ async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
         "a body without a JSON type is a string: {body}"
     );
     assert_eq!(running.signal("counter/t2?op=add", json, "{").await, 400);
-    assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 404);
+    assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 400);
 }
 
 #[tokio::test]
@@ -789,4 +821,254 @@ async fn a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results() {
         .await;
     running.still_running_after_the_old_timer("M1").await;
     assert!(running.app.console.contains("a message dropped"));
+}
+
+/// The value of header `name` (any case) among `headers`.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+#[tokio::test]
+async fn the_management_api_answers_with_the_extensions_status_codes_and_headers() {
+    let running = serve().await;
+    let port = running.app.caller.port();
+    let base = format!("http://127.0.0.1:{port}{API}");
+    // A running instance (W), a finished one (C) and a failed one (F).
+    running.start_as("external_event_timeout", "W", "600").await;
+    running.start_as("chaining", "C", r#"["Oslo"]"#).await;
+    running.start_as("uncaught_failure", "F", "").await;
+    running
+        .poll("W", Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    running.finished("C").await;
+    running.finished("F").await;
+
+    let long = "x".repeat(257);
+    let at_limit = "y".repeat(256);
+    let json = ("Content-Type", "application/json");
+    let text = ("Content-Type", "text/plain");
+    // method, path, content type, body, status.
+    let cases: Vec<(&str, String, Option<(&str, &str)>, &str, u16)> = vec![
+        ("POST", format!("{API}/orchestrators/nope"), None, "", 400),
+        (
+            "POST",
+            format!("{API}/orchestrators/say_hello"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/W"),
+            None,
+            "",
+            500,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/@counter@x"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/a%2Fb"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/a%23b"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/{long}"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/nope/restart"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/restart?restartWithNewInstanceId=false"),
+            None,
+            "",
+            500,
+        ),
+        (
+            "POST",
+            format!("{API}/entities/nope/k?op=add"),
+            Some(json),
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/nope/raiseEvent/e"),
+            Some(text),
+            "x",
+            404,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/C/raiseEvent/e"),
+            Some(text),
+            "x",
+            410,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/F/raiseEvent/e"),
+            Some(json),
+            "1",
+            410,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            Some(text),
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            None,
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            Some(json),
+            "{",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/C/terminate"),
+            None,
+            "",
+            410,
+        ),
+        ("POST", format!("{API}/instances/F/suspend"), None, "", 410),
+        ("DELETE", format!("{API}/instances"), None, "", 400),
+        (
+            "DELETE",
+            format!("{API}/instances?createdTimeFrom=2100-01-01T00:00:00Z"),
+            None,
+            "",
+            404,
+        ),
+        ("DELETE", format!("{API}/instances/nope"), None, "", 404),
+    ];
+    for (method, path, content_type, body, expected) in cases {
+        let headers: Vec<(&str, &str)> = content_type.into_iter().collect();
+        let (status, _, answer) = running.call_with(method, &path, &headers, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+    }
+
+    // A started instance: 202 with Location and Retry-After 10; an id of
+    // 256 characters is taken; a percent-encoded id is stored decoded.
+    let (status, headers, body) = running
+        .call_with(
+            "POST",
+            &format!("{API}/orchestrators/chaining/{at_limit}"),
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        header(&headers, "Location"),
+        Some(format!("{base}/instances/{at_limit}").as_str())
+    );
+    assert_eq!(header(&headers, "Retry-After"), Some("10"));
+    running.start_as("chaining", "a%20b", r#"["Oslo"]"#).await;
+    let done = running.finished("a%20b").await;
+    assert_eq!(done["instanceId"], "a b");
+
+    // A running instance's status: 202, Location is the request, Retry-After 5.
+    let status_path = format!("{API}/instances/W?showHistory=false");
+    let (status, headers, body) = running.call_with("GET", &status_path, &[], "").await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        header(&headers, "Location"),
+        Some(format!("http://127.0.0.1:{port}{status_path}").as_str())
+    );
+    assert_eq!(header(&headers, "Retry-After"), Some("5"));
+    // A failed one: 200, no Location.
+    let (status, headers, body) = running
+        .call_with("GET", &format!("{API}/instances/F"), &[], "")
+        .await;
+    assert_eq!((status, &body["runtimeStatus"]), (200, &json!("Failed")));
+    assert_eq!(header(&headers, "Location"), None);
+
+    // The list shows inputs unless told not to.
+    let (_, list) = running
+        .call(
+            "GET",
+            &format!("{API}/instances?runtimeStatus=Completed"),
+            "",
+        )
+        .await;
+    let c = list
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["instanceId"] == "C"))
+        .cloned();
+    assert_eq!(c.map(|c| c["input"].clone()), Some(json!(["Oslo"])));
+
+    // A JSON event to a running instance is taken.
+    let (status, _) = running
+        .call_json(
+            "POST",
+            &format!("{API}/instances/W/raiseEvent/approval"),
+            "1",
+        )
+        .await;
+    assert_eq!(status, 202);
+    running.finished("W").await;
+
+    // Purge by filter: only finished instances of the statuses named.
+    let from = "createdTimeFrom=2000-01-01T00:00:00Z";
+    running.start_as("external_event_timeout", "R", "600").await;
+    let (status, body) = running
+        .call(
+            "DELETE",
+            &format!("{API}/instances?{from}&runtimeStatus=Running,Failed"),
+            "",
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"instancesDeleted": 1})));
+    assert_eq!(
+        running
+            .call("GET", &format!("{API}/instances/F"), "")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        running
+            .call("GET", &format!("{API}/instances/R"), "")
+            .await
+            .0,
+        202
+    );
+    running.terminate("R").await;
 }
