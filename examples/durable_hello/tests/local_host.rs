@@ -852,8 +852,9 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
     let at_limit = "y".repeat(256);
     let json = ("Content-Type", "application/json");
     let text = ("Content-Type", "text/plain");
-    // method, path, content type, body, status.
-    let cases: Vec<(&str, String, Option<(&str, &str)>, &str, u16)> = vec![
+    /// Method, path, content type, body, status.
+    type Case<'a> = (&'a str, String, Option<(&'a str, &'a str)>, &'a str, u16);
+    let cases: Vec<Case> = vec![
         ("POST", format!("{API}/orchestrators/nope"), None, "", 400),
         (
             "POST",
