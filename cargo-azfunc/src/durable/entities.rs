@@ -380,8 +380,9 @@ impl Durable {
     }
 }
 
-/// A failed operation's response message. (inferred) The extension sends
-/// the framework's failure details with their .NET property names.
+/// A failed operation's response message: the framework's failure details
+/// with their .NET property names (docs/durable.md, "Orchestrations
+/// calling entities").
 fn failure(error_type: &str, message: &str) -> Value {
     json!({
         "result": Value::Null,
