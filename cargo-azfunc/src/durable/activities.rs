@@ -7,17 +7,19 @@ use std::sync::Arc;
 use durable_proto::{EventType, TaskCompletedEvent, TaskFailedEvent};
 use serde_json::{Value, json};
 
-use super::{Durable, failure, sys};
+use super::{Durable, Execution, failure, sys};
 
 impl Durable {
-    /// One activity invocation; its result goes to the instance's inbox.
+    /// One activity invocation; its result goes to the inbox of the
+    /// execution that scheduled it, if that still runs.
     pub(super) async fn activity(
         self: Arc<Self>,
-        id: &str,
+        execution: Execution,
         task_id: i32,
         name: &str,
         input: Option<String>,
     ) {
+        let id = execution.instance_id.as_str();
         let outcome = match self
             .app
             .function(name)
@@ -64,6 +66,6 @@ impl Durable {
                 })
             }
         };
-        let _ = self.deliver(id, kind);
+        let _ = self.deliver_to(&execution, kind);
     }
 }

@@ -65,15 +65,74 @@ fn operation_input(body: &[u8], content_type: Option<&str>) -> Result<Option<Str
     if body.is_empty() {
         return Ok(None);
     }
-    let is_json = content_type
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    if is_json {
+    if is_json_media(content_type) {
         return json_body(body);
     }
     Ok(Some(
         Value::String(String::from_utf8_lossy(body).into_owned()).to_string(),
     ))
+}
+
+/// Whether the Content-Type's media type is `application/json`, any case.
+fn is_json_media(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The URL of the request itself, for a 202's `Location`.
+fn request_url(base: &str, rest: &str, query: &str) -> String {
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{base}{PREFIX}{rest}{query}")
+}
+
+/// `DELETE .../instances`: purges the instances created from
+/// `createdTimeFrom` (required) to `createdTimeTo` (default now) whose
+/// status is in `runtimeStatus`; 404 when none was.
+fn purge_where(durable: &Durable, query: &str) -> ApiResponse {
+    let time = |name: &str| -> Result<Option<UtcTime>, String> {
+        query_value(query, name)
+            .map(|text| {
+                UtcTime::parse_iso(&text)
+                    .ok_or_else(|| format!("{name} {text:?} is not an ISO 8601 time"))
+            })
+            .transpose()
+    };
+    let from = match time("createdTimeFrom") {
+        Ok(Some(from)) => from,
+        Ok(None) => return refuse(400, "Please provide value for 'createdTimeFrom' parameter."),
+        Err(message) => return refuse(400, message),
+    };
+    let to = match time("createdTimeTo") {
+        Ok(to) => to.unwrap_or_else(UtcTime::now),
+        Err(message) => return refuse(400, message),
+    };
+    let statuses = match query_value(query, "runtimeStatus").map(|list| statuses(&list)) {
+        None => None,
+        Some(Ok(statuses)) => Some(statuses),
+        Some(Err(message)) => return refuse(400, message),
+    };
+    match durable.purge_where(from, to, statuses.as_deref()) {
+        0 => refuse(404, "no instance matched the purge filter"),
+        deleted => answer(200, json!({"instancesDeleted": deleted})),
+    }
+}
+
+/// A comma-separated list of runtime statuses.
+fn statuses(list: &str) -> Result<Vec<RuntimeStatus>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            RuntimeStatus::from_name(name).ok_or_else(|| {
+                format!("runtimeStatus {name:?} is not Pending, Running, Suspended, Completed, Failed or Terminated")
+            })
+        })
+        .collect()
 }
 
 /// The management URLs of instance `id`, as the 202 "check status" body
@@ -107,7 +166,13 @@ pub struct ApiRequest<'a> {
 /// Serves one API request; `base` is `http://host:port`.
 pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> ApiResponse {
     let (method, rest, query, body) = (request.method, request.rest, request.query, request.body);
-    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    // Route values arrive percent-decoded, as entity names and keys do.
+    let decoded: Vec<String> = rest
+        .trim_matches('/')
+        .split('/')
+        .map(crate::query::path_decode)
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     match (method, segments.as_slice()) {
         ("POST", ["orchestrators", name, more @ ..]) if more.len() <= 1 => {
             let input = match json_body(body) {
@@ -121,6 +186,7 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             Ok((wanted, page)) => list(durable, &wanted, page),
             Err(message) => refuse(400, message),
         },
+        ("DELETE", ["instances"]) => purge_where(durable, query),
         ("GET", ["instances", id]) => {
             let (show_input, show_history) = match (
                 flag(query, "showInput", true),
@@ -131,7 +197,16 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             };
             match durable.status(id, show_input, show_history) {
                 None => refuse(404, format!("no instance with id {id:?}")),
-                Some((status, body)) => answer(if status.is_done() { 200 } else { 202 }, body),
+                Some((status, body)) if status.is_done() => answer(200, body),
+                // Still running: the async 202 pattern, polled again here.
+                Some((_, body)) => ApiResponse {
+                    status: 202,
+                    headers: vec![
+                        ("Location".to_owned(), request_url(base, rest, query)),
+                        ("Retry-After".to_owned(), "5".to_owned()),
+                    ],
+                    body: Some(body),
+                },
             }
         }
         ("POST", ["instances", id, "restart"]) => {
@@ -148,6 +223,13 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             }
         }
         ("POST", ["instances", id, "raiseEvent", event]) => {
+            // Unknown (404) and finished (410) come before the body's checks.
+            if let Err(refusal) = durable.takes_events(id) {
+                return refuse(refusal.0, refusal.1);
+            }
+            if !is_json_media(request.content_type) {
+                return refuse(400, "only application/json request content is supported");
+            }
             let data = match json_body(body) {
                 Ok(data) => data,
                 Err(refusal) => return refusal,
@@ -170,10 +252,7 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             })
         }
         ("POST" | "DELETE", ["entities", name, key]) => {
-            let entity = EntityId::new(
-                &crate::query::path_decode(name),
-                &crate::query::path_decode(key),
-            );
+            let entity = EntityId::new(name, key);
             // DELETE is the operation `delete`, as the extension reads it.
             let operation = if method == "DELETE" {
                 "delete".to_owned()
@@ -187,10 +266,9 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             accepted(durable.signal_entity(&entity, &operation, input))
         }
         ("GET", ["entities", name, key]) => {
-            let key = crate::query::path_decode(key);
             // `$` stands for the empty key.
-            let key = if key == "$" { String::new() } else { key };
-            let entity = EntityId::new(&crate::query::path_decode(name), &key);
+            let key = if *key == "$" { "" } else { key };
+            let entity = EntityId::new(name, key);
             match durable.entity_state(&entity) {
                 Some(state) => answer(
                     200,
@@ -250,16 +328,11 @@ struct Page {
 /// and the continuation token of the page before).
 fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery, Page), String> {
     let mut wanted = InstanceQuery {
-        show_input: flag(query, "showInput", false)?,
+        show_input: flag(query, "showInput", true)?,
         ..InstanceQuery::default()
     };
     if let Some(list) = query_value(query, "runtimeStatus") {
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let status = RuntimeStatus::from_name(name).ok_or_else(|| {
-                format!("runtimeStatus {name:?} is not Pending, Running, Suspended, Completed, Failed or Terminated")
-            })?;
-            wanted.statuses.push(status);
-        }
+        wanted.statuses = statuses(&list)?;
     }
     let time = |name: &str| -> Result<Option<UtcTime>, String> {
         query_value(query, name)

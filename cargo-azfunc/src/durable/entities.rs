@@ -9,13 +9,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, MutexGuard};
 
 use durable_proto::{
-    EntityBatchRequest, EntityBatchResult, OperationActionType, OperationRequest,
-    OperationResultType,
+    EntityBatchRequest, EntityBatchResult, EventRaisedEvent, EventType, OperationActionType,
+    OperationRequest, OperationResultType,
 };
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::{Durable, Refusal, sys};
+use super::{Durable, Execution, Refusal, sys};
 use crate::app::FunctionFolder;
 use crate::ids::new_guid;
 
@@ -35,7 +35,15 @@ struct Request {
     input: Option<String>,
     id: String,
     /// The orchestration waiting for the result; `None` for a signal.
-    reply_to: Option<String>,
+    reply_to: Option<ReplyTo>,
+}
+
+/// Where a call's response goes: an instance and, when known, the
+/// execution that made the call (the response is dropped once it is over).
+#[derive(Debug, Clone)]
+struct ReplyTo {
+    instance_id: String,
+    execution_id: Option<String>,
 }
 
 /// One entity's state (JSON text; `None`: it does not exist) and queue.
@@ -65,16 +73,23 @@ impl Durable {
     }
 
     /// Signals `operation` with `input` (JSON text) to `entity`, as the
-    /// management API does: 404 when the app has no such entity function.
+    /// management API does: 400 when the app has no such entity function
+    /// or the key holds `/`, `\\`, `?`, `#` or a control character.
     pub fn signal_entity(
         self: &Arc<Self>,
         entity: &EntityId,
         operation: &str,
         input: Option<String>,
     ) -> Result<(), Refusal> {
+        if entity.key().chars().any(super::ids::is_invalid_char) {
+            return Err((
+                400,
+                "entity keys must not contain /, \\, #, ? or control characters".to_owned(),
+            ));
+        }
         if self.entity_function(entity.name()).is_none() {
             return Err((
-                404,
+                400,
                 format!("no entity function named {:?} in this app", entity.name()),
             ));
         }
@@ -100,6 +115,7 @@ impl Durable {
     pub(super) fn entity_event(
         self: &Arc<Self>,
         from: &str,
+        from_execution: Option<&str>,
         target: &str,
         name: &str,
         data: Option<&str>,
@@ -139,11 +155,19 @@ impl Durable {
             operation,
             input: field("input"),
             id,
-            reply_to: if signal {
-                None
-            } else {
-                field("parent").or_else(|| Some(from.to_owned()))
-            },
+            reply_to: (!signal).then(|| {
+                let instance_id = field("parent").unwrap_or_else(|| from.to_owned());
+                // The caller's own execution, or the one the message names.
+                let execution_id = field("parentExecution").or_else(|| {
+                    (instance_id == from)
+                        .then(|| from_execution.map(str::to_owned))
+                        .flatten()
+                });
+                ReplyTo {
+                    instance_id,
+                    execution_id,
+                }
+            }),
         };
         if self.entity_function(entity.name()).is_none() {
             let reason = format!("no entity function named {:?} in this app", entity.name());
@@ -276,6 +300,7 @@ impl Durable {
                     let text = message.to_string();
                     self.entity_event(
                         &entity.to_string(),
+                        None,
                         &signal.instance_id,
                         REQUEST_EVENT,
                         Some(&text),
@@ -300,7 +325,22 @@ impl Durable {
         let Some(parent) = &request.reply_to else {
             return;
         };
-        if let Err((_, reason)) = self.raise(parent, &request.id, Some(response.to_string())) {
+        let kind = EventType::EventRaised(EventRaisedEvent {
+            name: request.id.clone(),
+            input: Some(response.to_string()),
+        });
+        let delivered = match &parent.execution_id {
+            Some(execution_id) => self.deliver_to(
+                &Execution {
+                    instance_id: parent.instance_id.clone(),
+                    execution_id: execution_id.clone(),
+                },
+                kind,
+            ),
+            None => self.deliver(&parent.instance_id, kind),
+        };
+        let parent = &parent.instance_id;
+        if let Err((_, reason)) = delivered {
             self.console.warning(format!(
                 "[durable] entity {entity}: the response to {parent} was not delivered: {reason}"
             ));
@@ -340,8 +380,9 @@ impl Durable {
     }
 }
 
-/// A failed operation's response message. (inferred) The extension sends
-/// the framework's failure details with their .NET property names.
+/// A failed operation's response message: the framework's failure details
+/// with their .NET property names (docs/durable.md, "Orchestrations
+/// calling entities").
 fn failure(error_type: &str, message: &str) -> Value {
     json!({
         "result": Value::Null,

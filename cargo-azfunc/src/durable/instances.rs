@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
+use super::{Durable, Execution, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
 
 impl Durable {
     /// Starts orchestrator `name` with `input` (JSON text); its instance id.
@@ -21,37 +21,39 @@ impl Durable {
         name: &str,
         instance_id: Option<String>,
         input: Option<String>,
-        parent: Option<(String, i32)>,
+        parent: Option<(Execution, i32)>,
     ) -> Result<String, Refusal> {
         let Some(function) = self.orchestrator(name) else {
             return Err((
-                404,
+                400,
                 format!("no orchestrator function named {name:?} in this app"),
             ));
         };
-        let id = instance_id.unwrap_or_else(|| new_guid().replace('-', ""));
+        let id = match instance_id.filter(|id| !id.is_empty()) {
+            Some(id) => super::ids::check_instance_id(id)?,
+            None => new_guid().replace('-', ""),
+        };
         {
             let mut instances = self.lock();
             if instances
                 .get(&id)
                 .is_some_and(|instance| !instance.status.is_done())
             {
+                // The extension's dedupe failure falls to its catch-all: 500.
                 return Err((
-                    409,
+                    500,
                     format!("an instance with id {id:?} is already running"),
                 ));
             }
-            let parent_info = parent
-                .as_ref()
-                .map(|(parent_id, task_id)| ParentInstanceInfo {
-                    task_scheduled_id: *task_id,
-                    name: None,
-                    version: None,
-                    orchestration_instance: Some(OrchestrationInstance {
-                        instance_id: parent_id.clone(),
-                        execution_id: None,
-                    }),
-                });
+            let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
+                task_scheduled_id: *task_id,
+                name: None,
+                version: None,
+                orchestration_instance: Some(OrchestrationInstance {
+                    instance_id: parent.instance_id.clone(),
+                    execution_id: Some(parent.execution_id.clone()),
+                }),
+            });
             let execution_id = new_guid();
             let started = event(
                 -1,
@@ -134,20 +136,53 @@ impl Durable {
         let (name, input) = {
             let instances = self.lock();
             let Some(instance) = instances.get(id) else {
-                return Err((404, format!("no instance with id {id:?}")));
+                return Err((400, format!("no instance with id {id:?} to restart")));
             };
             (instance.name.clone(), instance.input.clone())
         };
         self.start(&name, (!new_id).then(|| id.to_owned()), input, None)
     }
 
-    /// Delivers `kind` to a running instance: 404 unknown, 410 done.
+    /// Delivers `kind` to a running instance's current execution: 404
+    /// unknown, 410 done.
     pub fn deliver(self: &Arc<Self>, id: &str, kind: EventType) -> Result<(), Refusal> {
+        self.push(id, None, kind)
+    }
+
+    /// Delivers `kind` to `execution` only: 410 once it is over, even when
+    /// a later execution runs under the same instance id.
+    pub(super) fn deliver_to(
+        self: &Arc<Self>,
+        execution: &Execution,
+        kind: EventType,
+    ) -> Result<(), Refusal> {
+        let id = &execution.instance_id;
+        self.push(id, Some(&execution.execution_id), kind)
+            .inspect_err(|(_, reason)| {
+                self.console
+                    .info(format!("[durable] {id}: a message dropped: {reason}"));
+            })
+    }
+
+    fn push(
+        self: &Arc<Self>,
+        id: &str,
+        execution_id: Option<&str>,
+        kind: EventType,
+    ) -> Result<(), Refusal> {
         {
             let mut instances = self.lock();
             let Some(instance) = instances.get_mut(id) else {
                 return Err((404, format!("no instance with id {id:?}")));
             };
+            if let Some(execution_id) = execution_id
+                && execution_id != instance.execution_id
+            {
+                return Err((
+                    410,
+                    format!("execution {execution_id} of instance {id:?} is over"),
+                ));
+            }
             if instance.status.is_done() {
                 return Err((
                     410,
@@ -161,6 +196,21 @@ impl Durable {
         }
         self.wake(id);
         Ok(())
+    }
+
+    /// Whether instance `id` takes events now: 404 unknown, 410 done.
+    pub fn takes_events(&self, id: &str) -> Result<(), Refusal> {
+        match self.lock().get(id) {
+            None => Err((404, format!("no instance with id {id:?}"))),
+            Some(instance) if instance.status.is_done() => Err((
+                410,
+                format!(
+                    "instance {id:?} is {} and takes no more events",
+                    instance.status.name()
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 
     pub fn raise(
@@ -213,9 +263,30 @@ impl Durable {
         Ok(())
     }
 
-    /// Forgets an instance: whether there was one.
+    /// Forgets an instance, whatever its status, as the extension's purge
+    /// by id does: whether there was one.
     pub fn purge(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
+    }
+
+    /// Forgets the instances created in `[from, to]` whose status is one
+    /// of `statuses` (every status when `None`; of those given, only the
+    /// terminal ones count): how many.
+    pub fn purge_where(
+        &self,
+        from: UtcTime,
+        to: UtcTime,
+        statuses: Option<&[RuntimeStatus]>,
+    ) -> usize {
+        let mut instances = self.lock();
+        let before = instances.len();
+        instances.retain(|_, instance| {
+            let status_matches = statuses.is_none_or(|wanted| {
+                instance.status.is_done() && wanted.contains(&instance.status)
+            });
+            !(status_matches && instance.created >= from && instance.created <= to)
+        });
+        before - instances.len()
     }
 }
 

@@ -21,6 +21,7 @@ use crate::timers::clock::UtcTime;
 mod activities;
 pub mod api;
 mod entities;
+mod ids;
 mod instances;
 mod orchestration;
 pub use entities::EntityId;
@@ -103,8 +104,20 @@ pub(super) struct Instance {
     inbox: Vec<HistoryEvent>,
     /// A work item is running for it.
     busy: bool,
-    /// The parent's instance id and the task id it waits under.
-    parent: Option<(String, i32)>,
+    /// The parent's execution and the task id it waits under.
+    parent: Option<(Execution, i32)>,
+}
+
+/// One execution of an instance: a message for it (a timer fired, an
+/// activity's or a sub-orchestration's result, an entity's response) is
+/// dropped once that execution is over, as DTFx drops a message whose
+/// execution id is not the instance's current one. An instance id alone
+/// would let an old run's timer complete a task of a new run under the
+/// same id (after terminate, purge, restart or continue-as-new).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    pub instance_id: String,
+    pub execution_id: String,
 }
 
 /// A management API refusal: the status code and why.

@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, RuntimeStatus, event, failure, sys, wait_for};
+use super::{Durable, Execution, RuntimeStatus, event, failure, sys, wait_for};
 
 impl Durable {
     /// Runs a work item for `id` unless one runs or nothing is new.
     pub(super) fn wake(self: &Arc<Self>, id: &str) {
-        {
+        let order = {
             let mut instances = self.lock();
             let Some(instance) = instances.get_mut(id) else {
                 return;
@@ -32,18 +32,21 @@ impl Durable {
                 return;
             }
             instance.busy = true;
-        }
+            instance.order
+        };
         let durable = self.clone();
         let id = id.to_owned();
-        tokio::spawn(async move { durable.work(&id).await });
+        tokio::spawn(async move { durable.work(&id, order).await });
     }
 
-    /// Work items for `id` until its inbox is empty.
-    pub(super) async fn work(self: Arc<Self>, id: &str) {
+    /// Work items for instance `id` until its inbox is empty; `order`
+    /// names the instance it was woken for, so that it leaves alone one
+    /// started under the same id after a purge.
+    pub(super) async fn work(self: Arc<Self>, id: &str, order: u64) {
         loop {
             let (name, request) = {
                 let mut instances = self.lock();
-                let Some(instance) = instances.get_mut(id) else {
+                let Some(instance) = instances.get_mut(id).filter(|i| i.order == order) else {
                     return;
                 };
                 if instance.inbox.is_empty() {
@@ -71,11 +74,15 @@ impl Durable {
             match self.run_orchestrator(&name, &request).await {
                 Ok(response) => self.apply(id, &name, request, response),
                 Err(reason) => {
+                    let execution = Execution {
+                        instance_id: id.to_owned(),
+                        execution_id: request.execution_id.unwrap_or_default(),
+                    };
                     self.console.error(format!(
                         "[durable] {name} {id}: the orchestrator step failed: {reason}"
                     ));
                     self.finish(
-                        id,
+                        &execution,
                         RuntimeStatus::Failed,
                         Some(Value::String(reason).to_string()),
                     );
@@ -128,9 +135,17 @@ impl Durable {
         let mut children = Vec::new();
         let mut events = Vec::new();
         let mut completion = None;
+        let execution = Execution {
+            instance_id: id.to_owned(),
+            execution_id: request.execution_id.clone().unwrap_or_default(),
+        };
         {
             let mut instances = self.lock();
-            let Some(instance) = instances.get_mut(id) else {
+            // The step of an execution that ended meanwhile changes nothing.
+            let Some(instance) = instances
+                .get_mut(id)
+                .filter(|i| i.execution_id == execution.execution_id)
+            else {
                 return;
             };
             instance.history.extend(request.new_events);
@@ -205,12 +220,14 @@ impl Durable {
                 input.as_deref().unwrap_or("null")
             ));
             let durable = self.clone();
-            let id = id.to_owned();
-            tokio::spawn(async move { durable.activity(&id, task_id, &activity, input).await });
+            let execution = execution.clone();
+            tokio::spawn(
+                async move { durable.activity(execution, task_id, &activity, input).await },
+            );
         }
         for (timer_id, fire_at) in timers {
             let durable = self.clone();
-            let id = id.to_owned();
+            let execution = execution.clone();
             self.console.info(format!(
                 "[durable] {name} {id}: timer {timer_id} set for {}s from now",
                 wait_for(fire_at).as_secs()
@@ -221,7 +238,7 @@ impl Durable {
                     fire_at: Some(fire_at),
                     timer_id,
                 });
-                let _ = durable.deliver(&id, fired);
+                let _ = durable.deliver_to(&execution, fired);
             });
         }
         for (task_id, child, child_id, input) in children {
@@ -229,7 +246,7 @@ impl Durable {
                 &child,
                 Some(child_id),
                 input,
-                Some((id.to_owned(), task_id)),
+                Some((execution.clone(), task_id)),
             ) {
                 let failed = EventType::SubOrchestrationInstanceFailed(
                     SubOrchestrationInstanceFailedEvent {
@@ -237,12 +254,18 @@ impl Durable {
                         failure_details: Some(failure("SubOrchestrationFailed", reason)),
                     },
                 );
-                let _ = self.deliver(id, failed);
+                let _ = self.deliver_to(&execution, failed);
             }
         }
         for (target, event_name, data) in events {
             if target.starts_with('@') {
-                self.entity_event(id, &target, &event_name, data.as_deref());
+                self.entity_event(
+                    id,
+                    Some(&execution.execution_id),
+                    &target,
+                    &event_name,
+                    data.as_deref(),
+                );
                 continue;
             }
             if let Err((_, reason)) = self.raise(&target, &event_name, data) {
@@ -256,19 +279,19 @@ impl Durable {
                 .unwrap_or(OrchestrationStatus::Failed);
             match status {
                 OrchestrationStatus::ContinuedAsNew => {
-                    self.continue_as_new(id, done.result, done.carryover_events)
+                    self.continue_as_new(&execution, done.result, done.carryover_events)
                 }
                 OrchestrationStatus::Completed => {
-                    self.finish(id, RuntimeStatus::Completed, done.result)
+                    self.finish(&execution, RuntimeStatus::Completed, done.result)
                 }
                 OrchestrationStatus::Terminated => {
-                    self.finish(id, RuntimeStatus::Terminated, done.result)
+                    self.finish(&execution, RuntimeStatus::Terminated, done.result)
                 }
                 _ => {
                     let details = done.failure_details.map(|details| {
                         json!({"errorType": details.error_type, "errorMessage": details.error_message}).to_string()
                     });
-                    self.finish(id, RuntimeStatus::Failed, details.or(done.result));
+                    self.finish(&execution, RuntimeStatus::Failed, details.or(done.result));
                 }
             }
         }
@@ -276,12 +299,13 @@ impl Durable {
 
     pub(super) fn continue_as_new(
         self: &Arc<Self>,
-        id: &str,
+        execution: &Execution,
         input: Option<String>,
         carried: Vec<HistoryEvent>,
     ) {
+        let id = execution.instance_id.as_str();
         let mut instances = self.lock();
-        let Some(instance) = instances.get_mut(id) else {
+        let Some(instance) = current(&mut instances, execution) else {
             return;
         };
         self.console.info(format!(
@@ -304,7 +328,19 @@ impl Durable {
                 ..ExecutionStartedEvent::default()
             }),
         );
-        // Events raised meanwhile wait in the inbox already: after the start.
+        // What the old execution's tasks still send is dropped; events
+        // raised meanwhile wait in the inbox already: after the start.
+        instance.inbox.retain(|event| {
+            matches!(
+                event.event_type,
+                Some(
+                    EventType::EventRaised(_)
+                        | EventType::ExecutionTerminated(_)
+                        | EventType::ExecutionSuspended(_)
+                        | EventType::ExecutionResumed(_)
+                )
+            )
+        });
         instance.inbox.insert(0, started);
         for (offset, carried) in carried.into_iter().enumerate() {
             instance.inbox.insert(1 + offset, carried);
@@ -314,13 +350,14 @@ impl Durable {
     /// The instance ended; its parent, if any, learns of it.
     pub(super) fn finish(
         self: &Arc<Self>,
-        id: &str,
+        execution: &Execution,
         status: RuntimeStatus,
         output: Option<String>,
     ) {
+        let id = execution.instance_id.as_str();
         let parent = {
             let mut instances = self.lock();
-            let Some(instance) = instances.get_mut(id) else {
+            let Some(instance) = current(&mut instances, execution) else {
                 return;
             };
             instance.status = status;
@@ -352,6 +389,16 @@ impl Durable {
                 )),
             })
         };
-        let _ = self.deliver(&parent, kind);
+        let _ = self.deliver_to(&parent, kind);
     }
+}
+
+/// The instance `execution` belongs to, while that execution is its current one.
+fn current<'a>(
+    instances: &'a mut std::collections::HashMap<String, super::Instance>,
+    execution: &Execution,
+) -> Option<&'a mut super::Instance> {
+    instances
+        .get_mut(&execution.instance_id)
+        .filter(|instance| instance.execution_id == execution.execution_id)
 }

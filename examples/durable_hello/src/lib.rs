@@ -33,6 +33,7 @@ pub fn registry() -> Registry {
         .with(Function::orchestrator("retry_catch", retry_catch))
         .with(Function::orchestrator("retry_policy", retry_policy))
         .with(Function::orchestrator("continue_as_new", continue_as_new))
+        .with(Function::orchestrator("monitor", monitor))
         .with(Function::orchestrator("uncaught_failure", uncaught_failure))
         .with(Function::orchestrator(
             "sub_orchestration",
@@ -188,6 +189,24 @@ pub async fn continue_as_new(
     let next: i64 = context.call_activity("increment", &counter).await?;
     context.continue_as_new(&next);
     Ok(None)
+}
+
+/// A monitor that moves on before its work is done: the first execution
+/// (no input) sets a 1 s timer and calls `say_hello("old")`, and continues
+/// as new at once with both still pending; the next waits `seconds` on
+/// its own timer, then calls `say_hello("new")`.
+pub async fn monitor(
+    context: OrchestrationContext,
+    seconds: Option<u64>,
+) -> Result<String, OrchestratorError> {
+    let Some(seconds) = seconds else {
+        let _timer = context.create_timer(Duration::from_secs(1));
+        let _hello = context.call_activity::<_, String>("say_hello", "old");
+        context.continue_as_new(&30);
+        return Ok(String::new());
+    };
+    context.create_timer(Duration::from_secs(seconds)).await?;
+    Ok(context.call_activity("say_hello", "new").await?)
 }
 
 /// `flaky(0)`, its failure not caught.

@@ -27,13 +27,44 @@ async fn serve() -> Running {
 
 impl Running {
     async fn call(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let reply = self.app.caller.request(method, path, body.as_bytes()).await;
+        let (status, _, value) = self.call_with(method, path, &[], body).await;
+        (status, value)
+    }
+
+    /// As [`Running::call`], with `Content-Type: application/json`.
+    async fn call_json(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let json = [("Content-Type", "application/json")];
+        let (status, _, value) = self.call_with(method, path, &json, body).await;
+        (status, value)
+    }
+
+    /// A call with extra headers: status, reply headers, JSON body.
+    async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Vec<(String, String)>, Value) {
+        let reply = self
+            .app
+            .caller
+            .request_with(method, path, headers, body.as_bytes(), body.len().max(1))
+            .await;
         let value = if reply.body.is_empty() {
             Value::Null
         } else {
             reply.json()
         };
-        (reply.status, value)
+        let headers = reply
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or_default().to_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        (reply.status, headers, value)
     }
 
     /// Starts orchestrator `name`; its instance id.
@@ -169,7 +200,7 @@ async fn an_approval_event_completes_the_waiting_orchestration() {
     assert_eq!(status, 202);
     assert_eq!(waiting["runtimeStatus"], "Running");
     let raise = format!("{API}/instances/{id}/raiseEvent/approval");
-    let (status, _) = running.call("POST", &raise, r#"{"by": "test"}"#).await;
+    let (status, _) = running.call_json("POST", &raise, r#"{"by": "test"}"#).await;
     assert_eq!(status, 202);
     let done = running.finished(&id).await;
     assert_eq!(done["runtimeStatus"], "Completed");
@@ -223,9 +254,9 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
             "POST",
             format!("{API}/orchestrators/no_such_orchestrator"),
             "",
-            404,
+            400,
         ),
-        ("POST", format!("{API}/orchestrators/say_hello"), "", 404),
+        ("POST", format!("{API}/orchestrators/say_hello"), "", 400),
         (
             "POST",
             format!("{API}/orchestrators/chaining"),
@@ -244,6 +275,7 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
     }
     let id = running.start("chaining", r#"["Oslo"]"#).await;
     running.finished(&id).await;
+    // Finished comes before the body's checks.
     let (status, _) = running
         .call(
             "POST",
@@ -251,7 +283,7 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
             "not json",
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 410);
     let (status, list) = running.call("GET", &format!("{API}/instances"), "").await;
     assert_eq!(status, 200);
     assert!(
@@ -301,7 +333,7 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     // An orchestrator the app does not have: the starter's error reaches
     // the caller.
     let (status, body) = running.call("POST", "/api/orchestrators/nothing", "").await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]
@@ -364,7 +396,7 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
         .unwrap_err();
     assert_eq!(error.status(), 404);
     let error = client.start_new("no_such", None, &()).await.unwrap_err();
-    assert_eq!(error.status(), 404);
+    assert_eq!(error.status(), 400);
 }
 
 #[tokio::test]
@@ -424,12 +456,12 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
         .await;
     assert_eq!(status, 200);
     assert_eq!(ids(&completed), done);
-    // The list leaves inputs out unless asked; one instance shows them.
-    assert_eq!(completed[0]["input"], Value::Null);
-    let (_, shown) = running
-        .call("GET", &list("?runtimeStatus=Completed&showInput=true"), "")
+    // The list shows inputs unless told not to.
+    assert_eq!(completed[0]["input"], json!(["Oslo"]));
+    let (_, hidden) = running
+        .call("GET", &list("?runtimeStatus=Completed&showInput=false"), "")
         .await;
-    assert_eq!(shown[0]["input"], json!(["Oslo"]));
+    assert_eq!(hidden[0]["input"], Value::Null);
     let (_, running_only) = running
         .call("GET", &list("?runtimeStatus=Running"), "")
         .await;
@@ -527,11 +559,11 @@ async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
             "",
         )
         .await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(status, 500, "{body}");
     let (status, _) = running
         .call("POST", &format!("{API}/instances/nope/restart"), "")
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 400);
 }
 
 impl Running {
@@ -607,7 +639,7 @@ async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
         "a body without a JSON type is a string: {body}"
     );
     assert_eq!(running.signal("counter/t2?op=add", json, "{").await, 400);
-    assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 404);
+    assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 400);
 }
 
 #[tokio::test]
@@ -619,7 +651,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
     };
-    let counter = EntityId::new("counter", "client key/1");
+    let counter = EntityId::new("counter", "client key+1");
     assert_eq!(
         client.read_entity_state::<i64>(&counter).await.unwrap(),
         None
@@ -631,7 +663,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
             .unwrap();
     }
     running
-        .entity_state("counter/client%20key%2F1", |status, body| {
+        .entity_state("counter/client%20key%2B1", |status, body| {
             status == 200 && *body == json!(6)
         })
         .await;
@@ -643,7 +675,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
         .signal_entity(&EntityId::new("nope", "a"), "add", &1)
         .await
         .unwrap_err();
-    assert_eq!(error.status(), 404);
+    assert_eq!(error.status(), 400);
 }
 
 #[tokio::test]
@@ -719,4 +751,329 @@ async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
         .call("GET", &format!("{API}/entities/counter/big"), "")
         .await;
     assert_eq!((status, state), (200, json!(i64::MAX)));
+}
+
+impl Running {
+    /// Starts `name` under instance id `id` with `input`.
+    async fn start_as(&self, name: &str, id: &str, input: &str) {
+        let (status, body) = self
+            .call("POST", &format!("{API}/orchestrators/{name}/{id}"), input)
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+
+    /// Waits until `id` runs, then terminates it and waits until it is
+    /// Terminated.
+    async fn terminate(&self, id: &str) {
+        self.poll(id, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+        let path = format!("{API}/instances/{id}/terminate");
+        assert_eq!(self.call("POST", &path, "").await.0, 202);
+        let done = self.finished(id).await;
+        assert_eq!(done["runtimeStatus"], "Terminated", "{done}");
+    }
+
+    /// `id` is still Running after the old execution's 1-3 s timer and
+    /// activity would have come back, then is terminated.
+    async fn still_running_after_the_old_timer(&self, id: &str) {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let (status, body) = self.call("GET", &format!("{API}/instances/{id}"), "").await;
+        assert_eq!(
+            (status, &body["runtimeStatus"]),
+            (202, &json!("Running")),
+            "the new execution saw the old one's results: {body}"
+        );
+        self.terminate(id).await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results() {
+    let running = serve().await;
+    // Terminated: the 3 s timer of the first run is still pending.
+    running.start_as("timer_then_activity", "T1", "3").await;
+    running.terminate("T1").await;
+    running.start_as("timer_then_activity", "T1", "60").await;
+    running.still_running_after_the_old_timer("T1").await;
+
+    // Purged after terminate: the same, with no instance left between.
+    running.start_as("timer_then_activity", "T2", "3").await;
+    running.terminate("T2").await;
+    let (status, _) = running
+        .call("DELETE", &format!("{API}/instances/T2"), "")
+        .await;
+    assert_eq!(status, 200);
+    running.start_as("timer_then_activity", "T2", "60").await;
+    running.still_running_after_the_old_timer("T2").await;
+
+    // Restarted under its own id: input 60, while the 3 s timer of the
+    // execution before the last one is still pending.
+    running.start_as("timer_then_activity", "T3", "3").await;
+    running.terminate("T3").await;
+    running.start_as("timer_then_activity", "T3", "60").await;
+    running.terminate("T3").await;
+    let restart = format!("{API}/instances/T3/restart?restartWithNewInstanceId=false");
+    assert_eq!(running.call("POST", &restart, "").await.0, 202);
+    running.still_running_after_the_old_timer("T3").await;
+
+    // Continued as new with a 1 s timer and an activity pending.
+    running.start_as("monitor", "M1", "").await;
+    running
+        .poll("M1", Duration::from_secs(20), |_, body| body["input"] == 30)
+        .await;
+    running.still_running_after_the_old_timer("M1").await;
+    assert!(running.app.console.contains("a message dropped"));
+}
+
+/// The value of header `name` (any case) among `headers`.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+#[tokio::test]
+async fn the_management_api_answers_with_the_extensions_status_codes_and_headers() {
+    let running = serve().await;
+    let port = running.app.caller.port();
+    let base = format!("http://127.0.0.1:{port}{API}");
+    // A running instance (W), a finished one (C) and a failed one (F).
+    running.start_as("external_event_timeout", "W", "600").await;
+    running.start_as("chaining", "C", r#"["Oslo"]"#).await;
+    running.start_as("uncaught_failure", "F", "").await;
+    running
+        .poll("W", Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    running.finished("C").await;
+    running.finished("F").await;
+
+    let long = "x".repeat(257);
+    let at_limit = "y".repeat(256);
+    let json = ("Content-Type", "application/json");
+    let text = ("Content-Type", "text/plain");
+    /// Method, path, content type, body, status.
+    type Case<'a> = (&'a str, String, Option<(&'a str, &'a str)>, &'a str, u16);
+    let cases: Vec<Case> = vec![
+        ("POST", format!("{API}/orchestrators/nope"), None, "", 400),
+        (
+            "POST",
+            format!("{API}/orchestrators/say_hello"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/W"),
+            None,
+            "",
+            500,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/@counter@x"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/a%2Fb"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/a%23b"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/orchestrators/chaining/{long}"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/nope/restart"),
+            None,
+            "",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/restart?restartWithNewInstanceId=false"),
+            None,
+            "",
+            500,
+        ),
+        (
+            "POST",
+            format!("{API}/entities/nope/k?op=add"),
+            Some(json),
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/nope/raiseEvent/e"),
+            Some(text),
+            "x",
+            404,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/C/raiseEvent/e"),
+            Some(text),
+            "x",
+            410,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/F/raiseEvent/e"),
+            Some(json),
+            "1",
+            410,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            Some(text),
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            None,
+            "1",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/W/raiseEvent/e"),
+            Some(json),
+            "{",
+            400,
+        ),
+        (
+            "POST",
+            format!("{API}/instances/C/terminate"),
+            None,
+            "",
+            410,
+        ),
+        ("POST", format!("{API}/instances/F/suspend"), None, "", 410),
+        ("DELETE", format!("{API}/instances"), None, "", 400),
+        (
+            "DELETE",
+            format!("{API}/instances?createdTimeFrom=2100-01-01T00:00:00Z"),
+            None,
+            "",
+            404,
+        ),
+        ("DELETE", format!("{API}/instances/nope"), None, "", 404),
+    ];
+    for (method, path, content_type, body, expected) in cases {
+        let headers: Vec<(&str, &str)> = content_type.into_iter().collect();
+        let (status, _, answer) = running.call_with(method, &path, &headers, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+    }
+
+    // A started instance: 202 with Location and Retry-After 10; an id of
+    // 256 characters is taken; a percent-encoded id is stored decoded.
+    let (status, headers, body) = running
+        .call_with(
+            "POST",
+            &format!("{API}/orchestrators/chaining/{at_limit}"),
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        header(&headers, "Location"),
+        Some(format!("{base}/instances/{at_limit}").as_str())
+    );
+    assert_eq!(header(&headers, "Retry-After"), Some("10"));
+    running.start_as("chaining", "a%20b", r#"["Oslo"]"#).await;
+    let done = running.finished("a%20b").await;
+    assert_eq!(done["instanceId"], "a b");
+
+    // A running instance's status: 202, Location is the request, Retry-After 5.
+    let status_path = format!("{API}/instances/W?showHistory=false");
+    let (status, headers, body) = running.call_with("GET", &status_path, &[], "").await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        header(&headers, "Location"),
+        Some(format!("http://127.0.0.1:{port}{status_path}").as_str())
+    );
+    assert_eq!(header(&headers, "Retry-After"), Some("5"));
+    // A failed one: 200, no Location.
+    let (status, headers, body) = running
+        .call_with("GET", &format!("{API}/instances/F"), &[], "")
+        .await;
+    assert_eq!((status, &body["runtimeStatus"]), (200, &json!("Failed")));
+    assert_eq!(header(&headers, "Location"), None);
+
+    // The list shows inputs unless told not to.
+    let (_, list) = running
+        .call(
+            "GET",
+            &format!("{API}/instances?runtimeStatus=Completed"),
+            "",
+        )
+        .await;
+    let c = list
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["instanceId"] == "C"))
+        .cloned();
+    assert_eq!(c.map(|c| c["input"].clone()), Some(json!(["Oslo"])));
+
+    // A JSON event to a running instance is taken.
+    let (status, _) = running
+        .call_json(
+            "POST",
+            &format!("{API}/instances/W/raiseEvent/approval"),
+            "1",
+        )
+        .await;
+    assert_eq!(status, 202);
+    running.finished("W").await;
+
+    // Purge by filter: only finished instances of the statuses named.
+    let from = "createdTimeFrom=2000-01-01T00:00:00Z";
+    running.start_as("external_event_timeout", "R", "600").await;
+    let (status, body) = running
+        .call(
+            "DELETE",
+            &format!("{API}/instances?{from}&runtimeStatus=Running,Failed"),
+            "",
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"instancesDeleted": 1})));
+    assert_eq!(
+        running
+            .call("GET", &format!("{API}/instances/F"), "")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        running
+            .call("GET", &format!("{API}/instances/R"), "")
+            .await
+            .0,
+        202
+    );
+    running.terminate("R").await;
 }
