@@ -8,6 +8,10 @@
 
 mod constraint;
 mod dotnet;
+#[cfg(feature = "regex")]
+mod dotnet_regex;
+#[cfg(not(feature = "regex"))]
+#[path = "dotnet_regex_absent.rs"]
 mod dotnet_regex;
 mod parse;
 
