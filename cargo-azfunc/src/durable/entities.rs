@@ -15,6 +15,7 @@ use durable_proto::{
 use prost::Message;
 use serde_json::{Value, json};
 
+use super::message_sorter::{Label, MessageSorter};
 use super::{Durable, Execution, Refusal, sys};
 use crate::app::FunctionFolder;
 use crate::ids::new_guid;
@@ -53,6 +54,8 @@ pub(super) struct Entity {
     queue: VecDeque<Request>,
     /// A batch is running for it.
     busy: bool,
+    /// Orders and deduplicates the requests of orchestrations.
+    sorter: MessageSorter<Request>,
 }
 
 pub(super) type Entities = HashMap<EntityId, Entity>;
@@ -146,6 +149,7 @@ impl Durable {
                 data.unwrap_or("nothing")
             ));
         };
+        let label = message.as_ref().and_then(Label::of_message);
         let signal = message
             .as_ref()
             .and_then(|m| m.get("signal"))
@@ -178,7 +182,39 @@ impl Durable {
             );
             return warn(reason);
         }
-        self.enqueue(&entity, request);
+        self.enqueue_in_order(&entity, label, request);
+    }
+
+    /// Queues `request` as DTFx's entity dispatcher does: through the
+    /// entity's message sorter, which may hold it back for its
+    /// predecessor or drop it as a duplicate.
+    fn enqueue_in_order(
+        self: &Arc<Self>,
+        entity: &EntityId,
+        label: Option<Label>,
+        request: Request,
+    ) {
+        let (id, operation) = (request.id.clone(), request.operation.clone());
+        let (delivered, held) = {
+            let mut entities = self.entities();
+            let state = entities.entry(entity.clone()).or_default();
+            let waiting = state.sorter.waiting();
+            let delivered = state.sorter.receive_in_order(label, request);
+            let held = state.sorter.waiting() > waiting;
+            (delivered, held)
+        };
+        if delivered.is_empty() {
+            self.console.warning(if held {
+                format!("[durable] entity {entity}: request {id} ({operation}) waits for an earlier one")
+            } else {
+                format!(
+                    "[durable] entity {entity}: request {id} ({operation}) dropped as a duplicate (its Timestamp is not after the last one delivered)"
+                )
+            });
+        }
+        for request in delivered {
+            self.enqueue(entity, request);
+        }
     }
 
     fn enqueue(self: &Arc<Self>, entity: &EntityId, request: Request) {
@@ -205,7 +241,7 @@ impl Durable {
                 };
                 if current.queue.is_empty() {
                     current.busy = false;
-                    if current.state.is_none() {
+                    if current.state.is_none() && current.sorter.is_empty() {
                         entities.remove(&entity);
                     }
                     return;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use durable_proto::{
     ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
-    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
-    OrchestratorResponse, OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent,
+    OrchestratorEntityParameters, OrchestratorRequest, OrchestratorResponse,
+    OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
     SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskScheduledEvent,
     TimerCreatedEvent, TimerFiredEvent,
 };
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
+use super::message_sorter::REORDER_WINDOW;
 use super::{Durable, Execution, RuntimeStatus, event, failure, sys, wait_for};
 
 impl Durable {
@@ -63,6 +65,12 @@ impl Durable {
                     execution_id: Some(instance.execution_id.clone()),
                     past_events: instance.history.clone(),
                     new_events,
+                    entity_parameters: Some(OrchestratorEntityParameters {
+                        entity_message_reorder_window: Some(prost_types::Duration {
+                            seconds: REORDER_WINDOW / 10_000_000,
+                            nanos: 0,
+                        }),
+                    }),
                 };
                 (instance.name.clone(), request)
             };
