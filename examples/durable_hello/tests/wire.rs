@@ -53,6 +53,7 @@ fn started(name: &str, input: Option<&str>) -> OrchestratorRequest {
     OrchestratorRequest {
         instance_id: "abc".to_owned(),
         execution_id: None,
+        entity_parameters: None,
         past_events: Vec::new(),
         new_events: vec![
             HistoryEvent {
