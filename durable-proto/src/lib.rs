@@ -11,7 +11,7 @@
 mod entity_id;
 
 pub use entity_id::EntityId;
-pub use prost_types::Timestamp;
+pub use prost_types::{Duration, Timestamp};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct OrchestrationInstance {
@@ -368,7 +368,7 @@ pub struct OrchestratorRequest {
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct OrchestratorEntityParameters {
     #[prost(message, optional, tag = "1")]
-    pub entity_message_reorder_window: Option<prost_types::Duration>,
+    pub entity_message_reorder_window: Option<Duration>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
