@@ -15,7 +15,7 @@ use durable_proto::{
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::message_sorter::{Label, MessageSorter};
+use super::message_sorter::{Label, MessageSorter, window_of_minutes};
 use super::{Durable, Execution, Refusal, sys};
 use crate::app::FunctionFolder;
 use crate::ids::new_guid;
@@ -48,7 +48,6 @@ struct ReplyTo {
 }
 
 /// One entity's state (JSON text; `None`: it does not exist) and queue.
-#[derive(Default)]
 pub(super) struct Entity {
     state: Option<String>,
     queue: VecDeque<Request>,
@@ -61,6 +60,18 @@ pub(super) struct Entity {
 pub(super) type Entities = HashMap<EntityId, Entity>;
 
 impl Durable {
+    /// A new entity, its sorter on host.json's reorder window.
+    fn new_entity(&self) -> Entity {
+        Entity {
+            state: None,
+            queue: VecDeque::new(),
+            busy: false,
+            sorter: MessageSorter::new(window_of_minutes(
+                self.app.host.entity_message_reorder_window_minutes,
+            )),
+        }
+    }
+
     fn entities(&self) -> MutexGuard<'_, Entities> {
         // As for instances: nothing is left half-changed under the lock.
         self.entities
@@ -197,7 +208,9 @@ impl Durable {
         let (id, operation) = (request.id.clone(), request.operation.clone());
         let (delivered, held) = {
             let mut entities = self.entities();
-            let state = entities.entry(entity.clone()).or_default();
+            let state = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
             let waiting = state.sorter.waiting();
             let delivered = state.sorter.receive_in_order(label, request);
             let held = state.sorter.waiting() > waiting;
@@ -220,7 +233,9 @@ impl Durable {
     fn enqueue(self: &Arc<Self>, entity: &EntityId, request: Request) {
         let start = {
             let mut entities = self.entities();
-            let state = entities.entry(entity.clone()).or_default();
+            let state = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
             state.queue.push_back(request);
             !std::mem::replace(&mut state.busy, true)
         };
@@ -308,7 +323,9 @@ impl Durable {
         let answered = result.results.len().min(batch.len());
         {
             let mut entities = self.entities();
-            let current = entities.entry(entity.clone()).or_default();
+            let current = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
             current.state = result.entity_state.clone();
             for request in batch[answered..].iter().rev() {
                 current.queue.push_front(request.clone());

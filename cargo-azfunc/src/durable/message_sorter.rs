@@ -15,9 +15,10 @@ pub(super) type Ticks = i64;
 
 const TICKS_PER_SECOND: Ticks = 10_000_000;
 
-/// The window the extension's `entityMessageReorderWindowInMinutes`
-/// defaults to (30) on the Azure Storage backend.
-pub(super) const REORDER_WINDOW: Ticks = 30 * 60 * TICKS_PER_SECOND;
+/// host.json's `entityMessageReorderWindowInMinutes` in ticks.
+pub(super) fn window_of_minutes(minutes: u32) -> Ticks {
+    i64::from(minutes) * 60 * TICKS_PER_SECOND
+}
 
 /// DTFx moves its horizon at most once per this interval.
 const COLLECTION_INTERVAL: Ticks = 10 * TICKS_PER_SECOND;
@@ -53,12 +54,6 @@ struct ReceiveBuffer<T> {
     execution_id: Option<String>,
     /// Requests waiting for their predecessor, with it, by timestamp.
     buffered: BTreeMap<Ticks, (Ticks, T)>,
-}
-
-impl<T> Default for MessageSorter<T> {
-    fn default() -> MessageSorter<T> {
-        MessageSorter::new(REORDER_WINDOW)
-    }
 }
 
 /// One entity's sorter.
@@ -281,7 +276,7 @@ mod tests {
 
     #[test]
     fn in_order_requests_pass_and_duplicates_are_dropped() {
-        let mut sorter = MessageSorter::new(REORDER_WINDOW);
+        let mut sorter = MessageSorter::new(window_of_minutes(30));
         assert_eq!(sorter.receive_in_order(label("o", "e", T0, 0), 1), vec![1]);
         assert_eq!(
             sorter.receive_in_order(label("O", "e", T0 + 1, T0), 2),
@@ -299,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_request_waits_for_its_predecessor() {
-        let mut sorter = MessageSorter::new(REORDER_WINDOW);
+        let mut sorter = MessageSorter::new(window_of_minutes(30));
         assert_eq!(
             sorter.receive_in_order(label("o", "e", T0 + 1, T0), 2),
             Vec::<i32>::new()
@@ -329,7 +324,7 @@ mod tests {
 
     #[test]
     fn a_new_execution_of_the_sender_starts_a_new_stream() {
-        let mut sorter = MessageSorter::new(REORDER_WINDOW);
+        let mut sorter = MessageSorter::new(window_of_minutes(30));
         assert_eq!(
             sorter.receive_in_order(label("o", "e1", T0 + 5, 0), 1),
             vec![1]
@@ -348,7 +343,7 @@ mod tests {
 
     #[test]
     fn unlabelled_requests_from_an_orchestration_are_dropped_and_others_pass() {
-        let mut sorter = MessageSorter::new(REORDER_WINDOW);
+        let mut sorter = MessageSorter::new(window_of_minutes(30));
         let unlabelled =
             Label::of_message(&serde_json::json!({"op": "add", "id": "r", "parent": "o"}));
         assert_eq!(sorter.receive_in_order(unlabelled, 1), Vec::<i32>::new());

@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::message_sorter::REORDER_WINDOW;
 use super::{Durable, Execution, RuntimeStatus, event, failure, sys, wait_for};
 
 impl Durable {
@@ -67,7 +66,8 @@ impl Durable {
                     new_events,
                     entity_parameters: Some(OrchestratorEntityParameters {
                         entity_message_reorder_window: Some(prost_types::Duration {
-                            seconds: REORDER_WINDOW / 10_000_000,
+                            seconds: i64::from(self.app.host.entity_message_reorder_window_minutes)
+                                * 60,
                             nanos: 0,
                         }),
                     }),
