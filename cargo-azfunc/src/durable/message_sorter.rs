@@ -203,10 +203,10 @@ pub(super) fn ticks_of(text: &str) -> Option<Ticks> {
         "" | "Z" => 0,
         zone if zone.len() == 6
             && (zone.starts_with('+') || zone.starts_with('-'))
-            && &zone[3..4] == ":" =>
+            && zone.get(3..4) == Some(":") =>
         {
-            let hours: i64 = zone[1..3].parse().ok()?;
-            let minutes: i64 = zone[4..6].parse().ok()?;
+            let hours: i64 = zone.get(1..3)?.parse().ok()?;
+            let minutes: i64 = zone.get(4..6)?.parse().ok()?;
             let sign = if zone.starts_with('-') { -1 } else { 1 };
             sign * (hours * 3600 + minutes * 60)
         }
@@ -269,6 +269,8 @@ mod tests {
             "2026-01-01 00:00:00",
             "2026-01-01T00:00:00.12345678Z",
             "2026-01-01T00:00:00Q",
+            "2026-01-01T00:00:00+é:0",
+            "2026-01-01T00:00:00+0é:0",
         ] {
             assert_eq!(ticks_of(bad), None, "{bad}");
         }
