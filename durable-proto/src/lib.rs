@@ -11,7 +11,7 @@
 mod entity_id;
 
 pub use entity_id::EntityId;
-pub use prost_types::Timestamp;
+pub use prost_types::{Duration, Timestamp};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct OrchestrationInstance {
@@ -356,6 +356,19 @@ pub struct OrchestratorRequest {
     pub past_events: Vec<HistoryEvent>,
     #[prost(message, repeated, tag = "4")]
     pub new_events: Vec<HistoryEvent>,
+    /// How the orchestration labels its entity requests; absent where the
+    /// backend has no entities.
+    #[prost(message, optional, tag = "5")]
+    pub entity_parameters: Option<OrchestratorEntityParameters>,
+}
+
+/// `OrchestratorEntityParameters`: the window within which the entity
+/// dispatcher reorders and deduplicates requests (zero where the backend
+/// delivers exactly once and in order).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OrchestratorEntityParameters {
+    #[prost(message, optional, tag = "1")]
+    pub entity_message_reorder_window: Option<Duration>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

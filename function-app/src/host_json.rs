@@ -51,6 +51,7 @@ pub const MIN_FUNCTION_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The Durable extension's task hub when host.json names none.
 const DEFAULT_HUB_NAME: &str = "TestHubName";
+const DEFAULT_REORDER_WINDOW_MINUTES: u32 = 30;
 
 /// What host.json says about the handler, HTTP and timeouts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +71,10 @@ pub struct HostJson {
     pub function_timeout: Option<Duration>,
     /// `extensions.durableTask.hubName`, or the extension's default.
     pub hub_name: String,
+    /// `extensions.durableTask.entityMessageReorderWindowInMinutes`: the
+    /// window within which entity requests are reordered and deduplicated
+    /// on the Azure Storage backend; 30 by default, as in the extension.
+    pub entity_message_reorder_window_minutes: u32,
 }
 
 impl Default for HostJson {
@@ -82,6 +87,7 @@ impl Default for HostJson {
             route_prefix: "api".to_owned(),
             function_timeout: Some(DEFAULT_FUNCTION_TIMEOUT),
             hub_name: DEFAULT_HUB_NAME.to_owned(),
+            entity_message_reorder_window_minutes: DEFAULT_REORDER_WINDOW_MINUTES,
         }
     }
 }
@@ -165,6 +171,22 @@ impl HostJson {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_HUB_NAME)
             .to_owned();
+        let entity_message_reorder_window_minutes = match extensions
+            .and_then(|extensions| property(extensions, "durableTask"))
+            .and_then(|durable| property(durable, "entityMessageReorderWindowInMinutes"))
+        {
+            None | Some(Value::Null) => DEFAULT_REORDER_WINDOW_MINUTES,
+            Some(value) => value
+                .as_u64()
+                .or_else(|| value.as_str().and_then(|text| text.trim().parse().ok()))
+                .and_then(|minutes| u32::try_from(minutes).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "extensions.durableTask.entityMessageReorderWindowInMinutes is {value}; \
+                         the extension reads a whole number of minutes there"
+                    )
+                })?,
+        };
         let timeout = property(json, "functionTimeout");
         let function_timeout = parse_function_timeout(timeout).map_err(|why| {
             let mut shown = timeout.map_or(String::new(), Value::to_string);
@@ -183,6 +205,7 @@ impl HostJson {
             route_prefix,
             function_timeout,
             hub_name,
+            entity_message_reorder_window_minutes,
         })
     }
 

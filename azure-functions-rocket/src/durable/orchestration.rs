@@ -254,6 +254,26 @@ impl OrchestrationContext {
         state.actions.push((id, action));
     }
 
+    /// A request to `entity`, labelled at this step's time for its order.
+    fn entity_request(
+        &self,
+        entity: &EntityId,
+        operation: &str,
+        signal: bool,
+        input: Option<String>,
+        request_id: &str,
+    ) -> String {
+        let mut state = self.state.borrow_mut();
+        let now = state.now;
+        let label = state.entity_order.label(&entity.to_string(), now);
+        let sender = entity_message::Sender {
+            instance_id: &state.instance_id,
+            execution_id: state.execution_id.as_deref(),
+            label,
+        };
+        entity_message::request(operation, signal, input, request_id, &sender)
+    }
+
     /// Calls `operation` on `entity` with `input`: the operation's result,
     /// or its failure as a [`TaskError`]. The request goes out as event
     /// `op` to the entity; its id is a [`OrchestrationContext::new_guid`].
@@ -272,8 +292,7 @@ impl OrchestrationContext {
             }
         };
         let request_id = self.new_guid();
-        let message =
-            entity_message::request(operation, false, input, &request_id, &self.instance_id());
+        let message = self.entity_request(entity, operation, false, input, &request_id);
         self.send_event_text(
             &entity.to_string(),
             entity_message::REQUEST_EVENT,
@@ -295,12 +314,12 @@ impl OrchestrationContext {
         input: &I,
     ) {
         let request_id = self.new_guid();
-        let message = entity_message::request(
+        let message = self.entity_request(
+            entity,
             operation,
             true,
             encode(input).ok().flatten(),
             &request_id,
-            &self.instance_id(),
         );
         self.send_event_text(
             &entity.to_string(),

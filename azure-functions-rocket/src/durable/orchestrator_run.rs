@@ -234,4 +234,113 @@ mod tests {
             "Operation 'get' of entity '@counter@a' failed: no"
         );
     }
+
+    #[test]
+    fn with_a_reorder_window_requests_carry_their_order_and_execution() {
+        use crate::durable::proto::{EventSentEvent, OrchestratorEntityParameters};
+        let mut request = history(Vec::new());
+        request.execution_id = Some("e1".to_owned());
+        request.entity_parameters = Some(OrchestratorEntityParameters {
+            entity_message_reorder_window: Some(prost_types::Duration {
+                seconds: 1800,
+                nanos: 0,
+            }),
+        });
+        let first = entity_requests(&run_orchestrator(&request, "o", &calls_counter));
+        assert_eq!(first.len(), 2);
+        let at_one_second = "1970-01-01T00:00:01.0000000Z";
+        assert_eq!(first[0]["Timestamp"], serde_json::json!(at_one_second));
+        assert_eq!(
+            first[0]["Predecessor"],
+            serde_json::json!("0001-01-01T00:00:00")
+        );
+        assert_eq!(
+            first[1]["Timestamp"],
+            serde_json::json!("1970-01-01T00:00:01.0000001Z")
+        );
+        assert_eq!(first[1]["Predecessor"], serde_json::json!(at_one_second));
+        assert!(first.iter().all(|r| r["parentExecution"] == "e1"));
+
+        // Replayed at a later step, the labels come from history's time.
+        request.past_events = std::mem::take(&mut request.new_events);
+        request.past_events.extend((1..=2).map(|id| HistoryEvent {
+            event_id: id,
+            timestamp: None,
+            event_type: Some(EventType::EventSent(EventSentEvent {
+                instance_id: "@counter@a".to_owned(),
+                name: "op".to_owned(),
+                input: None,
+            })),
+        }));
+        request.new_events = history(Vec::new()).new_events[..1].to_vec();
+        request.new_events[0].timestamp = Some(Timestamp {
+            seconds: 60,
+            nanos: 0,
+        });
+        let replayed = run_orchestrator(&request, "o", &calls_counter);
+        assert!(replayed.actions.is_empty(), "{replayed:?}");
+
+        // Without the parameters nothing is labelled, as today's hosts expect.
+        let plain = entity_requests(&run_orchestrator(&history(Vec::new()), "o", &calls_counter));
+        assert!(
+            plain
+                .iter()
+                .all(|r| r.get("Timestamp").is_none() && r.get("parentExecution").is_none())
+        );
+    }
+
+    async fn calls_twice(context: OrchestrationContext, _: ()) -> Result<i64, OrchestratorError> {
+        let counter = crate::durable::EntityId::new("Counter", "a");
+        context.call_entity::<_, ()>(&counter, "add", &1).await?;
+        Ok(context.call_entity(&counter, "get", &()).await?)
+    }
+
+    #[test]
+    fn a_later_steps_request_names_the_replayed_one_as_its_predecessor() {
+        use crate::durable::proto::{
+            EventRaisedEvent, EventSentEvent, OrchestratorEntityParameters,
+        };
+        let mut request = history(Vec::new());
+        request.entity_parameters = Some(OrchestratorEntityParameters {
+            entity_message_reorder_window: Some(prost_types::Duration {
+                seconds: 1800,
+                nanos: 0,
+            }),
+        });
+        let first = entity_requests(&run_orchestrator(&request, "o", &calls_twice));
+        assert_eq!(first.len(), 1);
+        let request_id = first[0]["id"].as_str().unwrap().to_owned();
+        request.past_events = std::mem::take(&mut request.new_events);
+        request.past_events.push(HistoryEvent {
+            event_id: 1,
+            timestamp: None,
+            event_type: Some(EventType::EventSent(EventSentEvent {
+                instance_id: "@counter@a".to_owned(),
+                name: "op".to_owned(),
+                input: None,
+            })),
+        });
+        let at = |seconds| Some(Timestamp { seconds, nanos: 0 });
+        request.new_events = vec![
+            HistoryEvent {
+                event_id: -1,
+                timestamp: at(60),
+                event_type: Some(EventType::OrchestratorStarted(OrchestratorStartedEvent {})),
+            },
+            HistoryEvent {
+                event_id: -1,
+                timestamp: at(60),
+                event_type: Some(EventType::EventRaised(EventRaisedEvent {
+                    name: request_id,
+                    input: Some(r#"{"result":null}"#.to_owned()),
+                })),
+            },
+        ];
+        let second = entity_requests(&run_orchestrator(&request, "o", &calls_twice));
+        assert_eq!(second.len(), 1, "{second:?}");
+        assert_eq!(second[0]["op"], "get");
+        assert_eq!(second[0]["Timestamp"], "1970-01-01T00:01:00.0000000Z");
+        assert_eq!(second[0]["Predecessor"], first[0]["Timestamp"]);
+        assert_eq!(first[0]["Timestamp"], "1970-01-01T00:00:01.0000000Z");
+    }
 }

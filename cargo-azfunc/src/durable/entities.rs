@@ -15,6 +15,7 @@ use durable_proto::{
 use prost::Message;
 use serde_json::{Value, json};
 
+use super::message_sorter::{Label, MessageSorter, window_of_minutes};
 use super::{Durable, Execution, Refusal, sys};
 use crate::app::FunctionFolder;
 use crate::ids::new_guid;
@@ -47,17 +48,30 @@ struct ReplyTo {
 }
 
 /// One entity's state (JSON text; `None`: it does not exist) and queue.
-#[derive(Default)]
 pub(super) struct Entity {
     state: Option<String>,
     queue: VecDeque<Request>,
     /// A batch is running for it.
     busy: bool,
+    /// Orders and deduplicates the requests of orchestrations.
+    sorter: MessageSorter<Request>,
 }
 
 pub(super) type Entities = HashMap<EntityId, Entity>;
 
 impl Durable {
+    /// A new entity, its sorter on host.json's reorder window.
+    fn new_entity(&self) -> Entity {
+        Entity {
+            state: None,
+            queue: VecDeque::new(),
+            busy: false,
+            sorter: MessageSorter::new(window_of_minutes(
+                self.app.host.entity_message_reorder_window_minutes,
+            )),
+        }
+    }
+
     fn entities(&self) -> MutexGuard<'_, Entities> {
         // As for instances: nothing is left half-changed under the lock.
         self.entities
@@ -146,6 +160,7 @@ impl Durable {
                 data.unwrap_or("nothing")
             ));
         };
+        let label = message.as_ref().and_then(Label::of_message);
         let signal = message
             .as_ref()
             .and_then(|m| m.get("signal"))
@@ -178,13 +193,49 @@ impl Durable {
             );
             return warn(reason);
         }
-        self.enqueue(&entity, request);
+        self.enqueue_in_order(&entity, label, request);
+    }
+
+    /// Queues `request` as DTFx's entity dispatcher does: through the
+    /// entity's message sorter, which may hold it back for its
+    /// predecessor or drop it as a duplicate.
+    fn enqueue_in_order(
+        self: &Arc<Self>,
+        entity: &EntityId,
+        label: Option<Label>,
+        request: Request,
+    ) {
+        let (id, operation) = (request.id.clone(), request.operation.clone());
+        let (delivered, held) = {
+            let mut entities = self.entities();
+            let state = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
+            let waiting = state.sorter.waiting();
+            let delivered = state.sorter.receive_in_order(label, request);
+            let held = state.sorter.waiting() > waiting;
+            (delivered, held)
+        };
+        if delivered.is_empty() {
+            self.console.warning(if held {
+                format!("[durable] entity {entity}: request {id} ({operation}) waits for an earlier one")
+            } else {
+                format!(
+                    "[durable] entity {entity}: request {id} ({operation}) dropped as a duplicate (its Timestamp is not after the last one delivered)"
+                )
+            });
+        }
+        for request in delivered {
+            self.enqueue(entity, request);
+        }
     }
 
     fn enqueue(self: &Arc<Self>, entity: &EntityId, request: Request) {
         let start = {
             let mut entities = self.entities();
-            let state = entities.entry(entity.clone()).or_default();
+            let state = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
             state.queue.push_back(request);
             !std::mem::replace(&mut state.busy, true)
         };
@@ -205,7 +256,7 @@ impl Durable {
                 };
                 if current.queue.is_empty() {
                     current.busy = false;
-                    if current.state.is_none() {
+                    if current.state.is_none() && current.sorter.is_empty() {
                         entities.remove(&entity);
                     }
                     return;
@@ -272,7 +323,9 @@ impl Durable {
         let answered = result.results.len().min(batch.len());
         {
             let mut entities = self.entities();
-            let current = entities.entry(entity.clone()).or_default();
+            let current = entities
+                .entry(entity.clone())
+                .or_insert_with(|| self.new_entity());
             current.state = result.entity_state.clone();
             for request in batch[answered..].iter().rev() {
                 current.queue.push_front(request.clone());

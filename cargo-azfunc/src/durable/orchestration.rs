@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use durable_proto::{
     ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
-    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
-    OrchestratorResponse, OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent,
+    OrchestratorEntityParameters, OrchestratorRequest, OrchestratorResponse,
+    OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
     SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskScheduledEvent,
     TimerCreatedEvent, TimerFiredEvent,
 };
@@ -63,6 +64,13 @@ impl Durable {
                     execution_id: Some(instance.execution_id.clone()),
                     past_events: instance.history.clone(),
                     new_events,
+                    entity_parameters: Some(OrchestratorEntityParameters {
+                        entity_message_reorder_window: Some(prost_types::Duration {
+                            seconds: i64::from(self.app.host.entity_message_reorder_window_minutes)
+                                * 60,
+                            nanos: 0,
+                        }),
+                    }),
                 };
                 (instance.name.clone(), request)
             };

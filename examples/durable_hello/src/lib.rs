@@ -42,6 +42,7 @@ pub fn registry() -> Registry {
         .with(Function::entity("counter", counter))
         .with(Function::orchestrator("counter_sum", counter_sum))
         .with(Function::orchestrator("counter_signals", counter_signals))
+        .with(Function::orchestrator("counter_order", counter_order))
         .with(Function::http_with_client("HttpStart", http_start))
 }
 
@@ -284,4 +285,30 @@ pub async fn counter_signals(
         context.signal_entity(&counter, "add", &1);
     }
     Ok(())
+}
+
+/// Every way an orchestration sends several requests to one counter
+/// (`key`), in each of two executions: a signal then a call in one step,
+/// two calls in one step, then calls in later steps; the first continues
+/// as new. Each execution adds 1113; the result is the counter's value.
+pub async fn counter_order(
+    context: OrchestrationContext,
+    input: Value,
+) -> Result<i64, OrchestratorError> {
+    let key = input["key"].as_str().unwrap_or("order");
+    let counter = EntityId::new("counter", key);
+    context.signal_entity(&counter, "add", &1);
+    let first = context.call_entity::<_, ()>(&counter, "add", &2);
+    let both = vec![
+        context.call_entity::<_, ()>(&counter, "add", &10),
+        context.call_entity::<_, ()>(&counter, "add", &100),
+    ];
+    first.await?;
+    when_all(both).await?;
+    context.call_entity::<_, ()>(&counter, "add", &1000).await?;
+    if input["continued"] != json!(true) {
+        context.continue_as_new(&json!({"key": key, "continued": true}));
+        return Ok(0);
+    }
+    Ok(context.call_entity(&counter, "get", &()).await?)
 }

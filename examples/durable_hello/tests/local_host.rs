@@ -730,6 +730,32 @@ async fn signals_from_several_orchestrations_lose_no_update_and_add_none() {
     assert_eq!(state, json!(20));
 }
 
+/// With the reorder window on, as on the Azure Storage backend, every
+/// request of every step and execution reaches the counter exactly once:
+/// unlabelled requests would be dropped (the call hangs) and duplicates
+/// would add twice.
+#[tokio::test]
+async fn every_entity_request_is_delivered_once_through_the_reorder_window() {
+    let running = serve().await;
+    let ids = [
+        running.start("counter_order", r#"{"key": "order"}"#).await,
+        running.start("counter_order", r#"{"key": "order"}"#).await,
+    ];
+    let mut outputs = Vec::new();
+    for id in &ids {
+        let status = running.finished(id).await;
+        assert_eq!(status["runtimeStatus"], "Completed", "{status}");
+        outputs.push(status["output"].as_i64());
+    }
+    // Two instances of two executions each, 1113 apiece.
+    assert!(outputs.contains(&Some(4 * 1113)), "{outputs:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, state) = running
+        .call("GET", &format!("{API}/entities/counter/order"), "")
+        .await;
+    assert_eq!((status, state), (200, json!(4 * 1113)));
+}
+
 #[tokio::test]
 async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
     let running = serve().await;

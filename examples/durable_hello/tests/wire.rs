@@ -8,9 +8,10 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use azure_functions_rocket::durable::proto::{
-    ActionType, EntityBatchRequest, EntityBatchResult, EventType, ExecutionStartedEvent,
-    HistoryEvent, OperationRequest, OperationResultType, OrchestrationStatus, OrchestratorRequest,
-    OrchestratorResponse, OrchestratorStartedEvent, Timestamp,
+    self, ActionType, EntityBatchRequest, EntityBatchResult, EventType, ExecutionStartedEvent,
+    HistoryEvent, OperationRequest, OperationResultType, OrchestrationStatus,
+    OrchestratorEntityParameters, OrchestratorRequest, OrchestratorResponse,
+    OrchestratorStartedEvent, Timestamp,
 };
 use azure_functions_rocket::harness::{self, DirectCall, invoke};
 use azure_functions_rocket::{CHECK_VARIABLE, Function, Registry, rocket};
@@ -53,6 +54,7 @@ fn started(name: &str, input: Option<&str>) -> OrchestratorRequest {
     OrchestratorRequest {
         instance_id: "abc".to_owned(),
         execution_id: None,
+        entity_parameters: None,
         past_events: Vec::new(),
         new_events: vec![
             HistoryEvent {
@@ -319,4 +321,56 @@ fn the_function_folders_pass_the_start_up_check() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The entity requests of `counter_order`'s first step, as the extension
+/// on the Azure Storage backend asks for them (a 30-minute reorder window
+/// in `entityParameters`): each labelled for DTFx's message sorter.
+#[rocket::async_test]
+async fn entity_requests_are_labelled_when_the_host_sends_a_reorder_window() {
+    let mut request = started("counter_order", Some(r#"{"key": "k"}"#));
+    request.execution_id = Some("exec-1".to_owned());
+    request.entity_parameters = Some(OrchestratorEntityParameters {
+        entity_message_reorder_window: Some(proto::Duration {
+            seconds: 1800,
+            nanos: 0,
+        }),
+    });
+    let (status, reply) = call(
+        function("counter_order"),
+        json!({"Data": {"context": host_value(&request)}, "Metadata": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let messages: Vec<Value> = response(&reply)
+        .actions
+        .iter()
+        .filter_map(|action| match &action.action_type {
+            Some(ActionType::SendEvent(send)) => send
+                .data
+                .as_deref()
+                .and_then(|data| serde_json::from_str(data).ok()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 4, "a signal and three calls: {messages:?}");
+    // 1_800_000_000 s after the epoch, then one tick more per request.
+    let stamps: Vec<&str> = messages
+        .iter()
+        .map(|m| m["Timestamp"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        stamps,
+        [
+            "2027-01-15T08:00:00.0000000Z",
+            "2027-01-15T08:00:00.0000001Z",
+            "2027-01-15T08:00:00.0000002Z",
+            "2027-01-15T08:00:00.0000003Z"
+        ]
+    );
+    assert_eq!(messages[0]["Predecessor"], "0001-01-01T00:00:00");
+    for pair in messages.windows(2) {
+        assert_eq!(pair[1]["Predecessor"], pair[0]["Timestamp"]);
+    }
+    assert!(messages.iter().all(|m| m["parentExecution"] == "exec-1"));
 }

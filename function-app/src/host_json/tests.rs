@@ -82,3 +82,24 @@ fn function_timeouts_as_the_host_reads_them() {
     refused(json!(true), "must be a time span string");
     refused(json!({"seconds": 5}), "must be a time span string");
 }
+
+#[test]
+fn the_entity_reorder_window_defaults_to_30_minutes() {
+    let read = |durable: &str| {
+        HostJson::parse(&format!(r#"{{"extensions":{{"durableTask":{durable}}}}}"#))
+            .map(|host| host.entity_message_reorder_window_minutes)
+    };
+    assert_eq!(read("{}"), Ok(30));
+    assert_eq!(read(r#"{"entityMessageReorderWindowInMinutes": 0}"#), Ok(0));
+    assert_eq!(
+        read(r#"{"EntityMessageReorderWindowInMinutes": "5"}"#),
+        Ok(5)
+    );
+    for bad in ["-1", "1.5", r#""soon""#] {
+        let error = read(&format!(
+            r#"{{"entityMessageReorderWindowInMinutes": {bad}}}"#
+        ))
+        .expect_err(bad);
+        assert!(error.contains("whole number of minutes"), "{error}");
+    }
+}

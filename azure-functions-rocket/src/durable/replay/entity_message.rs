@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use super::entity_order::{Label, MIN_VALUE, iso_ticks};
 use crate::durable::errors::TaskError;
 use crate::durable::proto::TaskFailureDetails;
 
@@ -19,21 +20,42 @@ pub(crate) struct EntityCall {
     pub(crate) operation: String,
 }
 
+/// Who sends a request: the orchestration's instance and execution, and
+/// the request's order label (`None` where the backend keeps order).
+pub(crate) struct Sender<'a> {
+    pub(crate) instance_id: &'a str,
+    pub(crate) execution_id: Option<&'a str>,
+    pub(crate) label: Option<Label>,
+}
+
 /// A request message: `op`, `signal` (only when true, as the framework
-/// omits a false one), `input` (the input's JSON text), `id`, `parent`.
+/// omits a false one), `input` (the input's JSON text), `id`, `parent`;
+/// a labelled one adds `parentExecution`, `Timestamp` and `Predecessor`
+/// (docs/durable.md, "Entity message order").
 pub(crate) fn request(
     operation: &str,
     signal: bool,
     input: Option<String>,
     id: &str,
-    parent: &str,
+    sender: &Sender<'_>,
 ) -> String {
-    let mut message = json!({"op": operation, "id": id, "parent": parent});
+    let mut message = json!({"op": operation, "id": id, "parent": sender.instance_id});
     if signal {
         message["signal"] = Value::Bool(true);
     }
     if let Some(input) = input {
         message["input"] = Value::String(input);
+    }
+    if let Some(label) = sender.label {
+        if let Some(execution_id) = sender.execution_id {
+            message["parentExecution"] = Value::String(execution_id.to_owned());
+        }
+        message["Timestamp"] = Value::String(iso_ticks(label.timestamp));
+        message["Predecessor"] = Value::String(
+            label
+                .predecessor
+                .map_or_else(|| MIN_VALUE.to_owned(), iso_ticks),
+        );
     }
     message.to_string()
 }
@@ -117,13 +139,40 @@ mod tests {
 
     #[test]
     fn a_request_omits_signal_when_false_and_input_when_absent() {
-        let text = request("add", false, None, "r1", "orch");
+        let unlabelled = Sender {
+            instance_id: "orch",
+            execution_id: Some("e1"),
+            label: None,
+        };
+        let text = request("add", false, None, "r1", &unlabelled);
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value, json!({"op": "add", "id": "r1", "parent": "orch"}));
-        let text = request("add", true, Some("5".to_owned()), "r2", "orch");
+        let text = request("add", true, Some("5".to_owned()), "r2", &unlabelled);
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["signal"], json!(true));
         assert_eq!(value["input"], json!("5"));
+    }
+
+    #[test]
+    fn a_labelled_request_carries_its_execution_and_order() {
+        let sender = |predecessor| Sender {
+            instance_id: "orch",
+            execution_id: Some("e1"),
+            label: Some(Label {
+                timestamp: 11,
+                predecessor,
+            }),
+        };
+        let value: Value =
+            serde_json::from_str(&request("add", false, None, "r1", &sender(None))).unwrap();
+        assert_eq!(
+            value,
+            json!({"op": "add", "id": "r1", "parent": "orch", "parentExecution": "e1",
+                "Timestamp": "1970-01-01T00:00:00.0000011Z", "Predecessor": "0001-01-01T00:00:00"})
+        );
+        let value: Value =
+            serde_json::from_str(&request("add", false, None, "r1", &sender(Some(10)))).unwrap();
+        assert_eq!(value["Predecessor"], json!("1970-01-01T00:00:00.0000010Z"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::proto::{
 use state::{Completion, Kind, Pending, State, fold};
 
 pub(crate) mod entity_message;
+pub(crate) mod entity_order;
 pub(crate) mod state;
 
 /// An orchestrator's run over one replay: its result's JSON text.
@@ -47,7 +48,7 @@ pub(crate) fn execute(
         };
     }
     let mut executor = Executor {
-        state: Rc::new(RefCell::new(State::new(request.instance_id.clone()))),
+        state: Rc::new(RefCell::new(State::of_request(request))),
         run: None,
         suspended: None,
     };

@@ -11,9 +11,10 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::entity_message::EntityCall;
+use super::entity_order::Labeller;
 use crate::durable::clock::{self, Micros};
 use crate::durable::errors::TaskError;
-use crate::durable::proto::{ActionType, CreateTimerAction};
+use crate::durable::proto::{ActionType, CreateTimerAction, EventType, OrchestratorRequest};
 use crate::durable::retry::RetryPolicy;
 
 /// How a task ended: the result's JSON text (`None` for no result) or its
@@ -74,6 +75,9 @@ pub(crate) enum Completion {
 /// The replay state shared by the context and the executor.
 pub(crate) struct State {
     pub(crate) instance_id: String,
+    /// This execution's id, which labelled entity requests carry.
+    pub(crate) execution_id: Option<String>,
+    pub(crate) entity_order: Labeller,
     pub(crate) now: Micros,
     pub(crate) replaying: bool,
     pub(crate) sequence: i32,
@@ -94,9 +98,33 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(instance_id: String) -> State {
+    /// The state of a replay of `request`.
+    pub(crate) fn of_request(request: &OrchestratorRequest) -> State {
+        let mut state = State::new(request.instance_id.clone());
+        // The request names it; the start event does too, for a host that
+        // leaves the request's field out.
+        state.execution_id = request.execution_id.clone().or_else(|| {
+            request
+                .past_events
+                .iter()
+                .chain(&request.new_events)
+                .find_map(|event| match &event.event_type {
+                    Some(EventType::ExecutionStarted(started)) => started
+                        .orchestration_instance
+                        .as_ref()
+                        .and_then(|instance| instance.execution_id.clone()),
+                    _ => None,
+                })
+        });
+        state.entity_order = Labeller::of_request(request);
+        state
+    }
+
+    fn new(instance_id: String) -> State {
         State {
             instance_id,
+            execution_id: None,
+            entity_order: Labeller::default(),
             now: 0,
             replaying: true,
             sequence: 0,
