@@ -191,8 +191,13 @@ mod tls {
                         errors.join("; ")
                     ));
                 }
-                let config =
-                    ClientConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+                // ring: small, and built by cc (musl-gcc for the static
+                // build), where aws-lc-rs adds its own C build and about a
+                // megabyte. rustls deprecates it for its lack of post-quantum
+                // key exchange (an upgrade, not a flaw in what it does).
+                #[allow(deprecated)]
+                let provider = crypto::ring::default_provider();
+                let config = ClientConfig::builder_with_provider(Arc::new(provider))
                         .with_safe_default_protocol_versions()
                         .map_err(|error| error.to_string())?
                         .with_root_certificates(roots)
