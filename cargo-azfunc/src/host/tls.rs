@@ -127,3 +127,52 @@ fn pem(label: &str, der: &[u8]) -> String {
     out.push_str(&format!("-----END {label}-----\n"));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundle_is_pem_certificates_named_in_the_handlers_environment() {
+        let tls = FrontDoorTls::self_signed().expect("a certificate");
+        let file = tls.trust_file.clone().expect("a trust file");
+        let text = std::fs::read_to_string(&file).expect("written");
+        let roots: Vec<_> = CertificateDer::pem_slice_iter(text.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("PEM certificates");
+        assert!(!roots.is_empty());
+        assert_eq!(
+            tls.handler_env(),
+            vec![(TRUST_VARIABLE.to_owned(), file.display().to_string())]
+        );
+        let again = FrontDoorTls::self_signed().expect("a certificate");
+        assert_ne!(again.trust_file, tls.trust_file);
+        std::fs::remove_file(&file).expect("removed");
+        std::fs::remove_file(again.trust_file.expect("a file")).expect("removed");
+    }
+
+    #[test]
+    fn a_given_pem_needs_both_a_certificate_and_its_key() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+            .expect("a certificate");
+        let both = dir.path().join("both.pem");
+        let cert_only = dir.path().join("cert.pem");
+        let key_only = dir.path().join("key.pem");
+        std::fs::write(&both, made.cert.pem() + &made.key_pair.serialize_pem()).expect("written");
+        std::fs::write(&cert_only, made.cert.pem()).expect("written");
+        std::fs::write(&key_only, made.key_pair.serialize_pem()).expect("written");
+
+        let tls = FrontDoorTls::from_pem(&both).expect("served");
+        assert!(tls.handler_env().is_empty());
+        let error = FrontDoorTls::from_pem(&cert_only).err().expect("refused");
+        assert!(error.contains("no private key"), "{error}");
+        assert!(error.contains("cert.pem"), "{error}");
+        let error = FrontDoorTls::from_pem(&key_only).err().expect("refused");
+        assert!(error.contains("no CERTIFICATE"), "{error}");
+        let error = FrontDoorTls::from_pem(&dir.path().join("missing.pem"))
+            .err()
+            .expect("refused");
+        assert!(error.contains("missing.pem"), "{error}");
+    }
+}
