@@ -154,6 +154,31 @@ fn the_durable_client_drives_instances_over_https() {
             "{error:?}"
         );
         drop(app);
+
+        // A certificate from a CA the client was not told to trust is
+        // refused, naming the URL: the roots are checked, not skipped.
+        let untrusted = FrontDoorTls::self_signed().expect("a certificate");
+        let untrusted_file = untrusted.trust_file.clone().expect("a trust file");
+        let executable = Some(env!("CARGO_BIN_EXE_durable_hello").into());
+        let stranger = ServedApp::start_tls(root, executable, untrusted)
+            .await
+            .expect("served");
+        let port = stranger.server.port();
+        let client = DurableClient {
+            base_url: format!("https://localhost:{port}{API}"),
+            ..client
+        };
+        let error = client.status("any").await.unwrap_err();
+        assert_eq!(error.status(), 503, "{error:?}");
+        assert!(
+            error.message().starts_with(&format!(
+                "TLS with https://localhost:{port}{API}/instances/any: "
+            )),
+            "{error:?}"
+        );
+        assert!(error.message().contains("certificate"), "{error:?}");
+        drop(stranger);
+        let _ = std::fs::remove_file(&untrusted_file);
     });
     let _ = std::fs::remove_file(&trust);
 }
