@@ -7,7 +7,7 @@ use cargo_azfunc::app::Overrides;
 use cargo_azfunc::cors::Cors;
 use cargo_azfunc::handler::HandlerState;
 use cargo_azfunc::host::server::{Server, describe_functions};
-use cargo_azfunc::host::tls::FrontDoorTls;
+use cargo_azfunc::host::tls::{FrontDoorTls, TrustFileGuard};
 use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::signals::{Shutdown, requested};
 
@@ -48,6 +48,10 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         (None, false) => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let _trust_file = tls
+        .as_ref()
+        .and_then(|tls| tls.trust_file.clone())
+        .map(TrustFileGuard);
     let handler_env = tls
         .as_ref()
         .map(FrontDoorTls::handler_env)

@@ -89,6 +89,15 @@ impl FrontDoorTls {
     }
 }
 
+/// Removes the trust bundle when `start` ends, however it ends.
+pub struct TrustFileGuard(pub PathBuf);
+
+impl Drop for TrustFileGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 fn acceptor(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
