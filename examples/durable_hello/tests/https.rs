@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use azure_functions_rocket::durable::DurableClient;
 use cargo_azfunc::host::served::ServedApp;
-use cargo_azfunc::host::tls::{FrontDoorTls, TRUST_VARIABLE};
+use cargo_azfunc::host::tls::{FrontDoorTls, TRUST_VARIABLE, TrustFileGuard};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -82,6 +82,8 @@ async fn wait_for(client: &DurableClient, id: &str, status: &str) {
 fn the_durable_client_drives_instances_over_https() {
     let tls = FrontDoorTls::self_signed().expect("a certificate");
     let trust = tls.trust_file.clone().expect("a trust file");
+    // Removed also when the test fails.
+    let _trust_file = TrustFileGuard(trust.clone());
     // Before any other thread of this process runs: the library's client
     // below reads it as the handler's does.
     unsafe { std::env::set_var(TRUST_VARIABLE, &trust) };
@@ -158,7 +160,7 @@ fn the_durable_client_drives_instances_over_https() {
         // A certificate from a CA the client was not told to trust is
         // refused, naming the URL: the roots are checked, not skipped.
         let untrusted = FrontDoorTls::self_signed().expect("a certificate");
-        let untrusted_file = untrusted.trust_file.clone().expect("a trust file");
+        let _untrusted_file = TrustFileGuard(untrusted.trust_file.clone().expect("a trust file"));
         let executable = Some(env!("CARGO_BIN_EXE_durable_hello").into());
         let stranger = ServedApp::start_tls(root, executable, untrusted)
             .await
@@ -178,7 +180,5 @@ fn the_durable_client_drives_instances_over_https() {
         );
         assert!(error.message().contains("certificate"), "{error:?}");
         drop(stranger);
-        let _ = std::fs::remove_file(&untrusted_file);
     });
-    let _ = std::fs::remove_file(&trust);
 }
