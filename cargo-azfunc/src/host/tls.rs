@@ -145,6 +145,7 @@ mod tests {
     fn the_bundle_is_pem_certificates_named_in_the_handlers_environment() {
         let tls = FrontDoorTls::self_signed().expect("a certificate");
         let file = tls.trust_file.clone().expect("a trust file");
+        let _removed = TrustFileGuard(file.clone());
         let text = std::fs::read_to_string(&file).expect("written");
         let roots: Vec<_> = CertificateDer::pem_slice_iter(text.as_bytes())
             .collect::<Result<_, _>>()
@@ -155,9 +156,8 @@ mod tests {
             vec![(TRUST_VARIABLE.to_owned(), file.display().to_string())]
         );
         let again = FrontDoorTls::self_signed().expect("a certificate");
+        let _also_removed = TrustFileGuard(again.trust_file.clone().expect("a file"));
         assert_ne!(again.trust_file, tls.trust_file);
-        std::fs::remove_file(&file).expect("removed");
-        std::fs::remove_file(again.trust_file.expect("a file")).expect("removed");
     }
 
     #[test]
