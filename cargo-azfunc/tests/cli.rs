@@ -615,3 +615,51 @@ async fn functions_serves_only_the_subset_named() {
     );
     assert!(line.contains("it has: Echo, Exit, Fail"), "{line}");
 }
+
+#[test]
+fn use_https_options_that_cannot_serve_are_refused() {
+    let dir = fake_app();
+    let app = path(dir.path());
+    let missing = dir.path().join("missing.pem");
+    let missing = path(&missing);
+    let line = one_error_line(&run(
+        &["start", "--app", app, "--useHttps", "--cert", missing],
+        &[],
+    ));
+    assert!(line.contains(&format!("--cert {missing}")), "{line}");
+
+    let key_only = dir.path().join("key.pem");
+    std::fs::write(
+        &key_only,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("written");
+    let line = one_error_line(&run(
+        &[
+            "start",
+            "--app",
+            app,
+            "--useHttps",
+            "--cert",
+            path(&key_only),
+        ],
+        &[],
+    ));
+    assert!(line.contains("no CERTIFICATE in it"), "{line}");
+
+    // clap's usage errors: exit 2.
+    let output = run(&["start", "--app", app, "--cert", missing], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--useHttps"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&["start", "--app", app, "--useHttps", "--watch"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot be used with"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -47,6 +47,8 @@ const HELP: [(&[&str], &[&str]); 7] = [
             "--functions <NAME>...",
             "--cors <ORIGINS>",
             "--cors-credentials",
+            "--useHttps",
+            "--cert <PATH>",
             "--app <DIR>",
             "--build",
             "--ready-timeout <SECONDS>",

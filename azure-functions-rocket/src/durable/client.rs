@@ -1,24 +1,15 @@
 //! The client an HTTP starter function gets from its `durableClient`
-//! input: the Durable extension's HTTP management API, called over plain
-//! HTTP/1.1.
+//! input: the Durable extension's HTTP management API, at the binding's
+//! base URL (`https://` needs the `durable-https` feature).
 
-use std::time::Duration;
-
-use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
-use rocket::tokio::net::TcpStream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entity::EntityId;
+use super::management_call::{ApiReply, call};
 use crate::error::Error;
 use crate::http::HttpResponse;
-
-/// How long one management call may take.
-const CALL_LIMIT: Duration = Duration::from_secs(30);
-
-/// Replies larger than this are refused: statuses are small.
-const REPLY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// A client for the orchestrations of the app's task hub, from a
 /// `durableClient` input binding.
@@ -85,12 +76,6 @@ struct Binding {
     http_base_url: Option<String>,
     #[serde(default)]
     required_query_string_parameters: Option<String>,
-}
-
-/// A management call's reply: status and body.
-struct ApiReply {
-    status: u16,
-    body: Vec<u8>,
 }
 
 impl DurableClient {
@@ -319,137 +304,9 @@ fn encode_component(text: &str) -> String {
     out
 }
 
-/// One HTTP/1.1 request to an `http://` URL, the connection closed after.
-async fn call(method: &str, url: &str, body: &[u8]) -> Result<ApiReply, Error> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        Error::unavailable(format_args!(
-            "the management API is at {url}: only http:// URLs are supported"
-        ))
-    })?;
-    let (authority, path) = match rest.find('/') {
-        Some(at) => (&rest[..at], &rest[at..]),
-        None => (rest, "/"),
-    };
-    let address = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let exchange = async {
-        let mut stream = TcpStream::connect(&address).await?;
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        let mut reply = Vec::new();
-        (&mut stream)
-            .take(u64::try_from(REPLY_LIMIT).unwrap_or(u64::MAX))
-            .read_to_end(&mut reply)
-            .await?;
-        Ok::<_, std::io::Error>(reply)
-    };
-    let raw = rocket::tokio::time::timeout(CALL_LIMIT, exchange)
-        .await
-        .map_err(|_| {
-            Error::unavailable(format_args!("{method} {url}: no reply in {CALL_LIMIT:?}"))
-        })?
-        .map_err(|error| Error::unavailable(format_args!("{method} {url}: {error}")))?;
-    parse_reply(&raw)
-        .ok_or_else(|| Error::unavailable(format_args!("{method} {url}: not an HTTP reply")))
-}
-
-/// The status and body of a whole HTTP/1.1 reply (length-delimited,
-/// chunked, or up to the close).
-fn parse_reply(raw: &[u8]) -> Option<ApiReply> {
-    let end = raw.windows(4).position(|window| window == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let mut chunked = false;
-    let mut length = None;
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
-        if name.eq_ignore_ascii_case("transfer-encoding")
-            && value.trim().eq_ignore_ascii_case("chunked")
-        {
-            chunked = true;
-        } else if name.eq_ignore_ascii_case("content-length") {
-            length = value.trim().parse::<usize>().ok();
-        }
-    }
-    let rest = &raw[end + 4..];
-    let body = if chunked {
-        let mut body = Vec::new();
-        let mut at = rest;
-        loop {
-            let line_end = at.windows(2).position(|window| window == b"\r\n")?;
-            let size_text = std::str::from_utf8(&at[..line_end]).ok()?;
-            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-            at = at.get(line_end + 2..)?;
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(at.get(..size)?);
-            at = at.get(size + 2..)?;
-        }
-        body
-    } else {
-        match length {
-            Some(length) => rest.get(..length)?.to_vec(),
-            None => rest.to_vec(),
-        }
-    };
-    Some(ApiReply { status, body })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replies_are_read_whatever_their_framing() {
-        let reply =
-            parse_reply(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}extra").unwrap();
-        assert_eq!(
-            (reply.status, reply.body.as_slice()),
-            (202, b"{}".as_slice())
-        );
-        let reply = parse_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
-        assert_eq!(
-            (reply.status, reply.body.as_slice()),
-            (200, b"abcde".as_slice())
-        );
-        let reply = parse_reply(b"HTTP/1.1 404 Not Found\r\n\r\nnope").unwrap();
-        assert_eq!(
-            (reply.status, reply.body.as_slice()),
-            (404, b"nope".as_slice())
-        );
-        assert!(parse_reply(b"garbage").is_none());
-        assert!(parse_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").is_none());
-    }
-
-    #[test]
-    fn an_https_management_api_is_refused_with_the_reason() {
-        let client = DurableClient {
-            task_hub: "Hub".to_owned(),
-            base_url: "https://app.example/runtime/webhooks/durabletask".to_owned(),
-            query: "code=k".to_owned(),
-        };
-        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let error = runtime
-            .block_on(client.start_new("chaining", None, &()))
-            .unwrap_err();
-        assert_eq!(error.status(), 503);
-        assert!(
-            error.message().contains("only http:// URLs are supported"),
-            "{error:?}"
-        );
-    }
 
     #[test]
     fn the_binding_is_read_through_the_hosts_string_layers() {

@@ -8,7 +8,8 @@
 //! - the registry's side: `functions` (the `Function` constructors);
 //! - running one function's code: `orchestrator_run`, `entity_batch`;
 //! - what authors use: `orchestration` (the context and its tasks),
-//!   `entity`, `client`, `errors`, `retry`;
+//!   `entity`, `client` (its calls in `management_call`), `errors`,
+//!   `retry`;
 //! - the replay engine: `replay` (the executor, its `state`, the
 //!   `entity_message`s of entity calls);
 //! - at the bottom: `wire` (the protobuf in and out) and `clock`.
@@ -19,6 +20,7 @@ mod entity;
 mod entity_batch;
 mod errors;
 mod functions;
+mod management_call;
 mod orchestration;
 mod orchestrator_run;
 mod replay;

@@ -121,6 +121,15 @@ pub struct StartArgs {
     /// local.settings.json's Host.CORSCredentials].
     #[arg(long, requires = "cors")]
     pub cors_credentials: bool,
+    /// Serve over HTTPS, as Core Tools' --useHttps does, with a certificate
+    /// for localhost made at start (signed by a local CA the handler is told
+    /// to trust through SSL_CERT_FILE), or the one --cert names.
+    #[arg(long = "useHttps", conflicts_with = "watch")]
+    pub use_https: bool,
+    /// With --useHttps: a PEM file holding the certificate chain and its
+    /// private key (Core Tools takes a .pfx and --password instead).
+    #[arg(long, value_name = "PATH", requires = "use_https")]
+    pub cert: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }

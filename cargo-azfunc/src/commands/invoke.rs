@@ -19,7 +19,7 @@ pub async fn run(args: InvokeArgs) -> Result<ExitCode, String> {
     let input = input(&args)?;
     let built = build(&app, args.run.build).await?;
     let console = console(&args.run);
-    let handler = start_handler(&app, &args.run, built, &console).await?;
+    let handler = start_handler(&app, &args.run, built, &console, Vec::new()).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
         let (caller, params) =

@@ -175,6 +175,7 @@ async fn start_handler(
     run: &RunArgs,
     executable: Option<PathBuf>,
     console: &Console,
+    env: Vec<(String, String)>,
 ) -> Result<Handler, String> {
     Handler::start(
         app,
@@ -182,6 +183,7 @@ async fn start_handler(
             executable,
             ready_limit: run.ready_timeout,
             console: console.clone(),
+            env,
             ..HandlerOptions::default()
         },
     )

@@ -7,6 +7,8 @@ use cargo_azfunc::app::Overrides;
 use cargo_azfunc::cors::Cors;
 use cargo_azfunc::handler::HandlerState;
 use cargo_azfunc::host::server::{Server, describe_functions};
+use cargo_azfunc::host::tls::{FrontDoorTls, TrustFileGuard};
+use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::signals::{Shutdown, requested};
 
 use super::cli::StartArgs;
@@ -40,13 +42,27 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         cargo_azfunc::watch::serve(watched, listener, console, shutdown).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    let tls = match (&args.cert, args.use_https) {
+        (Some(path), _) => Some(FrontDoorTls::from_pem(path)?),
+        (None, true) => Some(FrontDoorTls::self_signed()?),
+        (None, false) => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let _trust_file = tls
+        .as_ref()
+        .and_then(|tls| tls.trust_file.clone())
+        .map(TrustFileGuard);
+    let handler_env = tls
+        .as_ref()
+        .map(FrontDoorTls::handler_env)
+        .unwrap_or_default();
     // A stop asked for while building or starting ends here: nothing runs
     // yet that could finish.
     let started = async {
         let built = build(&app, args.run.build).await?;
         // Bind before starting the handler, so a busy port fails fast.
         let listener = bind(port)?;
-        let handler = start_handler(&app, &args.run, built, &console).await?;
+        let handler = start_handler(&app, &args.run, built, &console, handler_env).await?;
         Ok::<_, String>((listener, handler))
     };
     let (listener, handler) = tokio::select! {
@@ -54,15 +70,31 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         () = requested(shutdown.clone()) => return Ok(ExitCode::SUCCESS),
     };
     let handler = Arc::new(handler);
-    let lines = describe_functions(&app, port);
+    let lines = describe_functions(&app, port, scheme);
     let feeds = cargo_azfunc::storage::queue_feed::start(&app, handler.clone(), &console)?;
-    let server = Server::start(app, handler.clone(), listener, console.clone(), args.timers)?;
+    let trust_file = tls.as_ref().and_then(|tls| tls.trust_file.clone());
+    let server = Server::start_tls(
+        app,
+        handler.clone(),
+        listener,
+        console.clone(),
+        args.timers,
+        ServerLimits::default(),
+        tls,
+    )?;
     console.info("Functions:");
     for line in lines {
         console.info(format!("  {line}"));
     }
+    if let Some(file) = trust_file {
+        console.info(format!(
+            "The certificate is signed by a CA made for this run; the handler trusts it through {}={} (a bundle with the platform's roots)",
+            cargo_azfunc::host::tls::TRUST_VARIABLE,
+            file.display()
+        ));
+    }
     console.info(format!(
-        "cargo-azfunc is serving on http://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
+        "cargo-azfunc is serving on {scheme}://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
     ));
 
     // SIGTERM and SIGINT are watched by run_until_signalled, which asks

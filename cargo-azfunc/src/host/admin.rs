@@ -23,7 +23,7 @@ pub(super) async fn durable_api(
     shared: &Shared,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let base = format!("http://{}", authority(&request));
+    let base = format!("{}://{}", shared.scheme, authority(&request));
     let (parts, body) = match read_body(shared, request).await {
         Ok(read) => read,
         Err(answer) => return answer,
@@ -108,12 +108,15 @@ pub(super) async fn admin(
     let shared = shared.clone();
     tokio::spawn(async move {
         if function.trigger_kind() == TriggerKind::Http {
-            let (caller, params) = http_request_for_input(
+            let (mut caller, params) = http_request_for_input(
                 &function,
                 &shared.app.host.route_prefix,
                 &authority,
                 input.as_bytes(),
             );
+            if let Some(rest) = caller.url.strip_prefix("http://") {
+                caller.url = format!("{}://{rest}", shared.scheme);
+            }
             let _ = respond(&shared, &function, &caller, &params).await;
         } else {
             let invocation_id = new_guid();

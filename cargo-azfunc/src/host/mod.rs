@@ -15,4 +15,5 @@ pub mod routing;
 pub mod served;
 pub mod server;
 pub mod timers;
+pub mod tls;
 pub mod warnings;

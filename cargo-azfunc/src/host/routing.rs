@@ -213,7 +213,7 @@ async fn http_function(
         .collect();
     let caller = CallerRequest {
         method: parts.method.as_str().to_owned(),
-        url: format!("http://{authority}{path_and_query}"),
+        url: format!("{}://{authority}{path_and_query}", shared.scheme),
         headers,
         body: (!body.is_empty()).then_some(body),
     };

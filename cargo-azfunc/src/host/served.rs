@@ -11,6 +11,7 @@ use crate::console::Console;
 use crate::handler::client::{HostClient, free_port};
 use crate::handler::{Handler, HandlerOptions};
 use crate::host::server::Server;
+use crate::host::tls::FrontDoorTls;
 use crate::limits::ServerLimits;
 
 /// How long a served app's handler has to answer `GET /`: a debug build
@@ -33,6 +34,17 @@ impl ServedApp {
         ServedApp::start_with(root, executable, false, ServerLimits::default()).await
     }
 
+    /// [`ServedApp::start_with`], over TLS with `tls`; the handler trusts
+    /// its certificate as under `start --useHttps`. The caller speaks plain
+    /// HTTP, so it cannot call the front door: the tests bring their own.
+    pub async fn start_tls(
+        root: &Path,
+        executable: Option<PathBuf>,
+        tls: FrontDoorTls,
+    ) -> Result<ServedApp, String> {
+        ServedApp::start_full(root, executable, false, ServerLimits::default(), Some(tls)).await
+    }
+
     /// [`ServedApp::start`] with `timers` firing and other `limits`.
     pub async fn start_with(
         root: &Path,
@@ -40,12 +52,26 @@ impl ServedApp {
         timers: bool,
         limits: ServerLimits,
     ) -> Result<ServedApp, String> {
+        ServedApp::start_full(root, executable, timers, limits, None).await
+    }
+
+    async fn start_full(
+        root: &Path,
+        executable: Option<PathBuf>,
+        timers: bool,
+        limits: ServerLimits,
+        tls: Option<FrontDoorTls>,
+    ) -> Result<ServedApp, String> {
         let app = AppFolder::load(root).map_err(|e| e.to_string())?;
         let console = Console::quiet();
         let options = HandlerOptions {
             executable,
             console: console.clone(),
             ready_limit: READY_LIMIT,
+            env: tls
+                .as_ref()
+                .map(FrontDoorTls::handler_env)
+                .unwrap_or_default(),
             ..HandlerOptions::default()
         };
         let handler = Arc::new(Handler::start(&app, options).await?);
@@ -53,13 +79,14 @@ impl ServedApp {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
             .await
             .map_err(|e| format!("cannot listen: {e}"))?;
-        let server = Server::start_with(
+        let server = Server::start_tls(
             app,
             handler.clone(),
             listener,
             console.clone(),
             timers,
             limits,
+            tls,
         )?;
         Ok(ServedApp {
             caller: HostClient::new(server.port()),

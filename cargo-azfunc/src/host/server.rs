@@ -23,6 +23,7 @@ use crate::console::Console;
 use crate::handler::Handler;
 use crate::host::in_flight::{Counted, InFlight};
 use crate::host::routes::Router;
+use crate::host::tls::FrontDoorTls;
 use crate::limits::{REQUEST_HEADER_COUNT, ServerLimits};
 
 /// What every request and timer of one served app shares.
@@ -35,6 +36,8 @@ pub(super) struct Shared {
     pub(super) limits: ServerLimits,
     /// Requests being answered, for a stop that lets them finish.
     pub(super) in_flight: InFlight,
+    /// `http`, or `https` with TLS: the scheme of the URLs the app is told.
+    pub(super) scheme: &'static str,
 }
 
 /// A running front door; stops serving when dropped.
@@ -76,6 +79,19 @@ impl Server {
         timers: bool,
         limits: ServerLimits,
     ) -> Result<Server, String> {
+        Server::start_tls(app, handler, listener, console, timers, limits, None)
+    }
+
+    /// [`Server::start_with`], over TLS with `tls`.
+    pub fn start_tls(
+        app: AppFolder,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+        limits: ServerLimits,
+        tls: Option<FrontDoorTls>,
+    ) -> Result<Server, String> {
         let port = listener
             .local_addr()
             .map(|a| a.port())
@@ -99,9 +115,15 @@ impl Server {
             durable,
             limits,
             in_flight: InFlight::default(),
+            scheme: if tls.is_some() { "https" } else { "http" },
         });
         let (stop, stop_rx) = oneshot::channel();
-        let mut tasks = vec![tokio::spawn(accept_loop(listener, shared.clone(), stop_rx))];
+        let mut tasks = vec![tokio::spawn(accept_loop(
+            listener,
+            shared.clone(),
+            stop_rx,
+            tls,
+        ))];
         for (function, schedule) in schedules {
             tasks.push(tokio::spawn(fire_timer(shared.clone(), function, schedule)));
         }
@@ -147,7 +169,7 @@ impl Drop for Server {
 }
 
 /// The public URLs of the app's functions, for the start-up banner.
-pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
+pub fn describe_functions(app: &AppFolder, port: u16, scheme: &str) -> Vec<String> {
     let router = Router::new(app).ok();
     app.functions
         .iter()
@@ -163,13 +185,13 @@ pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
                         route.methods.join(",").to_ascii_uppercase()
                     };
                     format!(
-                        "{}: [{methods}] http://localhost:{port}{}",
+                        "{}: [{methods}] {scheme}://localhost:{port}{}",
                         function.name,
                         router.public_path(route)
                     )
                 }
                 _ => format!(
-                    "{}: {} (POST http://localhost:{port}/admin/functions/{} with {{\"input\": \"...\"}})",
+                    "{}: {} (POST {scheme}://localhost:{port}/admin/functions/{} with {{\"input\": \"...\"}})",
                     function.name,
                     function.trigger().kind,
                     function.name
@@ -179,7 +201,12 @@ pub fn describe_functions(app: &AppFolder, port: u16) -> Vec<String> {
         .collect()
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+    tls: Option<FrontDoorTls>,
+) {
     let mut errors = AcceptErrors::default();
     loop {
         let over_at = errors.over_at();
@@ -211,25 +238,44 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         errors.accepted(std::time::Instant::now());
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let head_timeout = shared.limits.head_timeout;
-            let service = service_fn(move |request| {
-                let shared = shared.clone();
-                async move {
-                    let entered = shared.in_flight.enter();
-                    let response = serve(&shared, request, peer).await;
-                    Ok::<_, Infallible>(response.map(|body| Counted::new(body, entered)))
+            match tls {
+                None => serve_connection(shared, stream, peer).await,
+                Some(tls) => {
+                    // The handshake is bounded as a request head is.
+                    let handshake = tls.acceptor.accept(stream);
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(shared.limits.head_timeout, handshake).await
+                    {
+                        serve_connection(shared, stream, peer).await;
+                    }
                 }
-            });
-            // The head timeout covers an idle keep-alive connection too:
-            // hyper starts it whenever it waits for a request head.
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(head_timeout)
-                // More header lines get 431 from hyper, as from Kestrel.
-                .max_headers(REQUEST_HEADER_COUNT)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            }
         });
     }
+}
+
+async fn serve_connection<S>(shared: Arc<Shared>, stream: S, peer: std::net::SocketAddr)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let head_timeout = shared.limits.head_timeout;
+    let service = service_fn(move |request| {
+        let shared = shared.clone();
+        async move {
+            let entered = shared.in_flight.enter();
+            let response = serve(&shared, request, peer).await;
+            Ok::<_, Infallible>(response.map(|body| Counted::new(body, entered)))
+        }
+    });
+    // The head timeout covers an idle keep-alive connection too:
+    // hyper starts it whenever it waits for a request head.
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(head_timeout)
+        // More header lines get 431 from hyper, as from Kestrel.
+        .max_headers(REQUEST_HEADER_COUNT)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }

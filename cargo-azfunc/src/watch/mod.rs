@@ -252,7 +252,7 @@ async fn build_and_start(
         Ok(feeds) => feeds,
         Err(e) => return Err(stop_on_error(handler, e).await),
     };
-    let lines = describe_functions(&app, options.public_port);
+    let lines = describe_functions(&app, options.public_port, "http");
     let server = match Server::start(
         app,
         handler.clone(),
