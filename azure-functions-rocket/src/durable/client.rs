@@ -72,6 +72,11 @@ pub struct InstanceStatus {
 struct Binding {
     #[serde(default)]
     task_hub_name: String,
+    /// The management API's base in the extension's out-of-process payload.
+    #[serde(default)]
+    base_url: Option<String>,
+    /// The same base in the extension's gRPC payload, and in older
+    /// local-host builds.
     #[serde(default)]
     http_base_url: Option<String>,
     #[serde(default)]
@@ -90,10 +95,13 @@ impl DurableClient {
         }
         let binding: Binding = serde_json::from_value(value)
             .map_err(|error| Error::invalid_json("durableClient binding", &error))?;
-        let base_url = binding
-            .http_base_url
-            .filter(|url| !url.is_empty())
-            .ok_or_else(|| Error::bad_request("the durableClient binding has no httpBaseUrl"))?;
+        let base_url = [binding.base_url, binding.http_base_url]
+            .into_iter()
+            .flatten()
+            .find(|url| !url.is_empty())
+            .ok_or_else(|| {
+                Error::bad_request("the durableClient binding has neither baseUrl nor httpBaseUrl")
+            })?;
         Ok(DurableClient {
             task_hub: binding.task_hub_name,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -327,6 +335,23 @@ mod tests {
         );
         assert_eq!(response.header("Retry-After"), Some("10"));
         assert!(DurableClient::from_binding(r#"{"taskHubName":"Hub"}"#).is_err());
+        assert!(DurableClient::from_binding(r#"{"taskHubName":"Hub","baseUrl":null}"#).is_err());
         assert!(DurableClient::from_binding("not json").is_err());
+    }
+
+    #[test]
+    fn the_extensions_payload_is_read_by_its_base_url() {
+        // Keys and nulls as the extension's out-of-process payload has them.
+        let binding = r#"{"taskHubName":"Hub","connectionName":null,"creationUrls":{},"managementUrls":{},"baseUrl":"https://app.azurewebsites.net/runtime/webhooks/durabletask","requiredQueryStringParameters":"code=k","rpcBaseUrl":null}"#;
+        let client = DurableClient::from_binding(binding).unwrap();
+        assert_eq!(
+            client.base_url,
+            "https://app.azurewebsites.net/runtime/webhooks/durabletask"
+        );
+        assert_eq!(client.query, "code=k");
+        // The gRPC payload names it httpBaseUrl, next to a null baseUrl.
+        let grpc = r#"{"taskHubName":"Hub","connectionName":null,"baseUrl":null,"rpcBaseUrl":"http://127.0.0.1:4001","httpBaseUrl":"http://h:2/runtime/webhooks/durabletask","requiredQueryStringParameters":""}"#;
+        let client = DurableClient::from_binding(grpc).unwrap();
+        assert_eq!(client.base_url, "http://h:2/runtime/webhooks/durabletask");
     }
 }

@@ -409,20 +409,65 @@ pub fn add_client_bindings(
         .iter()
         .filter(|binding| binding.is_kind("durableClient"));
     for binding in clients {
-        let value = json!({
-            "taskHubName": app.host.hub_name,
-            "connectionName": "Storage",
-            "rpcBaseUrl": Value::Null,
-            "requiredQueryStringParameters": "",
-            "httpBaseUrl": format!("{origin}{PREFIX}"),
-            "creationUrls": Value::Null,
-            "managementUrls": Value::Null,
-            "baseUrl": Value::Null,
-        });
+        let value = client_binding_value(&app.host.hub_name, origin);
         if let Some(data) = envelope.get_mut("Data").and_then(Value::as_object_mut) {
             data.insert(binding.name.clone(), Value::String(value.to_string()));
         }
     }
+}
+
+/// The `durableClient` binding's value as the extension writes it for a
+/// custom handler (the out-of-process payload, not the gRPC one): every
+/// key present, `null` where it has no value. The instance id in
+/// `managementUrls` is the placeholder `INSTANCEID`; `connectionName` stays
+/// `null` in this payload; `rpcBaseUrl` is `null` because this host has no
+/// local RPC endpoint. The management URLs name the task hub and the
+/// connection, as the extension's check-status URLs do.
+pub fn client_binding_value(hub: &str, origin: &str) -> Value {
+    let base = format!("{origin}{PREFIX}");
+    let instance = format!("{base}/instances/INSTANCEID");
+    let suffix = format!(
+        "taskHub={}&connection={DEFAULT_CONNECTION}",
+        encode_query(hub)
+    );
+    let creation = format!("{base}/orchestrators/{{functionName}}[/{{instanceId}}]");
+    json!({
+        "taskHubName": hub,
+        "connectionName": Value::Null,
+        "creationUrls": {
+            "createNewInstancePostUri": format!("{creation}?"),
+            "createAndWaitOnNewInstancePostUri":
+                format!("{creation}?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&"),
+        },
+        "managementUrls": {
+            "id": "INSTANCEID",
+            "statusQueryGetUri": format!("{instance}?{suffix}"),
+            "sendEventPostUri": format!("{instance}/raiseEvent/{{eventName}}?{suffix}"),
+            "terminatePostUri": format!("{instance}/terminate?reason={{text}}&{suffix}"),
+            "rewindPostUri": format!("{instance}/rewind?reason={{text}}&{suffix}"),
+            "purgeHistoryDeleteUri": format!("{instance}?{suffix}"),
+        },
+        "baseUrl": base,
+        "requiredQueryStringParameters": "",
+        "rpcBaseUrl": Value::Null,
+    })
+}
+
+/// The connection the extension names when the binding names none.
+const DEFAULT_CONNECTION: &str = "Storage";
+
+/// Percent-encodes `text` for a query value, as .NET's `UrlEncode` does
+/// for the characters a hub name may hold.
+fn encode_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// `scheme://authority` of `url`.
@@ -455,6 +500,46 @@ mod tests {
         assert_eq!(
             operation_input(b"7", None).ok(),
             Some(Some("\"7\"".to_owned()))
+        );
+    }
+    #[test]
+    fn the_client_binding_has_the_extensions_keys_and_urls() {
+        let value = client_binding_value("My Hub", "http://127.0.0.1:7071");
+        let keys: Vec<&str> = value
+            .as_object()
+            .map(|map| map.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut expected = vec![
+            "taskHubName",
+            "connectionName",
+            "creationUrls",
+            "managementUrls",
+            "baseUrl",
+            "requiredQueryStringParameters",
+            "rpcBaseUrl",
+        ];
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(value["connectionName"], Value::Null);
+        assert_eq!(value["rpcBaseUrl"], Value::Null);
+        assert_eq!(value["taskHubName"], "My Hub");
+        let base = "http://127.0.0.1:7071/runtime/webhooks/durabletask";
+        assert_eq!(value["baseUrl"], base);
+        assert_eq!(
+            value["managementUrls"]["statusQueryGetUri"],
+            format!("{base}/instances/INSTANCEID?taskHub=My%20Hub&connection=Storage")
+        );
+        assert_eq!(
+            value["managementUrls"]["terminatePostUri"],
+            format!(
+                "{base}/instances/INSTANCEID/terminate?reason={{text}}&taskHub=My%20Hub&connection=Storage"
+            )
+        );
+        assert_eq!(
+            value["creationUrls"]["createNewInstancePostUri"],
+            format!("{base}/orchestrators/{{functionName}}[/{{instanceId}}]?")
         );
     }
 }
