@@ -23,7 +23,7 @@ use crate::http::HttpResponse;
 /// assert_eq!(response.status, 202);
 /// assert_eq!(
 ///     response.header("Location"),
-///     Some("http://localhost:7071/runtime/webhooks/durabletask/instances/id-1?code=abc")
+///     Some("http://localhost:7071/runtime/webhooks/durabletask/instances/id-1?taskHub=Hub&connection=Storage&code=abc")
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct DurableClient {
     pub base_url: String,
     /// The query every call carries, usually `code=<system key>`.
     pub query: String,
+    /// The task hub's connection setting, as the check-status URLs name
+    /// it: the binding's `connectionName`, else `Storage`.
+    pub connection: String,
 }
 
 /// An orchestration instance's status, as the management API reports it.
@@ -81,7 +84,12 @@ struct Binding {
     http_base_url: Option<String>,
     #[serde(default)]
     required_query_string_parameters: Option<String>,
+    #[serde(default)]
+    connection_name: Option<String>,
 }
+
+/// The connection the extension names when the binding names none.
+const DEFAULT_CONNECTION: &str = "Storage";
 
 impl DurableClient {
     /// Reads the binding's value: its JSON, inside as many JSON strings as
@@ -106,6 +114,10 @@ impl DurableClient {
             task_hub: binding.task_hub_name,
             base_url: base_url.trim_end_matches('/').to_owned(),
             query: binding.required_query_string_parameters.unwrap_or_default(),
+            connection: binding
+                .connection_name
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| DEFAULT_CONNECTION.to_owned()),
         })
     }
 
@@ -248,21 +260,35 @@ impl DurableClient {
     /// The standard 202 "check status" response for the instance: its
     /// management URLs, `Location` and `Retry-After`.
     pub fn check_status_response(&self, instance_id: &str) -> HttpResponse {
-        let id = encode_component(instance_id);
-        let at = |suffix: &str| self.url(&format!("/instances/{id}{suffix}"), &[]);
+        // As the extension builds them: the hub and the connection first,
+        // then the binding's query; `reason` leads where it is taken.
+        let mut suffix = format!(
+            "taskHub={}&connection={}",
+            encode_component(&self.task_hub),
+            encode_component(&self.connection)
+        );
+        if !self.query.is_empty() {
+            suffix = format!("{suffix}&{}", self.query);
+        }
+        let at = format!(
+            "{}/instances/{}",
+            self.base_url,
+            encode_component(instance_id)
+        );
+        let status = format!("{at}?{suffix}");
         let body = serde_json::json!({
             "id": instance_id,
-            "statusQueryGetUri": at(""),
-            "sendEventPostUri": at("/raiseEvent/{eventName}"),
-            "terminatePostUri": self.url(&format!("/instances/{id}/terminate"), &[]) + if self.query.is_empty() { "?reason={text}" } else { "&reason={text}" },
-            "purgeHistoryDeleteUri": at(""),
-            "restartPostUri": at("/restart"),
-            "suspendPostUri": at("/suspend"),
-            "resumePostUri": at("/resume"),
+            "statusQueryGetUri": status,
+            "sendEventPostUri": format!("{at}/raiseEvent/{{eventName}}?{suffix}"),
+            "terminatePostUri": format!("{at}/terminate?reason={{text}}&{suffix}"),
+            "purgeHistoryDeleteUri": format!("{at}?{suffix}"),
+            "restartPostUri": format!("{at}/restart?{suffix}"),
+            "suspendPostUri": format!("{at}/suspend?reason={{text}}&{suffix}"),
+            "resumePostUri": format!("{at}/resume?reason={{text}}&{suffix}"),
         });
         HttpResponse::new(202, body.to_string())
             .with_header("Content-Type", "application/json")
-            .with_header("Location", at(""))
+            .with_header("Location", status)
             .with_header("Retry-After", "10")
     }
 }
@@ -327,11 +353,11 @@ mod tests {
         let body: Value = serde_json::from_str(&response.body).unwrap();
         assert_eq!(
             body["statusQueryGetUri"],
-            "http://h:1/runtime/webhooks/durabletask/instances/a%20b"
+            "http://h:1/runtime/webhooks/durabletask/instances/a%20b?taskHub=Hub&connection=Storage"
         );
         assert_eq!(
             body["terminatePostUri"],
-            "http://h:1/runtime/webhooks/durabletask/instances/a%20b/terminate?reason={text}"
+            "http://h:1/runtime/webhooks/durabletask/instances/a%20b/terminate?reason={text}&taskHub=Hub&connection=Storage"
         );
         assert_eq!(response.header("Retry-After"), Some("10"));
         assert!(DurableClient::from_binding(r#"{"taskHubName":"Hub"}"#).is_err());
@@ -349,6 +375,21 @@ mod tests {
             "https://app.azurewebsites.net/runtime/webhooks/durabletask"
         );
         assert_eq!(client.query, "code=k");
+        assert_eq!(client.connection, "Storage");
+        let response = client.check_status_response("i");
+        assert_eq!(
+            response.header("Location"),
+            Some(
+                "https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/i?taskHub=Hub&connection=Storage&code=k"
+            )
+        );
+        let named = binding.replace(r#""connectionName":null"#, r#""connectionName":"My Store""#);
+        let client = DurableClient::from_binding(&named).unwrap();
+        let body: Value = serde_json::from_str(&client.check_status_response("i").body).unwrap();
+        assert_eq!(
+            body["suspendPostUri"],
+            "https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/i/suspend?reason={text}&taskHub=Hub&connection=My%20Store&code=k"
+        );
         // The gRPC payload names it httpBaseUrl, next to a null baseUrl.
         let grpc = r#"{"taskHubName":"Hub","connectionName":null,"baseUrl":null,"rpcBaseUrl":"http://127.0.0.1:4001","httpBaseUrl":"http://h:2/runtime/webhooks/durabletask","requiredQueryStringParameters":""}"#;
         let client = DurableClient::from_binding(grpc).unwrap();

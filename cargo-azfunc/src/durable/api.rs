@@ -136,18 +136,30 @@ fn statuses(list: &str) -> Result<Vec<RuntimeStatus>, String> {
 }
 
 /// The management URLs of instance `id`, as the 202 "check status" body
-/// gives them.
-pub fn check_status(base: &str, id: &str) -> Value {
-    let at = format!("{base}{PREFIX}/instances/{id}");
+/// gives them; `base` is `http://host:port`.
+pub fn check_status(base: &str, hub: &str, id: &str) -> Value {
+    management_urls(&format!("{base}{PREFIX}"), hub, id)
+}
+
+/// The extension's management URLs of instance `id` under the API's
+/// `base`: each names the task hub and the connection in its query, and
+/// terminate, rewind, suspend and resume take a `reason`.
+fn management_urls(base: &str, hub: &str, id: &str) -> Value {
+    let at = format!("{base}/instances/{id}");
+    let suffix = format!(
+        "taskHub={}&connection={DEFAULT_CONNECTION}",
+        encode_query(hub)
+    );
     json!({
         "id": id,
-        "statusQueryGetUri": at,
-        "sendEventPostUri": format!("{at}/raiseEvent/{{eventName}}"),
-        "terminatePostUri": format!("{at}/terminate?reason={{text}}"),
-        "purgeHistoryDeleteUri": at,
-        "restartPostUri": format!("{at}/restart"),
-        "suspendPostUri": format!("{at}/suspend?reason={{text}}"),
-        "resumePostUri": format!("{at}/resume?reason={{text}}"),
+        "statusQueryGetUri": format!("{at}?{suffix}"),
+        "sendEventPostUri": format!("{at}/raiseEvent/{{eventName}}?{suffix}"),
+        "terminatePostUri": format!("{at}/terminate?reason={{text}}&{suffix}"),
+        "rewindPostUri": format!("{at}/rewind?reason={{text}}&{suffix}"),
+        "purgeHistoryDeleteUri": format!("{at}?{suffix}"),
+        "restartPostUri": format!("{at}/restart?{suffix}"),
+        "suspendPostUri": format!("{at}/suspend?reason={{text}}&{suffix}"),
+        "resumePostUri": format!("{at}/resume?reason={{text}}&{suffix}"),
     })
 }
 
@@ -180,7 +192,11 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
                 Err(refusal) => return refusal,
             };
             let instance_id = more.first().map(|id| (*id).to_owned());
-            started(base, durable.start(name, instance_id, input, None))
+            started(
+                base,
+                durable.hub_name(),
+                durable.start(name, instance_id, input, None),
+            )
         }
         ("GET", ["instances"]) => match list_query(query, request.continuation) {
             Ok((wanted, page)) => list(durable, &wanted, page),
@@ -211,7 +227,7 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
         }
         ("POST", ["instances", id, "restart"]) => {
             match flag(query, "restartWithNewInstanceId", true) {
-                Ok(new_id) => started(base, durable.restart(id, new_id)),
+                Ok(new_id) => started(base, durable.hub_name(), durable.restart(id, new_id)),
                 Err(message) => refuse(400, message),
             }
         }
@@ -285,10 +301,10 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
 }
 
 /// The 202 "check status" answer for an instance just started.
-fn started(base: &str, result: Result<String, (u16, String)>) -> ApiResponse {
+fn started(base: &str, hub: &str, result: Result<String, (u16, String)>) -> ApiResponse {
     match result {
         Ok(id) => {
-            let urls = check_status(base, &id);
+            let urls = check_status(base, hub, &id);
             let location = urls["statusQueryGetUri"]
                 .as_str()
                 .unwrap_or_default()
@@ -425,11 +441,6 @@ pub fn add_client_bindings(
 /// connection, as the extension's check-status URLs do.
 pub fn client_binding_value(hub: &str, origin: &str) -> Value {
     let base = format!("{origin}{PREFIX}");
-    let instance = format!("{base}/instances/INSTANCEID");
-    let suffix = format!(
-        "taskHub={}&connection={DEFAULT_CONNECTION}",
-        encode_query(hub)
-    );
     let creation = format!("{base}/orchestrators/{{functionName}}[/{{instanceId}}]");
     json!({
         "taskHubName": hub,
@@ -439,14 +450,7 @@ pub fn client_binding_value(hub: &str, origin: &str) -> Value {
             "createAndWaitOnNewInstancePostUri":
                 format!("{creation}?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&"),
         },
-        "managementUrls": {
-            "id": "INSTANCEID",
-            "statusQueryGetUri": format!("{instance}?{suffix}"),
-            "sendEventPostUri": format!("{instance}/raiseEvent/{{eventName}}?{suffix}"),
-            "terminatePostUri": format!("{instance}/terminate?reason={{text}}&{suffix}"),
-            "rewindPostUri": format!("{instance}/rewind?reason={{text}}&{suffix}"),
-            "purgeHistoryDeleteUri": format!("{instance}?{suffix}"),
-        },
+        "managementUrls": management_urls(&base, hub, "INSTANCEID"),
         "baseUrl": base,
         "requiredQueryStringParameters": "",
         "rpcBaseUrl": Value::Null,

@@ -172,6 +172,11 @@ impl Durable {
         }
     }
 
+    /// The task hub's name, as the management URLs give it.
+    pub fn hub_name(&self) -> &str {
+        &self.app.host.hub_name
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Instance>> {
         // Nothing is left half-changed under the lock: a panic elsewhere
         // does not make the map unusable.

@@ -113,13 +113,14 @@ fn the_durable_client_drives_instances_over_https() {
         let base = format!("https://localhost:{port}{API}");
         assert_eq!(
             started["statusQueryGetUri"],
-            format!("{base}/instances/{id}")
+            format!("{base}/instances/{id}?taskHub=DurableHello&connection=Storage")
         );
 
         let client = DurableClient {
             task_hub: "DurableHello".to_owned(),
             base_url: base.clone(),
             query: String::new(),
+            connection: "Storage".to_owned(),
         };
         wait_for(&client, &id, "Running").await;
         let status = client.status(&id).await.expect("a status").expect("known");

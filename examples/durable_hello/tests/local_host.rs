@@ -77,7 +77,9 @@ impl Running {
         let port = self.app.caller.port();
         assert_eq!(
             body["statusQueryGetUri"],
-            format!("http://127.0.0.1:{port}{API}/instances/{id}")
+            format!(
+                "http://127.0.0.1:{port}{API}/instances/{id}?taskHub=DurableHello&connection=Storage"
+            )
         );
         id
     }
@@ -317,14 +319,34 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     let path = url
         .strip_prefix(&format!("http://127.0.0.1:{port}"))
         .expect("a URL on this host");
-    assert_eq!(path, format!("{API}/instances/{id}"));
-    for key in [
-        "sendEventPostUri",
-        "terminatePostUri",
-        "purgeHistoryDeleteUri",
+    // As the extension builds them: every URL names the hub and the
+    // connection; terminate, suspend and resume take a reason.
+    let at = format!("{API}/instances/{id}");
+    assert_eq!(
+        path,
+        format!("{at}?taskHub=DurableHello&connection=Storage")
+    );
+    let suffix = "taskHub=DurableHello&connection=Storage";
+    for (key, tail) in [
+        (
+            "sendEventPostUri",
+            format!("/raiseEvent/{{eventName}}?{suffix}"),
+        ),
+        (
+            "terminatePostUri",
+            format!("/terminate?reason={{text}}&{suffix}"),
+        ),
+        ("purgeHistoryDeleteUri", format!("?{suffix}")),
+        ("restartPostUri", format!("/restart?{suffix}")),
+        (
+            "suspendPostUri",
+            format!("/suspend?reason={{text}}&{suffix}"),
+        ),
+        ("resumePostUri", format!("/resume?reason={{text}}&{suffix}")),
     ] {
-        assert!(
-            started[key].as_str().is_some_and(|u| u.starts_with(url)),
+        assert_eq!(
+            started[key],
+            format!("http://127.0.0.1:{port}{at}{tail}"),
             "{key}: {started}"
         );
     }
@@ -344,6 +366,7 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
         task_hub: "DurableHello".to_owned(),
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
+        connection: "Storage".to_owned(),
     };
     let id = client
         .start_new("external_event_timeout", Some("client-1"), &600)
@@ -650,6 +673,7 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
         task_hub: "DurableHello".to_owned(),
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
         query: String::new(),
+        connection: "Storage".to_owned(),
     };
     let counter = EntityId::new("counter", "client key+1");
     assert_eq!(
@@ -1028,7 +1052,9 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
     assert_eq!(status, 202, "{body}");
     assert_eq!(
         header(&headers, "Location"),
-        Some(format!("{base}/instances/{at_limit}").as_str())
+        Some(
+            format!("{base}/instances/{at_limit}?taskHub=DurableHello&connection=Storage").as_str()
+        )
     );
     assert_eq!(header(&headers, "Retry-After"), Some("10"));
     running.start_as("chaining", "a%20b", r#"["Oslo"]"#).await;
