@@ -228,8 +228,10 @@ impl Durable {
         )
     }
 
+    /// The reason is kept as raw text, as DTFx keeps it: the status reads
+    /// it as JSON when it parses, else as a string.
     pub fn terminate(self: &Arc<Self>, id: &str, reason: Option<String>) -> Result<(), Refusal> {
-        let input = reason.map(|reason| Value::String(reason).to_string());
+        let input = reason;
         self.deliver(
             id,
             EventType::ExecutionTerminated(ExecutionTerminatedEvent {
@@ -240,7 +242,7 @@ impl Durable {
     }
 
     pub fn suspend(self: &Arc<Self>, id: &str, reason: Option<String>) -> Result<(), Refusal> {
-        let input = reason.map(|reason| Value::String(reason).to_string());
+        let input = reason;
         self.deliver(
             id,
             EventType::ExecutionSuspended(ExecutionSuspendedEvent { input }),
@@ -252,7 +254,7 @@ impl Durable {
     }
 
     pub fn resume(self: &Arc<Self>, id: &str, reason: Option<String>) -> Result<(), Refusal> {
-        let input = reason.map(|reason| Value::String(reason).to_string());
+        let input = reason;
         self.deliver(
             id,
             EventType::ExecutionResumed(ExecutionResumedEvent { input }),

@@ -237,6 +237,25 @@ async fn a_terminated_instance_reports_terminated() {
         .call("POST", &format!("{API}/instances/{id}/terminate"), "")
         .await;
     assert_eq!(status, 410);
+    // The reason is stored as raw text, and the status reads it as JSON
+    // where it parses, as the extension does.
+    let id = running.start("external_event_timeout", "600").await;
+    running
+        .poll(&id, Duration::from_secs(20), |_, body| {
+            body["runtimeStatus"] == "Running"
+        })
+        .await;
+    let reason = "%7B%22why%22%3A5%7D";
+    let (status, _) = running
+        .call(
+            "POST",
+            &format!("{API}/instances/{id}/terminate?reason={reason}"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 202);
+    let done = running.finished(&id).await;
+    assert_eq!(done["output"], serde_json::json!({"why": 5}), "{done}");
 }
 
 #[tokio::test]
