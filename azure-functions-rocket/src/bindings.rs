@@ -2,7 +2,7 @@
 //! so that a renamed folder, trigger or output stops the handler with the
 //! reason instead of failing each invocation later.
 
-use function_app::{AppFolder, Binding, FunctionJson};
+use function_app::{AppFolder, Binding, Direction, FunctionJson};
 
 use crate::registry::{Function, Registry};
 
@@ -105,7 +105,7 @@ impl Function {
         }
         let returns_http = bindings
             .iter()
-            .any(|b| b.direction == "out" && b.name == "$return" && b.kind == "http");
+            .any(|b| b.direction == Direction::Out && b.name == "$return" && b.kind == "http");
         if self.trigger_type == "httpTrigger" && !returns_http {
             found.push(format!(
                 "{at}: an HTTP function answers through its return value: add {{\"type\": \"http\", \"direction\": \"out\", \"name\": \"$return\"}}"
@@ -167,7 +167,7 @@ impl Function {
         }
         let clients: Vec<&Binding> = bindings
             .iter()
-            .filter(|b| b.direction == "in" && b.kind == "durableClient")
+            .filter(|b| b.direction == Direction::In && b.kind == "durableClient")
             .collect();
         match (clients.as_slice(), &self.client_binding) {
             ([client], Some(name)) if client.name != *name => Some(format!(

@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use function_app::Direction;
+
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::http::HttpRequest;
@@ -374,7 +376,7 @@ impl Registry {
             let mut clients = json
                 .bindings
                 .iter()
-                .filter(|b| b.direction == "in" && b.kind == "durableClient");
+                .filter(|b| b.direction == Direction::In && b.kind == "durableClient");
             if function.takes_client
                 && function.client_binding.is_none()
                 && let (Some(client), None) = (clients.next(), clients.next())

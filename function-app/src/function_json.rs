@@ -35,13 +35,6 @@ impl Direction {
     }
 }
 
-/// Compares with function.json's spelling, e.g. `binding.direction == "out"`.
-impl PartialEq<&str> for Direction {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 /// One entry of function.json's `bindings`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,12 +130,17 @@ impl FunctionJson {
     /// one `http` out, nothing else (docs/host-protocol.md, "Forwarding
     /// mode"). Any other function still gets the envelope.
     pub fn takes_forwarded_requests(&self) -> bool {
-        matches!(
-            self.bindings.as_slice(),
-            [a, b] if [a, b].iter().any(|x| x.direction == Direction::In && x.is_kind("httpTrigger"))
-                && [a, b].iter().any(|x| x.direction == Direction::Out && x.is_kind("http"))
-        )
+        takes_forwarded_requests(&self.bindings)
     }
+}
+
+/// [`FunctionJson::takes_forwarded_requests`] for a function's bindings.
+pub fn takes_forwarded_requests(bindings: &[Binding]) -> bool {
+    matches!(
+        bindings,
+        [a, b] if [a, b].iter().any(|x| x.direction == Direction::In && x.is_kind("httpTrigger"))
+            && [a, b].iter().any(|x| x.direction == Direction::Out && x.is_kind("http"))
+    )
 }
 
 #[cfg(test)]

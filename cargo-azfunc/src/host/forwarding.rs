@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
-use crate::app::{AppFolder, Direction, FunctionFolder};
+use crate::app::{AppFolder, FunctionFolder};
 use crate::console::Console;
 use crate::handler::Handler;
 use crate::handler::client::{Chunked, HOST_VERSION};
@@ -43,17 +43,6 @@ const HOP_BY_HOP: [&str; 6] = [
     "host",
 ];
 
-/// Whether the host forwards callers' requests to `function`.
-pub fn takes_forwarded_requests(function: &FunctionFolder) -> bool {
-    let [a, b] = function.bindings.as_slice() else {
-        return false;
-    };
-    let trigger =
-        |x: &crate::app::Binding| x.direction == Direction::In && x.is_kind("httpTrigger");
-    let output = |x: &crate::app::Binding| x.direction == Direction::Out && x.is_kind("http");
-    (trigger(a) && output(b)) || (trigger(b) && output(a))
-}
-
 /// The function `request` goes to as it is, if the app's mode forwards
 /// and the route belongs to a function that takes forwarded requests.
 pub fn target<'a>(
@@ -70,7 +59,7 @@ pub fn target<'a>(
         return None;
     };
     app.function(&function)
-        .filter(|function| takes_forwarded_requests(function))
+        .filter(|function| function_app::takes_forwarded_requests(&function.bindings))
 }
 
 /// Sends the caller's `request` to the handler as it came and gives its

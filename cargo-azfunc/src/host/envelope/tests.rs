@@ -9,7 +9,7 @@ use crate::timers::clock::UtcTime;
 pub(crate) fn binding(kind: &str, direction: Direction, name: &str) -> Binding {
     serde_json::from_value(json!({
         "type": kind,
-        "direction": match direction { Direction::In => "in", Direction::Out => "out", Direction::InOut => "inout" },
+        "direction": direction.as_str(),
         "name": name,
     }))
     .expect("binding")
