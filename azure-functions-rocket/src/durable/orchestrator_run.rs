@@ -235,17 +235,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn with_a_reorder_window_requests_carry_their_order_and_execution() {
-        use crate::durable::proto::{EventSentEvent, OrchestratorEntityParameters};
-        let mut request = history(Vec::new());
-        request.execution_id = Some("e1".to_owned());
-        request.entity_parameters = Some(OrchestratorEntityParameters {
+    /// The extension's default reorder window, as it sends it.
+    fn thirty_minute_window() -> crate::durable::proto::OrchestratorEntityParameters {
+        crate::durable::proto::OrchestratorEntityParameters {
             entity_message_reorder_window: Some(prost_types::Duration {
                 seconds: 1800,
                 nanos: 0,
             }),
-        });
+        }
+    }
+
+    #[test]
+    fn with_a_reorder_window_requests_carry_their_order_and_execution() {
+        use crate::durable::proto::EventSentEvent;
+        let mut request = history(Vec::new());
+        request.execution_id = Some("e1".to_owned());
+        request.entity_parameters = Some(thirty_minute_window());
         let first = entity_requests(&run_orchestrator(&request, "o", &calls_counter));
         assert_eq!(first.len(), 2);
         let at_one_second = "1970-01-01T00:00:01.0000000Z";
@@ -297,16 +302,9 @@ mod tests {
 
     #[test]
     fn a_later_steps_request_names_the_replayed_one_as_its_predecessor() {
-        use crate::durable::proto::{
-            EventRaisedEvent, EventSentEvent, OrchestratorEntityParameters,
-        };
+        use crate::durable::proto::{EventRaisedEvent, EventSentEvent};
         let mut request = history(Vec::new());
-        request.entity_parameters = Some(OrchestratorEntityParameters {
-            entity_message_reorder_window: Some(prost_types::Duration {
-                seconds: 1800,
-                nanos: 0,
-            }),
-        });
+        request.entity_parameters = Some(thirty_minute_window());
         let first = entity_requests(&run_orchestrator(&request, "o", &calls_twice));
         assert_eq!(first.len(), 1);
         let request_id = first[0]["id"].as_str().unwrap().to_owned();
