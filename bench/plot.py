@@ -14,7 +14,7 @@ matplotlib.rcParams["svg.hashsalt"] = "rusty_function"  # stable ids between run
 import matplotlib.pyplot as plt  # noqa: E402
 
 PERCENTILES = [("p50", "50"), ("p90", "90"), ("p99", "99"), ("p999", "99.9")]
-COLOURS = {"rusty_function": "#b7410e", "hyper": "#4a4a4a", "python": "#3572a5"}
+COLOURS = {"rusty_function": "#b7410e", "hyper": "#4a4a4a", "go": "#00add8", "python": "#3572a5"}
 
 
 def main(source, target):
@@ -27,7 +27,7 @@ def main(source, target):
     for row, workload in enumerate(workloads):
         for column, conns in enumerate(connections):
             ax = axes[row][column]
-            for name in data["servers"]:
+            for name in (n for n in data["servers"] if workload in data["results"][n]):
                 runs = data["results"][name][workload][str(conns)]
                 medians = [statistics.median(runs[key]) / 1000 for key, _ in PERCENTILES]
                 low = [m - min(runs[key]) / 1000 for m, (key, _) in zip(medians, PERCENTILES)]
