@@ -124,9 +124,9 @@ fn declared(function: &Function, reply: Reply) -> Result<Reply, Error> {
     let undeclared = reply
         .outputs
         .names()
-        .find(|name| !function.outputs.contains(name))
+        .find(|name| !function.writes(name))
         .map(crate::text::quote);
-    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs) {
+    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs()) {
         return Err(error);
     }
     match undeclared {
@@ -192,7 +192,7 @@ fn answer(
                 return Answer {
                     status: 200,
                     body: envelope(
-                        &reply.outputs.to_wire(&function.binary_outputs),
+                        &reply.outputs.to_wire(&function.binary_outputs()),
                         &logs,
                         Some(value),
                     ),
@@ -201,7 +201,7 @@ fn answer(
             Answer {
                 status: 200,
                 body: envelope(
-                    &reply.outputs.to_wire(&function.binary_outputs),
+                    &reply.outputs.to_wire(&function.binary_outputs()),
                     &logs,
                     reply.response.as_ref(),
                 ),
@@ -262,6 +262,7 @@ mod tests {
     use serde::Deserialize;
     use serde_json::{Value, json};
 
+    use crate::Binding;
     use crate::error::Error;
     use crate::http::{HttpRequest, HttpResponse};
     use crate::log;
@@ -337,29 +338,33 @@ mod tests {
 
     fn client() -> Client {
         let registry = Registry::new()
-            .with(Function::http("Echo", echo).binding("req").output("copy"))
+            .with(
+                Function::http("Echo", echo)
+                    .binding("req")
+                    .output(Binding::queue("copy", "copy")),
+            )
             .with(
                 Function::queue("QueueArea", queue_area)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(Function::timer("Tick", tick).binding("timer"))
             .with(
                 Function::trigger("Blob", "blobTrigger", blob)
                     .binding("blob")
-                    .output("out"),
+                    .output(Binding::blob("out", "out/{rand-guid}")),
             )
             .with(Function::http("HttpBoom", panics::<HttpRequest>).binding("req"))
             .with(Function::queue("QueueBoom", panics::<QueueMessage>).binding("msg"))
             .with(
                 Function::queue("Sneaky", sneaky)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(
                 Function::queue("QueueRefuses", refuses)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(Function::http("Questioning", questioning).binding("req"));
         Client::tracked(server::app(registry)).expect("valid app")
@@ -573,8 +578,11 @@ mod tests {
                            {"type":"queue","direction":"out","name":"copy","dataType":"binary"}]}"#,
         )
         .expect("function.json");
-        let mut registry =
-            Registry::new().with(Function::queue("Copy", copy).binding("msg").output("copy"));
+        let mut registry = Registry::new().with(
+            Function::queue("Copy", copy)
+                .binding("msg")
+                .output(Binding::queue("copy", "copy")),
+        );
         let folder = function_app::AppFolder::read(root.path()).expect("the folder");
         assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
         registry.follow(&folder);

@@ -6,11 +6,12 @@
 //! host expects (the port it gives, the envelope it sends, the reply it
 //! reads), checks each function's folder and `function.json` against its
 //! declaration at start-up, and stops cleanly on SIGTERM. A registry line
-//! names the function's folder; the names of its bindings come from its
-//! `function.json` ([`Function::binding`] gives one where there is none).
+//! declares everything the host needs: the function's name, its trigger
+//! and settings, its other [`Binding`]s; [`Function::function_json`] is
+//! the function.json the host reads, which `cargo azfunc` writes for you.
 //!
 //! ```no_run
-//! use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+//! use azure_functions_rocket::{AuthLevel, Error, Function, HttpRequest, HttpResponse, Registry};
 //!
 //! async fn hello(req: HttpRequest) -> Result<HttpResponse, Error> {
 //!     let name = req.query("name").unwrap_or("world");
@@ -18,7 +19,10 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     azure_functions_rocket::run(Registry::new().with(Function::http("Hello", hello)))
+//!     let hello = Function::http("Hello", hello)
+//!         .methods(["get"])
+//!         .auth_level(AuthLevel::Anonymous);
+//!     azure_functions_rocket::run(Registry::new().with(hello))
 //! }
 //! ```
 //!
@@ -61,6 +65,7 @@ pub mod text;
 mod trigger;
 
 pub use error::{Error, Result};
+pub use function_app::{AuthLevel, Binding, Direction, FunctionJson};
 pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};

@@ -9,10 +9,11 @@ use azure_functions_rocket::durable::{
     DurableClient, EntityContext, EntityId, OrchestrationContext, OrchestratorError, RetryPolicy,
     when_all, when_any,
 };
-use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+use azure_functions_rocket::{AuthLevel, Error, Function, HttpRequest, HttpResponse, Registry};
 use serde_json::{Value, json};
 
-/// Every function of the app.
+/// Every function of the app, declared whole: the hand-kept folders
+/// beside Cargo.toml say the same.
 pub fn registry() -> Registry {
     Registry::new()
         .with(Function::activity("say_hello", say_hello))
@@ -43,7 +44,12 @@ pub fn registry() -> Registry {
         .with(Function::orchestrator("counter_sum", counter_sum))
         .with(Function::orchestrator("counter_signals", counter_signals))
         .with(Function::orchestrator("counter_order", counter_order))
-        .with(Function::http_with_client("HttpStart", http_start))
+        .with(
+            Function::http_with_client("HttpStart", http_start)
+                .route("orchestrators/{name}")
+                .methods(["post"])
+                .auth_level(AuthLevel::Anonymous),
+        )
 }
 
 /// `POST /api/orchestrators/{name}` with the input as body: starts the
