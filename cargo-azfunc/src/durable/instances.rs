@@ -33,6 +33,30 @@ impl Durable {
             Some(id) => super::ids::check_instance_id(id)?,
             None => new_guid().replace('-', ""),
         };
+        let execution_id = new_guid();
+        let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
+            task_scheduled_id: *task_id,
+            name: None,
+            version: None,
+            orchestration_instance: Some(OrchestrationInstance {
+                instance_id: parent.instance_id.clone(),
+                execution_id: Some(parent.execution_id.clone()),
+            }),
+        });
+        let started = event(
+            -1,
+            EventType::ExecutionStarted(ExecutionStartedEvent {
+                name: function.name.clone(),
+                input: input.clone(),
+                orchestration_instance: Some(OrchestrationInstance {
+                    instance_id: id.clone(),
+                    execution_id: Some(execution_id.clone()),
+                }),
+                parent_instance: parent_info,
+                ..ExecutionStartedEvent::default()
+            }),
+        );
+        self.fits_start(function, &id, &started)?;
         {
             let mut instances = self.lock();
             if instances
@@ -45,29 +69,6 @@ impl Durable {
                     format!("an instance with id {id:?} is already running"),
                 ));
             }
-            let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
-                task_scheduled_id: *task_id,
-                name: None,
-                version: None,
-                orchestration_instance: Some(OrchestrationInstance {
-                    instance_id: parent.instance_id.clone(),
-                    execution_id: Some(parent.execution_id.clone()),
-                }),
-            });
-            let execution_id = new_guid();
-            let started = event(
-                -1,
-                EventType::ExecutionStarted(ExecutionStartedEvent {
-                    name: function.name.clone(),
-                    input: input.clone(),
-                    orchestration_instance: Some(OrchestrationInstance {
-                        instance_id: id.clone(),
-                        execution_id: Some(execution_id.clone()),
-                    }),
-                    parent_instance: parent_info,
-                    ..ExecutionStartedEvent::default()
-                }),
-            );
             instances.insert(
                 id.clone(),
                 Instance {
@@ -219,13 +220,15 @@ impl Durable {
         name: &str,
         data: Option<String>,
     ) -> Result<(), Refusal> {
-        self.deliver(
-            id,
-            EventType::EventRaised(EventRaisedEvent {
-                name: name.to_owned(),
-                input: data,
-            }),
-        )
+        let raised = EventType::EventRaised(EventRaisedEvent {
+            name: name.to_owned(),
+            input: data,
+        });
+        if let Some(instance) = self.lock().get(id) {
+            let what = format!("the data of event {name:?}");
+            self.fits_next_step(id, instance, event(-1, raised.clone()), &what)?;
+        }
+        self.deliver(id, raised)
     }
 
     /// The reason is kept as raw text, as DTFx keeps it: the status reads

@@ -23,6 +23,7 @@ pub mod api;
 mod entities;
 mod ids;
 mod instances;
+mod invocation;
 mod message_sorter;
 mod orchestration;
 pub use entities::EntityId;

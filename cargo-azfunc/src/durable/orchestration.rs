@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use durable_proto::{
     ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
-    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent,
-    OrchestratorEntityParameters, OrchestratorRequest, OrchestratorResponse,
-    OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
+    OrchestratorResponse, SubOrchestrationInstanceCompletedEvent,
     SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskScheduledEvent,
     TimerCreatedEvent, TimerFiredEvent,
 };
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Execution, RuntimeStatus, event, failure, sys, wait_for};
+use super::{Durable, Execution, RuntimeStatus, event, failure, wait_for};
 
 impl Durable {
     /// Runs a work item for `id` unless one runs or nothing is new.
@@ -54,24 +53,8 @@ impl Durable {
                     instance.busy = false;
                     return;
                 }
-                let mut new_events = vec![event(
-                    -1,
-                    EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
-                )];
-                new_events.append(&mut instance.inbox);
-                let request = OrchestratorRequest {
-                    instance_id: id.to_owned(),
-                    execution_id: Some(instance.execution_id.clone()),
-                    past_events: instance.history.clone(),
-                    new_events,
-                    entity_parameters: Some(OrchestratorEntityParameters {
-                        entity_message_reorder_window: Some(prost_types::Duration {
-                            seconds: i64::from(self.app.host.entity_message_reorder_window_minutes)
-                                * 60,
-                            nanos: 0,
-                        }),
-                    }),
-                };
+                let request = self.step_request(id, instance, Vec::new());
+                instance.inbox.clear();
                 (instance.name.clone(), request)
             };
             self.console.info(format!(
@@ -108,13 +91,7 @@ impl Durable {
         let function = self
             .orchestrator(name)
             .ok_or_else(|| format!("no orchestrator function named {name:?}"))?;
-        let encoded = crate::dotnet::base64::encode(&request.encode_to_vec());
-        // The host's double encoding: a JSON string of the base64 text.
-        let value = Value::String(Value::String(encoded).to_string());
-        let body = json!({
-            "Data": {function.trigger().name.clone(): value},
-            "Metadata": {"sys": sys(name)},
-        });
+        let body = super::invocation::envelope(function, &request.encode_to_vec());
         let reply = self.send(function, &body).await?;
         if !(200..300).contains(&reply.0) {
             return Err(format!("the handler answered {}", reply.0));
