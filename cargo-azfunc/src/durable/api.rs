@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus};
+use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus, page_token};
 use crate::timers::clock::UtcTime;
 
 /// The API's path prefix.
@@ -199,7 +199,7 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
             )
         }
         ("GET", ["instances"]) => match list_query(query, request.continuation) {
-            Ok((wanted, page)) => list(durable, &wanted, page),
+            Ok(wanted) => list(durable, &wanted),
             Err(message) => refuse(400, message),
         },
         ("DELETE", ["instances"]) => purge_where(durable, query),
@@ -332,17 +332,10 @@ fn flag(query: &str, name: &str, default: bool) -> Result<bool, String> {
     }
 }
 
-/// Where a page starts and how long it is at most.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Page {
-    skip: usize,
-    top: Option<usize>,
-}
-
 /// A list call's filters (`runtimeStatus` as a comma-separated list,
 /// `createdTimeFrom`, `createdTimeTo`, `showInput`) and its page (`top`,
 /// and the continuation token of the page before).
-fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery, Page), String> {
+fn list_query(query: &str, continuation: Option<&str>) -> Result<InstanceQuery, String> {
     let mut wanted = InstanceQuery {
         show_input: flag(query, "showInput", true)?,
         ..InstanceQuery::default()
@@ -360,7 +353,7 @@ fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery,
     };
     wanted.created_from = time("createdTimeFrom")?;
     wanted.created_to = time("createdTimeTo")?;
-    let top = query_value(query, "top")
+    wanted.top = query_value(query, "top")
         .map(|text| {
             text.parse::<usize>()
                 .ok()
@@ -368,33 +361,19 @@ fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery,
                 .ok_or_else(|| format!("top {text:?} is not a whole number above 0"))
         })
         .transpose()?;
-    let skip = continuation
-        .map(|token| {
-            token
-                .parse::<usize>()
-                .map_err(|_| format!("the continuation token {token:?} is not one this host gave"))
-        })
-        .transpose()?
-        .unwrap_or(0);
-    Ok((wanted, Page { skip, top }))
+    wanted.after = continuation.map(page_token::decode).transpose()?;
+    Ok(wanted)
 }
 
 /// One page of the instances `wanted` wants, with the token of the next
 /// page in [`CONTINUATION`] when there is one.
-fn list(durable: &Durable, wanted: &InstanceQuery, page: Page) -> ApiResponse {
-    let all = durable.list(wanted);
-    let total = all.len();
-    let shown: Vec<Value> = all
-        .into_iter()
-        .skip(page.skip)
-        .take(page.top.unwrap_or(usize::MAX))
-        .collect();
-    let next = page.skip.saturating_add(shown.len());
-    let mut response = answer(200, Value::Array(shown));
-    if next < total {
+fn list(durable: &Durable, wanted: &InstanceQuery) -> ApiResponse {
+    let page = durable.list(wanted);
+    let mut response = answer(200, Value::Array(page.statuses));
+    if let Some(last) = page.more_after {
         response
             .headers
-            .push((CONTINUATION.to_owned(), next.to_string()));
+            .push((CONTINUATION.to_owned(), page_token::encode(last)));
     }
     response
 }

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Execution, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
+use super::{
+    Durable, Execution, Instance, InstanceQuery, ListPage, Refusal, RuntimeStatus, event, json_of,
+};
 
 impl Durable {
     /// Starts orchestrator `name` with `input` (JSON text); its instance id.
@@ -110,8 +112,9 @@ impl Durable {
         ))
     }
 
-    /// The status of every instance `query` wants, oldest first.
-    pub fn list(&self, query: &InstanceQuery) -> Vec<Value> {
+    /// The statuses of the instances `query` wants, oldest first: those
+    /// created after `query.after`, at most `query.top`.
+    pub fn list(&self, query: &InstanceQuery) -> ListPage {
         let instances = self.lock();
         let mut list: Vec<(&String, &Instance)> = instances
             .iter()
@@ -121,12 +124,21 @@ impl Durable {
                         .created_from
                         .is_none_or(|from| instance.created >= from)
                     && query.created_to.is_none_or(|to| instance.created <= to)
+                    && query.after.is_none_or(|after| instance.order > after)
             })
             .collect();
         list.sort_by_key(|(_, instance)| instance.order);
-        list.into_iter()
+        let top = query.top.unwrap_or(usize::MAX);
+        let more_after = (list.len() > top).then(|| list[top - 1].1.order);
+        let statuses = list
+            .into_iter()
+            .take(top)
             .map(|(id, instance)| status_json(id, instance, query.show_input, false))
-            .collect()
+            .collect();
+        ListPage {
+            statuses,
+            more_after,
+        }
     }
 
     /// Starts instance `id`'s orchestrator again with its input (the

@@ -26,6 +26,7 @@ mod instances;
 mod invocation;
 mod message_sorter;
 mod orchestration;
+mod page_token;
 pub use entities::EntityId;
 
 /// Invocations are sent in one piece up to this size.
@@ -86,6 +87,18 @@ pub struct InstanceQuery {
     /// Created at or before this.
     pub created_to: Option<UtcTime>,
     pub show_input: bool,
+    /// Only instances created after the one in this place (a
+    /// continuation token's).
+    pub after: Option<u64>,
+    /// At most this many.
+    pub top: Option<usize>,
+}
+
+/// One page of a list: the instances' statuses, and the place of the last
+/// one when more are left.
+pub struct ListPage {
+    pub statuses: Vec<Value>,
+    pub more_after: Option<u64>,
 }
 
 /// One orchestration instance.

@@ -567,6 +567,72 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
     }
 }
 
+/// One page of the list: its instance ids and the next page's token.
+async fn page(running: &Running, token: Option<&str>) -> (Vec<String>, Option<String>) {
+    let headers: Vec<(&str, &str)> = token
+        .map(|token| ("x-ms-continuation-token", token))
+        .into_iter()
+        .collect();
+    let (status, headers, body) = running
+        .call_with("GET", &format!("{API}/instances?top=2"), &headers, "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (
+        ids(&body),
+        header(&headers, "x-ms-continuation-token").map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats() {
+    let running = serve().await;
+    let mut started = Vec::new();
+    for n in 0..4 {
+        let id = running.start("chaining", &format!(r#"["c{n}"]"#)).await;
+        running.finished(&id).await;
+        started.push(id);
+    }
+    let (first, token) = page(&running, None).await;
+    assert_eq!(first, started[..2]);
+    let token = token.expect("a token after the first page");
+    // The first page's instances purged: the next page still starts after
+    // them (a token that counted places would skip two).
+    for id in &first {
+        let (status, body) = running
+            .call("DELETE", &format!("{API}/instances/{id}"), "")
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let late = running.start("chaining", r#"["late"]"#).await;
+    running.finished(&late).await;
+    let (second, token) = page(&running, Some(&token)).await;
+    assert_eq!(second, started[2..]);
+    // The instance started meanwhile comes last, once.
+    let (third, token) = page(&running, token.as_deref()).await;
+    assert_eq!(third, [late]);
+    assert_eq!(token, None);
+
+    // A token this host did not give: 400, with what to do.
+    let (_, Some(real)) = page(&running, None).await else {
+        panic!("two pages");
+    };
+    let mut forged = real.clone();
+    forged.replace_range(..16, &format!("{:016x}", 0));
+    for bad in ["2", "not a token", forged.as_str()] {
+        let (status, _, body) = running
+            .call_with(
+                "GET",
+                &format!("{API}/instances?top=2"),
+                &[("x-ms-continuation-token", bad)],
+                "",
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("not one this host gave"), "{message}");
+    }
+}
+
 #[tokio::test]
 async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
     let running = serve().await;
