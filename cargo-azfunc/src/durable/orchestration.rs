@@ -43,6 +43,8 @@ impl Durable {
     /// names the instance it was woken for, so that it leaves alone one
     /// started under the same id after a purge.
     pub(super) async fn work(self: Arc<Self>, id: &str, order: u64) {
+        // The orchestrator asked for the history on the step before.
+        let mut history_asked = false;
         loop {
             let (name, request) = {
                 let mut instances = self.lock();
@@ -62,7 +64,27 @@ impl Durable {
                 request.past_events.len(),
                 request.new_events.len()
             ));
-            match self.run_orchestrator(&name, &request).await {
+            let result = match self.run_orchestrator(&name, &request).await {
+                Ok(response) if response.requires_history && !history_asked => {
+                    // As the extension does: the step is abandoned, nothing
+                    // of it applied, and sent again with the whole history.
+                    self.console.info(format!(
+                        "[durable] {name} {id}: the orchestrator asked for the history: \
+                         the step is sent again"
+                    ));
+                    self.step_again(id, order, &request);
+                    history_asked = true;
+                    continue;
+                }
+                Ok(response) if response.requires_history => Err(format!(
+                    "the orchestrator asked for the history again, though the request \
+                     carried all of it ({} past events and an executionStarted)",
+                    request.past_events.len()
+                )),
+                other => other,
+            };
+            history_asked = false;
+            match result {
                 Ok(response) => self.apply(id, &name, request, response),
                 Err(reason) => {
                     let execution = Execution {
@@ -79,6 +101,18 @@ impl Durable {
                     );
                 }
             }
+        }
+    }
+
+    /// Puts an abandoned step's new events back at the head of the inbox
+    /// (less its `orchestratorStarted`), before any that came meanwhile.
+    fn step_again(&self, id: &str, order: u64, request: &OrchestratorRequest) {
+        let mut instances = self.lock();
+        if let Some(instance) = instances.get_mut(id).filter(|i| i.order == order) {
+            let mut events: Vec<HistoryEvent> =
+                request.new_events.iter().skip(1).cloned().collect();
+            events.append(&mut instance.inbox);
+            instance.inbox = events;
         }
     }
 
