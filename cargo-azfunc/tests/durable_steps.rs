@@ -155,3 +155,48 @@ async fn an_orchestrator_that_asks_again_with_the_whole_history_fails_with_the_r
     assert!(output.contains("asked for the history again"), "{output}");
     assert_eq!(requests(serving.dir.path()).len(), 2);
 }
+
+/// Waits, with a custom status of `units` UTF-16 units (a JSON string of
+/// `é`, one unit each).
+fn sets_status(units: usize) -> OrchestratorResponse {
+    OrchestratorResponse {
+        custom_status: Some(format!("\"{}\"", "é".repeat(units - 2))),
+        ..OrchestratorResponse::default()
+    }
+}
+
+#[tokio::test]
+async fn a_custom_status_over_the_extensions_16_kb_fails_the_orchestration() {
+    // 8,703 units are 17,406 bytes of UTF-16: 16 KB counted in whole KB.
+    for (units, fits) in [(8703, true), (8704, false)] {
+        let serving = scripted(&[sets_status(units)]).await;
+        let (status, body) = call(&serving, "POST", &format!("{API}/orchestrators/Orch")).await;
+        assert_eq!(status, 202, "{body}");
+        let id = body["id"].as_str().expect("an id").to_owned();
+        if fits {
+            // Shown while it waits: the answer was applied.
+            let mut seen = Value::Null;
+            for _ in 0..200 {
+                let (_, body) = call(&serving, "GET", &format!("{API}/instances/{id}")).await;
+                seen = body["customStatus"].clone();
+                if seen.is_string() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert_eq!(seen.as_str().map(|s| s.chars().count()), Some(units - 2));
+            continue;
+        }
+        let done = ended(&serving, &id).await;
+        assert_eq!(done["runtimeStatus"], "Failed", "{units}");
+        let output = done["output"].as_str().unwrap_or_default();
+        assert!(
+            output.contains(
+                "Function 'Orch' failed with an unhandled exception. CustomStatus is too large: \
+                 limit = 16 KB (UTF-16), actual = 17 KB."
+            ),
+            "{output}"
+        );
+        assert_eq!(done["customStatus"], Value::Null);
+    }
+}

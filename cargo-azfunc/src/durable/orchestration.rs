@@ -81,7 +81,16 @@ impl Durable {
                      carried all of it ({} past events and an executionStarted)",
                     request.past_events.len()
                 )),
-                other => other,
+                Ok(response) => {
+                    custom_status_fits(&response)
+                        .map(|()| response)
+                        .map_err(|reason| {
+                            format!(
+                                "Function '{name}' failed with an unhandled exception. {reason}"
+                            )
+                        })
+                }
+                Err(reason) => Err(reason),
             };
             history_asked = false;
             match result {
@@ -420,4 +429,24 @@ fn current<'a>(
     instances
         .get_mut(&execution.instance_id)
         .filter(|instance| instance.execution_id == execution.execution_id)
+}
+
+/// The extension's limit on a custom status out of process: 16 KB of
+/// UTF-16, counted in whole KB rounded down, so that 17 KB less one byte
+/// still passes (docs/durable.md, "The management API").
+const CUSTOM_STATUS_KB: usize = 16;
+
+/// Refuses a response whose custom status is over [`CUSTOM_STATUS_KB`],
+/// with the extension's reason; the step then fails the orchestration.
+fn custom_status_fits(response: &OrchestratorResponse) -> Result<(), String> {
+    let Some(status) = &response.custom_status else {
+        return Ok(());
+    };
+    let kb = status.encode_utf16().count() * 2 / 1024;
+    if kb > CUSTOM_STATUS_KB {
+        return Err(format!(
+            "CustomStatus is too large: limit = {CUSTOM_STATUS_KB} KB (UTF-16), actual = {kb} KB."
+        ));
+    }
+    Ok(())
 }
