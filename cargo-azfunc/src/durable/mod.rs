@@ -27,6 +27,7 @@ mod invocation;
 mod message_sorter;
 mod orchestration;
 mod page_token;
+mod route_value;
 pub use entities::EntityId;
 
 /// Invocations are sent in one piece up to this size.
@@ -189,6 +190,12 @@ impl Durable {
     /// The task hub's name, as the management URLs give it.
     pub fn hub_name(&self) -> &str {
         &self.app.host.hub_name
+    }
+
+    /// The storage connection the management URLs name: host.json's, else
+    /// `Storage`, as the extension's `GetDefaultConnectionName`.
+    pub fn connection_name(&self) -> &str {
+        &self.app.host.connection_name
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Instance>> {

@@ -1016,16 +1016,18 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
             "",
             400,
         ),
+        // `@` decoded is still `@`: refused.
         (
             "POST",
-            format!("{API}/orchestrators/chaining/a%2Fb"),
+            format!("{API}/orchestrators/chaining/%40counter%40x"),
             None,
             "",
             400,
         ),
+        // Kestrel refuses a NUL in the path.
         (
             "POST",
-            format!("{API}/orchestrators/chaining/a%23b"),
+            format!("{API}/orchestrators/chaining/a%00b"),
             None,
             "",
             400,
@@ -1142,9 +1144,35 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
         )
     );
     assert_eq!(header(&headers, "Retry-After"), Some("10"));
-    running.start_as("chaining", "a%20b", r#"["Oslo"]"#).await;
-    let done = running.finished("a%20b").await;
-    assert_eq!(done["instanceId"], "a b");
+    // Route values are the escaped form, as the extension matches them:
+    // `%2F` is never decoded, `%23` comes back escaped, `%41` does not.
+    for (raw, id) in [
+        ("a%20b", "a%20b"),
+        ("a%2Fb", "a%2Fb"),
+        ("a%23b", "a%23b"),
+        ("a%41b", "aAb"),
+    ] {
+        let (status, body) = running
+            .call(
+                "POST",
+                &format!("{API}/orchestrators/chaining/{raw}"),
+                r#"["Oslo"]"#,
+            )
+            .await;
+        assert_eq!(status, 202, "{raw}: {body}");
+        let done = running.finished(raw).await;
+        assert_eq!(done["instanceId"], id, "{raw}");
+        // The status URL names it as WebUtility.UrlEncode does, and leads
+        // back to it.
+        let url = body["statusQueryGetUri"].as_str().unwrap_or_default();
+        let path = &url[url.find(API).unwrap_or(0)..];
+        let (status, again) = running.call("GET", path, "").await;
+        assert_eq!(
+            (status, &again["instanceId"]),
+            (200, &done["instanceId"]),
+            "{url}"
+        );
+    }
 
     // A running instance's status: 202, Location is the request, Retry-After 5.
     let status_path = format!("{API}/instances/W?showHistory=false");
