@@ -87,8 +87,16 @@ pub fn python3_at_least(minor: u32) -> Option<PathBuf> {
         .map(|n| PathBuf::from(format!("python3.{n}")))
         .find(|python| runs(python));
     on_path.or_else(|| {
-        let out = Command::new("pyenv").arg("root").output().ok()?;
-        let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+        // pyenv's root as pyenv says, else where it is by default.
+        let root = Command::new("pyenv")
+            .arg("root")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| PathBuf::from(text.trim()))
+            .filter(|root| root.is_dir())
+            .or_else(|| std::env::var_os("PYENV_ROOT").map(PathBuf::from))
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv")))?;
         let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(root.join("versions"))
             .ok()?
             .flatten()
