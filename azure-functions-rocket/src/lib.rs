@@ -48,16 +48,23 @@ mod config;
 pub mod durable;
 mod envelope;
 mod error;
+#[cfg(feature = "tracing")]
+mod events;
 // Running a function without the server, for the benchmarks and the
 // fuzzer: not for apps.
 #[doc(hidden)]
 pub mod harness;
 mod http;
 pub mod log;
+#[cfg(feature = "otel")]
+mod otel;
 mod outputs;
 mod registry;
 mod server;
 pub mod text;
+mod trace;
+#[cfg(feature = "tracing")]
+mod trace_context;
 mod trigger;
 
 pub use error::{Error, Result};
@@ -73,6 +80,11 @@ pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 /// The Rocket this library serves with, for apps that test with its local
 /// client or mount routes of their own.
 pub use rocket;
+
+/// The `tracing` this library records: its events inside a function
+/// become lines of the invocation's log ([`log`]).
+#[cfg(feature = "tracing")]
+pub use tracing;
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
