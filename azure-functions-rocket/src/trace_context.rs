@@ -44,12 +44,6 @@ impl TraceParent {
             flags,
         })
     }
-
-    /// Whether the caller records this trace (the `sampled` flag).
-    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
-    pub(crate) fn sampled(&self) -> bool {
-        self.flags & 1 == 1
-    }
 }
 
 /// `N` bytes from `2 * N` lower-case hex digits.
@@ -138,9 +132,9 @@ mod tests {
         let parent = TraceParent::parse(&format!("00-{TRACE_ID}-{PARENT_ID}-01")).unwrap();
         assert_eq!(display_hex(&parent.trace_id), TRACE_ID);
         assert_eq!(display_hex(&parent.parent_id), PARENT_ID);
-        assert!(parent.sampled());
+        assert_eq!(parent.flags, 1);
         let unsampled = TraceParent::parse(&format!("00-{TRACE_ID}-{PARENT_ID}-00")).unwrap();
-        assert!(!unsampled.sampled());
+        assert_eq!(unsampled.flags, 0);
         // A later version may add fields after a dash.
         let later =
             TraceParent::parse(&format!("cc-{TRACE_ID}-{PARENT_ID}-01-what-comes")).unwrap();
