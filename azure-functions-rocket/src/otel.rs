@@ -16,7 +16,7 @@ use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider as _,
 };
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithHttpConfig};
+use opentelemetry_otlp::{Protocol, RetryPolicy, SpanExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
@@ -65,6 +65,9 @@ fn build() -> Result<Option<SdkTracerProvider>, String> {
         .with_http()
         .with_protocol(Protocol::HttpBinary)
         .with_http_client(Client)
+        // One attempt: the invocation waits for its flush, and a collector
+        // that is down would otherwise add the retries' back-off to each.
+        .with_retry_policy(RetryPolicy::disabled())
         .build()
         .map_err(|error| format!("no spans are sent: {error}"))?;
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, as the SDK reads them.

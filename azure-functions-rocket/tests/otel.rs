@@ -167,10 +167,10 @@ fn receiver() -> (u16, mpsc::Receiver<(String, Vec<u8>)>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            if let Some(request) = read_request(&stream) {
-                if sender.send(request).is_err() {
-                    return;
-                }
+            if let Some(request) = read_request(&stream)
+                && sender.send(request).is_err()
+            {
+                return;
             }
             let _ = (&stream).write_all(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n",
