@@ -82,7 +82,7 @@ fn find_header(headers: Vec<(String, String)>, name: &str) -> Option<String> {
 }
 
 /// Runs the started function in its span with its own log, a panic caught.
-async fn execute(
+pub(crate) async fn execute(
     function: &Function,
     started: Result<crate::registry::Running, Error>,
     span: trace::Span,

@@ -28,7 +28,10 @@
 //!   or `()`; see [`IntoReply`].
 //! - Failures: [`Error`], which `?` builds from any error type.
 //! - The invocation's log, which the host shows with the function's own
-//!   records: [`log`].
+//!   records: [`log`]. With the `tracing` feature, `tracing` events inside
+//!   a function are lines of it too, and each invocation runs in a span
+//!   whose parent is the caller's W3C trace context; the `otel` feature
+//!   exports the spans over OTLP (docs/functions.md, "Logs and traces").
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
 //! - The host's modes: by default every invocation arrives in the host's

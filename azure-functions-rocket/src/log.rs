@@ -5,6 +5,8 @@
 //! the line the layer writes at the end, or whole lines of its own. Every
 //! line names the level, the function and the invocation, and quotes every
 //! text value the same way, so a caller cannot forge `key=value` tokens.
+//! With the `tracing` feature, `tracing` events inside the function are
+//! lines of the same log, naming their target as `category`.
 //!
 //! ```
 //! use azure_functions_rocket::{Error, QueueMessage, log};

@@ -217,9 +217,9 @@ fn read_request(mut stream: &TcpStream) -> Option<(String, Vec<u8>)> {
     Some((path, body))
 }
 
-#[test]
-fn invocation_spans_reach_an_otlp_receiver_as_children_of_the_callers_trace() {
-    let (port, received) = receiver();
+/// Runs the child with the exporter sent to `endpoint`: its status, stdout
+/// and stderr.
+fn run_child(endpoint: &str) -> (std::process::ExitStatus, String, String) {
     let child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -228,10 +228,7 @@ fn invocation_spans_reach_an_otlp_receiver_as_children_of_the_callers_trace() {
             "--test-threads=1",
         ])
         .env("OTEL_TEST_CHILD", "1")
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{port}"),
-        )
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         .env("OTEL_SERVICE_NAME", "otel-test")
         .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -266,6 +263,13 @@ fn invocation_spans_reach_an_otlp_receiver_as_children_of_the_callers_trace() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
+    (status, stdout, stderr)
+}
+
+#[test]
+fn invocation_spans_reach_an_otlp_receiver_as_children_of_the_callers_trace() {
+    let (port, received) = receiver();
+    let (status, stdout, stderr) = run_child(&format!("http://127.0.0.1:{port}"));
     assert!(status.success(), "{stdout}\n{stderr}");
     // The event is a line of the invocation's Logs as well.
     assert!(
@@ -327,4 +331,33 @@ fn invocation_spans_reach_an_otlp_receiver_as_children_of_the_callers_trace() {
     assert_ne!(fresh.trace_id, hex(TRACE_ID));
     assert!(fresh.parent_span_id.is_empty(), "{fresh:#?}");
     assert_eq!(fresh.trace_state, "");
+}
+
+#[test]
+fn a_collector_that_is_down_fails_no_invocation_and_is_said_once() {
+    // A port nothing listens on: bound, then released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let (status, stdout, stderr) = run_child(&format!("http://127.0.0.1:{port}"));
+    assert!(status.success(), "{stdout}\n{stderr}");
+    // libtest's `test ... ` may stand before the first.
+    let answers: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split_once("answer ").map(|(_, answer)| answer))
+        .collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    for answer in answers {
+        assert!(answer.contains(r#""body":"hi""#), "{answer}");
+    }
+    assert_eq!(stderr.matches("spans not sent").count(), 1, "{stderr}");
+    // No retries' back-off: refused connections are answered at once.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
