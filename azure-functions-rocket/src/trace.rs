@@ -253,6 +253,37 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_requests_traceparent_becomes_the_parent() {
+        use crate::{Error, Function, HttpRequest, HttpResponse};
+
+        async fn echo(req: HttpRequest) -> Result<HttpResponse, Error> {
+            Ok(HttpResponse::new(200, req.text()?))
+        }
+        let function = Function::http("Echo", echo).binding("req");
+        let request = HttpRequest {
+            headers: vec![(
+                "Traceparent".into(),
+                format!("00-{TRACE_ID}-{PARENT_ID}-01"),
+            )],
+            body: b"hi".to_vec(),
+            ..HttpRequest::default()
+        };
+        let spans = Spans::default();
+        let response = tracing::subscriber::with_default(spans.clone(), || {
+            rocket::tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(crate::adapter::respond(&function, request, Some("id-8")))
+        });
+        assert_eq!(response.status, 200);
+        let spans = spans.0.lock().unwrap();
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!(spans[0]["trace_id"], TRACE_ID);
+        assert_eq!(spans[0]["parent_id"], PARENT_ID);
+        assert_eq!(spans[0]["faas.invocation_id"], "id-8");
+    }
+
+    #[test]
     fn the_native_context_becomes_the_parent_too() {
         let spans = Spans::default();
         tracing::subscriber::with_default(spans.clone(), || {
