@@ -32,7 +32,10 @@
 //!   or `()`; see [`IntoReply`].
 //! - Failures: [`Error`], which `?` builds from any error type.
 //! - The invocation's log, which the host shows with the function's own
-//!   records: [`log`].
+//!   records: [`log`]. With the `tracing` feature, `tracing` events inside
+//!   a function are lines of it too, and each invocation runs in a span
+//!   whose parent is the caller's W3C trace context; the `otel` feature
+//!   exports the spans over OTLP (docs/functions.md, "Logs and traces").
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
 //! - The host's modes: by default every invocation arrives in the host's
@@ -52,16 +55,23 @@ mod config;
 pub mod durable;
 mod envelope;
 mod error;
+#[cfg(feature = "tracing")]
+mod events;
 // Running a function without the server, for the benchmarks and the
 // fuzzer: not for apps.
 #[doc(hidden)]
 pub mod harness;
 mod http;
 pub mod log;
+#[cfg(feature = "otel")]
+mod otel;
 mod outputs;
 mod registry;
 mod server;
 pub mod text;
+mod trace;
+#[cfg(feature = "tracing")]
+mod trace_context;
 mod trigger;
 
 pub use error::{Error, Result};
@@ -78,6 +88,11 @@ pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 /// The Rocket this library serves with, for apps that test with its local
 /// client or mount routes of their own.
 pub use rocket;
+
+/// The `tracing` this library records: its events inside a function
+/// become lines of the invocation's log ([`log`]).
+#[cfg(feature = "tracing")]
+pub use tracing;
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

@@ -49,6 +49,8 @@ pub(crate) mod routes;
 /// assert_eq!(envelope["ReturnValue"]["body"], "hi");
 /// ```
 pub fn app(mut registry: Registry) -> Rocket<Build> {
+    #[cfg(feature = "tracing")]
+    crate::events::install();
     let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
     let root = AppFolder::root().or_else(|| {
@@ -142,6 +144,8 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// }
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
+    #[cfg(feature = "tracing")]
+    crate::events::install();
     no_transparent_huge_pages();
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
     let public = match AppFolder::root() {

@@ -35,6 +35,7 @@ pub fn registry() -> Registry {
         .with(Function::orchestrator("retry_policy", retry_policy))
         .with(Function::orchestrator("continue_as_new", continue_as_new))
         .with(Function::orchestrator("monitor", monitor))
+        .with(Function::orchestrator("echo", echo))
         .with(Function::orchestrator("uncaught_failure", uncaught_failure))
         .with(Function::orchestrator(
             "sub_orchestration",
@@ -104,6 +105,12 @@ pub async fn fail_twice(x: Value) -> Result<String, Error> {
 /// `n + 1`.
 pub async fn increment(n: i64) -> Result<i64, Error> {
     Ok(n.saturating_add(1))
+}
+
+/// Completes with its input in its first step: the largest input a start
+/// takes runs.
+pub async fn echo(_: OrchestrationContext, input: Value) -> Result<Value, OrchestratorError> {
+    Ok(input)
 }
 
 /// `say_hello` for each of the first three cities, in sequence.
