@@ -1,0 +1,129 @@
+//! The certificate and private key that `start --useHttps --cert PATH`
+//! serves: a PKCS#12 (.pfx) file opened with `--password`, as Core Tools
+//! takes, or a PEM file with the chain and its key. The two are told apart
+//! by content, not by the file's name (see docs/core-tools.md, "HTTPS").
+
+use std::path::Path;
+
+use p12_keystore::error::Error as Pkcs12Error;
+use p12_keystore::{Certificate, CertificateBag, Pkcs12Archive, PrivateKeyBag};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A certificate chain, the server's own first, and its private key.
+pub struct CertifiedKey {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+/// What `--password VALUE` stands for, as Core Tools reads it: the text of
+/// the file VALUE names, trimmed, when there is such a file; else VALUE.
+pub fn password(value: &str) -> Result<String, String> {
+    let path = Path::new(value);
+    if !path.is_file() {
+        return Ok(value.to_owned());
+    }
+    std::fs::read_to_string(path)
+        .map(|text| text.trim().to_owned())
+        .map_err(|e| format!("--password {value}: cannot read the file: {e}"))
+}
+
+/// The chain and key in the file `path`: PEM when it holds a `-----BEGIN`
+/// line, else PKCS#12 opened with `password` (none: the empty one).
+pub fn read(path: &Path, password: Option<&str>) -> Result<CertifiedKey, String> {
+    let shown = path.display();
+    let data = std::fs::read(path).map_err(|e| format!("--cert {shown}: cannot read it: {e}"))?;
+    if data.windows(PEM_START.len()).any(|w| w == PEM_START) {
+        if password.is_some() {
+            return Err(format!(
+                "--cert {shown}: a PEM file, which --password does not open: give its key unencrypted, or a .pfx"
+            ));
+        }
+        return from_pem(&data).map_err(|e| format!("--cert {shown}: {e}"));
+    }
+    from_pkcs12(&data, password).map_err(|e| format!("--cert {shown}: {e}"))
+}
+
+const PEM_START: &[u8] = b"-----BEGIN ";
+
+fn from_pem(data: &[u8]) -> Result<CertifiedKey, String> {
+    let chain = CertificateDer::pem_slice_iter(data)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if chain.is_empty() {
+        return Err("no CERTIFICATE in it".to_owned());
+    }
+    let key =
+        PrivateKeyDer::from_pem_slice(data).map_err(|e| format!("no private key in it ({e})"))?;
+    Ok(CertifiedKey { chain, key })
+}
+
+fn from_pkcs12(data: &[u8], password: Option<&str>) -> Result<CertifiedKey, String> {
+    let archive = Pkcs12Archive::from_pkcs12(data, password.unwrap_or(""))
+        .map_err(|e| pkcs12_error(&e, password.is_some()))?;
+    if archive.keys.is_empty() {
+        return Err("no private key in this PKCS#12 file".to_owned());
+    }
+    let (key, leaf) = matched(&archive)
+        .ok_or_else(|| "no certificate for its private key in this PKCS#12 file".to_owned())?;
+    Ok(CertifiedKey {
+        chain: chain(leaf, &archive.certs)
+            .into_iter()
+            .map(|cert| CertificateDer::from(cert.as_der().to_vec()))
+            .collect(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.key.as_der().to_vec())),
+    })
+}
+
+/// A key and its certificate: the two with the same local key id, as
+/// openssl and .NET mark them; else a lone key and a lone certificate
+/// (rustls checks that they belong together).
+fn matched(archive: &Pkcs12Archive) -> Option<(&PrivateKeyBag, &Certificate)> {
+    let by_id = archive.keys.iter().find_map(|key| {
+        let id = key.local_key_id.as_ref()?;
+        let cert = archive
+            .certs
+            .iter()
+            .find(|cert| cert.local_key_id.as_deref() == Some(id.as_ref()))?;
+        Some((key, &cert.cert))
+    });
+    match (by_id, archive.keys.as_slice(), archive.certs.as_slice()) {
+        (Some(pair), _, _) => Some(pair),
+        (None, [key], [cert]) => Some((key, &cert.cert)),
+        _ => None,
+    }
+}
+
+/// `leaf`, then its issuers among `certs` as far as they go.
+fn chain<'a>(leaf: &'a Certificate, certs: &'a [CertificateBag]) -> Vec<&'a Certificate> {
+    let mut chain = vec![leaf];
+    let mut last = leaf;
+    while last.issuer() != last.subject() {
+        let issuer = certs
+            .iter()
+            .map(|bag| &bag.cert)
+            .find(|cert| cert.subject() == last.issuer() && !chain.contains(cert));
+        let Some(issuer) = issuer else { break };
+        chain.push(issuer);
+        last = issuer;
+    }
+    chain
+}
+
+fn pkcs12_error(error: &Pkcs12Error, password_given: bool) -> String {
+    let hint = if password_given {
+        ""
+    } else {
+        " (give its password with --password)"
+    };
+    match error {
+        // The integrity check is keyed with the password.
+        Pkcs12Error::MacError(_) => format!("the password does not open it{hint}"),
+        // A file with no integrity check, decrypted with a wrong password.
+        Pkcs12Error::UnpadError => format!("cannot decrypt it with this password{hint}"),
+        Pkcs12Error::UnsupportedEncryptionScheme | Pkcs12Error::UnsupportedMacAlgorithm => {
+            format!("{error}: export it again with `openssl pkcs12 -export` (AES-256)")
+        }
+        _ => format!("neither PEM nor a PKCS#12 (.pfx) file cargo azfunc can read ({error})"),
+    }
+}
