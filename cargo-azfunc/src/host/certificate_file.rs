@@ -127,3 +127,55 @@ fn pkcs12_error(error: &Pkcs12Error, password_given: bool) -> String {
         _ => format!("neither PEM nor a PKCS#12 (.pfx) file cargo azfunc can read ({error})"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p12_keystore::{KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+
+    #[test]
+    fn a_password_is_the_text_of_the_file_it_names_else_itself() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let file = dir.path().join("password.txt");
+        std::fs::write(&file, "  in a file \n").expect("written");
+        let named = file.display().to_string();
+        assert_eq!(password(&named).expect("read"), "in a file");
+        let missing = dir.path().join("nothing-here").display().to_string();
+        assert_eq!(password(&missing).expect("as given"), missing);
+        assert_eq!(password("plain").expect("as given"), "plain");
+    }
+
+    #[test]
+    fn the_chain_served_is_the_keys_certificate_then_its_issuers() {
+        let ca_key = rcgen::KeyPair::generate().expect("a key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "test CA");
+        let ca = ca_params.self_signed(&ca_key).expect("a CA");
+        let key = rcgen::KeyPair::generate().expect("a key");
+        let params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
+        let leaf = params.signed_by(&key, &ca, &ca_key).expect("a certificate");
+
+        let certs = [leaf.der(), ca.der()]
+            .map(|der| p12_keystore::Certificate::from_der(der).expect("a certificate"));
+        let chain = PrivateKeyChain::new(
+            b"id".as_slice(),
+            PrivateKey::from_der(&key.serialize_der()).expect("PKCS#8"),
+            certs,
+        );
+        let mut store = KeyStore::new();
+        store.add_entry("localhost", KeyStoreEntry::PrivateKeyChain(chain));
+        let pfx = store.writer("pw").write().expect("PKCS#12");
+
+        let read = from_pkcs12(&pfx, Some("pw")).expect("read");
+        let served: Vec<&[u8]> = read.chain.iter().map(|cert| cert.as_ref()).collect();
+        assert_eq!(served, [leaf.der().as_ref(), ca.der().as_ref()]);
+        assert_eq!(read.key.secret_der(), key.serialize_der().as_slice());
+        let Err(error) = from_pkcs12(&pfx, Some("other")) else {
+            panic!("a wrong password opened it");
+        };
+        assert_eq!(error, "the password does not open it");
+    }
+}

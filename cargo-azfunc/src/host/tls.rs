@@ -178,18 +178,13 @@ mod tests {
 
         let tls = FrontDoorTls::from_file(&both, None).expect("served");
         assert!(tls.handler_env().is_empty());
-        let error = FrontDoorTls::from_file(&cert_only, None)
-            .err()
-            .expect("refused");
+        let error = FrontDoorTls::from_file(&cert_only, None).expect_err("refused");
         assert!(error.contains("no private key"), "{error}");
         assert!(error.contains("cert.pem"), "{error}");
-        let error = FrontDoorTls::from_file(&key_only, None)
-            .err()
-            .expect("refused");
+        let error = FrontDoorTls::from_file(&key_only, None).expect_err("refused");
         assert!(error.contains("no CERTIFICATE"), "{error}");
-        let error = FrontDoorTls::from_file(&dir.path().join("missing.pem"), None)
-            .err()
-            .expect("refused");
+        let error =
+            FrontDoorTls::from_file(&dir.path().join("missing.pem"), None).expect_err("refused");
         assert!(error.contains("missing.pem"), "{error}");
     }
 }
