@@ -249,6 +249,15 @@ fn a_pfx_that_cannot_serve_is_refused_naming_the_file() {
     named(&line, &garbage);
     assert!(line.contains("neither PEM nor a PKCS#12"), "{line}");
 
+    // Far too large to be a certificate file: not read whole.
+    let huge = dir.join("huge.pfx");
+    std::fs::File::create(&huge)
+        .and_then(|file| file.set_len(1 << 30))
+        .expect("a sparse file");
+    let line = start(&huge, Some(PASSWORD));
+    named(&line, &huge);
+    assert!(line.contains("no certificate file is"), "{line}");
+
     // A certificate with no key, and a key with no certificate.
     assert!(export(dir, "nokey.pfx", PASSWORD, &["-nokeys"]));
     let nokey = dir.join("nokey.pfx");

@@ -3,6 +3,7 @@
 //! takes, or a PEM file with the chain and its key. The two are told apart
 //! by content, not by the file's name (see docs/core-tools.md, "HTTPS").
 
+use std::io::Read;
 use std::path::Path;
 
 use p12_keystore::error::Error as Pkcs12Error;
@@ -32,7 +33,15 @@ pub fn password(value: &str) -> Result<String, String> {
 /// line, else PKCS#12 opened with `password` (none: the empty one).
 pub fn read(path: &Path, password: Option<&str>) -> Result<CertifiedKey, String> {
     let shown = path.display();
-    let data = std::fs::read(path).map_err(|e| format!("--cert {shown}: cannot read it: {e}"))?;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(LARGEST + 1).read_to_end(&mut data))
+        .map_err(|e| format!("--cert {shown}: cannot read it: {e}"))?;
+    if data.len() as u64 > LARGEST {
+        return Err(format!(
+            "--cert {shown}: over {LARGEST} bytes, which no certificate file is"
+        ));
+    }
     if data.windows(PEM_START.len()).any(|w| w == PEM_START) {
         if password.is_some() {
             return Err(format!(
@@ -45,6 +54,10 @@ pub fn read(path: &Path, password: Option<&str>) -> Result<CertifiedKey, String>
 }
 
 const PEM_START: &[u8] = b"-----BEGIN ";
+
+/// A certificate file's largest size: a long chain in PEM is some tens of
+/// kilobytes; a larger file is the wrong one, and is not read whole.
+const LARGEST: u64 = 16 * 1024 * 1024;
 
 fn from_pem(data: &[u8]) -> Result<CertifiedKey, String> {
     let chain = CertificateDer::pem_slice_iter(data)
