@@ -4,6 +4,7 @@
 
 pub mod accept_errors;
 pub mod admin;
+pub mod certificate_file;
 pub mod envelope;
 pub mod forwarding;
 pub mod http_response;
