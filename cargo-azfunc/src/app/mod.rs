@@ -22,6 +22,9 @@ pub struct AppFolder {
     pub settings: LocalSettings,
     /// Its `Host.CORS`, or `--cors`.
     pub cors: Option<crate::cors::Cors>,
+    /// The language worker the app runs as (`FUNCTIONS_WORKER_RUNTIME`
+    /// and its worker configuration); `None` for a custom handler.
+    pub worker: Option<crate::worker_host::WorkerConfig>,
 }
 
 /// One function: a folder with a function.json.
@@ -89,7 +92,9 @@ pub struct Overrides {
 
 impl Overrides {
     pub fn apply(&self, app: &mut AppFolder) -> Result<(), AppError> {
-        if !self.functions.is_empty() {
+        // A worker that indexes its functions declares them only once it
+        // runs: the subset is taken then (Handler::adopt_functions).
+        if !self.functions.is_empty() && !app.awaits_indexing() {
             app.keep_only(&self.functions)?;
         }
         if let Some(cors) = &self.cors {
@@ -128,20 +133,28 @@ impl AppFolder {
                 root.display()
             )));
         }
-        let host = load_host(&host_path)?;
-        let functions = load_functions(root)?;
         let (settings, cors) = load_settings(root)?;
         // Absolute, as the host's: the handler starts in its working
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
+        let worker = crate::worker_host::config::find(&root, &settings.values)?;
+        let host = load_host(&host_path, worker.is_none())?;
+        let functions = load_functions(&root)?;
         Ok(AppFolder {
             root,
             host,
             functions,
             settings,
             cors,
+            worker,
         })
+    }
+
+    /// Whether the functions come from the worker once it runs (worker
+    /// indexing), not from function.json.
+    pub fn awaits_indexing(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.worker_indexing) && self.functions.is_empty()
     }
 
     /// Keeps only the functions named in `names` (any case), as Core
@@ -247,10 +260,12 @@ fn expand_env(text: &str) -> String {
     out
 }
 
-fn load_host(path: &Path) -> Result<HostJson, AppError> {
+/// host.json; a custom handler's must name its executable (a language
+/// worker's comes from its worker configuration).
+fn load_host(path: &Path, custom_handler: bool) -> Result<HostJson, AppError> {
     let host = HostJson::from_json(&read_json(path)?)
         .map_err(|why| AppError(format!("{}: {why}", path.display())))?;
-    if host.executable.is_none() {
+    if custom_handler && host.executable.is_none() {
         return Err(AppError(format!(
             "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
             path.display()

@@ -14,6 +14,8 @@ use cargo_azfunc::host::server::Server;
 use cargo_azfunc::limits::ServerLimits;
 use tempfile::TempDir;
 
+pub mod storage;
+
 const FAKE_HANDLER: &str = include_str!("fake_handler.py");
 
 fn write(dir: &Path, file: &str, text: &str) {
