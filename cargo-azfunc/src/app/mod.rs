@@ -138,8 +138,18 @@ impl AppFolder {
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
-        let worker = crate::worker_host::config::find(&root, &settings.values)?;
-        let host = load_host(&host_path, worker.is_none())?;
+        let host = HostJson::from_json(&read_json(&host_path)?)
+            .map_err(|why| AppError(format!("{}: {why}", host_path.display())))?;
+        let worker = match crate::worker_host::config::find(&root, &settings.values) {
+            Ok(worker) => worker,
+            // A custom handler with a runtime setting of another language
+            // stays a custom handler (`check` reports the setting).
+            Err(_) if host.executable.is_some() => None,
+            Err(e) => return Err(e),
+        };
+        if worker.is_none() {
+            require_executable(&host, &host_path)?;
+        }
         let functions = load_functions(&root)?;
         Ok(AppFolder {
             root,
@@ -260,18 +270,16 @@ fn expand_env(text: &str) -> String {
     out
 }
 
-/// host.json; a custom handler's must name its executable (a language
+/// A custom handler's host.json must name its executable (a language
 /// worker's comes from its worker configuration).
-fn load_host(path: &Path, custom_handler: bool) -> Result<HostJson, AppError> {
-    let host = HostJson::from_json(&read_json(path)?)
-        .map_err(|why| AppError(format!("{}: {why}", path.display())))?;
-    if custom_handler && host.executable.is_none() {
+fn require_executable(host: &HostJson, path: &Path) -> Result<(), AppError> {
+    if host.executable.is_none() {
         return Err(AppError(format!(
             "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
             path.display()
         )));
     }
-    Ok(host)
+    Ok(())
 }
 
 fn load_functions(root: &Path) -> Result<Vec<FunctionFolder>, AppError> {
