@@ -47,3 +47,6 @@ impl Worker {
         self.functions.indexed.as_deref()
     }
 }
+
+#[cfg(test)]
+mod tests;
