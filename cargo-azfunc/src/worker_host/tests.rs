@@ -12,7 +12,7 @@ use worker_proto::{
 };
 
 use super::channel::Answer;
-use super::reply::{envelope, outcome};
+use super::reply::envelope;
 use super::request::{Shape, invocation_request};
 use crate::app::{Binding, FunctionFolder};
 use crate::host::envelope::{
