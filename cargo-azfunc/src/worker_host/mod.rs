@@ -8,6 +8,7 @@ mod channel;
 pub mod config;
 mod invoke;
 mod launch;
+mod proxy;
 pub mod reply;
 pub mod request;
 mod server;
@@ -48,5 +49,7 @@ impl Worker {
     }
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
