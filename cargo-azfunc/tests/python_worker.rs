@@ -211,7 +211,7 @@ async fn start_serves_http_queue_and_timer_through_microsofts_python_worker() {
         output
             .matches("Successfully processed FunctionLoadRequest")
             .count(),
-        5,
+        6,
         "{output}"
     );
     let caller = HostClient::new(port);
@@ -373,6 +373,31 @@ async fn invoke_runs_one_function_and_leaves_no_worker_behind() {
     let mut run = Run::start(&["invoke", "Area", "--app", app, "--data", r#"{"radius": 2}"#]);
     assert_eq!(run.finish(READY_LIMIT), Some(0), "{}", run.output());
     assert!(run.output().contains(r#"http $return <- 201 application/json; charset=utf-8 {"shape": null, "area": 12.566370614359172, "method": "POST", "agent": null}"#), "{}", run.output());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invocation_past_the_function_timeout_fails_and_restarts_the_worker() {
+    let dir = python_app("worker.py", &[]);
+    std::fs::write(
+        dir.path().join("host.json"),
+        r#"{"version": "2.0", "functionTimeout": "00:00:02"}"#,
+    )
+    .expect("host.json");
+    let app = dir.path().to_str().expect("UTF-8");
+    let started = Instant::now();
+    let mut run = Run::start(&["invoke", "Slow", "--app", app, "--data", ""]);
+    assert_eq!(run.finish(READY_LIMIT), Some(1), "{}", run.output());
+    let output = run.output();
+    let id = invocation_with(&output, "Slow", "sleeping past the function timeout");
+    let lines = invocation_lines(&output, "Slow", &id);
+    assert!(
+        lines.iter().any(|l| l.starts_with("Failed")
+            && l.ends_with("Timeout value of 00:00:02 was exceeded by function: Functions.Slow")),
+        "{output}"
+    );
+    assert!(output.contains("restarting the worker (pid"), "{output}");
+    // Well before the function's own 30 s.
+    assert!(started.elapsed() < Duration::from_secs(25), "{output}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -50,6 +50,8 @@ pub struct Answer {
 struct Running {
     reply: oneshot::Sender<Answer>,
     logs: Vec<String>,
+    /// `[Function id]`: how its logs are shown.
+    tag: String,
 }
 
 #[derive(Default)]
@@ -145,8 +147,9 @@ impl Channel {
     }
 
     /// Sends `request` and waits for its InvocationResponse, with the
-    /// user logs the worker sent for it.
-    pub async fn invoke(&self, request: InvocationRequest) -> Result<Answer, String> {
+    /// user logs the worker sent for it; each log is also shown as it
+    /// comes, under `tag`, as the host logs it at once.
+    pub async fn invoke(&self, request: InvocationRequest, tag: String) -> Result<Answer, String> {
         let id = request.invocation_id.clone();
         let (reply, answer) = oneshot::channel();
         lock(&self.routes).invocations.insert(
@@ -154,6 +157,7 @@ impl Channel {
             Running {
                 reply,
                 logs: Vec::new(),
+                tag,
             },
         );
         if *self.closed.borrow() || !self.send(Content::InvocationRequest(request)) {
@@ -298,7 +302,10 @@ fn route_log(routes: &Mutex<Routes>, console: &Console, log: RpcLog) {
     }
     let mut routes = lock(routes);
     match routes.invocations.get_mut(&log.invocation_id) {
-        Some(running) => running.logs.push(text),
+        Some(running) => {
+            console.log(console_level(log.level), format!("{} {text}", running.tag));
+            running.logs.push(text);
+        }
         None => {
             drop(routes);
             console.envelope(

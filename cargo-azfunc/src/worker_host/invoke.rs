@@ -91,7 +91,7 @@ pub async fn send(
     handler
         .console
         .envelope(&tag, "sent", format!("{request:?}").as_bytes());
-    let sent = worker.channel.invoke(request);
+    let sent = worker.channel.invoke(request, tag.clone());
     let answer = within_function_timeout(handler, worker.pid, function, sent).await??;
     handler
         .console

@@ -249,15 +249,20 @@ async fn worker_indexing_collections_status_and_terminate() {
     );
 
     let answer = channel
-        .invoke(InvocationRequest {
-            invocation_id: "i1".into(),
-            function_id: "hello-id".into(),
-            ..InvocationRequest::default()
-        })
+        .invoke(
+            InvocationRequest {
+                invocation_id: "i1".into(),
+                function_id: "hello-id".into(),
+                ..InvocationRequest::default()
+            },
+            "[Hello i1]".into(),
+        )
         .await
         .expect("answered");
     assert_eq!(answer.response.invocation_id, "i1");
     assert_eq!(answer.logs, vec!["hello from i1".to_owned()]);
+    assert!(console.contains("[Hello i1] hello from i1"));
+    assert!(!console.contains("hello from someone-else"));
 
     assert!(
         channel
@@ -281,7 +286,9 @@ async fn worker_indexing_collections_status_and_terminate() {
         ]
     );
     // Invocations after the end fail at once.
-    let late = channel.invoke(InvocationRequest::default()).await;
+    let late = channel
+        .invoke(InvocationRequest::default(), String::new())
+        .await;
     assert!(late.is_err());
 }
 

@@ -99,6 +99,7 @@ pub(crate) async fn supervise(
                     supervision.launch.executable().display()
                 ));
                 let worker = Arc::new(worker);
+                report_status(worker.clone(), supervision.ready_limit, console.clone());
                 let _ = state.send(HandlerState::Ready {
                     link: Link::Worker(worker.clone()),
                     pid,
@@ -187,6 +188,21 @@ pub(crate) async fn supervise(
             }
         }
     }
+}
+
+/// One WorkerStatusRequest to a worker that advertised WorkerStatus, as
+/// the host's monitor asks it, and how long the answer took.
+fn report_status(worker: Arc<Worker>, limit: Duration, console: Console) {
+    tokio::spawn(async move {
+        match worker.channel.status(limit).await {
+            Ok(Some(latency)) => console.info(format!(
+                "[host] worker status: answered in {} ms",
+                latency.as_millis()
+            )),
+            Ok(None) => {}
+            Err(reason) => console.warning(format!("[host] {reason}")),
+        }
+    });
 }
 
 /// The worker's stream, init, indexing and loading, within the ready limit
