@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub mod worker_config;
+
 pub use function_app::{Binding, Direction, HostJson, LocalSettings};
 
 /// A loaded app folder.
@@ -24,7 +26,7 @@ pub struct AppFolder {
     pub cors: Option<crate::cors::Cors>,
     /// The language worker the app runs as (`FUNCTIONS_WORKER_RUNTIME`
     /// and its worker configuration); `None` for a custom handler.
-    pub worker: Option<crate::worker_host::WorkerConfig>,
+    pub worker: Option<crate::app::worker_config::WorkerConfig>,
 }
 
 /// One function: a folder with a function.json.
@@ -140,7 +142,7 @@ impl AppFolder {
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
         let host = HostJson::from_json(&read_json(&host_path)?)
             .map_err(|why| AppError(format!("{}: {why}", host_path.display())))?;
-        let worker = match crate::worker_host::config::find(&root, &settings.values) {
+        let worker = match crate::app::worker_config::find(&root, &settings.values) {
             Ok(worker) => worker,
             // A custom handler with a runtime setting of another language
             // stays a custom handler (`check` reports the setting).

@@ -204,7 +204,7 @@ impl Durable {
         let (client, pid) = match self.handler.ready().await? {
             (crate::handler::Link::Http(client), pid) => (*client, pid),
             (crate::handler::Link::Worker(worker), _) => {
-                let answer = crate::worker_host::send(
+                let answer = crate::handler::worker_invocation::send(
                     &self.handler,
                     &worker,
                     function,
@@ -212,7 +212,7 @@ impl Durable {
                     &invocation_id,
                 )
                 .await?;
-                return Ok(crate::worker_host::reply::envelope(&answer));
+                return Ok(crate::worker_host::answer::envelope(&answer));
             }
         };
         let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;

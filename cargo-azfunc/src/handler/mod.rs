@@ -5,6 +5,8 @@
 pub mod client;
 pub mod restarts;
 mod supervisor;
+pub mod worker_invocation;
+mod worker_supervisor;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -126,7 +128,7 @@ impl Handler {
                     !k.starts_with("FUNCTIONS_CUSTOMHANDLER")
                         && !k.starts_with("FUNCTIONS_HTTPWORKER")
                 });
-                let supervision = worker_host::Supervision {
+                let supervision = worker_supervisor::Supervision {
                     launch: worker_host::Launch {
                         config: config.clone(),
                         executable: options.executable,
@@ -139,7 +141,7 @@ impl Handler {
                     restart_delay: options.restart_delay,
                     stops_the_host: options.stops_the_host,
                 };
-                tokio::spawn(worker_host::supervise(
+                tokio::spawn(worker_supervisor::supervise(
                     supervision,
                     state_tx,
                     stop_rx,

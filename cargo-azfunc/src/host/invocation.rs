@@ -40,8 +40,14 @@ async fn send(
     let (client, pid) = match handler.ready().await {
         Ok((Link::Http(client), pid)) => (*client, pid),
         Ok((Link::Worker(worker), _)) => {
-            return crate::worker_host::invoke(handler, &worker, function, body, invocation_id)
-                .await;
+            return crate::host::worker_invocation::invoke(
+                handler,
+                &worker,
+                function,
+                body,
+                invocation_id,
+            )
+            .await;
         }
         Err(reason) => {
             return Outcome::no_reply(function, format!("the handler is not running: {reason}"));

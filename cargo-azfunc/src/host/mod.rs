@@ -17,3 +17,8 @@ pub mod server;
 pub mod timers;
 pub mod tls;
 pub mod warnings;
+pub mod worker_invocation;
+pub mod worker_proxy;
+pub mod worker_reply;
+#[cfg(test)]
+mod worker_tests;

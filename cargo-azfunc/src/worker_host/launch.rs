@@ -12,8 +12,8 @@ use tokio::process::{Child, Command};
 use crate::console::{Console, Level};
 use crate::process::children::{self, Registered};
 
-use super::config::WorkerConfig;
 use super::server::MAX_MESSAGE;
+use crate::app::worker_config::WorkerConfig;
 
 /// The prefix a worker's console lines may carry; the host strips it.
 const CONSOLE_LOG_PREFIX: &str = "LanguageWorkerConsoleLog";

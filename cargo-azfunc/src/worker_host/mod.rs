@@ -1,26 +1,20 @@
-//! The Functions host's gRPC side (docs/native-worker-host.md): an app run
-//! as a language worker is started with the host's arguments, connects to
-//! the host's `FunctionRpc.EventStream`, and is initialised, indexed,
-//! loaded, invoked, restarted and stopped as the host does it. Invocations
-//! come from the same invocation bodies as a custom handler's, converted.
+//! The Functions host's gRPC side, below the host (docs/native-worker-host.md):
+//! which apps run as language workers and how they start, the host's
+//! gRPC server, one worker's stream (start-up, indexing, loading,
+//! invocations routed by id, status, terminate), and invocation bodies
+//! converted to InvocationRequests. The process's supervision is the
+//! handler's (`handler::worker_supervisor`), the outcome the host's.
 
-mod channel;
-pub mod config;
-mod invoke;
-mod launch;
-mod proxy;
-pub mod reply;
+pub mod answer;
+pub mod channel;
+pub mod launch;
 pub mod request;
-mod server;
-mod setup;
-mod supervisor;
+pub mod server;
+pub mod setup;
 
 pub use channel::{Answer, Channel, TERMINATE_GRACE, capability};
-pub use config::WorkerConfig;
-pub use invoke::{invoke, send};
 pub use launch::Launch;
 pub use setup::{Functions, Loaded, folder_of};
-pub(crate) use supervisor::{Supervision, supervise};
 
 use crate::app::FunctionFolder;
 
@@ -51,5 +45,3 @@ impl Worker {
 
 #[cfg(test)]
 mod stream_tests;
-#[cfg(test)]
-mod tests;

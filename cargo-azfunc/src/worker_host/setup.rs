@@ -17,12 +17,13 @@ use worker_proto::{
 
 use crate::app::{AppFolder, Binding, Direction, FunctionFolder};
 use crate::console::Console;
-use crate::handler::client::HOST_VERSION;
 
 use super::channel::{Channel, capability, failure_of};
 
 /// What a worker's start-up needs besides its channel.
 pub struct Setup<'a> {
+    /// The host version the init request names.
+    pub host_version: &'a str,
     pub worker_id: &'a str,
     pub worker_directory: &'a Path,
     pub app: &'a AppFolder,
@@ -65,7 +66,7 @@ pub async fn initialize(channel: &mut Channel, setup: &Setup<'_>) -> Result<Func
         ));
     }
     channel.send(Content::WorkerInitRequest(WorkerInitRequest {
-        host_version: HOST_VERSION.to_owned(),
+        host_version: setup.host_version.to_owned(),
         capabilities: HashMap::new(),
         log_categories: HashMap::new(),
         worker_directory: setup.worker_directory.to_string_lossy().into_owned(),

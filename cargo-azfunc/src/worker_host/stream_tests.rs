@@ -202,6 +202,7 @@ async fn started(
     let console = Console::quiet();
     let mut channel = Channel::new(stream, console.clone());
     let setup = Setup {
+        host_version: "4.1037.0.0",
         worker_id: "w1",
         worker_directory: &app.root,
         app: &app,

@@ -1,5 +1,6 @@
-//! The conversions both ways, for what Microsoft's Python worker does not
-//! exercise: bodies without RpcHttpBodyOnly, binary bodies, HttpUri, each
+//! A language worker's invocations both ways (the body to an
+//! InvocationRequest, the answer to the host's outcome), for what
+//! Microsoft's Python worker does not exercise: bodies without RpcHttpBodyOnly, binary bodies, HttpUri, each
 //! kind of output and failure.
 
 use serde_json::{Value, json};
@@ -11,14 +12,14 @@ use worker_proto::{
     TypedData,
 };
 
-use super::channel::Answer;
-use super::reply::envelope;
-use super::request::{Shape, invocation_request};
+use super::worker_reply;
 use crate::app::{Binding, FunctionFolder};
 use crate::host::envelope::{
     CallerRequest, QueueMessage, Sys, Verdict, Written, http_invocation, queue_invocation,
     timer_invocation,
 };
+use crate::worker_host::Answer;
+use crate::worker_host::request::{Shape, invocation_request};
 
 fn function(name: &str, bindings: Value) -> FunctionFolder {
     FunctionFolder {
@@ -279,7 +280,7 @@ fn each_output_is_written_as_its_typed_data() {
         return_value: typed(Data::Int(49)),
         result: success(),
     };
-    let outcome = super::reply::outcome(&outputs, answer(response));
+    let outcome = worker_reply::outcome(&outputs, answer(response));
     assert_eq!(outcome.verdict, Verdict::Succeeded);
     // Shown as they came, not again at the end.
     assert!(outcome.logs.is_empty());
@@ -319,7 +320,7 @@ fn an_http_reply_keeps_its_status_headers_and_bytes() {
         result: success(),
         ..InvocationResponse::default()
     };
-    let outcome = super::reply::outcome(&http_function(), answer(response));
+    let outcome = worker_reply::outcome(&http_function(), answer(response));
     let caller = outcome.response.expect("a response");
     assert_eq!(
         (caller.status, caller.body.as_slice()),
@@ -339,7 +340,7 @@ fn an_http_reply_keeps_its_status_headers_and_bytes() {
         result: success(),
         ..InvocationResponse::default()
     };
-    let outcome = super::reply::outcome(&http_function(), answer(response));
+    let outcome = worker_reply::outcome(&http_function(), answer(response));
     assert_eq!(outcome.response.expect("a response").status, 500);
     assert!(!outcome.warnings.is_empty());
 }
@@ -359,30 +360,13 @@ fn a_failure_carries_the_workers_exception() {
         }),
         ..InvocationResponse::default()
     };
-    let outcome = super::reply::outcome(&http_function(), answer(response.clone()));
+    let outcome = worker_reply::outcome(&http_function(), answer(response));
     assert_eq!(
         outcome.verdict,
         Verdict::Failed("the worker failed the invocation: ValueError: no area\nline 3".into())
     );
     assert_eq!(outcome.response.map(|r| r.status), Some(500));
-    assert_eq!(envelope(&answer(response)).0, 500);
     // No result at all is no success.
-    let outcome = super::reply::outcome(&http_function(), answer(InvocationResponse::default()));
+    let outcome = worker_reply::outcome(&http_function(), answer(InvocationResponse::default()));
     assert!(matches!(outcome.verdict, Verdict::Failed(ref why) if why.contains("no result")));
-}
-
-#[test]
-fn the_durable_stand_in_reads_an_envelope() {
-    let response = InvocationResponse {
-        output_data: vec![binding("out", Data::String("x".into()))],
-        return_value: typed(Data::Json(r#"{"done": true}"#.into())),
-        result: success(),
-        ..InvocationResponse::default()
-    };
-    let (status, envelope) = envelope(&answer(response));
-    assert_eq!(status, 200);
-    assert_eq!(
-        envelope,
-        json!({"Outputs": {"out": "x"}, "ReturnValue": {"done": true}, "Logs": ["a log"]})
-    );
 }

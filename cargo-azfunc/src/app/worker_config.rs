@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::app::AppError;
+use super::AppError;
 
 /// The setting that names the app's runtime.
 pub const RUNTIME_SETTING: &str = "FUNCTIONS_WORKER_RUNTIME";
@@ -64,7 +64,7 @@ impl WorkerConfig {
     /// there).
     pub fn read(directory: &Path, root: &Path) -> Result<WorkerConfig, AppError> {
         let path = directory.join(CONFIG_FILE);
-        let json = crate::app::read_json(&path)?;
+        let json = super::read_json(&path)?;
         let bad = |why: String| AppError(format!("{}: {why}", path.display()));
         let Some(description) = json.get("description").and_then(Value::as_object) else {
             return Err(bad("no \"description\" object".into()));

@@ -1,16 +1,16 @@
-//! One invocation through a worker: the body converted to an
-//! InvocationRequest, the answer (or its lack) to the host's outcome,
-//! under host.json's functionTimeout. HTTP for a worker that serves it
-//! itself is forwarded to its server alongside (see `proxy`).
+//! One invocation through a language worker: its answer (or its lack)
+//! made into the host's outcome; HTTP for a worker that serves it itself
+//! forwarded to its server alongside (`worker_proxy`).
 
 use serde_json::Value;
 
 use crate::app::{FunctionFolder, TriggerKind};
+use crate::handler::worker_invocation::send;
 use crate::handler::{Handler, within_function_timeout};
 use crate::host::envelope::{Outcome, Verdict, Written};
+use crate::worker_host::{Worker, capability};
 
-use super::request::{Shape, invocation_request};
-use super::{Answer, Worker, capability, proxy};
+use super::{worker_proxy as proxy, worker_reply};
 
 /// Invokes `function` on `worker` with the invocation body `body`.
 pub async fn invoke(
@@ -27,7 +27,7 @@ pub async fn invoke(
         .filter(|uri| !uri.is_empty() && function.trigger_kind() == TriggerKind::Http);
     let Some(base) = proxied else {
         return match send(handler, worker, function, body, invocation_id).await {
-            Ok(answer) => super::reply::outcome(function, answer),
+            Ok(answer) => worker_reply::outcome(function, answer),
             Err(reason) => Outcome::no_reply(function, reason),
         };
     };
@@ -43,7 +43,7 @@ pub async fn invoke(
         within_function_timeout(handler, worker.pid, function, forwarded)
     );
     let mut outcome = match answer {
-        Ok(answer) => super::reply::outcome(function, answer),
+        Ok(answer) => worker_reply::outcome(function, answer),
         Err(reason) => return Outcome::no_reply(function, reason),
     };
     if outcome.succeeded() {
@@ -63,38 +63,4 @@ pub async fn invoke(
         }
     }
     outcome
-}
-
-/// The worker's answer, for callers that read it themselves.
-pub async fn send(
-    handler: &Handler,
-    worker: &Worker,
-    function: &FunctionFolder,
-    body: &Value,
-    invocation_id: &str,
-) -> Result<Answer, String> {
-    let Some(loaded) = worker.loaded(&function.name) else {
-        return Err(format!(
-            "the worker did not load function {}",
-            function.name
-        ));
-    };
-    if let Some(error) = &loaded.error {
-        return Err(format!(
-            "function {} failed to load: {error}",
-            function.name
-        ));
-    }
-    let shape = Shape::of(&worker.channel);
-    let request = invocation_request(function, &loaded.id, invocation_id, body, shape);
-    let tag = format!("[{} {invocation_id}]", function.name);
-    handler
-        .console
-        .envelope(&tag, "sent", format!("{request:?}").as_bytes());
-    let sent = worker.channel.invoke(request, tag.clone());
-    let answer = within_function_timeout(handler, worker.pid, function, sent).await??;
-    handler
-        .console
-        .envelope(&tag, "answer", format!("{:?}", answer.response).as_bytes());
-    Ok(answer)
 }

@@ -14,7 +14,8 @@ use crate::host::envelope::{CallerResponse, Outcome, Output, Verdict, Written};
 use crate::host::http_response::caller_response;
 use crate::host::warnings::{Rule, Warning};
 
-use super::channel::{Answer, failure_of};
+use crate::worker_host::Answer;
+use crate::worker_host::channel::failure_of;
 
 /// The value an output binding got: `$return` is the return value.
 fn output_value<'a>(response: &'a InvocationResponse, name: &str) -> Option<&'a TypedData> {
@@ -191,39 +192,4 @@ pub fn outcome(function: &FunctionFolder, answer: Answer) -> Outcome {
         });
     }
     outcome
-}
-
-/// The answer as a custom handler's reply envelope (Outputs, ReturnValue,
-/// Logs), for the Durable stand-in, which reads envelopes.
-pub fn envelope(answer: &Answer) -> (u16, Value) {
-    let response = &answer.response;
-    if failure_of(response.result.as_ref()).is_some() {
-        return (500, Value::Null);
-    }
-    let as_json = |data: Option<&TypedData>| match written(data) {
-        Written::Nothing => Value::Null,
-        Written::Text(text) => Value::String(text),
-        Written::Json(value) => value,
-        Written::Bytes(bytes) => Value::String(base64::encode(&bytes)),
-        Written::Http(_) => Value::Null,
-    };
-    let outputs: Map<String, Value> = response
-        .output_data
-        .iter()
-        .map(|binding| {
-            let data = match &binding.rpc_data {
-                Some(RpcData::Data(data)) => Some(data),
-                _ => None,
-            };
-            (binding.name.clone(), as_json(data))
-        })
-        .collect();
-    (
-        200,
-        json!({
-            "Outputs": outputs,
-            "ReturnValue": as_json(response.return_value.as_ref()),
-            "Logs": answer.logs,
-        }),
-    )
 }

@@ -1,4 +1,4 @@
-//! The worker's supervisor: one gRPC server for the run; the worker
+//! A language worker's supervisor: one gRPC server for the run; the worker
 //! process started, initialised and loaded; restarted as the host's
 //! RpcFunctionInvocationDispatcher restarts a worker channel (any exit,
 //! failed start-up or ended stream is an error; the third within 30
@@ -18,11 +18,12 @@ use crate::handler::{GRACE, HandlerState, Link, Restart, describe_exit, kill_gro
 use crate::ids::new_guid;
 use crate::process::children::{self, Registered};
 
-use super::Worker;
-use super::channel::{Channel, TERMINATE_GRACE};
-use super::launch::Launch;
-use super::server::Listener;
-use super::setup::{Setup, initialize};
+use crate::handler::client::HOST_VERSION;
+use crate::worker_host::Worker;
+use crate::worker_host::channel::{Channel, TERMINATE_GRACE};
+use crate::worker_host::launch::Launch;
+use crate::worker_host::server::Listener;
+use crate::worker_host::setup::{Setup, initialize};
 
 /// How long a worker whose stream ended gets to show that it exited.
 const EXIT_SEEN: Duration = Duration::from_millis(500);
@@ -225,6 +226,7 @@ async fn start(
         .ok_or("the host's gRPC server stopped")?;
     let mut channel = Channel::new(stream, supervision.launch.console.clone());
     let setup = Setup {
+        host_version: HOST_VERSION,
         worker_id,
         worker_directory: &supervision.launch.config.directory,
         app: &supervision.app,
