@@ -54,7 +54,7 @@ pub struct Functions {
 
 /// Runs start-up on `channel`; the reason when the worker cannot serve.
 pub async fn initialize(channel: &mut Channel, setup: &Setup<'_>) -> Result<Functions, String> {
-    let start = expect(channel, setup, "StartStream", |c| match c {
+    let start = next_of(channel, setup, "StartStream", |c| match c {
         Content::StartStream(start) => Ok(start),
         other => Err(Box::new(other)),
     })
@@ -72,7 +72,7 @@ pub async fn initialize(channel: &mut Channel, setup: &Setup<'_>) -> Result<Func
         worker_directory: setup.worker_directory.to_string_lossy().into_owned(),
         function_app_directory: setup.app.root.to_string_lossy().into_owned(),
     }));
-    let init = expect(channel, setup, "WorkerInitResponse", |c| match c {
+    let init = next_of(channel, setup, "WorkerInitResponse", |c| match c {
         Content::WorkerInitResponse(init) => Ok(init),
         other => Err(Box::new(other)),
     })
@@ -132,7 +132,7 @@ pub async fn initialize(channel: &mut Channel, setup: &Setup<'_>) -> Result<Func
 
 /// Waits for the message `pick` takes; others are set aside with a note,
 /// as the host waits for one message type.
-async fn expect<T>(
+async fn next_of<T>(
     channel: &Channel,
     setup: &Setup<'_>,
     what: &str,
@@ -168,7 +168,7 @@ async fn index(
             function_app_directory: setup.app.root.to_string_lossy().into_owned(),
         },
     ));
-    let response = expect(channel, setup, "FunctionMetadataResponse", |c| match c {
+    let response = next_of(channel, setup, "FunctionMetadataResponse", |c| match c {
         Content::FunctionMetadataResponse(r) => Ok(r),
         other => Err(Box::new(other)),
     })
@@ -339,7 +339,7 @@ async fn load(
     }
     let mut answered = 0;
     while answered < count {
-        let responses = expect(channel, setup, "FunctionLoadResponse", |c| match c {
+        let responses = next_of(channel, setup, "FunctionLoadResponse", |c| match c {
             Content::FunctionLoadResponse(r) => Ok(vec![r]),
             Content::FunctionLoadResponseCollection(c) => Ok(c.function_load_responses),
             other => Err(Box::new(other)),
