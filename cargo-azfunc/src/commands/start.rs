@@ -77,6 +77,9 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         started = started => started?,
         () = requested(shutdown.clone()) => return Ok(ExitCode::SUCCESS),
     };
+    // A worker that indexes its functions has declared them now.
+    handler.adopt_functions(&mut app);
+    overrides.apply(&mut app).map_err(|e| e.to_string())?;
     let handler = Arc::new(handler);
     let lines = describe_functions(&app, port, scheme);
     let feeds = cargo_azfunc::storage::queue_feed::start(&app, handler.clone(), &console)?;

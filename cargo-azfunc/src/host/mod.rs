@@ -18,3 +18,8 @@ pub mod server;
 pub mod timers;
 pub mod tls;
 pub mod warnings;
+pub mod worker_invocation;
+pub mod worker_proxy;
+pub mod worker_reply;
+#[cfg(test)]
+mod worker_tests;

@@ -256,6 +256,12 @@ async fn build_and_start(
     )
     .await
     .map_err(|reason| format!("the new build's handler did not start: {reason}"))?;
+    // A worker that indexes its functions has declared them now.
+    handler.adopt_functions(&mut app);
+    if let Err(e) = options.overrides.apply(&mut app) {
+        handler.stop().await;
+        return Err(e.to_string());
+    }
     let handler = Arc::new(handler);
     let stop_on_error = |handler: Arc<Handler>, reason: String| async move {
         handler.stop().await;
