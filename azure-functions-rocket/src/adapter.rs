@@ -50,7 +50,7 @@ pub async fn invoke<'a>(
 }
 
 /// Runs the started function with its own log, a panic caught.
-async fn execute(
+pub(crate) async fn execute(
     function: &Function,
     started: Result<crate::registry::Running, Error>,
 ) -> (Result<Reply, Error>, InvocationLog) {
@@ -110,7 +110,10 @@ fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
 }
 
 /// Starts the function, a panic while reading its input included.
-fn start(function: &Function, arrival: Arrival<'_>) -> Result<crate::registry::Running, Error> {
+pub(crate) fn start(
+    function: &Function,
+    arrival: Arrival<'_>,
+) -> Result<crate::registry::Running, Error> {
     std::panic::catch_unwind(AssertUnwindSafe(|| function.start(arrival))).unwrap_or_else(|_| {
         Err(Error::Internal(
             "the function failed unexpectedly".to_owned(),

@@ -59,6 +59,7 @@ mod registry;
 mod server;
 pub mod text;
 mod trigger;
+mod worker;
 
 pub use error::{Error, Result};
 pub use http::{HttpRequest, HttpResponse};

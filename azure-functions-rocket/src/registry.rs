@@ -359,6 +359,12 @@ impl Registry {
         self.functions.iter()
     }
 
+    /// The functions, to name their bindings once they are known.
+    #[cfg(feature = "native")]
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Function> {
+        self.functions.iter_mut()
+    }
+
     /// Takes from the app folder the names of the bindings each function's
     /// registry line does not give, and the `dataType` of its bindings:
     /// binary triggers and outputs are read and written as the host

@@ -138,6 +138,10 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// }
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if crate::worker::requested(&args) {
+        return crate::worker::run(registry, &args);
+    }
     no_transparent_huge_pages();
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
     let public = match AppFolder::root() {
@@ -346,7 +350,7 @@ fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRout
 /// Resolves on the first SIGTERM (the platform stopping an instance) or
 /// SIGINT (Ctrl-C); later ones are ignored, as the shutdown is under way.
 #[cfg(unix)]
-fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     use rocket::tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -360,7 +364,7 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 
 /// Resolves on Ctrl-C, the only stop signal outside Unix.
 #[cfg(not(unix))]
-fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -410,7 +414,7 @@ fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
 
 /// The app's name in its messages: its binary's file name, as the host's
 /// log and a terminal know it.
-fn app_name() -> String {
+pub(crate) fn app_name() -> String {
     std::env::args_os()
         .next()
         .as_deref()

@@ -1,0 +1,133 @@
+//! The native language worker: when the Functions host starts the app's
+//! binary as a language worker (its worker arguments on the command line),
+//! [`crate::run`] speaks the host's gRPC protocol, `FunctionRpc.EventStream`,
+//! instead of serving the custom-handler HTTP protocol
+//! (docs/native-worker.md). Built with the library's `native` feature.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use crate::registry::Registry;
+
+#[cfg(feature = "native")]
+mod arguments;
+#[cfg(feature = "native")]
+mod capabilities;
+#[cfg(feature = "native")]
+mod invocation;
+#[cfg(feature = "native")]
+mod metadata;
+#[cfg(feature = "native")]
+mod rpc_http;
+#[cfg(feature = "native")]
+mod session;
+#[cfg(all(test, feature = "native"))]
+mod tests;
+#[cfg(feature = "native")]
+mod typed_data;
+
+/// Every flag the host passes; any one of them asks for worker mode.
+pub(crate) const FLAGS: [&str; 9] = [
+    "--functions-uri",
+    "--functions-worker-id",
+    "--functions-request-id",
+    "--functions-grpc-max-message-length",
+    "--host",
+    "--port",
+    "--workerId",
+    "--requestId",
+    "--grpcMaxMessageLength",
+];
+
+/// Whether `args` (the program name first) carry any of the host's
+/// worker flags.
+pub(crate) fn requested(args: &[OsString]) -> bool {
+    args.iter().skip(1).any(|arg| {
+        arg.to_str()
+            .map(|arg| arg.split('=').next().unwrap_or(arg))
+            .is_some_and(|flag| FLAGS.contains(&flag))
+    })
+}
+
+/// Without the `native` feature, worker mode is refused with the reason.
+#[cfg(not(feature = "native"))]
+pub(crate) fn run(_: Registry, _: &[OsString]) -> ExitCode {
+    eprintln!(
+        "{}: started as a language worker (--functions-worker-id ...), but this binary was built without the `native` feature of azure-functions-rocket: build it with `--features native`, or run it as a custom handler",
+        crate::server::app_name()
+    );
+    ExitCode::FAILURE
+}
+
+/// Runs the worker for `registry` until the host's stream ends, the host
+/// terminates it, or SIGTERM (in-flight invocations finish first).
+#[cfg(feature = "native")]
+pub(crate) fn run(registry: Registry, args: &[OsString]) -> ExitCode {
+    let name = crate::server::app_name();
+    let arguments = match arguments::parse(args) {
+        Ok(arguments) => arguments,
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match rocket::tokio::runtime::Builder::new_multi_thread()
+        .thread_name(name.clone())
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{name}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let end = runtime.block_on(async move {
+        let stop = match crate::server::stop_signal() {
+            Ok(stop) => stop,
+            Err(error) => {
+                return session::End::Broken(format!("cannot handle SIGTERM and SIGINT: {error}"));
+            }
+        };
+        session::connect_and_serve(registry, arguments, None, stop).await
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    end.exit_code(&name)
+}
+
+/// The bindings `function` declares, as its function.json would hold them.
+#[cfg(feature = "native")]
+pub(crate) fn declared(function: &crate::registry::Function) -> function_app::FunctionJson {
+    use function_app::{Binding, Direction, FunctionJson};
+    let binding = |kind: &str, direction: Direction, name: &str| Binding {
+        kind: kind.to_owned(),
+        direction,
+        name: name.to_owned(),
+        route: None,
+        methods: None,
+        auth_level: None,
+        schedule: None,
+        queue_name: None,
+        data_type: None,
+        extra: serde_json::Map::new(),
+    };
+    let trigger = function
+        .binding
+        .as_deref()
+        .unwrap_or(match function.trigger_type() {
+            "httpTrigger" => "req",
+            _ => "input",
+        });
+    let mut bindings = vec![binding(function.trigger_type(), Direction::In, trigger)];
+    if function.takes_client {
+        let client = function.client_binding.as_deref().unwrap_or("client");
+        bindings.push(binding("durableClient", Direction::In, client));
+    }
+    if function.trigger_type() == "httpTrigger" {
+        bindings.push(binding("http", Direction::Out, "$return"));
+    }
+    FunctionJson {
+        bindings,
+        disabled: false,
+    }
+}

@@ -1,0 +1,6 @@
+//! The worker's tests: the conversions on their own, and the message
+//! handling through the generated tonic server with a scripted peer.
+
+mod conversions;
+mod peer;
+mod stream;
