@@ -339,16 +339,16 @@ fn a_response_becomes_rpc_http_with_its_cookies() {
     assert_eq!((cookie.name.as_str(), cookie.value.as_str()), ("id", "42"));
     assert_eq!(cookie.same_site, SameSite::Strict as i32);
     assert!(matches!(
-        cookie.http_only.as_ref().and_then(|b| b.r#bool.clone()),
+        cookie.http_only.as_ref().and_then(|b| b.r#bool),
         Some(nullable_bool::Bool::Value(true))
     ));
     assert!(matches!(
-        cookie.max_age.as_ref().and_then(|d| d.double.clone()),
+        cookie.max_age.as_ref().and_then(|d| d.double),
         Some(nullable_double::Double::Value(60.0))
     ));
     // RFC 9110's example date.
     assert!(matches!(
-        cookie.expires.as_ref().and_then(|t| t.timestamp.clone()),
+        cookie.expires.as_ref().and_then(|t| t.timestamp),
         Some(nullable_timestamp::Timestamp::Value(t)) if t.seconds == 784_111_777
     ));
     // What is not a cookie the host can set stays a header.
