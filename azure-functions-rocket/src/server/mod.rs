@@ -20,7 +20,7 @@ use forwarded::PublicRoutes;
 use routes::Invocations;
 
 mod connections;
-mod forwarded;
+pub(crate) mod forwarded;
 pub(crate) mod routes;
 
 /// The app serving `registry` as a Rocket instance, configured as under

@@ -6,17 +6,18 @@
 use worker_proto::rpc_log::{Level, RpcLogCategory};
 use worker_proto::status_result::Status;
 use worker_proto::{
-    InvocationRequest, InvocationResponse, ParameterBinding, RpcException, RpcLog, StatusResult,
-    TypedData, parameter_binding, typed_data::Data,
+    InvocationRequest, InvocationResponse, ParameterBinding, RpcException, RpcHttp, RpcLog,
+    StatusResult, TypedData, parameter_binding, typed_data::Data,
 };
 
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::http::HttpResponse;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::log::InvocationLog;
 use crate::outputs::Reply;
 use crate::registry::{Arrival, Function};
 
+use super::http_uri::Handover;
 use super::{rpc_http, typed_data};
 
 /// What goes back to the host for one invocation, in this order.
@@ -29,46 +30,99 @@ pub(crate) struct Answer {
 
 /// Runs `function` on `request`.
 pub(crate) async fn run(function: &Function, request: &InvocationRequest) -> Answer {
-    let started = start(function, request);
+    let started = start(function, request, None);
     let (result, log) = crate::adapter::execute(function, started).await;
-    answer(function, &request.invocation_id, result, log)
+    answer(function, &request.invocation_id, result, log, false).0
+}
+
+/// Runs HTTP `function` on `request` when the host proxies callers'
+/// requests to the worker's HTTP server (`HttpUri`): the function takes
+/// the caller's request from there and answers the caller there; a
+/// function served by the app's own routes has answered already.
+pub(crate) async fn run_proxied(
+    function: &Function,
+    request: &InvocationRequest,
+    handover: &Handover,
+) -> Answer {
+    let id = &request.invocation_id;
+    if !function.routes.is_empty() {
+        let response = match handover.answer_of(id).await {
+            Some(_) => success(id, false, Reply::default()),
+            None => failure(id, function.name(), never_came()),
+        };
+        return Answer {
+            logs: Vec::new(),
+            response,
+        };
+    }
+    let Some((caller, respond)) = handover.take(id).await else {
+        return Answer {
+            logs: Vec::new(),
+            response: failure(id, function.name(), never_came()),
+        };
+    };
+    let started = caller.and_then(|caller| start(function, request, Some(caller)));
+    let (result, log) = crate::adapter::execute(function, started).await;
+    let (answer, response) = answer(function, id, result, log, true);
+    // A caller gone meanwhile does not change the invocation's outcome.
+    let _ = respond.send(response.unwrap_or_else(|| HttpResponse::new(200, "")));
+    answer
+}
+
+fn never_came() -> String {
+    "the caller's request for this invocation never reached the worker's HTTP server".to_owned()
 }
 
 /// Reads the input and starts the function. An HTTP function gets the
-/// caller's request directly; every other function (and one that also
-/// takes a `durableClient`) reads the envelope the custom-handler host
-/// would have sent, so that each trigger kind reads both modes alike.
+/// caller's request directly (`caller`, when the host proxied it);
+/// every other function (and one that also takes a `durableClient`)
+/// reads the envelope the custom-handler host would have sent, so that
+/// each trigger kind reads both modes alike.
 fn start(
     function: &Function,
     request: &InvocationRequest,
+    caller: Option<HttpRequest>,
 ) -> Result<crate::registry::Running, Error> {
     let trigger = function.binding.as_deref().unwrap_or_default();
     if function.trigger_type() == "httpTrigger" && !function.takes_client {
-        let http = request
-            .input_data
-            .iter()
-            .find(|binding| binding.name == trigger || trigger.is_empty())
-            .and_then(|binding| match &binding.rpc_data {
-                Some(parameter_binding::RpcData::Data(TypedData {
-                    data: Some(Data::Http(http)),
-                })) => Some(http),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "invalid invocation: no HTTP request in input {}",
-                    crate::text::quote(trigger)
-                ))
-            })?;
-        let request = rpc_http::request(http)?;
+        let request = match caller {
+            Some(caller) => caller,
+            None => rpc_http::request(http_input(request, trigger)?)?,
+        };
         return crate::adapter::start(function, Arrival::Forwarded(request));
     }
     let activity = (function.trigger_type() == "activityTrigger").then_some(trigger);
-    let body = typed_data::envelope(&request.input_data, &request.trigger_metadata, activity)?;
+    let body = typed_data::envelope(
+        &request.input_data,
+        &request.trigger_metadata,
+        activity,
+        caller.as_ref(),
+    )?;
     let envelope = Envelope::parse(&body)?.ok_or_else(|| {
         Error::Internal("the invocation's envelope could not be read back".to_owned())
     })?;
     crate::adapter::start(function, Arrival::Host(&envelope))
+}
+
+/// The HTTP request in input `trigger` (any input, if its name is not
+/// known).
+fn http_input<'a>(request: &'a InvocationRequest, trigger: &str) -> Result<&'a RpcHttp, Error> {
+    request
+        .input_data
+        .iter()
+        .filter(|binding| binding.name == trigger || trigger.is_empty())
+        .find_map(|binding| match &binding.rpc_data {
+            Some(parameter_binding::RpcData::Data(TypedData {
+                data: Some(Data::Http(http)),
+            })) => Some(&**http),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "invalid invocation: no HTTP request in input {}",
+                crate::text::quote(trigger)
+            ))
+        })
 }
 
 /// The response for `result`, with the meaning of failure that fits the
@@ -81,7 +135,8 @@ pub(crate) fn answer(
     invocation_id: &str,
     result: Result<Reply, Error>,
     log: InvocationLog,
-) -> Answer {
+    proxied: bool,
+) -> (Answer, Option<HttpResponse>) {
     let http = function.fails_in_envelope;
     let (status, error, outcome) = match result {
         Ok(Reply {
@@ -119,11 +174,17 @@ pub(crate) fn answer(
         .into_iter()
         .map(|line| record(invocation_id, function.name(), &line))
         .collect();
+    let mut caller = None;
     let response = match outcome {
+        // The caller gets the response from the worker's HTTP server.
+        Ok(mut reply) if proxied && http => {
+            caller = reply.response.take();
+            success(invocation_id, false, reply)
+        }
         Ok(reply) => success(invocation_id, http, reply),
         Err(message) => failure(invocation_id, function.name(), message),
     };
-    Answer { logs, response }
+    (Answer { logs, response }, caller)
 }
 
 fn success(invocation_id: &str, http: bool, reply: Reply) -> InvocationResponse {

@@ -14,6 +14,8 @@ mod arguments;
 #[cfg(feature = "native")]
 mod capabilities;
 #[cfg(feature = "native")]
+mod http_uri;
+#[cfg(feature = "native")]
 mod invocation;
 #[cfg(feature = "native")]
 mod metadata;
@@ -25,6 +27,9 @@ mod session;
 mod tests;
 #[cfg(feature = "native")]
 mod typed_data;
+
+#[cfg(feature = "native")]
+pub(crate) use http_uri::Handover;
 
 /// Every flag the host passes; any one of them asks for worker mode.
 pub(crate) const FLAGS: [&str; 9] = [
@@ -89,10 +94,39 @@ pub(crate) fn run(registry: Registry, args: &[OsString]) -> ExitCode {
                 return session::End::Broken(format!("cannot handle SIGTERM and SIGINT: {error}"));
             }
         };
-        session::connect_and_serve(registry, arguments, None, stop).await
+        let server = match proxying(&registry) {
+            None => None,
+            Some(route_prefix) => {
+                match http_uri::serve(&registry, &route_prefix, crate::config::figment(0)).await {
+                    Ok(server) => Some(server),
+                    Err(problem) => return session::End::Broken(problem),
+                }
+            }
+        };
+        let proxied = server.as_ref().map(|server| server.proxied.clone());
+        let end = session::connect_and_serve(registry, arguments, proxied, stop).await;
+        if let Some(server) = server {
+            server.shutdown.notify();
+        }
+        end
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     end.exit_code(&name)
+}
+
+/// Whether the worker serves HTTP itself (`HttpUri`), and if so under
+/// which route prefix: when a function is served by the app's own Rocket
+/// routes, which only that road can reach, or when the app's host.json
+/// asks the host to forward or proxy callers' requests, as it does for a
+/// custom handler (docs/native-worker.md, "HTTP").
+#[cfg(feature = "native")]
+fn proxying(registry: &Registry) -> Option<String> {
+    let host = std::fs::read_to_string("host.json")
+        .ok()
+        .and_then(|text| function_app::HostJson::parse(&text).ok());
+    let own_routes = registry.iter().any(|function| !function.routes.is_empty());
+    let asked = host.as_ref().is_some_and(|host| host.mode.forwards());
+    (own_routes || asked).then(|| host.map_or_else(|| "api".to_owned(), |host| host.route_prefix))
 }
 
 /// The bindings `function` declares, as its function.json would hold them.

@@ -19,6 +19,7 @@ use worker_proto::*;
 use crate::registry::Registry;
 
 use super::arguments::WorkerArguments;
+use super::http_uri::Proxied;
 use super::{capabilities, invocation, metadata};
 
 /// How long in-flight invocations may run on after SIGTERM: the grace the
@@ -64,7 +65,7 @@ type Finished = String;
 struct Session {
     registry: Arc<Registry>,
     arguments: WorkerArguments,
-    http_uri: Option<String>,
+    proxied: Option<Proxied>,
     /// Loaded function ids and the names they stand for.
     loaded: HashMap<String, &'static str>,
     /// The invocations running, to cancel them by id.
@@ -131,7 +132,7 @@ fn too_large(message: StreamingMessage, limit: usize) -> StreamingMessage {
 pub(crate) async fn connect_and_serve(
     registry: Registry,
     arguments: WorkerArguments,
-    http_uri: Option<String>,
+    proxied: Option<Proxied>,
     stop: impl Future<Output = ()>,
 ) -> End {
     let endpoint = match tonic::transport::Endpoint::from_shared(arguments.uri.clone()) {
@@ -147,7 +148,7 @@ pub(crate) async fn connect_and_serve(
             ));
         }
     };
-    serve(channel, registry, arguments, http_uri, stop).await
+    serve(channel, registry, arguments, proxied, stop).await
 }
 
 /// Serves the stream over `channel`.
@@ -155,7 +156,7 @@ pub(crate) async fn serve(
     channel: tonic::transport::Channel,
     registry: Registry,
     arguments: WorkerArguments,
-    http_uri: Option<String>,
+    proxied: Option<Proxied>,
     stop: impl Future<Output = ()>,
 ) -> End {
     let limit = arguments.max_message_length;
@@ -196,7 +197,7 @@ pub(crate) async fn serve(
     let session = Session {
         registry: Arc::new(registry),
         arguments,
-        http_uri,
+        proxied,
         loaded: HashMap::new(),
         running: Arc::new(Mutex::new(HashMap::new())),
         outbound,
@@ -315,7 +316,9 @@ impl Session {
                 self.app_directory = init.function_app_directory;
                 let response = WorkerInitResponse {
                     worker_version: env!("CARGO_PKG_VERSION").to_owned(),
-                    capabilities: capabilities::advertised(self.http_uri.as_deref()),
+                    capabilities: capabilities::advertised(
+                        self.proxied.as_ref().map(|p| p.uri.as_str()),
+                    ),
                     worker_metadata: Some(capabilities::metadata()),
                     result: ok(),
                 };
@@ -374,7 +377,9 @@ impl Session {
                 }
                 let response = FunctionEnvironmentReloadResponse {
                     worker_metadata: Some(capabilities::metadata()),
-                    capabilities: capabilities::advertised(self.http_uri.as_deref()),
+                    capabilities: capabilities::advertised(
+                        self.proxied.as_ref().map(|p| p.uri.as_str()),
+                    ),
                     result: match result {
                         Ok(()) => ok(),
                         Err(message) => failed(message),
@@ -492,11 +497,17 @@ impl Session {
         let registry = self.registry.clone();
         let outbound = self.outbound.clone();
         let worker_request = self.arguments.request_id.clone();
+        let proxied = self.proxied.clone();
         // The function runs on a task of its own, so that a cancel can end
         // it and its panic (past the layer's catch) ends only it.
         let work = tokio::spawn(async move {
             match registry.find(name) {
-                Some(function) => invocation::run(function, &request).await,
+                Some(function) => match proxied {
+                    Some(proxied) if function.trigger_type() == "httpTrigger" => {
+                        invocation::run_proxied(function, &request, &proxied.handover).await
+                    }
+                    _ => invocation::run(function, &request).await,
+                },
                 None => invocation::Answer {
                     logs: Vec::new(),
                     response: invocation::failure(

@@ -2,5 +2,6 @@
 //! handling through the generated tonic server with a scripted peer.
 
 mod conversions;
+mod http_uri;
 mod peer;
 mod stream;

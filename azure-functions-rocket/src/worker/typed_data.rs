@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use worker_proto::{ParameterBinding, TypedData, parameter_binding, typed_data::Data};
 
 use crate::error::Error;
+use crate::http::HttpRequest;
 use crate::outputs::Output;
 
 /// A JSON object kept as raw values, in order.
@@ -32,19 +33,28 @@ impl Serialize for Object {
 /// trigger metadata of an invocation. `activity` names the trigger
 /// binding of an activity, whose input the envelope carries in
 /// `Metadata.data` (docs/durable.md, "Activities"), where the host may
-/// send it as a binding only.
+/// send it as a binding only. `caller` is the caller's request when the
+/// host proxied it to the worker's HTTP server, which its HTTP input then
+/// stands for.
 pub(crate) fn envelope(
     inputs: &[ParameterBinding],
     metadata: &HashMap<String, TypedData>,
     activity: Option<&str>,
+    caller: Option<&HttpRequest>,
 ) -> Result<Vec<u8>, Error> {
     let mut data = Object(Vec::with_capacity(inputs.len()));
     for binding in inputs {
         let Some(typed) = typed(binding)? else {
             continue;
         };
-        data.0
-            .push((binding.name.clone(), data_value(typed, &binding.name)?));
+        let value = match (&typed.data, caller) {
+            // The caller's request as the worker's HTTP server read it.
+            (Some(Data::Http(_)), Some(caller)) => {
+                raw(super::rpc_http::envelope_value(caller)?.to_string())?
+            }
+            _ => data_value(typed, &binding.name)?,
+        };
+        data.0.push((binding.name.clone(), value));
     }
     let mut fields = Object(Vec::with_capacity(metadata.len() + 1));
     // Sorted, so that the same invocation always reads the same.

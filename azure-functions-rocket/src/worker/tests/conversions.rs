@@ -173,9 +173,13 @@ fn a_queue_message_and_its_metadata_read_as_in_the_envelope() {
     ]);
     // Text that is itself JSON, quotes and all, arrives exactly.
     for text in ["hello", "\"quoted\"", "{\"radius\":2}", "", "1234"] {
-        let body =
-            typed_data::envelope(&[input("msg", Data::String(text.into()))], &metadata, None)
-                .unwrap();
+        let body = typed_data::envelope(
+            &[input("msg", Data::String(text.into()))],
+            &metadata,
+            None,
+            None,
+        )
+        .unwrap();
         let envelope = Envelope::parse(&body).unwrap().unwrap();
         let message = QueueMessage::from_host(&envelope, "msg").unwrap();
         assert_eq!(message.text, text);
@@ -190,6 +194,7 @@ fn a_queue_message_and_its_metadata_read_as_in_the_envelope() {
     let body = typed_data::envelope(
         &[input("msg", Data::Bytes(vec![0, 255, 7]))],
         &metadata,
+        None,
         None,
     )
     .unwrap();
@@ -215,7 +220,7 @@ fn json_collections_and_numbers_keep_their_values() {
         ),
         input("n", Data::Int(-7)),
     ];
-    let body = typed_data::envelope(&inputs, &HashMap::new(), None).unwrap();
+    let body = typed_data::envelope(&inputs, &HashMap::new(), None, None).unwrap();
     let envelope = Envelope::parse(&body).unwrap().unwrap();
     let timer = TimerInfo::from_host(&envelope, "timer").unwrap();
     assert!(timer.is_past_due);
@@ -239,6 +244,7 @@ fn bad_typed_data_is_a_clear_error() {
         &[input("x", Data::Json("{not json".into()))],
         &HashMap::new(),
         None,
+        None,
     )
     .unwrap_err();
     assert_eq!(error.status(), 400);
@@ -252,7 +258,7 @@ fn bad_typed_data_is_a_clear_error() {
             Default::default(),
         )),
     };
-    let error = typed_data::envelope(&[shared], &HashMap::new(), None).unwrap_err();
+    let error = typed_data::envelope(&[shared], &HashMap::new(), None, None).unwrap_err();
     assert!(error.message().contains("shared memory"), "{error}");
 }
 
@@ -262,6 +268,7 @@ fn an_activity_input_is_put_in_metadata_data() {
         &[input("name", Data::Json("\"Tokyo\"".into()))],
         &HashMap::new(),
         Some("name"),
+        None,
     )
     .unwrap();
     let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -13,6 +13,7 @@ use worker_proto::typed_data::Data;
 use worker_proto::*;
 
 use super::super::arguments::WorkerArguments;
+use super::super::http_uri::Proxied;
 use super::super::session::{self, End};
 use super::peer::Peer;
 use crate::error::Error;
@@ -21,7 +22,7 @@ use crate::outputs::Outputs;
 use crate::registry::{Function, Registry};
 use crate::trigger::{QueueMessage, TriggerInput};
 
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -30,7 +31,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-async fn echo(req: HttpRequest) -> Result<HttpResponse, Error> {
+pub(super) async fn echo(req: HttpRequest) -> Result<HttpResponse, Error> {
     // Long enough for invocations to overlap.
     tokio::time::sleep(Duration::from_millis(20)).await;
     let size: usize = req.query("size").and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -85,28 +86,44 @@ async fn start(
     limit: usize,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> (Peer, JoinHandle<End>) {
+    start_with(registry(), limit, None, stop).await
+}
+
+/// A worker for `registry`, proxied to or not.
+pub(super) async fn start_with(
+    registry: Registry,
+    limit: usize,
+    proxied: Option<Proxied>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> (Peer, JoinHandle<End>) {
     let peer = Peer::start().await;
     let worker = tokio::spawn(session::connect_and_serve(
-        registry(),
+        registry,
         arguments(&peer.uri, limit),
-        None,
+        proxied,
         stop,
     ));
     (peer, worker)
 }
 
 /// The functions the worker indexed: ids and trigger binding names.
-struct Loaded {
-    ids: HashMap<String, String>,
-    triggers: HashMap<String, String>,
+pub(super) struct Loaded {
+    pub(super) ids: HashMap<String, String>,
+    pub(super) triggers: HashMap<String, String>,
 }
 
 impl Loaded {
-    fn call(&self, function: &str, id: &str, value: Data) -> Content {
+    pub(super) fn call(&self, function: &str, id: &str, value: Data) -> Content {
         call(&self.ids[function], id, &self.triggers[function], value)
     }
 
-    fn http(&self, function: &str, id: &str, query: &[(&str, &str)], body: &str) -> Content {
+    pub(super) fn http(
+        &self,
+        function: &str,
+        id: &str,
+        query: &[(&str, &str)],
+        body: &str,
+    ) -> Content {
         http_call(
             &self.ids[function],
             id,
@@ -119,6 +136,16 @@ impl Loaded {
 
 /// StartStream, init, indexing and loading, as the host does them.
 async fn handshake(peer: &mut Peer) -> Loaded {
+    handshake_of(peer, &["Echo", "Copy", "Wait"], None).await
+}
+
+/// The same for the functions `expected`, checking the `HttpUri`
+/// advertised.
+pub(super) async fn handshake_of(
+    peer: &mut Peer,
+    expected: &[&str],
+    http_uri: Option<&str>,
+) -> Loaded {
     let Some(Content::StartStream(start)) = peer.next().await.content else {
         panic!("the worker starts with StartStream");
     };
@@ -133,6 +160,10 @@ async fn handshake(peer: &mut Peer) -> Loaded {
     };
     assert_eq!(init.result.map(|r| r.status), Some(Status::Success as i32));
     assert_eq!(init.capabilities["WorkerStatus"], "true");
+    assert_eq!(
+        init.capabilities.get("HttpUri").map(String::as_str),
+        http_uri
+    );
     peer.send(Content::FunctionsMetadataRequest(
         FunctionsMetadataRequest {
             function_app_directory: "/home/site/wwwroot".into(),
@@ -148,7 +179,7 @@ async fn handshake(peer: &mut Peer) -> Loaded {
         .iter()
         .map(|m| m.name.as_str())
         .collect();
-    assert_eq!(names, ["Echo", "Copy", "Wait"]);
+    assert_eq!(names, expected);
     for metadata in &index.function_metadata_results {
         assert_eq!(metadata.directory, "/home/site/wwwroot");
         for raw in &metadata.raw_bindings {
@@ -178,7 +209,7 @@ async fn handshake(peer: &mut Peer) -> Loaded {
     let Some(Content::FunctionLoadResponseCollection(loaded)) = peer.next().await.content else {
         panic!("FunctionLoadResponseCollection expected");
     };
-    assert_eq!(loaded.function_load_responses.len(), 3);
+    assert_eq!(loaded.function_load_responses.len(), expected.len());
     assert!(
         loaded
             .function_load_responses
@@ -257,7 +288,7 @@ fn call(function_id: &str, id: &str, binding: &str, value: Data) -> Content {
 }
 
 /// The next invocation response, the log records before it gathered.
-async fn response(peer: &mut Peer) -> (InvocationResponse, Vec<RpcLog>) {
+pub(super) async fn response(peer: &mut Peer) -> (InvocationResponse, Vec<RpcLog>) {
     let mut logs = Vec::new();
     loop {
         match peer.next().await.content {
@@ -268,7 +299,7 @@ async fn response(peer: &mut Peer) -> (InvocationResponse, Vec<RpcLog>) {
     }
 }
 
-fn status_of(response: &InvocationResponse) -> i32 {
+pub(super) fn status_of(response: &InvocationResponse) -> i32 {
     response.result.as_ref().map_or(-1, |r| r.status)
 }
 
