@@ -6,9 +6,16 @@
 pub mod circle;
 pub mod rust_function;
 
-use azure_functions_rocket::{Function, Registry};
+use azure_functions_rocket::{AuthLevel, Function, Registry};
 
-/// Every function of the app, as the host and direct callers name them.
+/// Every function of the app, each with everything the host reads in its
+/// function.json: RustyFunction is the folder, `/api/RustFunction` its
+/// public path, which direct callers may use as its name too.
 pub fn registry() -> Registry {
-    Registry::new().with(Function::http("RustyFunction", rust_function::area).alias("RustFunction"))
+    Registry::new().with(
+        Function::http("RustyFunction", rust_function::area)
+            .route("RustFunction")
+            .methods(["get", "post"])
+            .auth_level(AuthLevel::Anonymous),
+    )
 }

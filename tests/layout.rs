@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use azure_functions_rocket::FunctionJson;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -81,6 +82,32 @@ fn rusty_function_is_an_anonymous_http_trigger_at_api_rust_function() {
         (&output["direction"], &output["name"]),
         (&"out".into(), &"$return".into())
     );
+}
+
+/// The blog's folder stays in the repository, hand-kept: the host reads it,
+/// so it must say exactly what the registry declares.
+#[test]
+fn rusty_function_json_is_what_the_registry_generates() {
+    let text = fs::read_to_string(root().join("RustyFunction/function.json")).expect("the file");
+    let kept = FunctionJson::parse(&text).expect("a function.json");
+    let declared: Vec<_> = rusty_function::registry().function_jsons().collect();
+    let [(name, generated)] = declared.as_slice() else {
+        panic!("one function, not {declared:?}");
+    };
+    assert_eq!(*name, "RustyFunction");
+    assert_eq!(kept.differences(generated), Vec::<String>::new());
+    // Semantically equal as JSON too: the same bindings, each the same
+    // object, in any order.
+    let objects = |json: &FunctionJson| {
+        let mut objects: Vec<String> = json
+            .bindings
+            .iter()
+            .map(|b| serde_json::to_value(b).expect("JSON").to_string())
+            .collect();
+        objects.sort();
+        objects
+    };
+    assert_eq!(objects(&kept), objects(generated));
 }
 
 #[test]

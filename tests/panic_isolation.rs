@@ -8,7 +8,9 @@ use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Outputs, Registry};
+use azure_functions_rocket::{
+    Binding, Error, Function, HttpRequest, HttpResponse, Outputs, Registry,
+};
 use cargo_azfunc::app::AppFolder;
 use cargo_azfunc::handler::client::HostClient;
 use cargo_azfunc::host::envelope::{
@@ -42,8 +44,7 @@ async fn a_panicking_invocation_does_not_take_others_down() {
         }
     }));
 
-    let registry =
-        rusty_function::registry().with(Function::http("Panicking", panicking).binding("req"));
+    let registry = rusty_function::registry().with(Function::http("Panicking", panicking));
     let app = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let host = HostClient::new(app.port);
 
@@ -127,8 +128,8 @@ async fn a_panicking_queue_function_fails_its_invocation_for_the_host() {
     let function = app.function("QueueArea").expect("QueueArea");
     let registry = Registry::new().with(
         Function::queue("QueueArea", panics)
-            .binding("message")
-            .output("areas"),
+            .queue_name("radii")
+            .output(Binding::queue("areas", "areas")),
     );
     let served = spawn_rocket(azure_functions_rocket::app(registry)).await;
     let client = HostClient::new(served.port);

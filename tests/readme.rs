@@ -10,7 +10,7 @@ mod rectangle;
 
 use std::path::{Path, PathBuf};
 
-use azure_functions_rocket::{Function, Registry};
+use azure_functions_rocket::{Binding, Function, Registry};
 use cargo_azfunc::app::AppFolder;
 use cargo_azfunc::handler::client::HostClient;
 use cargo_azfunc::host::envelope::{
@@ -46,8 +46,7 @@ fn caller_answer(envelope: &Value) -> (u64, Value) {
 
 #[test]
 fn the_rectangle_answers_its_area_and_says_what_to_send() {
-    let registry =
-        Registry::new().with(Function::http("Rectangle", rectangle::area).binding("req"));
+    let registry = Registry::new().with(Function::http("Rectangle", rectangle::area));
     let client = Client::tracked(azure_functions_rocket::app(registry)).expect("valid app");
     let cases = [
         (r#"{"width": 2, "height": 3}"#, 200, json!({"area": 6.0})),
@@ -95,8 +94,8 @@ async fn queue_square_writes_the_square_to_its_output_queue() {
     let folder = QueueSquareApp::create();
     let registry = Registry::new().with(
         Function::queue("QueueSquare", queue_square::area)
-            .binding("message")
-            .output("squares"),
+            .queue_name("sides")
+            .output(Binding::queue("squares", "squares")),
     );
     let app = AppFolder::load(&folder.0).expect("the app loads");
     let function = app.function("QueueSquare").expect("QueueSquare");

@@ -8,12 +8,13 @@ use std::panic::AssertUnwindSafe;
 use rocket::futures::FutureExt;
 
 use crate::config::LARGE_INVOCATION;
-use crate::envelope::{Envelope, ReplyEnvelope};
+use crate::envelope::{Envelope, Pairs, ReplyEnvelope};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::log::{self, InvocationLog};
+use crate::log::InvocationLog;
 use crate::outputs::Reply;
 use crate::registry::{Arrival, Function};
+use crate::trace;
 use crate::trigger::DirectCall;
 
 /// What goes back to the host: the HTTP status of the reply itself and
@@ -35,8 +36,17 @@ pub async fn invoke<'a>(
     direct: impl FnOnce(&'a [u8]) -> DirectCall<'a>,
     invocation_id: Option<&str>,
 ) -> Answer {
+    let span = trace::invocation_span(function.name, invocation_id);
     let read = || match Envelope::parse(body) {
-        Ok(Some(envelope)) => start(function, Arrival::Host(&envelope)),
+        Ok(Some(envelope)) => {
+            follow_caller(&span, |name| {
+                envelope
+                    .metadata_fields()
+                    .decoded::<Pairs>("Headers")
+                    .and_then(|headers| find_header(headers.0, name))
+            });
+            start(function, Arrival::Host(&envelope))
+        }
         Ok(None) => start(function, Arrival::Direct(direct(body))),
         Err(error) => Err(error),
     };
@@ -45,17 +55,40 @@ pub async fn invoke<'a>(
     } else {
         read()
     };
-    let (result, log) = execute(function, started).await;
+    let (result, log) = execute(function, started, span).await;
     answer(function, invocation_id, result, log)
 }
 
-/// Runs the started function with its own log, a panic caught.
+/// Makes the caller's trace context the parent of `span`. The host sends
+/// none of its own to a custom handler (docs/host-protocol.md, "Default
+/// mode (enableForwardingHttpRequest false or absent): host -> handler"), so an HTTP caller's
+/// `traceparent` and `tracestate` headers are the nearest parent there is.
+fn follow_caller(span: &trace::Span, header: impl Fn(&str) -> Option<String>) {
+    if !trace::is_recorded(span) {
+        return;
+    }
+    if let Some(traceparent) = header("traceparent") {
+        let tracestate = header("tracestate").unwrap_or_default();
+        trace::follow(span, &traceparent, &tracestate, []);
+    }
+}
+
+fn find_header(headers: Vec<(String, String)>, name: &str) -> Option<String> {
+    headers
+        .into_iter()
+        .rev()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// Runs the started function in its span with its own log, a panic caught.
 pub(crate) async fn execute(
     function: &Function,
     started: Result<crate::registry::Running, Error>,
+    span: trace::Span,
 ) -> (Result<Reply, Error>, InvocationLog) {
     let (result, log) = match started {
-        Ok(running) => log::scope(AssertUnwindSafe(running).catch_unwind()).await,
+        Ok(running) => trace::observed(span, AssertUnwindSafe(running).catch_unwind()).await,
         Err(error) => (Ok(Err(error)), InvocationLog::default()),
     };
     // Nothing is shared between invocations, so a panic leaves nothing
@@ -81,8 +114,10 @@ pub async fn respond(
     request: HttpRequest,
     invocation_id: Option<&str>,
 ) -> HttpResponse {
+    let span = trace::invocation_span(function.name, invocation_id);
+    follow_caller(&span, |name| request.header(name).map(str::to_owned));
     let started = start(function, Arrival::Forwarded(request));
-    let (result, log) = execute(function, started).await;
+    let (result, log) = execute(function, started, span).await;
     let (response, error) = match result {
         Ok(reply) => (
             reply.response.unwrap_or_else(|| HttpResponse::new(200, "")),
@@ -127,9 +162,9 @@ fn declared(function: &Function, reply: Reply) -> Result<Reply, Error> {
     let undeclared = reply
         .outputs
         .names()
-        .find(|name| !function.outputs.contains(name))
+        .find(|name| !function.writes(name))
         .map(crate::text::quote);
-    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs) {
+    if let Some(error) = reply.outputs.unwritable(&function.binary_outputs()) {
         return Err(error);
     }
     match undeclared {
@@ -195,7 +230,7 @@ fn answer(
                 return Answer {
                     status: 200,
                     body: envelope(
-                        &reply.outputs.to_wire(&function.binary_outputs),
+                        &reply.outputs.to_wire(&function.binary_outputs()),
                         &logs,
                         Some(value),
                     ),
@@ -204,7 +239,7 @@ fn answer(
             Answer {
                 status: 200,
                 body: envelope(
-                    &reply.outputs.to_wire(&function.binary_outputs),
+                    &reply.outputs.to_wire(&function.binary_outputs()),
                     &logs,
                     reply.response.as_ref(),
                 ),
@@ -265,6 +300,7 @@ mod tests {
     use serde::Deserialize;
     use serde_json::{Value, json};
 
+    use crate::Binding;
     use crate::error::Error;
     use crate::http::{HttpRequest, HttpResponse};
     use crate::log;
@@ -340,29 +376,33 @@ mod tests {
 
     fn client() -> Client {
         let registry = Registry::new()
-            .with(Function::http("Echo", echo).binding("req").output("copy"))
+            .with(
+                Function::http("Echo", echo)
+                    .binding("req")
+                    .output(Binding::queue("copy", "copy")),
+            )
             .with(
                 Function::queue("QueueArea", queue_area)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(Function::timer("Tick", tick).binding("timer"))
             .with(
                 Function::trigger("Blob", "blobTrigger", blob)
                     .binding("blob")
-                    .output("out"),
+                    .output(Binding::blob("out", "out/{rand-guid}")),
             )
             .with(Function::http("HttpBoom", panics::<HttpRequest>).binding("req"))
             .with(Function::queue("QueueBoom", panics::<QueueMessage>).binding("msg"))
             .with(
                 Function::queue("Sneaky", sneaky)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(
                 Function::queue("QueueRefuses", refuses)
                     .binding("msg")
-                    .output("areas"),
+                    .output(Binding::queue("areas", "areas")),
             )
             .with(Function::http("Questioning", questioning).binding("req"));
         Client::tracked(server::app(registry)).expect("valid app")
@@ -576,8 +616,11 @@ mod tests {
                            {"type":"queue","direction":"out","name":"copy","dataType":"binary"}]}"#,
         )
         .expect("function.json");
-        let mut registry =
-            Registry::new().with(Function::queue("Copy", copy).binding("msg").output("copy"));
+        let mut registry = Registry::new().with(
+            Function::queue("Copy", copy)
+                .binding("msg")
+                .output(Binding::queue("copy", "copy")),
+        );
         let folder = function_app::AppFolder::read(root.path()).expect("the folder");
         assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
         registry.follow(&folder);

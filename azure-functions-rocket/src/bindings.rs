@@ -6,31 +6,15 @@ use function_app::{AppFolder, Binding, Direction, FunctionJson};
 
 use crate::registry::{Function, Registry};
 
-/// The values of `dataType` the host knows.
-const DATA_TYPES: [&str; 3] = ["string", "binary", "stream"];
-
-/// Triggers the host hands over as an object whatever `dataType` says:
-/// there are no bytes for `"binary"` to carry.
-const OBJECT_TRIGGERS: [&str; 2] = ["httpTrigger", "timerTrigger"];
-
 impl Registry {
-    /// The bindings whose names nothing gave, one line each: for an app
-    /// served without its folder, whose function.json files cannot say.
-    pub(crate) fn unnamed(&self) -> Vec<String> {
+    /// What is wrong with the registry lines themselves, one line each
+    /// ([`Function::declaration_problems`]), HTTP routes judged under
+    /// `route_prefix` and `%Setting%` queue names through the environment,
+    /// where the host puts the app settings.
+    pub(crate) fn declaration_problems(&self, route_prefix: &str) -> Vec<String> {
+        let setting = |name: &str| std::env::var(name).ok();
         self.iter()
-            .flat_map(|function| {
-                function.unnamed().into_iter().map(move |kind| {
-                    let how = if kind == "durableClient" {
-                        ".client_binding(\"client\")"
-                    } else {
-                        ".binding(\"<name>\")"
-                    };
-                    format!(
-                        "{}: the name of its {kind} binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with {how}",
-                        function.name
-                    )
-                })
-            })
+            .flat_map(|function| function.declaration_problems(route_prefix, &setting))
             .collect()
     }
 
@@ -67,8 +51,8 @@ impl Function {
             Some(Err(error)) => return vec![format!("{at}: {error}")],
             None => {
                 return vec![format!(
-                    "{at}: missing: the registry declares {:?}, a {} function; create the folder {:?} with its function.json",
-                    self.name, self.trigger_type, self.name
+                    "{at}: missing: the registry declares {:?}, a {} function; create the folder {:?} with its function.json (`cargo azfunc start` writes it from the registry)",
+                    self.name, self.trigger.kind, self.name
                 )];
             }
         };
@@ -80,23 +64,24 @@ impl Function {
             _ => found.push(format!(
                 "{at}: {} trigger bindings; a function has exactly one: an \"in\" binding of type {:?}{}",
                 triggers.len(),
-                self.trigger_type,
-                self.binding
-                    .as_deref()
+                self.trigger.kind,
+                Some(&self.trigger.name)
+                    .filter(|_| self.names_trigger)
                     .map(|name| format!(" named {name:?}"))
                     .unwrap_or_default()
             )),
         }
         found.extend(self.client_mismatch(&at, bindings));
         for binding in bindings.iter().filter(|b| b.is_output()) {
-            if !self.outputs.contains(&binding.name.as_str()) {
+            if !self.writes(&binding.name) {
                 found.push(format!(
-                    "{at}: the out binding {:?} is not declared, so nothing would be written to it: add .output({:?}) to the registry line, or remove the binding",
-                    binding.name, binding.name
+                    "{at}: the out binding {:?} is not declared, so nothing would be written to it: declare it on the registry line with .output(Binding::...), or remove the binding",
+                    binding.name
                 ));
             }
         }
-        for output in &self.outputs {
+        let declared = self.others.iter().filter(|b| b.is_output());
+        for output in declared.map(|b| &b.name) {
             if !bindings.iter().any(|b| b.is_output() && b.name == *output) {
                 found.push(format!(
                     "{at}: no out binding named {output:?}, which the registry declares, so the host would drop it: add the binding, or rename it to match"
@@ -106,14 +91,16 @@ impl Function {
         let returns_http = bindings
             .iter()
             .any(|b| b.direction == Direction::Out && b.name == "$return" && b.kind == "http");
-        if self.trigger_type == "httpTrigger" && !returns_http {
+        if self.trigger.is_kind("httpTrigger") && !returns_http {
             found.push(format!(
                 "{at}: an HTTP function answers through its return value: add {{\"type\": \"http\", \"direction\": \"out\", \"name\": \"$return\"}}"
             ));
         }
-        for binding in bindings {
-            found.extend(data_type_mismatch(&at, binding));
-        }
+        found.extend(
+            json.problems()
+                .into_iter()
+                .map(|problem| format!("{at}: {problem}")),
+        );
         found.extend(self.mode_mismatch(&at, app, json));
         found
     }
@@ -141,12 +128,13 @@ impl Function {
     }
 
     fn trigger_mismatch(&self, at: &str, trigger: &Binding) -> Option<String> {
-        if trigger.kind != self.trigger_type {
+        let declared = &self.trigger.kind;
+        if !trigger.is_kind(declared) {
             Some(format!(
-                "{at}: the trigger is of type {:?}; the registry declares a {} function: change the binding's \"type\" to {:?}, or the registry line",
-                trigger.kind, self.trigger_type, self.trigger_type
+                "{at}: the trigger is of type {:?}; the registry declares a {declared} function: change the binding's \"type\" to {declared:?}, or the registry line",
+                trigger.kind
             ))
-        } else if let Some(binding) = &self.binding
+        } else if let Some(binding) = Some(&self.trigger.name).filter(|_| self.names_trigger)
             && trigger.name != *binding
             && self.routes.is_empty()
         {
@@ -162,14 +150,13 @@ impl Function {
     /// A function that takes a Durable client needs exactly one
     /// `durableClient` input binding, named as the line names it if it does.
     fn client_mismatch(&self, at: &str, bindings: &[Binding]) -> Option<String> {
-        if !self.takes_client {
-            return None;
-        }
+        let declared = self.client()?;
         let clients: Vec<&Binding> = bindings
             .iter()
             .filter(|b| b.direction == Direction::In && b.kind == "durableClient")
             .collect();
-        match (clients.as_slice(), &self.client_binding) {
+        let named = Some(&declared.name).filter(|_| self.names_client);
+        match (clients.as_slice(), named) {
             ([client], Some(name)) if client.name != *name => Some(format!(
                 "{at}: the durableClient binding is named {:?}; the registry line names it {name:?} (.client_binding): set its \"name\" to {name:?}, or change the registry line",
                 client.name
@@ -182,26 +169,6 @@ impl Function {
             )),
         }
     }
-}
-
-/// A `dataType` the host does not know, or `binary` on a trigger that
-/// has no bytes to carry. Binary queue and other triggers arrive as
-/// bytes; binary outputs get text and UTF-8 bytes as they are.
-fn data_type_mismatch(at: &str, binding: &Binding) -> Option<String> {
-    let data_type = binding.data_type.as_deref()?;
-    let name = &binding.name;
-    if !DATA_TYPES.contains(&data_type) {
-        return Some(format!(
-            "{at}: binding {name:?} has \"dataType\": {data_type:?}; the host knows \"string\", \"binary\" and \"stream\""
-        ));
-    }
-    (data_type == "binary" && binding.is_trigger() && OBJECT_TRIGGERS.contains(&binding.kind.as_str()))
-        .then(|| {
-            format!(
-                "{at}: trigger {name:?} has \"dataType\": \"binary\", but the host sends a {} as an object, with no bytes to carry: remove \"dataType\"",
-                binding.kind
-            )
-        })
 }
 
 #[cfg(test)]

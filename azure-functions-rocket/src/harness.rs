@@ -11,7 +11,7 @@
 //!     Ok(HttpResponse::new(200, req.text()?))
 //! }
 //!
-//! let function = Function::http("Echo", echo).binding("req");
+//! let function = Function::http("Echo", echo);
 //! let runtime = rocket::tokio::runtime::Builder::new_current_thread().build().unwrap();
 //! let body = br#"{"Data": {"req": {"Body": "hi"}}, "Metadata": {}}"#;
 //! let answer = runtime.block_on(invoke(&function, body, |body| DirectCall { body, ..DirectCall::default() }, Some("id-1")));
@@ -33,8 +33,8 @@ use function_app::AppFolder;
 pub fn in_app_folder(mut registry: Registry, root: &Path) -> Result<Registry, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
     registry.follow(&app);
-    let mut problems = registry.mismatches(&app);
-    problems.extend(registry.unnamed());
+    let mut problems = registry.declaration_problems(&app.host.route_prefix);
+    problems.extend(registry.mismatches(&app));
     if problems.is_empty() {
         Ok(registry)
     } else {

@@ -6,11 +6,12 @@
 //! host expects (the port it gives, the envelope it sends, the reply it
 //! reads), checks each function's folder and `function.json` against its
 //! declaration at start-up, and stops cleanly on SIGTERM. A registry line
-//! names the function's folder; the names of its bindings come from its
-//! `function.json` ([`Function::binding`] gives one where there is none).
+//! declares everything the host needs: the function's name, its trigger
+//! and settings, its other [`Binding`]s; [`Function::function_json`] is
+//! the function.json the host reads, which `cargo azfunc` writes for you.
 //!
 //! ```no_run
-//! use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+//! use azure_functions_rocket::{AuthLevel, Error, Function, HttpRequest, HttpResponse, Registry};
 //!
 //! async fn hello(req: HttpRequest) -> Result<HttpResponse, Error> {
 //!     let name = req.query("name").unwrap_or("world");
@@ -18,7 +19,10 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     azure_functions_rocket::run(Registry::new().with(Function::http("Hello", hello)))
+//!     let hello = Function::http("Hello", hello)
+//!         .methods(["get"])
+//!         .auth_level(AuthLevel::Anonymous);
+//!     azure_functions_rocket::run(Registry::new().with(hello))
 //! }
 //! ```
 //!
@@ -28,7 +32,10 @@
 //!   or `()`; see [`IntoReply`].
 //! - Failures: [`Error`], which `?` builds from any error type.
 //! - The invocation's log, which the host shows with the function's own
-//!   records: [`log`].
+//!   records: [`log`]. With the `tracing` feature, `tracing` events inside
+//!   a function are lines of it too, and each invocation runs in a span
+//!   whose parent is the caller's W3C trace context; the `otel` feature
+//!   exports the spans over OTLP (docs/functions.md, "Logs and traces").
 //! - Tests: [`app`] gives the app as a Rocket instance, for Rocket's
 //!   local client.
 //! - The host's modes: by default every invocation arrives in the host's
@@ -48,20 +55,28 @@ mod config;
 pub mod durable;
 mod envelope;
 mod error;
+#[cfg(feature = "tracing")]
+mod events;
 // Running a function without the server, for the benchmarks and the
 // fuzzer: not for apps.
 #[doc(hidden)]
 pub mod harness;
 mod http;
 pub mod log;
+#[cfg(feature = "otel")]
+mod otel;
 mod outputs;
 mod registry;
 mod server;
 pub mod text;
+mod trace;
+#[cfg(feature = "tracing")]
+mod trace_context;
 mod trigger;
 mod worker;
 
 pub use error::{Error, Result};
+pub use function_app::{AuthLevel, Binding, Direction, FunctionJson};
 pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};
@@ -74,6 +89,11 @@ pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 /// The Rocket this library serves with, for apps that test with its local
 /// client or mount routes of their own.
 pub use rocket;
+
+/// The `tracing` this library records: its events inside a function
+/// become lines of the invocation's log ([`log`]).
+#[cfg(feature = "tracing")]
+pub use tracing;
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

@@ -5,6 +5,8 @@
 //! the line the layer writes at the end, or whole lines of its own. Every
 //! line names the level, the function and the invocation, and quotes every
 //! text value the same way, so a caller cannot forge `key=value` tokens.
+//! With the `tracing` feature, `tracing` events inside the function are
+//! lines of the same log, naming their target as `category`.
 //!
 //! ```
 //! use azure_functions_rocket::{Error, QueueMessage, log};
@@ -135,11 +137,125 @@ impl Level {
     }
 }
 
+/// One line a function logged: its own ([`info`] and the like) or a
+/// `tracing` event's, which names its category (the event's target) and
+/// may carry fields of its own.
+#[derive(Debug)]
+pub(crate) struct Line {
+    pub(crate) level: Level,
+    #[cfg(feature = "tracing")]
+    pub(crate) category: Option<&'static str>,
+    pub(crate) message: Option<String>,
+    #[cfg(feature = "tracing")]
+    pub(crate) fields: Vec<(&'static str, FieldValue)>,
+}
+
+impl Line {
+    /// What follows the line's head: ` message="..."`, then its fields as
+    /// ` key=value`, every text quoted.
+    fn write_body(&self, out: &mut String) {
+        if let Some(message) = &self.message {
+            // Quoted and escaped whole, as every text in a line: a caller's
+            // text inside cannot end the line, add a token or reach a
+            // terminal as an escape sequence.
+            out.push_str(" message=");
+            out.push_str(&quote_message(message));
+        }
+        #[cfg(feature = "tracing")]
+        for (name, value) in &self.fields {
+            out.push(' ');
+            write_key(out, name);
+            // Writing to a String cannot fail.
+            let _ = write!(out, "={value}");
+        }
+    }
+
+    fn write_category(&self, out: &mut String) {
+        if let Some(category) = self.category() {
+            out.push_str(" category=");
+            out.push_str(&quote_at_most(category, FIELD_CHARS));
+        }
+    }
+
+    /// The event's target; `None` for the function's own lines.
+    fn category(&self) -> Option<&'static str> {
+        #[cfg(feature = "tracing")]
+        return self.category;
+        #[cfg(not(feature = "tracing"))]
+        None
+    }
+
+    /// The line on the process's own output, for an event outside any
+    /// invocation: `[INFO] category="..." message="..."`.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn print(&self) {
+        let mut line = String::from(self.level.prefix());
+        self.write_category(&mut line);
+        self.write_body(&mut line);
+        emit_on_process_output(self.level, &line);
+    }
+}
+
+/// `body` without the space its writer puts before every item.
+fn unspaced(mut body: String) -> String {
+    if body.starts_with(' ') {
+        body.remove(0);
+    }
+    body
+}
+
+/// The names a line's head uses: a field of the same name is written
+/// `_name`, so that a reader finds the head's value under it.
+#[cfg(feature = "tracing")]
+const HEAD_KEYS: [&str; 3] = ["invocation", "category", "status"];
+
+/// `name` as a logfmt key: anything but letters, digits, `_`, `.` and `-`
+/// becomes `_`, so that no name can add a token or end the line.
+#[cfg(feature = "tracing")]
+fn write_key(out: &mut String, name: &str) {
+    if name.is_empty() || HEAD_KEYS.contains(&name) {
+        out.push('_');
+    }
+    out.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+            c
+        } else {
+            '_'
+        }
+    }));
+}
+
+/// One write per line, so that concurrent invocations' lines never
+/// interleave: information on stdout, warnings and errors on stderr, which
+/// the host logs as warnings (the line holds "WARN") and errors. A closed
+/// stream loses the line only.
+fn emit_on_process_output(level: Level, line: &str) {
+    use std::io::Write as _;
+    let _ = match level {
+        Level::Info => writeln!(std::io::stdout().lock(), "{line}"),
+        Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{line}"),
+    };
+}
+
+/// One record of an invocation's log, for a channel that carries the
+/// level, the category and the invocation apart from the text (the native
+/// worker's `RpcLog`): `message` is the line without its head.
+// Read by the native worker, which sends each as an `RpcLog`.
+#[allow(dead_code)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) level: Level,
+    /// The event's target for a `tracing` event; `Function.<name>.User`,
+    /// the host's own category for a function's logs, for the rest.
+    pub(crate) category: String,
+    pub(crate) message: String,
+}
+
 /// What a function logged during one invocation.
 #[derive(Debug, Default)]
 pub(crate) struct InvocationLog {
     fields: Vec<(&'static str, FieldValue)>,
-    lines: Vec<(Level, String)>,
+    lines: Vec<Line>,
 }
 
 impl InvocationLog {
@@ -160,9 +276,7 @@ impl InvocationLog {
     }
 
     /// The same lines on the process's own output, for when no envelope
-    /// carries them (forwarding and proxying modes): information on
-    /// stdout, warnings and errors on stderr, which the host logs as
-    /// warnings (the line holds "WARN") and errors.
+    /// carries them (forwarding and proxying modes).
     pub fn print(
         self,
         function: &str,
@@ -170,15 +284,45 @@ impl InvocationLog {
         status: u16,
         error: Option<&str>,
     ) {
-        use std::io::Write as _;
         self.write(function, invocation_id, status, error, |level, line| {
-            // One write per line, so that concurrent invocations' lines
-            // never interleave; a closed stdout loses the line only.
-            let _ = match level {
-                Level::Info => writeln!(std::io::stdout().lock(), "{line}"),
-                Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{line}"),
-            };
+            emit_on_process_output(level, &line)
         });
+    }
+
+    /// The invocation's records, in order, the closing one last: what
+    /// [`InvocationLog::lines`] writes, with the level, the category and
+    /// the invocation left out of the text for a channel that carries
+    /// them apart.
+    // Called by the native worker.
+    #[allow(dead_code)]
+    pub fn records(
+        self,
+        function: &str,
+        status: u16,
+        error: Option<&str>,
+    ) -> impl Iterator<Item = Record> {
+        let own = format!("Function.{function}.User");
+        let summary = Record {
+            level: outcome_level(status),
+            category: own.clone(),
+            message: {
+                let mut body = String::with_capacity(64);
+                write_summary(&mut body, &self.fields, status, error);
+                unspaced(body)
+            },
+        };
+        self.lines
+            .into_iter()
+            .map(move |line| Record {
+                level: line.level,
+                category: line.category().map_or_else(|| own.clone(), str::to_owned),
+                message: {
+                    let mut body = String::new();
+                    line.write_body(&mut body);
+                    unspaced(body)
+                },
+            })
+            .chain(std::iter::once(summary))
     }
 
     fn write(
@@ -199,30 +343,42 @@ impl InvocationLog {
             line.push_str(&id);
             line
         };
-        for (level, message) in self.lines {
-            // Quoted and escaped whole, as every text in a line: a caller's
-            // text inside cannot end the line, add a token or reach a
-            // terminal as an escape sequence.
-            let mut line = head(level, 80 + message.len());
-            line.push_str(" message=");
-            line.push_str(&quote_message(&message));
-            emit(level, line);
+        for own in self.lines {
+            let mut line = head(own.level, 80 + own.message.as_ref().map_or(0, String::len));
+            own.write_category(&mut line);
+            own.write_body(&mut line);
+            emit(own.level, line);
         }
-        let level = match status {
-            500.. => Level::Error,
-            400.. => Level::Warn,
-            _ => Level::Info,
-        };
+        let level = outcome_level(status);
         let mut summary = head(level, 128);
-        for (name, value) in &self.fields {
-            // Writing to a String cannot fail.
-            let _ = write!(summary, " {name}={value}");
-        }
-        let _ = write!(summary, " status={status}");
-        if let Some(error) = error {
-            let _ = write!(summary, " error={}", quote_message(error));
-        }
+        write_summary(&mut summary, &self.fields, status, error);
         emit(level, summary);
+    }
+}
+
+/// The closing line's level: a 5xx is an error, a 4xx a warning.
+fn outcome_level(status: u16) -> Level {
+    match status {
+        500.. => Level::Error,
+        400.. => Level::Warn,
+        _ => Level::Info,
+    }
+}
+
+/// The closing line's items: the fields, then the outcome.
+fn write_summary(
+    out: &mut String,
+    fields: &[(&'static str, FieldValue)],
+    status: u16,
+    error: Option<&str>,
+) {
+    for (name, value) in fields {
+        // Writing to a String cannot fail.
+        let _ = write!(out, " {name}={value}");
+    }
+    let _ = write!(out, " status={status}");
+    if let Some(error) = error {
+        let _ = write!(out, " error={}", quote_message(error));
     }
 }
 
@@ -260,7 +416,31 @@ pub fn field(name: &'static str, value: impl Into<FieldValue>) {
 /// and terminal escape characters), so that no text in it can forge a
 /// line or a token. Values are better [`field`]s.
 pub fn line(level: Level, message: impl fmt::Display) {
-    let _ = LOG.try_with(|log| log.borrow_mut().lines.push((level, message.to_string())));
+    push(Line {
+        level,
+        message: Some(message.to_string()),
+        #[cfg(feature = "tracing")]
+        category: None,
+        #[cfg(feature = "tracing")]
+        fields: Vec::new(),
+    });
+}
+
+/// Adds `line` to the running invocation's log; `line` back when no
+/// invocation runs on this task (or its log is busy), for the caller to
+/// write elsewhere.
+pub(crate) fn try_push(line: Line) -> Result<(), Line> {
+    let mut line = Some(line);
+    let _ = LOG.try_with(|log| {
+        if let Ok(mut log) = log.try_borrow_mut() {
+            log.lines.extend(line.take());
+        }
+    });
+    line.map_or(Ok(()), Err)
+}
+
+fn push(line: Line) {
+    let _ = try_push(line);
 }
 
 /// A line of the function's own at [`Level::Info`].

@@ -1,10 +1,14 @@
 //! The functions a handler serves, each declared once: its folder name,
-//! the names direct callers may use, its trigger, its outputs, its code.
+//! the names direct callers may use, its trigger, its other bindings, its
+//! code. The builder methods that declare bindings are in `declare`.
 
+mod declare;
+
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
-use function_app::Direction;
+use function_app::{Binding, Direction, FunctionJson};
 
 use crate::envelope::Envelope;
 use crate::error::Error;
@@ -26,8 +30,8 @@ pub(crate) enum Arrival<'a> {
 /// A function's work for one invocation, its input already read.
 pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send>>;
 
-/// What a function reads an invocation by: its bindings' names, given on
-/// its registry line or read from its function.json at start-up.
+/// What a function reads an invocation by: its bindings' names and
+/// `dataType`, as the host has them (see [`Function::follow`]).
 pub(crate) struct Bound<'a> {
     /// The trigger binding's name.
     pub(crate) trigger: &'a str,
@@ -41,44 +45,59 @@ pub(crate) struct Bound<'a> {
 /// Starts the function on an arrival.
 pub(crate) type Start = dyn Fn(Arrival<'_>, &Bound<'_>) -> Result<Running, Error> + Send + Sync;
 
-/// One function, as its registry line declares it: the name of its folder
-/// (where its `function.json` is), its trigger binding's type, the `out`
-/// bindings it writes, and its code. The names of its trigger and input
-/// bindings come from its function.json at start-up, unless the line
-/// gives them ([`Function::binding`]).
+/// What a hand-kept function.json says where the host reads it and not
+/// the registry line: the names the line leaves to their defaults, and
+/// `dataType`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Followed {
+    pub(crate) trigger: Option<String>,
+    pub(crate) client: Option<String>,
+    pub(crate) binary_input: bool,
+    pub(crate) binary_outputs: Vec<String>,
+}
+
+/// One function, declared once on its registry line: its name (the
+/// folder the host knows it by), its trigger with its settings, the other
+/// bindings it reads or writes, and its code. The line is all the host
+/// needs: [`Function::function_json`] is the function.json it reads, which
+/// `cargo azfunc` writes from it, and the native worker answers the
+/// host's metadata request with. Bindings get their usual names unless
+/// the line gives others ([`Function::binding`]).
 ///
 /// ```
-/// use azure_functions_rocket::{Error, Function, Outputs, QueueMessage};
+/// use azure_functions_rocket::{Binding, Error, Function, Outputs, QueueMessage};
 ///
 /// async fn copy(message: QueueMessage) -> Result<Outputs, Error> {
 ///     Ok(Outputs::new().text("copies", message.text))
 /// }
 ///
-/// // QueueCopy/function.json: a queueTrigger and a queue out binding
-/// // named "copies".
-/// let function = Function::queue("QueueCopy", copy).output("copies");
+/// let function = Function::queue("QueueCopy", copy)
+///     .queue_name("originals")
+///     .output(Binding::queue("copies", "copies"));
 /// assert_eq!(function.name(), "QueueCopy");
 /// assert_eq!(function.trigger_type(), "queueTrigger");
+/// let json = function.function_json();
+/// assert_eq!(json.bindings[0].name, "message");
+/// assert_eq!(json.bindings[0].queue_name.as_deref(), Some("originals"));
 /// ```
 pub struct Function {
     /// The function's folder: the host POSTs to `/{name}`.
     pub(crate) name: &'static str,
-    /// Other names direct callers may use, e.g. the route.
+    /// Other names direct callers may use.
     pub(crate) aliases: Vec<&'static str>,
-    /// The trigger binding's `type` in function.json.
-    pub(crate) trigger_type: &'static str,
-    /// The trigger binding's `name` in function.json, once known.
-    pub(crate) binding: Option<String>,
-    /// Whether it takes a `durableClient` input binding.
-    pub(crate) takes_client: bool,
-    /// That binding's `name` in function.json, once known.
-    pub(crate) client_binding: Option<String>,
-    /// The `out` bindings it writes, other than `$return`.
-    pub(crate) outputs: Vec<&'static str>,
-    /// Its trigger is declared `"dataType": "binary"` in function.json.
-    pub(crate) binary_input: bool,
-    /// Its `out` bindings declared `"dataType": "binary"`.
-    pub(crate) binary_outputs: Vec<String>,
+    /// Its trigger binding, as declared.
+    pub(crate) trigger: Binding,
+    /// Its other bindings, as declared: inputs, outputs, an HTTP
+    /// function's `$return`.
+    pub(crate) others: Vec<Binding>,
+    /// The line names the trigger binding ([`Function::binding`]).
+    pub(crate) names_trigger: bool,
+    /// The line names the durableClient binding.
+    pub(crate) names_client: bool,
+    /// What its hand-kept function.json says, if it has one.
+    pub(crate) followed: Option<Followed>,
+    /// Mistakes on the line itself, reported at start-up.
+    pub(crate) misdeclared: Vec<String>,
     /// Failures travel inside a 200 envelope (HTTP) or fail the invocation.
     pub(crate) fails_in_envelope: bool,
     /// The app's own Rocket routes that serve this HTTP function in
@@ -167,8 +186,6 @@ impl Function {
     /// use azure_functions_rocket::rocket::{get, routes};
     /// use azure_functions_rocket::{Function, Registry};
     ///
-    /// // Ticks/function.json: an httpTrigger with "route": "ticks" and
-    /// // "methods": ["get"], and an http $return.
     /// #[get("/api/ticks")]
     /// fn ticks() -> EventStream![] {
     ///     EventStream! {
@@ -178,7 +195,9 @@ impl Function {
     ///     }
     /// }
     ///
-    /// let registry = Registry::new().with(Function::routes("Ticks", routes![ticks]));
+    /// // Its route and methods on the line: the host's function.json.
+    /// let ticks = Function::routes("Ticks", routes![ticks]).route("ticks").methods(["get"]);
+    /// let registry = Registry::new().with(ticks);
     /// assert_eq!(registry.find("Ticks").unwrap().trigger_type(), "httpTrigger");
     /// ```
     pub fn routes(name: &'static str, routes: Vec<rocket::Route>) -> Function {
@@ -187,20 +206,9 @@ impl Function {
                 "{name} is served by its own Rocket routes, at its public path"
             )))
         };
-        Function {
-            name,
-            aliases: Vec::new(),
-            trigger_type: "httpTrigger",
-            binding: None,
-            takes_client: false,
-            client_binding: None,
-            outputs: Vec::new(),
-            binary_input: false,
-            binary_outputs: Vec::new(),
-            fails_in_envelope: true,
-            routes,
-            start: Box::new(start),
-        }
+        let mut function = Function::custom(name, "httpTrigger", true, Box::new(start));
+        function.routes = routes;
+        function
     }
 
     /// A function whose `start` reads its own input: every trigger kind
@@ -211,45 +219,31 @@ impl Function {
         fails_in_envelope: bool,
         start: Box<Start>,
     ) -> Function {
+        let mut others = Vec::new();
+        if trigger_type.eq_ignore_ascii_case("httpTrigger") {
+            // The caller's response.
+            others.push(Binding::http("$return"));
+        }
         Function {
             name,
             aliases: Vec::new(),
-            trigger_type,
-            binding: None,
-            takes_client: false,
-            client_binding: None,
-            outputs: Vec::new(),
-            binary_input: false,
-            binary_outputs: Vec::new(),
+            trigger: Binding::new(trigger_type, Direction::In, default_name(trigger_type)),
+            others,
+            names_trigger: false,
+            names_client: false,
+            followed: None,
+            misdeclared: Vec::new(),
             fails_in_envelope,
             routes: Vec::new(),
             start,
         }
     }
 
-    /// Another name direct callers may use.
+    /// Another name direct callers may use. A function whose route is
+    /// one plain segment (`"route": "RustFunction"`) answers to it
+    /// without one.
     pub fn alias(mut self, name: &'static str) -> Function {
         self.aliases.push(name);
-        self
-    }
-
-    /// Names its trigger binding, instead of reading the name from its
-    /// function.json: for an app served without its folder.
-    pub fn binding(mut self, name: &'static str) -> Function {
-        self.binding = Some(name.to_owned());
-        self
-    }
-
-    /// Names its `durableClient` input binding, instead of reading the
-    /// name from its function.json ([`Function::http_with_client`]).
-    pub fn client_binding(mut self, name: &'static str) -> Function {
-        self.client_binding = Some(name.to_owned());
-        self
-    }
-
-    /// Declares an `out` binding the function writes.
-    pub fn output(mut self, binding: &'static str) -> Function {
-        self.outputs.push(binding);
         self
     }
 
@@ -259,43 +253,85 @@ impl Function {
     }
 
     /// Its trigger binding's `type` in function.json, e.g. `httpTrigger`.
-    pub fn trigger_type(&self) -> &'static str {
-        self.trigger_type
+    pub fn trigger_type(&self) -> &str {
+        &self.trigger.kind
     }
 
     /// Reads the input from `arrival` and starts the function on it.
     pub(crate) fn start(&self, arrival: Arrival<'_>) -> Result<Running, Error> {
+        let followed = self.followed.as_ref();
         let bound = Bound {
-            trigger: self.binding.as_deref().unwrap_or_default(),
-            client: self.client_binding.as_deref().unwrap_or_default(),
-            binary: self.binary_input,
+            trigger: followed
+                .and_then(|f| f.trigger.as_deref())
+                .unwrap_or(&self.trigger.name),
+            client: followed
+                .and_then(|f| f.client.as_deref())
+                .or_else(|| self.client().map(|client| client.name.as_str()))
+                .unwrap_or_default(),
+            binary: followed.map_or(self.trigger.is_binary(), |f| f.binary_input),
         };
-        // Only the host's envelope is read by binding name.
-        if matches!(arrival, Arrival::Host(_)) && !self.unnamed().is_empty() {
-            return Err(Error::Internal(format!(
-                "the binding names of {} are not known, so the host envelope cannot be read: serve the app from its folder, or give them on its registry line (.binding)",
-                self.name
-            )));
-        }
         (self.start)(arrival, &bound)
     }
 
-    /// The bindings whose names are not known yet: neither the registry
-    /// line nor a function.json gave them.
-    pub(crate) fn unnamed(&self) -> Vec<&'static str> {
-        let mut unnamed = Vec::new();
-        if self.binding.is_none() && self.routes.is_empty() {
-            unnamed.push(self.trigger_type);
-        }
-        if self.takes_client && self.client_binding.is_none() {
-            unnamed.push("durableClient");
-        }
-        unnamed
+    /// Its `durableClient` input binding, if it takes one.
+    pub(crate) fn client(&self) -> Option<&Binding> {
+        self.others
+            .iter()
+            .find(|b| b.direction == Direction::In && b.is_kind("durableClient"))
     }
 
-    /// Whether `name` calls this function (exact case, as the host sends).
+    /// Whether the function may write the output `name`: an out binding
+    /// its line declares, other than `$return`.
+    pub(crate) fn writes(&self, name: &str) -> bool {
+        self.others.iter().any(|b| b.is_output() && b.name == name)
+    }
+
+    /// The outputs declared `"dataType": "binary"` where the host reads
+    /// them: in the hand-kept function.json if there is one.
+    pub(crate) fn binary_outputs(&self) -> Cow<'_, [String]> {
+        match &self.followed {
+            Some(followed) => Cow::Borrowed(&followed.binary_outputs),
+            None => Cow::Owned(
+                self.others
+                    .iter()
+                    .filter(|b| b.is_output() && b.is_binary())
+                    .map(|b| b.name.clone())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether `name` calls this function (exact case, as the host sends):
+    /// its name, an alias, or a route of one plain segment.
     pub(crate) fn answers_to(&self, name: &str) -> bool {
-        self.name == name || self.aliases.contains(&name)
+        self.name == name
+            || self.aliases.contains(&name)
+            || self.trigger.route.as_deref().is_some_and(|route| {
+                route == name && !route.contains(['/', '{', '}', '?', '*', '~'])
+            })
+    }
+}
+
+/// The name a binding of type `kind` gets unless its line names it: the
+/// names Microsoft's templates and this repository's examples use.
+fn default_name(kind: &str) -> String {
+    let known = [
+        ("httpTrigger", "req"),
+        ("queueTrigger", "message"),
+        ("timerTrigger", "timer"),
+        ("orchestrationTrigger", "context"),
+        ("entityTrigger", "context"),
+        ("activityTrigger", "input"),
+    ];
+    if let Some((_, name)) = known.iter().find(|(k, _)| k.eq_ignore_ascii_case(kind)) {
+        return (*name).to_owned();
+    }
+    // `blobTrigger` -> `blob`: the trigger's value, named for its kind.
+    let stem = kind.strip_suffix("Trigger").unwrap_or(kind);
+    if stem.is_empty() {
+        "trigger".to_owned()
+    } else {
+        stem.to_owned()
     }
 }
 
@@ -304,9 +340,8 @@ impl std::fmt::Debug for Function {
         f.debug_struct("Function")
             .field("name", &self.name)
             .field("aliases", &self.aliases)
-            .field("trigger_type", &self.trigger_type)
-            .field("binding", &self.binding)
-            .field("outputs", &self.outputs)
+            .field("trigger", &self.trigger)
+            .field("others", &self.others)
             .finish_non_exhaustive()
     }
 }
@@ -365,37 +400,25 @@ impl Registry {
         self.functions.iter_mut()
     }
 
-    /// Takes from the app folder the names of the bindings each function's
-    /// registry line does not give, and the `dataType` of its bindings:
-    /// binary triggers and outputs are read and written as the host
-    /// carries them.
+    /// The function.json of each function, as the host would read it,
+    /// in the order they were added.
+    pub fn function_jsons(&self) -> impl Iterator<Item = (&'static str, FunctionJson)> + '_ {
+        self.functions
+            .iter()
+            .map(|function| (function.name, function.function_json()))
+    }
+
+    /// Takes from the app folder what the host reads there rather than in
+    /// the registry: the names of the bindings each line leaves to their
+    /// defaults, and the `dataType` of its bindings, so that binary
+    /// triggers and outputs are read and written as the host carries them.
+    /// A function without a function.json keeps its declaration.
     pub(crate) fn follow(&mut self, app: &function_app::AppFolder) {
         for function in &mut self.functions {
-            let Some(Ok(json)) = app.function(function.name) else {
-                continue;
+            function.followed = match app.function(function.name) {
+                Some(Ok(json)) => Some(function.follow(json)),
+                _ => None,
             };
-            if function.binding.is_none()
-                && let Some(trigger) = json.trigger()
-            {
-                function.binding = Some(trigger.name.clone());
-            }
-            let mut clients = json
-                .bindings
-                .iter()
-                .filter(|b| b.direction == Direction::In && b.kind == "durableClient");
-            if function.takes_client
-                && function.client_binding.is_none()
-                && let (Some(client), None) = (clients.next(), clients.next())
-            {
-                function.client_binding = Some(client.name.clone());
-            }
-            function.binary_input = json.trigger().is_some_and(|t| t.is_binary());
-            function.binary_outputs = json
-                .bindings
-                .iter()
-                .filter(|b| b.is_output() && b.is_binary())
-                .map(|b| b.name.clone())
-                .collect();
         }
     }
 

@@ -52,6 +52,9 @@ pub const MIN_FUNCTION_TIMEOUT: Duration = Duration::from_secs(1);
 /// The Durable extension's task hub when host.json names none.
 const DEFAULT_HUB_NAME: &str = "TestHubName";
 const DEFAULT_REORDER_WINDOW_MINUTES: u32 = 30;
+/// The Durable extension's storage connection when host.json names none:
+/// the WebJobs SDK's `ConnectionStringNames.Storage`.
+const DEFAULT_CONNECTION_NAME: &str = "Storage";
 
 /// What host.json says about the handler, HTTP and timeouts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,10 @@ pub struct HostJson {
     /// window within which entity requests are reordered and deduplicated
     /// on the Azure Storage backend; 30 by default, as in the extension.
     pub entity_message_reorder_window_minutes: u32,
+    /// `extensions.durableTask.storageProvider.connectionName` (or its old
+    /// name `connectionStringName`), else `Storage`: the connection the
+    /// extension's management URLs name when a binding names none.
+    pub connection_name: String,
 }
 
 impl Default for HostJson {
@@ -88,6 +95,7 @@ impl Default for HostJson {
             function_timeout: Some(DEFAULT_FUNCTION_TIMEOUT),
             hub_name: DEFAULT_HUB_NAME.to_owned(),
             entity_message_reorder_window_minutes: DEFAULT_REORDER_WINDOW_MINUTES,
+            connection_name: DEFAULT_CONNECTION_NAME.to_owned(),
         }
     }
 }
@@ -171,6 +179,15 @@ impl HostJson {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_HUB_NAME)
             .to_owned();
+        let storage = extensions
+            .and_then(|extensions| property(extensions, "durableTask"))
+            .and_then(|durable| property(durable, "storageProvider"));
+        let connection_name = ["connectionName", "connectionStringName"]
+            .into_iter()
+            .find_map(|name| storage.and_then(|storage| property(storage, name)))
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_CONNECTION_NAME)
+            .to_owned();
         let entity_message_reorder_window_minutes = match extensions
             .and_then(|extensions| property(extensions, "durableTask"))
             .and_then(|durable| property(durable, "entityMessageReorderWindowInMinutes"))
@@ -206,6 +223,7 @@ impl HostJson {
             function_timeout,
             hub_name,
             entity_message_reorder_window_minutes,
+            connection_name,
         })
     }
 

@@ -17,7 +17,7 @@ pub mod route;
 pub mod timespan;
 
 pub use app_folder::AppFolder;
-pub use function_json::{Binding, Direction, FunctionJson, takes_forwarded_requests};
+pub use function_json::{AuthLevel, Binding, Direction, FunctionJson, takes_forwarded_requests};
 pub use host_json::{DEFAULT_FUNCTION_TIMEOUT, HostJson, HttpMode, MIN_FUNCTION_TIMEOUT};
 pub use json::property;
 pub use local_settings::LocalSettings;

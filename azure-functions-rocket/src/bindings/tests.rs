@@ -1,5 +1,5 @@
 use super::*;
-use crate::{Error, HttpRequest, QueueMessage, TimerInfo, TriggerInput};
+use crate::{Binding, Error, HttpRequest, QueueMessage, TimerInfo, TriggerInput};
 
 async fn nothing<T>(_: T) -> Result<(), Error> {
     Ok(())
@@ -29,7 +29,7 @@ fn http() -> Function {
 fn queue() -> Function {
     Function::queue("Q", nothing::<QueueMessage>)
         .binding("msg")
-        .output("areas")
+        .output(Binding::queue("areas", "areas"))
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn each_kind_of_mismatch_has_its_line() {
             "a registered function without its folder",
             vec![],
             Registry::new().with(Function::timer("Tick", nothing::<TimerInfo>).binding("timer")),
-            r#"Tick/function.json: missing: the registry declares "Tick", a timerTrigger function; create the folder "Tick" with its function.json"#,
+            r#"Tick/function.json: missing: the registry declares "Tick", a timerTrigger function; create the folder "Tick" with its function.json (`cargo azfunc start` writes it from the registry)"#,
         ),
         (
             "a function.json that is not one",
@@ -95,22 +95,22 @@ fn each_kind_of_mismatch_has_its_line() {
             "an out binding the registry does not declare",
             vec![("Q", QUEUE.into())],
             Registry::new().with(Function::queue("Q", nothing::<QueueMessage>).binding("msg")),
-            r#"Q/function.json: the out binding "areas" is not declared, so nothing would be written to it: add .output("areas") to the registry line, or remove the binding"#,
+            r#"Q/function.json: the out binding "areas" is not declared, so nothing would be written to it: declare it on the registry line with .output(Binding::...), or remove the binding"#,
         ),
         (
             "a declared output with no binding",
             vec![("Q", QUEUE.replace("\"areas\"", "\"area\""))],
             Registry::new().with(
                 Function::queue("Q", nothing::<QueueMessage>).binding("msg")
-                    .output("area")
-                    .output("areas"),
+                    .output(Binding::queue("area", "area"))
+                    .output(Binding::queue("areas", "areas")),
             ),
             r#"Q/function.json: no out binding named "areas", which the registry declares, so the host would drop it: add the binding, or rename it to match"#,
         ),
         (
             "an HTTP function without its $return",
             vec![("H", HTTP.replace("$return", "res"))],
-            Registry::new().with(http().output("res")),
+            Registry::new().with(http().output(Binding::queue("res", "res"))),
             r#"H/function.json: an HTTP function answers through its return value: add {"type": "http", "direction": "out", "name": "$return"}"#,
         ),
         (
@@ -185,43 +185,132 @@ async fn start(
     Ok(crate::HttpResponse::new(200, ""))
 }
 
-/// A registry line without binding names takes them from the folder;
-/// one that gives them keeps them.
+/// A registry line that leaves its binding names to their defaults reads
+/// invocations by the names in a hand-kept folder; one that gives them
+/// keeps them.
 #[test]
 fn binding_names_come_from_function_json_unless_the_line_gives_them() {
     let root = app(&[("S", STARTER), ("Q", QUEUE), ("H", HTTP)]);
     let folder = AppFolder::read(root.path()).unwrap();
     let mut registry = Registry::new()
         .with(Function::http_with_client("S", start))
-        .with(Function::queue("Q", nothing::<QueueMessage>).output("areas"))
-        .with(http());
-    assert_eq!(registry.unnamed().len(), 3, "{:?}", registry.unnamed());
+        .with(
+            Function::queue("Q", nothing::<QueueMessage>).output(Binding::queue("areas", "areas")),
+        )
+        .with(Function::http("H", nothing::<HttpRequest>).binding("request"));
     registry.follow(&folder);
-    assert_eq!(registry.unnamed(), Vec::<String>::new());
-    let named = |name: &str| {
-        let function = registry.find(name).unwrap();
-        (function.binding.clone(), function.client_binding.clone())
+    let followed = |name: &str| {
+        let followed = registry.find(name).unwrap().followed.clone().unwrap();
+        (followed.trigger, followed.client)
     };
-    assert_eq!(named("S"), (Some("request".into()), Some("starter".into())));
-    assert_eq!(named("Q"), (Some("msg".into()), None));
-    assert_eq!(named("H"), (Some("req".into()), None));
-    assert_eq!(registry.mismatches(&folder), Vec::<String>::new());
+    assert_eq!(
+        followed("S"),
+        (Some("request".into()), Some("starter".into()))
+    );
+    assert_eq!(followed("Q"), (Some("msg".into()), None));
+    assert_eq!(followed("H"), (None, None), "the line names it");
+    assert_eq!(
+        registry.mismatches(&folder),
+        [
+            r#"H/function.json: the trigger binding is named "req"; the registry line names it "request" (.binding): set its "name" to "request", or change the registry line"#
+        ]
+    );
 }
 
-/// Without a folder, each name nothing gave is a start-up error that says
-/// how to give it.
+/// Declared in code only, each function has the names Microsoft's
+/// templates use.
 #[test]
-fn a_binding_name_nothing_gives_is_named_in_an_error() {
-    let registry = Registry::new()
-        .with(Function::http_with_client("S", start).binding("req"))
-        .with(Function::timer("T", nothing::<TimerInfo>))
-        .with(http());
+fn a_function_declared_in_code_is_complete() {
+    let json = |function: Function| {
+        let json = function.function_json();
+        assert_eq!(json.problems(), Vec::<String>::new());
+        serde_json::to_value(&json).unwrap()
+    };
     assert_eq!(
-        registry.unnamed(),
+        json(
+            Function::http_with_client("S", start)
+                .route("orchestrators/{name}")
+                .methods(["post"])
+        ),
+        serde_json::json!({"bindings": [
+            {"type": "httpTrigger", "direction": "in", "name": "req", "route": "orchestrators/{name}", "methods": ["post"]},
+            {"type": "http", "direction": "out", "name": "$return"},
+            {"type": "durableClient", "direction": "in", "name": "client"},
+        ]})
+    );
+    assert_eq!(
+        json(
+            Function::timer("T", nothing::<TimerInfo>)
+                .schedule("0 */5 * * * *")
+                .run_on_startup(true)
+                .use_monitor(false)
+        ),
+        serde_json::json!({"bindings": [
+            {"type": "timerTrigger", "direction": "in", "name": "timer", "schedule": "0 */5 * * * *", "runOnStartup": true, "useMonitor": false},
+        ]})
+    );
+    assert_eq!(
+        json(
+            Function::queue("Q", nothing::<QueueMessage>)
+                .queue_name("radii")
+                .connection("Storage")
+                .binary()
+        ),
+        serde_json::json!({"bindings": [
+            {"type": "queueTrigger", "direction": "in", "name": "message", "queueName": "radii", "connection": "Storage", "dataType": "binary"},
+        ]})
+    );
+    assert_eq!(
+        json(
+            Function::trigger("B", "blobTrigger", nothing::<TriggerInput>)
+                .setting("path", "in/{name}")
+        ),
+        serde_json::json!({"bindings": [
+            {"type": "blobTrigger", "direction": "in", "name": "blob", "path": "in/{name}"},
+        ]})
+    );
+}
+
+/// Each mistake on a registry line is one start-up line naming the
+/// function, never a panic.
+#[test]
+fn a_registry_line_the_host_would_refuse_is_named() {
+    let setting = |_: &str| None;
+    let problems = |function: Function| function.declaration_problems("api", &setting);
+    assert_eq!(
+        problems(queue().output(Binding::queue("Msg", "copies"))),
         [
-            r#"S: the name of its durableClient binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with .client_binding("client")"#,
-            r#"T: the name of its timerTrigger binding is not known without its function.json: serve the app from its folder (where host.json is), or give the name on its registry line with .binding("<name>")"#,
+            r#"Q (registry): binding "Msg": more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"#
         ]
+    );
+    assert_eq!(
+        problems(http().route("items/{id}/{id}")),
+        [
+            r#"H (registry): the route "items/{id}/{id}": the parameter "id" appears more than once: give each its own name"#
+        ]
+    );
+    assert_eq!(
+        problems(queue().queue_name("Bad_Name")),
+        [
+            r#"Q (registry): binding "msg": the queue name "Bad_Name" holds '_': Azure Storage takes only letters, digits and hyphens"#
+        ]
+    );
+    assert_eq!(
+        problems(http().setting("authLevel", "anonymus")),
+        [
+            r#"H (registry): binding "req": "authLevel" is "anonymus", which the host does not know: use "anonymous", "function", "admin""#
+        ]
+    );
+    assert_eq!(
+        problems(queue().route("x").client_binding("c")),
+        [
+            r#"Q (registry): route is a setting of a httpTrigger, not of a queueTrigger: give it with .setting if the binding takes it"#,
+            r#"Q (registry): .client_binding("c"): the function takes no Durable client"#,
+        ]
+    );
+    assert_eq!(
+        problems(queue().output(Binding::new("blob", crate::Direction::In, "b"))),
+        [r#"Q (registry): .output: binding "b" has "direction": "in": declare it with .input"#]
     );
 }
 
@@ -254,24 +343,30 @@ fn a_durable_client_the_folder_lacks_or_names_otherwise_is_a_mismatch() {
 }
 
 /// Served with `app` outside any app folder (the library's own folder has
-/// no host.json), a registry line without its binding's name stops the
-/// launch; one that gives it launches.
+/// no host.json), a registry line the host would refuse stops the launch;
+/// a line with no names given launches and reads the default names.
 #[test]
-fn app_launches_only_when_every_binding_name_is_known() {
+fn app_launches_only_when_the_registry_is_valid() {
     use rocket::local::blocking::Client;
     assert!(std::env::var_os("FUNCTIONS_APP_ROOT_PATH").is_none());
     assert!(!std::path::Path::new("host.json").exists());
-    let unnamed = Registry::new().with(Function::http("H", nothing::<HttpRequest>));
-    match Client::untracked(crate::app(unnamed)) {
+    let bad = Registry::new().with(Function::http("H", nothing::<HttpRequest>).route("a//b"));
+    match Client::untracked(crate::app(bad)) {
         // Reading the kind marks Rocket's error handled.
         Err(error) => assert!(
             matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
             "{error}"
         ),
-        Ok(_) => panic!("it launched without its binding's name"),
+        Ok(_) => panic!("it launched with a route the host refuses"),
     }
-    let named = Registry::new().with(http());
-    let client = Client::untracked(crate::app(named)).expect("it launches");
+    let unnamed = Registry::new().with(Function::http("H", nothing::<HttpRequest>));
+    let client = Client::untracked(crate::app(unnamed)).expect("it launches");
     let response = client.post("/H").body(r#"{"Data":{"req":{}}}"#).dispatch();
     assert_eq!(response.status().code, 200);
+    let response = client
+        .post("/H")
+        .body(r#"{"Data":{"request":{}}}"#)
+        .dispatch();
+    let envelope: serde_json::Value = response.into_json().unwrap();
+    assert_eq!(envelope["ReturnValue"]["statusCode"], 400, "{envelope}");
 }

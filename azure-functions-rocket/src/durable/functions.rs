@@ -15,6 +15,8 @@ use super::errors::OrchestratorError;
 use super::orchestration::OrchestrationContext;
 use super::orchestrator_run::run_orchestrator;
 use super::wire::{decode_entity_request, decode_request, encode_entity_result, encode_response};
+use function_app::{Binding, Direction};
+
 use crate::error::Error;
 use crate::http::HttpRequest;
 use crate::outputs::{IntoReply, Reply, Sealed};
@@ -204,9 +206,11 @@ impl Function {
             let running = handler(request, client);
             Ok(Box::pin(async move { running.await.map(Sealed::into_reply) }) as Running)
         };
-        let mut function = Function::custom(name, "httpTrigger", true, Box::new(start));
-        function.takes_client = true;
-        function
+        Function::custom(name, "httpTrigger", true, Box::new(start)).input(Binding::new(
+            "durableClient",
+            Direction::In,
+            "client",
+        ))
     }
 }
 

@@ -93,7 +93,7 @@ impl PublicRoutes {
                 continue;
             };
             let forwarded =
-                function.trigger_type == "httpTrigger" && json.takes_forwarded_requests();
+                function.trigger.is_kind("httpTrigger") && json.takes_forwarded_requests();
             if !forwarded {
                 enveloped.push(function.name);
                 continue;

@@ -11,11 +11,11 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
-use function_app::AppFolder;
+use function_app::{AppFolder, HostJson};
 
 use crate::config;
 use crate::config::{Hardening, Settings};
-use crate::registry::{Function, Registry};
+use crate::registry::Registry;
 use forwarded::PublicRoutes;
 use routes::Invocations;
 
@@ -28,11 +28,12 @@ pub(crate) mod routes;
 /// client, or to serve it in a process of your own. [`run`] serves the
 /// same app.
 ///
-/// The names of bindings that registry lines do not give come from the
-/// app folder: the host's `FUNCTIONS_APP_ROOT_PATH`, else the working
-/// directory if it has a host.json (as under `cargo test`, in the
-/// package's folder). A name that neither gives fails the launch, with
-/// one stderr line per binding saying so.
+/// A function with a hand-kept function.json in the app folder (the
+/// host's `FUNCTIONS_APP_ROOT_PATH`, else the working directory if it has
+/// a host.json, as under `cargo test` in the package's folder) is read by
+/// the binding names there, as the host sends them. A registry line the
+/// host would refuse (two bindings of one name, a bad route, ...) fails
+/// the launch, with one stderr line per reason.
 ///
 /// ```
 /// use azure_functions_rocket::rocket::local::blocking::Client;
@@ -42,12 +43,14 @@ pub(crate) mod routes;
 ///     Ok(HttpResponse::new(200, "hi"))
 /// }
 ///
-/// let registry = Registry::new().with(Function::http("Hello", hello).binding("req"));
+/// let registry = Registry::new().with(Function::http("Hello", hello));
 /// let client = Client::untracked(azure_functions_rocket::app(registry)).unwrap();
 /// let envelope: serde_json::Value = client.post("/Hello").body("{}").dispatch().into_json().unwrap();
 /// assert_eq!(envelope["ReturnValue"]["body"], "hi");
 /// ```
 pub fn app(mut registry: Registry) -> Rocket<Build> {
+    #[cfg(feature = "tracing")]
+    crate::events::install();
     let figment = config::figment(0);
     let hardening = config::Hardening::from_figment(&figment).unwrap_or_default();
     let root = AppFolder::root().or_else(|| {
@@ -55,17 +58,19 @@ pub fn app(mut registry: Registry) -> Rocket<Build> {
             .ok()
             .filter(|here| here.join("host.json").is_file())
     });
+    let mut route_prefix = HostJson::default().route_prefix;
     if let Some(Ok(app)) = root.as_deref().map(AppFolder::read) {
         registry.follow(&app);
+        route_prefix = app.host.route_prefix;
     }
-    let unnamed = registry.unnamed();
+    let problems = registry.declaration_problems(&route_prefix);
     let app = build(figment, registry, &hardening, PublicRoutes::default());
-    if unnamed.is_empty() {
+    if problems.is_empty() {
         return app;
     }
-    app.attach(AdHoc::try_on_ignite("binding names", |rocket| {
+    app.attach(AdHoc::try_on_ignite("registry", |rocket| {
         Box::pin(async move {
-            for problem in &unnamed {
+            for problem in &problems {
                 eprintln!("{}: {problem}", app_name());
             }
             Err(rocket)
@@ -120,10 +125,11 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// function folder there must be registered, and every registered
 /// function must have a folder whose `function.json` has its trigger (type
 /// and name), its declared `out` bindings and, for HTTP, an `http`
-/// `$return`; the binding names a registry line leaves out are read there.
-/// With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its environment, that is all it
-/// does. Run by hand outside its folder, it serves with a warning, and a
-/// function whose binding names nothing gave takes direct calls only.
+/// `$return`; the binding names a registry line leaves to their defaults
+/// are read there, as the host sends them. A registry line the host would
+/// refuse stops it too. With `AZURE_FUNCTIONS_ROCKET_CHECK=1` in its
+/// environment, that is all it does. Run by hand outside its folder, it
+/// checks the registry lines alone and serves with a warning.
 ///
 /// ```no_run
 /// use azure_functions_rocket::{Function, Registry, TimerInfo};
@@ -138,6 +144,8 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// }
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
+    #[cfg(feature = "tracing")]
+    crate::events::install();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if crate::worker::requested(&args) {
         return crate::worker::run(registry, &args);
@@ -170,22 +178,19 @@ pub fn run(mut registry: Registry) -> ExitCode {
         },
         None => {
             // Run by hand elsewhere, never by the host (which always sets
-            // the app's folder): direct calls need no binding names.
-            let unnamed: Vec<&str> = registry
-                .iter()
-                .filter(|function| !function.unnamed().is_empty())
-                .map(Function::name)
-                .collect();
-            let direct_only = if unnamed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; the binding names of {} are not known, so they take direct calls only",
-                    unnamed.join(", ")
-                )
-            };
+            // the app's folder).
+            let problems = registry.declaration_problems(&HostJson::default().route_prefix);
+            if !problems.is_empty() {
+                for problem in &problems {
+                    eprintln!("{}: {problem}", app_name());
+                }
+                return fail(format_args!(
+                    "not started: {} problem(s) in the registry",
+                    problems.len()
+                ));
+            }
             eprintln!(
-                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked{direct_only}",
+                "{}: warning: not in this app's folder (no FUNCTIONS_APP_ROOT_PATH, and no host.json here that starts this binary): function folders not checked",
                 app_name()
             );
             PublicRoutes::default()
@@ -335,7 +340,8 @@ async fn serve(
 fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
     registry.follow(&app);
-    let mut problems = registry.mismatches(&app);
+    let mut problems = registry.declaration_problems(&app.host.route_prefix);
+    problems.extend(registry.mismatches(&app));
     let public = PublicRoutes::plan(registry, &app).unwrap_or_else(|more| {
         problems.extend(more);
         PublicRoutes::default()

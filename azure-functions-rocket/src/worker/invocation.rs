@@ -31,7 +31,7 @@ pub(crate) struct Answer {
 /// Runs `function` on `request`.
 pub(crate) async fn run(function: &Function, request: &InvocationRequest) -> Answer {
     let started = start(function, request, None);
-    let (result, log) = crate::adapter::execute(function, started).await;
+    let (result, log) = crate::adapter::execute(function, started, span(function, request)).await;
     answer(function, &request.invocation_id, result, log, false).0
 }
 
@@ -62,11 +62,26 @@ pub(crate) async fn run_proxied(
         };
     };
     let started = caller.and_then(|caller| start(function, request, Some(caller)));
-    let (result, log) = crate::adapter::execute(function, started).await;
+    let (result, log) = crate::adapter::execute(function, started, span(function, request)).await;
     let (answer, response) = answer(function, id, result, log, true);
     // A caller gone meanwhile does not change the invocation's outcome.
     let _ = respond.send(response.unwrap_or_else(|| HttpResponse::new(200, "")));
     answer
+}
+
+/// The invocation's span, child of the host's trace context.
+fn span(function: &Function, request: &InvocationRequest) -> crate::trace::Span {
+    let context = request.trace_context.clone().unwrap_or_default();
+    crate::trace::traced_invocation_span(
+        function.name(),
+        &request.invocation_id,
+        &context.trace_parent,
+        &context.trace_state,
+        context
+            .attributes
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )
 }
 
 fn never_came() -> String {
@@ -83,8 +98,12 @@ fn start(
     request: &InvocationRequest,
     caller: Option<HttpRequest>,
 ) -> Result<crate::registry::Running, Error> {
-    let trigger = function.binding.as_deref().unwrap_or_default();
-    if function.trigger_type() == "httpTrigger" && !function.takes_client {
+    let trigger = function
+        .followed
+        .as_ref()
+        .and_then(|followed| followed.trigger.as_deref())
+        .unwrap_or(&function.trigger.name);
+    if function.trigger_type() == "httpTrigger" && function.client().is_none() {
         let request = match caller {
             Some(caller) => caller,
             None => rpc_http::request(http_input(request, trigger)?)?,

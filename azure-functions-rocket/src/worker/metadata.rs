@@ -110,34 +110,18 @@ fn binding_info(binding: &Binding) -> BindingInfo {
     }
 }
 
-/// The binding names (and binary data types) a function reads its
-/// invocations by, from the bindings the host loaded it with: what
-/// function.json gives a custom handler. Absent ones stay as they were.
-pub(crate) fn name_bindings(function: &mut Function, bindings: &HashMap<String, BindingInfo>) {
-    let mut names: Vec<(&String, &BindingInfo)> = bindings.iter().collect();
-    names.sort_by(|a, b| a.0.cmp(b.0));
-    let is_in = |info: &BindingInfo| info.direction == binding_info::Direction::In as i32;
-    let binary = |info: &BindingInfo| info.data_type == binding_info::DataType::Binary as i32;
-    let trigger = names
-        .iter()
-        .find(|(_, info)| is_in(info) && info.r#type.eq_ignore_ascii_case(function.trigger_type()));
-    if let Some((name, info)) = trigger {
-        if function.binding.is_none() {
-            function.binding = Some((*name).clone());
-        }
-        function.binary_input = binary(info);
+/// Takes what the host loaded `function` with, as a custom handler takes
+/// a hand-kept function.json: the binding names its line leaves to their
+/// defaults, and `dataType`. Metadata the worker indexed itself says what
+/// the line does; a host that read function.json from disk may say more.
+/// Metadata without raw bindings leaves the declaration as it is.
+pub(crate) fn follow(function: &mut Function, metadata: &RpcFunctionMetadata) {
+    if metadata.raw_bindings.is_empty() {
+        return;
     }
-    if function.takes_client && function.client_binding.is_none() {
-        let mut clients = names
-            .iter()
-            .filter(|(_, info)| is_in(info) && info.r#type.eq_ignore_ascii_case("durableClient"));
-        if let (Some((name, _)), None) = (clients.next(), clients.next()) {
-            function.client_binding = Some((*name).clone());
-        }
+    let bindings: Vec<&str> = metadata.raw_bindings.iter().map(String::as_str).collect();
+    let text = format!("{{\"bindings\": [{}]}}", bindings.join(","));
+    if let Ok(json) = FunctionJson::parse(&text) {
+        function.followed = Some(function.follow(&json));
     }
-    function.binary_outputs = names
-        .iter()
-        .filter(|(name, info)| !is_in(info) && *name != "$return" && binary(info))
-        .map(|(name, _)| (*name).clone())
-        .collect();
 }

@@ -419,7 +419,7 @@ impl Session {
             .registry
             .iter()
             .map(|function| {
-                metadata::describe(function, &super::declared(function), &self.app_directory)
+                metadata::describe(function, &function.function_json(), &self.app_directory)
             })
             .collect();
         FunctionMetadataResponse {
@@ -453,7 +453,7 @@ impl Session {
             Some(name) => match Arc::get_mut(&mut self.registry) {
                 Some(registry) => {
                     if let Some(function) = registry.iter_mut().find(|f| f.name() == name) {
-                        metadata::name_bindings(function, &metadata.bindings);
+                        metadata::follow(function, &metadata);
                     }
                     self.loaded.insert(id.clone(), name);
                     ok()

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus};
+use crate::durable::route_value::route_value;
+use crate::durable::{Durable, EntityId, InstanceQuery, RuntimeStatus, page_token};
 use crate::timers::clock::UtcTime;
 
 /// The API's path prefix.
@@ -137,18 +138,19 @@ fn statuses(list: &str) -> Result<Vec<RuntimeStatus>, String> {
 
 /// The management URLs of instance `id`, as the 202 "check status" body
 /// gives them; `base` is `http://host:port`.
-pub fn check_status(base: &str, hub: &str, id: &str) -> Value {
-    management_urls(&format!("{base}{PREFIX}"), hub, id)
+pub fn check_status(base: &str, hub: &str, connection: &str, id: &str) -> Value {
+    management_urls(&format!("{base}{PREFIX}"), hub, connection, id)
 }
 
 /// The extension's management URLs of instance `id` under the API's
 /// `base`: each names the task hub and the connection in its query, and
 /// terminate, rewind, suspend and resume take a `reason`.
-fn management_urls(base: &str, hub: &str, id: &str) -> Value {
-    let at = format!("{base}/instances/{id}");
+fn management_urls(base: &str, hub: &str, connection: &str, id: &str) -> Value {
+    let at = format!("{base}/instances/{}", url_encode(id));
     let suffix = format!(
-        "taskHub={}&connection={DEFAULT_CONNECTION}",
-        encode_query(hub)
+        "taskHub={}&connection={}",
+        url_encode(hub),
+        url_encode(connection)
     );
     json!({
         "id": id,
@@ -178,13 +180,14 @@ pub struct ApiRequest<'a> {
 /// Serves one API request; `base` is `http://host:port`.
 pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> ApiResponse {
     let (method, rest, query, body) = (request.method, request.rest, request.query, request.body);
-    // Route values arrive percent-decoded, as entity names and keys do.
-    let decoded: Vec<String> = rest
-        .trim_matches('/')
-        .split('/')
-        .map(crate::query::path_decode)
-        .collect();
-    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    // Route values as the extension matches them: escaped, `%2F` kept.
+    let values: Result<Vec<String>, String> =
+        rest.trim_matches('/').split('/').map(route_value).collect();
+    let values = match values {
+        Ok(values) => values,
+        Err(message) => return refuse(400, message),
+    };
+    let segments: Vec<&str> = values.iter().map(String::as_str).collect();
     match (method, segments.as_slice()) {
         ("POST", ["orchestrators", name, more @ ..]) if more.len() <= 1 => {
             let input = match json_body(body) {
@@ -192,14 +195,10 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
                 Err(refusal) => return refusal,
             };
             let instance_id = more.first().map(|id| (*id).to_owned());
-            started(
-                base,
-                durable.hub_name(),
-                durable.start(name, instance_id, input, None),
-            )
+            started(base, durable, durable.start(name, instance_id, input, None))
         }
         ("GET", ["instances"]) => match list_query(query, request.continuation) {
-            Ok((wanted, page)) => list(durable, &wanted, page),
+            Ok(wanted) => list(durable, &wanted),
             Err(message) => refuse(400, message),
         },
         ("DELETE", ["instances"]) => purge_where(durable, query),
@@ -227,7 +226,7 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
         }
         ("POST", ["instances", id, "restart"]) => {
             match flag(query, "restartWithNewInstanceId", true) {
-                Ok(new_id) => started(base, durable.hub_name(), durable.restart(id, new_id)),
+                Ok(new_id) => started(base, durable, durable.restart(id, new_id)),
                 Err(message) => refuse(400, message),
             }
         }
@@ -301,10 +300,10 @@ pub fn serve(durable: &Arc<Durable>, request: &ApiRequest<'_>, base: &str) -> Ap
 }
 
 /// The 202 "check status" answer for an instance just started.
-fn started(base: &str, hub: &str, result: Result<String, (u16, String)>) -> ApiResponse {
+fn started(base: &str, durable: &Durable, result: Result<String, (u16, String)>) -> ApiResponse {
     match result {
         Ok(id) => {
-            let urls = check_status(base, hub, &id);
+            let urls = check_status(base, durable.hub_name(), durable.connection_name(), &id);
             let location = urls["statusQueryGetUri"]
                 .as_str()
                 .unwrap_or_default()
@@ -332,17 +331,10 @@ fn flag(query: &str, name: &str, default: bool) -> Result<bool, String> {
     }
 }
 
-/// Where a page starts and how long it is at most.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Page {
-    skip: usize,
-    top: Option<usize>,
-}
-
 /// A list call's filters (`runtimeStatus` as a comma-separated list,
 /// `createdTimeFrom`, `createdTimeTo`, `showInput`) and its page (`top`,
 /// and the continuation token of the page before).
-fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery, Page), String> {
+fn list_query(query: &str, continuation: Option<&str>) -> Result<InstanceQuery, String> {
     let mut wanted = InstanceQuery {
         show_input: flag(query, "showInput", true)?,
         ..InstanceQuery::default()
@@ -360,7 +352,7 @@ fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery,
     };
     wanted.created_from = time("createdTimeFrom")?;
     wanted.created_to = time("createdTimeTo")?;
-    let top = query_value(query, "top")
+    wanted.top = query_value(query, "top")
         .map(|text| {
             text.parse::<usize>()
                 .ok()
@@ -368,33 +360,19 @@ fn list_query(query: &str, continuation: Option<&str>) -> Result<(InstanceQuery,
                 .ok_or_else(|| format!("top {text:?} is not a whole number above 0"))
         })
         .transpose()?;
-    let skip = continuation
-        .map(|token| {
-            token
-                .parse::<usize>()
-                .map_err(|_| format!("the continuation token {token:?} is not one this host gave"))
-        })
-        .transpose()?
-        .unwrap_or(0);
-    Ok((wanted, Page { skip, top }))
+    wanted.after = continuation.map(page_token::decode).transpose()?;
+    Ok(wanted)
 }
 
 /// One page of the instances `wanted` wants, with the token of the next
 /// page in [`CONTINUATION`] when there is one.
-fn list(durable: &Durable, wanted: &InstanceQuery, page: Page) -> ApiResponse {
-    let all = durable.list(wanted);
-    let total = all.len();
-    let shown: Vec<Value> = all
-        .into_iter()
-        .skip(page.skip)
-        .take(page.top.unwrap_or(usize::MAX))
-        .collect();
-    let next = page.skip.saturating_add(shown.len());
-    let mut response = answer(200, Value::Array(shown));
-    if next < total {
+fn list(durable: &Durable, wanted: &InstanceQuery) -> ApiResponse {
+    let page = durable.list(wanted);
+    let mut response = answer(200, Value::Array(page.statuses));
+    if let Some(last) = page.more_after {
         response
             .headers
-            .push((CONTINUATION.to_owned(), next.to_string()));
+            .push((CONTINUATION.to_owned(), page_token::encode(last)));
     }
     response
 }
@@ -425,7 +403,7 @@ pub fn add_client_bindings(
         .iter()
         .filter(|binding| binding.is_kind("durableClient"));
     for binding in clients {
-        let value = client_binding_value(&app.host.hub_name, origin);
+        let value = client_binding_value(&app.host.hub_name, &app.host.connection_name, origin);
         if let Some(data) = envelope.get_mut("Data").and_then(Value::as_object_mut) {
             data.insert(binding.name.clone(), Value::String(value.to_string()));
         }
@@ -439,7 +417,7 @@ pub fn add_client_bindings(
 /// `null` in this payload; `rpcBaseUrl` is `null` because this host has no
 /// local RPC endpoint. The management URLs name the task hub and the
 /// connection, as the extension's check-status URLs do.
-pub fn client_binding_value(hub: &str, origin: &str) -> Value {
+pub fn client_binding_value(hub: &str, connection: &str, origin: &str) -> Value {
     let base = format!("{origin}{PREFIX}");
     let creation = format!("{base}/orchestrators/{{functionName}}[/{{instanceId}}]");
     json!({
@@ -450,23 +428,24 @@ pub fn client_binding_value(hub: &str, origin: &str) -> Value {
             "createAndWaitOnNewInstancePostUri":
                 format!("{creation}?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&"),
         },
-        "managementUrls": management_urls(&base, hub, "INSTANCEID"),
+        "managementUrls": management_urls(&base, hub, connection, "INSTANCEID"),
         "baseUrl": base,
         "requiredQueryStringParameters": "",
         "rpcBaseUrl": Value::Null,
     })
 }
 
-/// The connection the extension names when the binding names none.
-const DEFAULT_CONNECTION: &str = "Storage";
-
-/// Percent-encodes `text` for a query value, as .NET's `UrlEncode` does
-/// for the characters a hub name may hold.
-fn encode_query(text: &str) -> String {
+/// .NET's `WebUtility.UrlEncode`, with which the extension puts the
+/// instance id, the task hub and the connection into its management URLs:
+/// letters, digits and `-_.!*()` as they are, a space as `+`, every other
+/// byte of the UTF-8 as `%XX`.
+fn url_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-_.!*()".contains(&byte) {
             out.push(char::from(byte));
+        } else if byte == b' ' {
+            out.push('+');
         } else {
             out.push_str(&format!("%{byte:02X}"));
         }
@@ -508,7 +487,8 @@ mod tests {
     }
     #[test]
     fn the_client_binding_has_the_extensions_keys_and_urls() {
-        let value = client_binding_value("My Hub", "http://127.0.0.1:7071");
+        let value = client_binding_value("My Hub", "Storage", "http://127.0.0.1:7071");
+        assert_eq!(url_encode("a%20b~é+"), "a%2520b%7E%C3%A9%2B");
         let keys: Vec<&str> = value
             .as_object()
             .map(|map| map.keys().map(String::as_str).collect())
@@ -533,13 +513,20 @@ mod tests {
         assert_eq!(value["baseUrl"], base);
         assert_eq!(
             value["managementUrls"]["statusQueryGetUri"],
-            format!("{base}/instances/INSTANCEID?taskHub=My%20Hub&connection=Storage")
+            format!("{base}/instances/INSTANCEID?taskHub=My+Hub&connection=Storage")
         );
         assert_eq!(
             value["managementUrls"]["terminatePostUri"],
             format!(
-                "{base}/instances/INSTANCEID/terminate?reason={{text}}&taskHub=My%20Hub&connection=Storage"
+                "{base}/instances/INSTANCEID/terminate?reason={{text}}&taskHub=My+Hub&connection=Storage"
             )
+        );
+        // host.json's storage connection, and an id as WebUtility.UrlEncode
+        // writes it.
+        let named = management_urls(base, "Hub", "My Store", "a%20b");
+        assert_eq!(
+            named["statusQueryGetUri"],
+            format!("{base}/instances/a%2520b?taskHub=Hub&connection=My+Store")
         );
         assert_eq!(
             value["creationUrls"]["createNewInstancePostUri"],

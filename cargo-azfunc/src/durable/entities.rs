@@ -16,7 +16,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use super::message_sorter::{Label, MessageSorter, window_of_minutes};
-use super::{Durable, Execution, Refusal, sys};
+use super::{Durable, Execution, Refusal};
 use crate::app::FunctionFolder;
 use crate::ids::new_guid;
 
@@ -101,18 +101,22 @@ impl Durable {
                 "entity keys must not contain /, \\, #, ? or control characters".to_owned(),
             ));
         }
-        if self.entity_function(entity.name()).is_none() {
+        let Some(function) = self.entity_function(entity.name()) else {
             return Err((
                 400,
                 format!("no entity function named {:?} in this app", entity.name()),
             ));
-        }
+        };
         let request = Request {
             operation: operation.to_owned(),
             input,
             id: new_guid(),
             reply_to: None,
         };
+        // Alone in a batch with the entity's state, it must fit.
+        let alone = batch_request(entity, self.entity_state(entity), &[&request]);
+        let what = format!("the input of operation {operation:?}");
+        self.fits(function, alone.encoded_len(), &what)?;
         self.enqueue(entity, request);
         Ok(())
     }
@@ -261,7 +265,7 @@ impl Durable {
                     }
                     return;
                 }
-                let take = current.queue.len().min(BATCH);
+                let take = self.batch_length(&entity, current);
                 let batch: Vec<Request> = current.queue.drain(..take).collect();
                 (current.state.clone(), batch)
             };
@@ -271,18 +275,7 @@ impl Durable {
                 batch.len(),
                 names.join(", ")
             ));
-            let request = EntityBatchRequest {
-                instance_id: entity.to_string(),
-                entity_state: state,
-                operations: batch
-                    .iter()
-                    .map(|request| OperationRequest {
-                        operation: request.operation.clone(),
-                        request_id: request.id.clone(),
-                        input: request.input.clone(),
-                    })
-                    .collect(),
-            };
+            let request = batch_request(&entity, state, &batch.iter().collect::<Vec<_>>());
             match self.invoke_entity(&entity, &request).await {
                 Ok(result) => self.apply_batch(&entity, batch, result),
                 Err(reason) => {
@@ -400,6 +393,26 @@ impl Durable {
         }
     }
 
+    /// How many of the requests waiting for `entity` go in its next batch:
+    /// at most [`BATCH`], and no more than fit in one invocation the
+    /// handler reads (one always goes, and fails alone if it must).
+    fn batch_length(&self, entity: &EntityId, current: &Entity) -> usize {
+        let most = current.queue.len().min(BATCH);
+        let Some(function) = self.entity_function(entity.name()) else {
+            return most;
+        };
+        let mut request = batch_request(entity, current.state.clone(), &[]);
+        let mut take = 0;
+        for waiting in current.queue.iter().take(most) {
+            request.operations.push(operation_request(waiting));
+            if take > 0 && self.fits(function, request.encoded_len(), "").is_err() {
+                break;
+            }
+            take += 1;
+        }
+        take
+    }
+
     /// One entity invocation, as the extension sends it.
     async fn invoke_entity(
         &self,
@@ -409,13 +422,7 @@ impl Durable {
         let function = self
             .entity_function(entity.name())
             .ok_or_else(|| format!("no entity function named {:?}", entity.name()))?;
-        let encoded = crate::dotnet::base64::encode(&request.encode_to_vec());
-        // The host's double encoding, as for orchestrators.
-        let value = Value::String(Value::String(encoded).to_string());
-        let body = json!({
-            "Data": {function.trigger().name.clone(): value},
-            "Metadata": {"sys": sys(&function.name)},
-        });
+        let body = super::invocation::envelope(function, &request.encode_to_vec());
         let (status, envelope) = self.send(function, &body).await?;
         if !(200..300).contains(&status) {
             return Err(format!(
@@ -430,6 +437,27 @@ impl Durable {
             crate::dotnet::base64::decode(text).ok_or("the reply's ReturnValue is not base64")?;
         EntityBatchResult::decode(bytes.as_slice())
             .map_err(|e| format!("the reply's ReturnValue is not an EntityBatchResult: {e}"))
+    }
+}
+
+/// The batch of `requests` for `entity` in `state`.
+fn batch_request(
+    entity: &EntityId,
+    state: Option<String>,
+    requests: &[&Request],
+) -> EntityBatchRequest {
+    EntityBatchRequest {
+        instance_id: entity.to_string(),
+        entity_state: state,
+        operations: requests.iter().map(|r| operation_request(r)).collect(),
+    }
+}
+
+fn operation_request(request: &Request) -> OperationRequest {
+    OperationRequest {
+        operation: request.operation.clone(),
+        request_id: request.id.clone(),
+        input: request.input.clone(),
     }
 }
 

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Execution, Instance, InstanceQuery, Refusal, RuntimeStatus, event, json_of};
+use super::{
+    Durable, Execution, Instance, InstanceQuery, ListPage, Refusal, RuntimeStatus, event, json_of,
+};
 
 impl Durable {
     /// Starts orchestrator `name` with `input` (JSON text); its instance id.
@@ -33,6 +35,30 @@ impl Durable {
             Some(id) => super::ids::check_instance_id(id)?,
             None => new_guid().replace('-', ""),
         };
+        let execution_id = new_guid();
+        let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
+            task_scheduled_id: *task_id,
+            name: None,
+            version: None,
+            orchestration_instance: Some(OrchestrationInstance {
+                instance_id: parent.instance_id.clone(),
+                execution_id: Some(parent.execution_id.clone()),
+            }),
+        });
+        let started = event(
+            -1,
+            EventType::ExecutionStarted(ExecutionStartedEvent {
+                name: function.name.clone(),
+                input: input.clone(),
+                orchestration_instance: Some(OrchestrationInstance {
+                    instance_id: id.clone(),
+                    execution_id: Some(execution_id.clone()),
+                }),
+                parent_instance: parent_info,
+                ..ExecutionStartedEvent::default()
+            }),
+        );
+        self.fits_start(function, &id, &started)?;
         {
             let mut instances = self.lock();
             if instances
@@ -45,29 +71,6 @@ impl Durable {
                     format!("an instance with id {id:?} is already running"),
                 ));
             }
-            let parent_info = parent.as_ref().map(|(parent, task_id)| ParentInstanceInfo {
-                task_scheduled_id: *task_id,
-                name: None,
-                version: None,
-                orchestration_instance: Some(OrchestrationInstance {
-                    instance_id: parent.instance_id.clone(),
-                    execution_id: Some(parent.execution_id.clone()),
-                }),
-            });
-            let execution_id = new_guid();
-            let started = event(
-                -1,
-                EventType::ExecutionStarted(ExecutionStartedEvent {
-                    name: function.name.clone(),
-                    input: input.clone(),
-                    orchestration_instance: Some(OrchestrationInstance {
-                        instance_id: id.clone(),
-                        execution_id: Some(execution_id.clone()),
-                    }),
-                    parent_instance: parent_info,
-                    ..ExecutionStartedEvent::default()
-                }),
-            );
             instances.insert(
                 id.clone(),
                 Instance {
@@ -109,8 +112,9 @@ impl Durable {
         ))
     }
 
-    /// The status of every instance `query` wants, oldest first.
-    pub fn list(&self, query: &InstanceQuery) -> Vec<Value> {
+    /// The statuses of the instances `query` wants, oldest first: those
+    /// created after `query.after`, at most `query.top`.
+    pub fn list(&self, query: &InstanceQuery) -> ListPage {
         let instances = self.lock();
         let mut list: Vec<(&String, &Instance)> = instances
             .iter()
@@ -120,12 +124,21 @@ impl Durable {
                         .created_from
                         .is_none_or(|from| instance.created >= from)
                     && query.created_to.is_none_or(|to| instance.created <= to)
+                    && query.after.is_none_or(|after| instance.order > after)
             })
             .collect();
         list.sort_by_key(|(_, instance)| instance.order);
-        list.into_iter()
+        let top = query.top.unwrap_or(usize::MAX);
+        let more_after = (list.len() > top).then(|| list[top - 1].1.order);
+        let statuses = list
+            .into_iter()
+            .take(top)
             .map(|(id, instance)| status_json(id, instance, query.show_input, false))
-            .collect()
+            .collect();
+        ListPage {
+            statuses,
+            more_after,
+        }
     }
 
     /// Starts instance `id`'s orchestrator again with its input (the
@@ -219,13 +232,15 @@ impl Durable {
         name: &str,
         data: Option<String>,
     ) -> Result<(), Refusal> {
-        self.deliver(
-            id,
-            EventType::EventRaised(EventRaisedEvent {
-                name: name.to_owned(),
-                input: data,
-            }),
-        )
+        let raised = EventType::EventRaised(EventRaisedEvent {
+            name: name.to_owned(),
+            input: data,
+        });
+        if let Some(instance) = self.lock().get(id) {
+            let what = format!("the data of event {name:?}");
+            self.fits_next_step(id, instance, event(-1, raised.clone()), &what)?;
+        }
+        self.deliver(id, raised)
     }
 
     /// The reason is kept as raw text, as DTFx keeps it: the status reads

@@ -23,8 +23,11 @@ pub mod api;
 mod entities;
 mod ids;
 mod instances;
+mod invocation;
 mod message_sorter;
 mod orchestration;
+mod page_token;
+mod route_value;
 pub use entities::EntityId;
 
 /// Invocations are sent in one piece up to this size.
@@ -85,6 +88,18 @@ pub struct InstanceQuery {
     /// Created at or before this.
     pub created_to: Option<UtcTime>,
     pub show_input: bool,
+    /// Only instances created after the one in this place (a
+    /// continuation token's).
+    pub after: Option<u64>,
+    /// At most this many.
+    pub top: Option<usize>,
+}
+
+/// One page of a list: the instances' statuses, and the place of the last
+/// one when more are left.
+pub struct ListPage {
+    pub statuses: Vec<Value>,
+    pub more_after: Option<u64>,
 }
 
 /// One orchestration instance.
@@ -175,6 +190,12 @@ impl Durable {
     /// The task hub's name, as the management URLs give it.
     pub fn hub_name(&self) -> &str {
         &self.app.host.hub_name
+    }
+
+    /// The storage connection the management URLs name: host.json's, else
+    /// `Storage`, as the extension's `GetDefaultConnectionName`.
+    pub fn connection_name(&self) -> &str {
+        &self.app.host.connection_name
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Instance>> {

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use durable_proto::{
     ActionType, EventSentEvent, EventType, ExecutionStartedEvent, HistoryEvent,
-    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent,
-    OrchestratorEntityParameters, OrchestratorRequest, OrchestratorResponse,
-    OrchestratorStartedEvent, SubOrchestrationInstanceCompletedEvent,
+    OrchestrationInstance, OrchestrationStatus, OrchestratorCompletedEvent, OrchestratorRequest,
+    OrchestratorResponse, SubOrchestrationInstanceCompletedEvent,
     SubOrchestrationInstanceCreatedEvent, SubOrchestrationInstanceFailedEvent, TaskScheduledEvent,
     TimerCreatedEvent, TimerFiredEvent,
 };
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 use crate::ids::new_guid;
 use crate::timers::clock::UtcTime;
 
-use super::{Durable, Execution, RuntimeStatus, event, failure, sys, wait_for};
+use super::{Durable, Execution, RuntimeStatus, event, failure, wait_for};
 
 impl Durable {
     /// Runs a work item for `id` unless one runs or nothing is new.
@@ -44,6 +43,8 @@ impl Durable {
     /// names the instance it was woken for, so that it leaves alone one
     /// started under the same id after a purge.
     pub(super) async fn work(self: Arc<Self>, id: &str, order: u64) {
+        // The orchestrator asked for the history on the step before.
+        let mut history_asked = false;
         loop {
             let (name, request) = {
                 let mut instances = self.lock();
@@ -54,24 +55,8 @@ impl Durable {
                     instance.busy = false;
                     return;
                 }
-                let mut new_events = vec![event(
-                    -1,
-                    EventType::OrchestratorStarted(OrchestratorStartedEvent {}),
-                )];
-                new_events.append(&mut instance.inbox);
-                let request = OrchestratorRequest {
-                    instance_id: id.to_owned(),
-                    execution_id: Some(instance.execution_id.clone()),
-                    past_events: instance.history.clone(),
-                    new_events,
-                    entity_parameters: Some(OrchestratorEntityParameters {
-                        entity_message_reorder_window: Some(prost_types::Duration {
-                            seconds: i64::from(self.app.host.entity_message_reorder_window_minutes)
-                                * 60,
-                            nanos: 0,
-                        }),
-                    }),
-                };
+                let request = self.step_request(id, instance, Vec::new());
+                instance.inbox.clear();
                 (instance.name.clone(), request)
             };
             self.console.info(format!(
@@ -79,7 +64,36 @@ impl Durable {
                 request.past_events.len(),
                 request.new_events.len()
             ));
-            match self.run_orchestrator(&name, &request).await {
+            let result = match self.run_orchestrator(&name, &request).await {
+                Ok(response) if response.requires_history && !history_asked => {
+                    // As the extension does: the step is abandoned, nothing
+                    // of it applied, and sent again with the whole history.
+                    self.console.info(format!(
+                        "[durable] {name} {id}: the orchestrator asked for the history: \
+                         the step is sent again"
+                    ));
+                    self.step_again(id, order, &request);
+                    history_asked = true;
+                    continue;
+                }
+                Ok(response) if response.requires_history => Err(format!(
+                    "the orchestrator asked for the history again, though the request \
+                     carried all of it ({} past events and an executionStarted)",
+                    request.past_events.len()
+                )),
+                Ok(response) => {
+                    custom_status_fits(&response)
+                        .map(|()| response)
+                        .map_err(|reason| {
+                            format!(
+                                "Function '{name}' failed with an unhandled exception. {reason}"
+                            )
+                        })
+                }
+                Err(reason) => Err(reason),
+            };
+            history_asked = false;
+            match result {
                 Ok(response) => self.apply(id, &name, request, response),
                 Err(reason) => {
                     let execution = Execution {
@@ -99,6 +113,18 @@ impl Durable {
         }
     }
 
+    /// Puts an abandoned step's new events back at the head of the inbox
+    /// (less its `orchestratorStarted`), before any that came meanwhile.
+    fn step_again(&self, id: &str, order: u64, request: &OrchestratorRequest) {
+        let mut instances = self.lock();
+        if let Some(instance) = instances.get_mut(id).filter(|i| i.order == order) {
+            let mut events: Vec<HistoryEvent> =
+                request.new_events.iter().skip(1).cloned().collect();
+            events.append(&mut instance.inbox);
+            instance.inbox = events;
+        }
+    }
+
     /// One orchestrator invocation, as the extension sends it.
     pub(super) async fn run_orchestrator(
         &self,
@@ -108,13 +134,7 @@ impl Durable {
         let function = self
             .orchestrator(name)
             .ok_or_else(|| format!("no orchestrator function named {name:?}"))?;
-        let encoded = crate::dotnet::base64::encode(&request.encode_to_vec());
-        // The host's double encoding: a JSON string of the base64 text.
-        let value = Value::String(Value::String(encoded).to_string());
-        let body = json!({
-            "Data": {function.trigger().name.clone(): value},
-            "Metadata": {"sys": sys(name)},
-        });
+        let body = super::invocation::envelope(function, &request.encode_to_vec());
         let reply = self.send(function, &body).await?;
         if !(200..300).contains(&reply.0) {
             return Err(format!("the handler answered {}", reply.0));
@@ -409,4 +429,24 @@ fn current<'a>(
     instances
         .get_mut(&execution.instance_id)
         .filter(|instance| instance.execution_id == execution.execution_id)
+}
+
+/// The extension's limit on a custom status out of process: 16 KB of
+/// UTF-16, counted in whole KB rounded down, so that 17 KB less one byte
+/// still passes (docs/durable.md, "The management API").
+const CUSTOM_STATUS_KB: usize = 16;
+
+/// Refuses a response whose custom status is over [`CUSTOM_STATUS_KB`],
+/// with the extension's reason; the step then fails the orchestration.
+fn custom_status_fits(response: &OrchestratorResponse) -> Result<(), String> {
+    let Some(status) = &response.custom_status else {
+        return Ok(());
+    };
+    let kb = status.encode_utf16().count() * 2 / 1024;
+    if kb > CUSTOM_STATUS_KB {
+        return Err(format!(
+            "CustomStatus is too large: limit = {CUSTOM_STATUS_KB} KB (UTF-16), actual = {kb} KB."
+        ));
+    }
+    Ok(())
 }

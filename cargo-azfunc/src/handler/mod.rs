@@ -3,6 +3,7 @@
 //! supervised by `supervisor` under the host's restart rules.
 
 pub mod client;
+pub mod json_limit;
 pub mod restarts;
 mod supervisor;
 
@@ -75,6 +76,8 @@ pub struct Handler {
     task: Mutex<Option<JoinHandle<()>>>,
     restarts: mpsc::UnboundedSender<Restart>,
     function_timeout: Option<Duration>,
+    /// The largest invocation it reads, in bytes.
+    json_limit: usize,
     /// `FUNCTIONS_CUSTOMHANDLER_WORKER_ID`.
     pub worker_id: String,
     /// Where its output and its invocations are logged.
@@ -104,6 +107,7 @@ impl Handler {
             worker_id.clone(),
         ));
         env.push(("FUNCTIONS_HTTPWORKER_ID".into(), worker_id.clone()));
+        let json_limit = json_limit::handler_json_limit(&env);
         let launch = Launch {
             executable: options.executable.unwrap_or_else(|| app.executable_path()),
             arguments: app.host.arguments.clone(),
@@ -124,6 +128,7 @@ impl Handler {
             task: Mutex::new(Some(task)),
             restarts,
             function_timeout: app.host.function_timeout,
+            json_limit,
             worker_id,
             console: options.console,
         };
@@ -170,6 +175,12 @@ impl Handler {
     /// for no limit.
     pub fn function_timeout(&self) -> Option<Duration> {
         self.function_timeout
+    }
+
+    /// The largest invocation the handler reads (its `limits.json`): larger
+    /// ones are answered 413.
+    pub fn json_limit(&self) -> usize {
+        self.json_limit
     }
 
     /// Kills handler process `pid` (and every invocation in flight on it)

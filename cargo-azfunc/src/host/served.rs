@@ -42,7 +42,19 @@ impl ServedApp {
         executable: Option<PathBuf>,
         tls: FrontDoorTls,
     ) -> Result<ServedApp, String> {
-        ServedApp::start_full(root, executable, false, ServerLimits::default(), Some(tls)).await
+        let limits = ServerLimits::default();
+        ServedApp::start_full(root, executable, false, limits, Some(tls), Vec::new()).await
+    }
+
+    /// [`ServedApp::start`] with `env` added to the handler's environment
+    /// (after local.settings.json's `Values`).
+    pub async fn start_with_env(
+        root: &Path,
+        executable: Option<PathBuf>,
+        env: Vec<(String, String)>,
+    ) -> Result<ServedApp, String> {
+        let limits = ServerLimits::default();
+        ServedApp::start_full(root, executable, false, limits, None, env).await
     }
 
     /// [`ServedApp::start`] with `timers` firing and other `limits`.
@@ -52,7 +64,7 @@ impl ServedApp {
         timers: bool,
         limits: ServerLimits,
     ) -> Result<ServedApp, String> {
-        ServedApp::start_full(root, executable, timers, limits, None).await
+        ServedApp::start_full(root, executable, timers, limits, None, Vec::new()).await
     }
 
     async fn start_full(
@@ -61,6 +73,7 @@ impl ServedApp {
         timers: bool,
         limits: ServerLimits,
         tls: Option<FrontDoorTls>,
+        mut env: Vec<(String, String)>,
     ) -> Result<ServedApp, String> {
         let app = AppFolder::load(root).map_err(|e| e.to_string())?;
         let console = Console::quiet();
@@ -68,10 +81,14 @@ impl ServedApp {
             executable,
             console: console.clone(),
             ready_limit: READY_LIMIT,
-            env: tls
-                .as_ref()
-                .map(FrontDoorTls::handler_env)
-                .unwrap_or_default(),
+            env: {
+                env.extend(
+                    tls.as_ref()
+                        .map(FrontDoorTls::handler_env)
+                        .unwrap_or_default(),
+                );
+                env
+            },
             ..HandlerOptions::default()
         };
         let handler = Arc::new(Handler::start(&app, options).await?);

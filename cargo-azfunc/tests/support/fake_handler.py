@@ -166,6 +166,22 @@ class Handler(BaseHTTPRequestHandler):
             # Startup*: what the timer sent.
             data = json.dumps(seen["envelope"]["Data"], sort_keys=True)
             self.send(200, "application/json", {"Outputs": {}, "Logs": [name + " ran " + data]})
+        elif name == "Orch":
+            # An orchestrator: appends each request's base64 as a line to
+            # FAKE_ORCH_LOG and answers the line of FAKE_ORCH_REPLIES (base64
+            # OrchestratorResponses) with the same number.
+            context = seen["envelope"]["Data"]["context"]
+            while context.startswith('"'):
+                context = json.loads(context)
+            log = os.environ["FAKE_ORCH_LOG"]
+            with open(log, "a") as f:
+                f.write(context + "\n")
+            with open(log) as f:
+                step = len(f.readlines()) - 1
+            with open(os.environ["FAKE_ORCH_REPLIES"]) as f:
+                replies = f.read().split()
+            self.send(200, "application/json", {"Outputs": {}, "Logs": [],
+                                                "ReturnValue": replies[min(step, len(replies) - 1)]})
         elif name == "Missing":
             self.send(404, "text/plain", b"no such function")
         else:

@@ -9,10 +9,11 @@ use azure_functions_rocket::durable::{
     DurableClient, EntityContext, EntityId, OrchestrationContext, OrchestratorError, RetryPolicy,
     when_all, when_any,
 };
-use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+use azure_functions_rocket::{AuthLevel, Error, Function, HttpRequest, HttpResponse, Registry};
 use serde_json::{Value, json};
 
-/// Every function of the app.
+/// Every function of the app, declared whole: the hand-kept folders
+/// beside Cargo.toml say the same.
 pub fn registry() -> Registry {
     Registry::new()
         .with(Function::activity("say_hello", say_hello))
@@ -34,6 +35,7 @@ pub fn registry() -> Registry {
         .with(Function::orchestrator("retry_policy", retry_policy))
         .with(Function::orchestrator("continue_as_new", continue_as_new))
         .with(Function::orchestrator("monitor", monitor))
+        .with(Function::orchestrator("echo", echo))
         .with(Function::orchestrator("uncaught_failure", uncaught_failure))
         .with(Function::orchestrator(
             "sub_orchestration",
@@ -43,7 +45,12 @@ pub fn registry() -> Registry {
         .with(Function::orchestrator("counter_sum", counter_sum))
         .with(Function::orchestrator("counter_signals", counter_signals))
         .with(Function::orchestrator("counter_order", counter_order))
-        .with(Function::http_with_client("HttpStart", http_start))
+        .with(
+            Function::http_with_client("HttpStart", http_start)
+                .route("orchestrators/{name}")
+                .methods(["post"])
+                .auth_level(AuthLevel::Anonymous),
+        )
 }
 
 /// `POST /api/orchestrators/{name}` with the input as body: starts the
@@ -98,6 +105,12 @@ pub async fn fail_twice(x: Value) -> Result<String, Error> {
 /// `n + 1`.
 pub async fn increment(n: i64) -> Result<i64, Error> {
     Ok(n.saturating_add(1))
+}
+
+/// Completes with its input in its first step: the largest input a start
+/// takes runs.
+pub async fn echo(_: OrchestrationContext, input: Value) -> Result<Value, OrchestratorError> {
+    Ok(input)
 }
 
 /// `say_hello` for each of the first three cities, in sequence.

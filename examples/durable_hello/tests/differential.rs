@@ -5,24 +5,19 @@
 //! payloads, custom status and completion. The same bytes also show that
 //! the library's protobuf messages read the SDK's generated ones.
 
+mod reference;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use azure_functions_rocket::durable::proto::{
     ActionType, OrchestratorAction, OrchestratorRequest, OrchestratorResponse, TaskFailureDetails,
 };
-use azure_functions_rocket::durable::{
-    OrchestrationContext, OrchestratorError, decode_request, encode_response, run_orchestrator,
-};
+use azure_functions_rocket::durable::{decode_request, encode_response, run_orchestrator};
 use base64::Engine;
 use prost::Message;
+use reference::{b64, entity_batches, record, run_rust};
 use serde_json::{Value, json};
-
-fn b64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .expect("base64 from the recorder")
-}
 
 /// The pinned SDK version the histories are recorded with.
 const SDK: &str = "durabletask==1.12.0";
@@ -31,20 +26,6 @@ const SDK: &str = "durabletask==1.12.0";
 /// that needs it while the others wait.
 fn python() -> PathBuf {
     test_tools::python_venv("durable-venv", &[SDK])
-}
-
-fn record() -> Vec<Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/record_histories.py");
-    let out = Command::new(python())
-        .arg(script)
-        .output()
-        .expect("the recorder runs");
-    assert!(
-        out.status.success(),
-        "the recorder failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the recorder prints JSON")
 }
 
 /// Rust-made responses as the SDK's generated classes read them.
@@ -133,85 +114,9 @@ fn action(action: &OrchestratorAction) -> Value {
     }
 }
 
-/// A changed `chaining`: its history no longer matches.
-async fn chaining_changed(
-    context: OrchestrationContext,
-    _: Value,
-) -> Result<String, OrchestratorError> {
-    let _: i64 = context.call_activity("square", &2).await?;
-    Ok("changed".to_owned())
-}
-
-/// The deterministic helpers, as the recorder's `helpers` uses them.
-async fn helpers(context: OrchestrationContext, _: Value) -> Result<Value, OrchestratorError> {
-    let first = json!({
-        "guids": [context.new_guid(), context.new_guid()],
-        "replaying": context.is_replaying(),
-        "now": context.current_utc_iso(),
-    });
-    context.set_custom_status(&first);
-    let _: String = context.call_activity("say_hello", "x").await?;
-    Ok(json!({
-        "first": first, "guid": context.new_guid(), "replaying": context.is_replaying(),
-        "now": context.current_utc_iso(),
-    }))
-}
-
-/// Two waits for one event name, the events raised before either.
-async fn buffered_events(
-    context: OrchestrationContext,
-    _: Value,
-) -> Result<Value, OrchestratorError> {
-    let _: String = context.call_activity("say_hello", "first").await?;
-    let a: Value = context.wait_for_external_event("Signal").await?;
-    let b: Value = context.wait_for_external_event("signal").await?;
-    Ok(json!([a, b]))
-}
-
-/// A timer longer than one link of a chain.
-async fn long_timer(context: OrchestrationContext, _: Value) -> Result<String, OrchestratorError> {
-    context
-        .create_timer(std::time::Duration::from_secs(7 * 24 * 3600 + 5))
-        .await?;
-    Ok("woke".to_owned())
-}
-
-fn run_rust(case: &str, request: &OrchestratorRequest) -> OrchestratorResponse {
-    use durable_hello::*;
-    let name = request
-        .past_events
-        .iter()
-        .chain(&request.new_events)
-        .find_map(|event| match &event.event_type {
-            Some(azure_functions_rocket::durable::proto::EventType::ExecutionStarted(e)) => {
-                Some(e.name.clone())
-            }
-            _ => None,
-        })
-        .expect("an executionStarted event");
-    if case == "non_determinism" {
-        return run_orchestrator(request, &name, &chaining_changed);
-    }
-    match name.as_str() {
-        "chaining" => run_orchestrator(request, &name, &chaining),
-        "fan_out_fan_in" => run_orchestrator(request, &name, &fan_out_fan_in),
-        "timer_then_activity" => run_orchestrator(request, &name, &timer_then_activity),
-        "external_event_timeout" => run_orchestrator(request, &name, &external_event_timeout),
-        "retry_catch" => run_orchestrator(request, &name, &retry_catch),
-        "retry_policy" => run_orchestrator(request, &name, &retry_policy),
-        "continue_as_new" => run_orchestrator(request, &name, &continue_as_new),
-        "uncaught_failure" => run_orchestrator(request, &name, &uncaught_failure),
-        "sub_orchestration" => run_orchestrator(request, &name, &sub_orchestration),
-        "helpers" => run_orchestrator(request, &name, &helpers),
-        "long_timer" => run_orchestrator(request, &name, &long_timer),
-        "buffered_events" => run_orchestrator(request, &name, &buffered_events),
-        other => panic!("no Rust orchestrator {other}"),
-    }
-}
-
 #[test]
 fn the_rust_executor_replays_python_sdk_histories_exactly() {
-    let steps = record();
+    let steps = record(&python());
     let mut cases: Vec<String> = Vec::new();
     let mut rust_responses: Vec<(String, String, Value)> = Vec::new();
     for step in &steps {
@@ -315,51 +220,11 @@ fn the_rust_executor_replays_python_sdk_histories_exactly() {
 /// same state after each batch.
 #[test]
 fn entity_batches_match_the_sdks_entity_executor() {
-    use azure_functions_rocket::durable::proto::{
-        EntityBatchRequest, EntityBatchResult, OperationRequest, OperationResultType,
-    };
+    use azure_functions_rocket::durable::proto::{EntityBatchResult, OperationResultType};
     use azure_functions_rocket::durable::run_entity;
     use std::io::Write;
 
-    let batch = |state: Option<&str>, operations: &[(&str, Option<&str>)]| EntityBatchRequest {
-        instance_id: "@counter@k".to_owned(),
-        entity_state: state.map(str::to_owned),
-        operations: operations
-            .iter()
-            .enumerate()
-            .map(|(at, (operation, input))| OperationRequest {
-                operation: (*operation).to_owned(),
-                request_id: format!("r{at}"),
-                input: input.map(str::to_owned),
-            })
-            .collect(),
-    };
-    let batches = [
-        batch(
-            None,
-            &[
-                ("get", None),
-                ("add", Some("2")),
-                ("get", None),
-                ("add", Some("4")),
-                ("get", None),
-            ],
-        ),
-        batch(
-            Some("5"),
-            &[
-                ("add", Some("1")),
-                ("add", Some("\"x\"")),
-                ("nope", None),
-                ("get", None),
-                ("reset", None),
-                ("get", None),
-            ],
-        ),
-        batch(Some(""), &[("get", None)]),
-        batch(Some("4"), &[("reset", None)]),
-        batch(Some("3"), &[("add", None), ("add", Some("-3"))]),
-    ];
+    let batches = entity_batches();
     let normal = |result: &EntityBatchResult| {
         let results: Vec<Value> = result
             .results

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azure_functions_rocket::durable::DurableClient;
+use azure_functions_rocket::durable::{DurableClient, EntityId};
 use cargo_azfunc::host::served::ServedApp;
 use cargo_azfunc::host::tls::{FrontDoorTls, TRUST_VARIABLE, TrustFileGuard};
 use serde_json::{Value, json};
@@ -78,6 +78,135 @@ async fn wait_for(client: &DurableClient, id: &str, status: &str) {
     }
 }
 
+/// Every scenario of the example, started by the HTTP starter (whose
+/// durableClient calls the management API over TLS) and followed by the
+/// library's client over TLS: name, input, end status, output (`None`:
+/// checked apart).
+fn scenarios() -> Vec<(&'static str, &'static str, &'static str, Option<Value>)> {
+    vec![
+        (
+            "chaining",
+            "",
+            "Completed",
+            Some(json!([
+                "Hello, Tokyo!",
+                "Hello, Seattle!",
+                "Hello, London!"
+            ])),
+        ),
+        ("fan_out_fan_in", "4", "Completed", Some(json!(30))),
+        (
+            "timer_then_activity",
+            "1",
+            "Completed",
+            Some(json!("Hello, after-timer!")),
+        ),
+        (
+            "external_event_timeout",
+            "1",
+            "Completed",
+            Some(json!("timed out")),
+        ),
+        ("retry_catch", "", "Completed", Some(json!("ok"))),
+        (
+            "retry_policy",
+            "",
+            "Completed",
+            Some(json!("succeeded on attempt 3")),
+        ),
+        ("continue_as_new", "0", "Completed", Some(json!(3))),
+        ("monitor", "1", "Completed", Some(json!("Hello, new!"))),
+        ("uncaught_failure", "", "Failed", None),
+        (
+            "sub_orchestration",
+            "",
+            "Completed",
+            Some(json!({"child": ["Hello, Paris!", "Hello, Rome!", "Hello, Oslo!"]})),
+        ),
+        (
+            "echo",
+            r#"{"over": "tls"}"#,
+            "Completed",
+            Some(json!({"over": "tls"})),
+        ),
+        (
+            "counter_sum",
+            r#"{"key": "tls-sum", "numbers": [4, 5, 6]}"#,
+            "Completed",
+            Some(json!(15)),
+        ),
+        (
+            "counter_signals",
+            r#"{"key": "tls-signals", "times": 3}"#,
+            "Completed",
+            Some(Value::Null),
+        ),
+        (
+            "counter_order",
+            r#"{"key": "tls-order"}"#,
+            "Completed",
+            Some(json!(2 * 1113)),
+        ),
+    ]
+}
+
+/// The instance's status once it has ended, read over TLS.
+async fn ended(
+    client: &DurableClient,
+    id: &str,
+) -> azure_functions_rocket::durable::InstanceStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = client.status(id).await.expect("a status").expect("known");
+        if ["Completed", "Failed", "Terminated"].contains(&now.runtime_status.as_str()) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "{id} stayed {now:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs every scenario at once over TLS, and the counter's signals and
+/// state through the client.
+async fn every_scenario_over_tls(trust: &Path, port: u16, client: &DurableClient) {
+    let cases = scenarios();
+    let mut ids = Vec::new();
+    for (name, input, _, _) in &cases {
+        let path = format!("/api/orchestrators/{name}");
+        let (status, started) = call_tls(trust, port, "POST", &path, input).await;
+        assert_eq!(status, 202, "{name}: {started}");
+        ids.push(started["id"].as_str().expect("an id").to_owned());
+    }
+    for ((name, _, runtime, output), id) in cases.iter().zip(&ids) {
+        let done = ended(client, id).await;
+        assert_eq!(done.runtime_status, *runtime, "{name}: {done:?}");
+        match output {
+            Some(output) => assert_eq!(done.output, *output, "{name}"),
+            None => {
+                let message = done.output["errorMessage"].as_str().unwrap_or_default();
+                assert!(message.contains("Activity task #1 failed"), "{done:?}");
+            }
+        }
+    }
+    let counter = EntityId::new("counter", "tls-signals");
+    client
+        .signal_entity(&counter, "add", &4)
+        .await
+        .expect("signalled over TLS");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = client
+            .read_entity_state::<i64>(&counter)
+            .await
+            .expect("read");
+        if state == Some(7) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the counter is {state:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[test]
 fn the_durable_client_drives_instances_over_https() {
     let tls = FrontDoorTls::self_signed().expect("a certificate");
@@ -142,6 +271,8 @@ fn the_durable_client_drives_instances_over_https() {
         wait_for(&client, &other, "Running").await;
         client.terminate(&other, "stop").await.expect("terminated");
         wait_for(&client, &other, "Terminated").await;
+
+        every_scenario_over_tls(&trust, port, &client).await;
 
         // The front door speaks only TLS: a plain request gets no reply.
         let plain = DurableClient {

@@ -567,6 +567,72 @@ async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token
     }
 }
 
+/// One page of the list: its instance ids and the next page's token.
+async fn page(running: &Running, token: Option<&str>) -> (Vec<String>, Option<String>) {
+    let headers: Vec<(&str, &str)> = token
+        .map(|token| ("x-ms-continuation-token", token))
+        .into_iter()
+        .collect();
+    let (status, headers, body) = running
+        .call_with("GET", &format!("{API}/instances?top=2"), &headers, "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (
+        ids(&body),
+        header(&headers, "x-ms-continuation-token").map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats() {
+    let running = serve().await;
+    let mut started = Vec::new();
+    for n in 0..4 {
+        let id = running.start("chaining", &format!(r#"["c{n}"]"#)).await;
+        running.finished(&id).await;
+        started.push(id);
+    }
+    let (first, token) = page(&running, None).await;
+    assert_eq!(first, started[..2]);
+    let token = token.expect("a token after the first page");
+    // The first page's instances purged: the next page still starts after
+    // them (a token that counted places would skip two).
+    for id in &first {
+        let (status, body) = running
+            .call("DELETE", &format!("{API}/instances/{id}"), "")
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let late = running.start("chaining", r#"["late"]"#).await;
+    running.finished(&late).await;
+    let (second, token) = page(&running, Some(&token)).await;
+    assert_eq!(second, started[2..]);
+    // The instance started meanwhile comes last, once.
+    let (third, token) = page(&running, token.as_deref()).await;
+    assert_eq!(third, [late]);
+    assert_eq!(token, None);
+
+    // A token this host did not give: 400, with what to do.
+    let (_, Some(real)) = page(&running, None).await else {
+        panic!("two pages");
+    };
+    let mut forged = real.clone();
+    forged.replace_range(..16, &format!("{:016x}", 0));
+    for bad in ["2", "not a token", forged.as_str()] {
+        let (status, _, body) = running
+            .call_with(
+                "GET",
+                &format!("{API}/instances?top=2"),
+                &[("x-ms-continuation-token", bad)],
+                "",
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("not one this host gave"), "{message}");
+    }
+}
+
 #[tokio::test]
 async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
     let running = serve().await;
@@ -950,16 +1016,18 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
             "",
             400,
         ),
+        // `@` decoded is still `@`: refused.
         (
             "POST",
-            format!("{API}/orchestrators/chaining/a%2Fb"),
+            format!("{API}/orchestrators/chaining/%40counter%40x"),
             None,
             "",
             400,
         ),
+        // Kestrel refuses a NUL in the path.
         (
             "POST",
-            format!("{API}/orchestrators/chaining/a%23b"),
+            format!("{API}/orchestrators/chaining/a%00b"),
             None,
             "",
             400,
@@ -1076,9 +1144,35 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
         )
     );
     assert_eq!(header(&headers, "Retry-After"), Some("10"));
-    running.start_as("chaining", "a%20b", r#"["Oslo"]"#).await;
-    let done = running.finished("a%20b").await;
-    assert_eq!(done["instanceId"], "a b");
+    // Route values are the escaped form, as the extension matches them:
+    // `%2F` is never decoded, `%23` comes back escaped, `%41` does not.
+    for (raw, id) in [
+        ("a%20b", "a%20b"),
+        ("a%2Fb", "a%2Fb"),
+        ("a%23b", "a%23b"),
+        ("a%41b", "aAb"),
+    ] {
+        let (status, body) = running
+            .call(
+                "POST",
+                &format!("{API}/orchestrators/chaining/{raw}"),
+                r#"["Oslo"]"#,
+            )
+            .await;
+        assert_eq!(status, 202, "{raw}: {body}");
+        let done = running.finished(raw).await;
+        assert_eq!(done["instanceId"], id, "{raw}");
+        // The status URL names it as WebUtility.UrlEncode does, and leads
+        // back to it.
+        let url = body["statusQueryGetUri"].as_str().unwrap_or_default();
+        let path = &url[url.find(API).unwrap_or(0)..];
+        let (status, again) = running.call("GET", path, "").await;
+        assert_eq!(
+            (status, &again["instanceId"]),
+            (200, &done["instanceId"]),
+            "{url}"
+        );
+    }
 
     // A running instance's status: 202, Location is the request, Retry-After 5.
     let status_path = format!("{API}/instances/W?showHistory=false");

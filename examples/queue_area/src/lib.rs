@@ -10,11 +10,20 @@
 pub mod queue_area;
 pub mod timer_log;
 
-use azure_functions_rocket::{Function, Registry};
+use azure_functions_rocket::{Binding, Function, Registry};
 
-/// Every function of the app; each has its folder beside Cargo.toml.
+/// The storage connection of both queues.
+const STORAGE: &str = "AzureWebJobsStorage";
+
+/// Every function of the app, declared whole: the hand-kept folders
+/// beside Cargo.toml say the same.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::queue("QueueArea", queue_area::area).output("areas"))
-        .with(Function::timer("TimerLog", timer_log::tick))
+        .with(
+            Function::queue("QueueArea", queue_area::area)
+                .queue_name("radii")
+                .connection(STORAGE)
+                .output(Binding::queue("areas", "areas").connection(STORAGE)),
+        )
+        .with(Function::timer("TimerLog", timer_log::tick).schedule("0 */5 * * * *"))
 }

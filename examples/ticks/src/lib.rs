@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use azure_functions_rocket::{Error, Function, HttpRequest, HttpResponse, Registry};
+use azure_functions_rocket::{AuthLevel, Error, Function, HttpRequest, HttpResponse, Registry};
 use rocket::response::stream::{Event, EventStream};
 use rocket::tokio::time::sleep;
 use rocket::{get, routes};
@@ -35,9 +35,20 @@ pub fn ticks(count: Option<u32>) -> EventStream![] {
     }
 }
 
-/// Every function of the app; each has its folder beside Cargo.toml.
+/// Every function of the app, declared whole; each also has its hand-kept
+/// folder beside Cargo.toml, which must say the same.
 pub fn registry() -> Registry {
     Registry::new()
-        .with(Function::http("Hello", hello))
-        .with(Function::routes("Ticks", routes![ticks]))
+        .with(
+            Function::http("Hello", hello)
+                .route("hello/{name?}")
+                .methods(["get"])
+                .auth_level(AuthLevel::Anonymous),
+        )
+        .with(
+            Function::routes("Ticks", routes![ticks])
+                .route("ticks")
+                .methods(["get"])
+                .auth_level(AuthLevel::Anonymous),
+        )
 }

@@ -103,3 +103,27 @@ fn the_entity_reorder_window_defaults_to_30_minutes() {
         assert!(error.contains("whole number of minutes"), "{error}");
     }
 }
+
+#[test]
+fn the_storage_connection_is_the_storage_providers_else_storage() {
+    let read = |durable: &str| {
+        HostJson::parse(&format!(r#"{{"extensions":{{"durableTask":{durable}}}}}"#))
+            .map(|host| host.connection_name)
+    };
+    assert_eq!(read("{}").as_deref(), Ok("Storage"));
+    assert_eq!(
+        read(r#"{"storageProvider":{"connectionName":"MyStore"}}"#).as_deref(),
+        Ok("MyStore")
+    );
+    // The old name, in any case, as the extension still reads it.
+    assert_eq!(
+        read(r#"{"storageProvider":{"ConnectionStringName":"Old"}}"#).as_deref(),
+        Ok("Old")
+    );
+    assert_eq!(
+        read(r#"{"storageProvider":{"connectionName":"New","connectionStringName":"Old"}}"#)
+            .as_deref(),
+        Ok("New")
+    );
+    assert_eq!(HostJson::default().connection_name, "Storage");
+}

@@ -21,6 +21,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::outputs::Outputs;
 use crate::registry::{Function, Registry};
 use crate::trigger::{QueueMessage, TriggerInput};
+use function_app::Binding;
 
 pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
@@ -68,7 +69,7 @@ async fn wait(input: TriggerInput) -> Result<(), Error> {
 fn registry() -> Registry {
     Registry::new()
         .with(Function::http("Echo", echo))
-        .with(Function::queue("Copy", copy).output("copies"))
+        .with(Function::queue("Copy", copy).output(Binding::queue("copies", "copies")))
         .with(Function::trigger("Wait", "waitTrigger", wait))
 }
 

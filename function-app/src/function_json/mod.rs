@@ -2,21 +2,28 @@
 //! (docs/host-protocol.md, "The app's files"). Binding types and
 //! `dataType` match in any case, as the host matches them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A function.json.
-#[derive(Debug, Clone, Default, Deserialize)]
+mod compare;
+mod declare;
+mod problems;
+
+pub use declare::AuthLevel;
+
+/// A function.json. Written back ([`serde::Serialize`]) it is the file the
+/// host reads: the settings left unset are left out.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct FunctionJson {
     #[serde(default)]
     pub bindings: Vec<Binding>,
     /// `"disabled": true`: the host loads the function but never runs it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
 }
 
 /// A binding's `direction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     In,
@@ -35,8 +42,9 @@ impl Direction {
     }
 }
 
-/// One entry of function.json's `bindings`.
-#[derive(Clone, Debug, Deserialize)]
+/// One entry of function.json's `bindings`; also how a function declared
+/// in code declares one ([`Binding::queue`], [`Binding::new`], ...).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Binding {
     #[serde(rename = "type")]
@@ -44,20 +52,20 @@ pub struct Binding {
     pub direction: Direction,
     pub name: String,
     /// An HTTP trigger's route template.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     /// An HTTP trigger's methods; none (or empty) allows every method.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_level: Option<String>,
     /// A timer trigger's schedule.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// A queue trigger's or output's queue, possibly `%SettingName%`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_type: Option<String>,
     /// Everything else (connection, path, ...), as written.
     #[serde(flatten)]
@@ -105,6 +113,14 @@ impl Binding {
 }
 
 impl FunctionJson {
+    /// The file's text as the CLI writes it: two-space indents and a
+    /// final newline, as the hand-kept files are written.
+    pub fn to_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
     /// Reads a function.json's text.
     pub fn parse(text: &str) -> Result<FunctionJson, String> {
         let json: Value =
