@@ -2,6 +2,7 @@
 //! handling through the generated tonic server with a scripted peer.
 
 mod conversions;
+mod durable;
 mod http_uri;
 mod peer;
 mod stream;
