@@ -121,10 +121,24 @@ pub(crate) fn run(registry: Registry, args: &[OsString]) -> ExitCode {
 /// custom handler (docs/native-worker.md, "HTTP").
 #[cfg(feature = "native")]
 fn proxying(registry: &Registry) -> Option<String> {
-    let host = std::fs::read_to_string("host.json")
-        .ok()
-        .and_then(|text| function_app::HostJson::parse(&text).ok());
+    let host = host_json("");
     let own_routes = registry.iter().any(|function| !function.routes.is_empty());
     let asked = host.as_ref().is_some_and(|host| host.mode.forwards());
-    (own_routes || asked).then(|| host.map_or_else(|| "api".to_owned(), |host| host.route_prefix))
+    (own_routes || asked).then(|| route_prefix(""))
+}
+
+/// The app's host.json, in `directory` (the working directory when
+/// empty, where the host starts the worker): `None` when there is none
+/// or it cannot be read, which the host itself reports.
+#[cfg(feature = "native")]
+fn host_json(directory: &str) -> Option<function_app::HostJson> {
+    let path = std::path::Path::new(directory).join("host.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    function_app::HostJson::parse(&text).ok()
+}
+
+/// The HTTP route prefix host.json sets, `api` by default.
+#[cfg(feature = "native")]
+pub(crate) fn route_prefix(directory: &str) -> String {
+    host_json(directory).map_or_else(|| "api".to_owned(), |host| host.route_prefix)
 }

@@ -406,12 +406,19 @@ impl Session {
     /// Every function of the registry, with its bindings.
     fn index(&self) -> FunctionMetadataResponse {
         let clashes = self.registry.clashes();
+        let mut problems = self
+            .registry
+            .declaration_problems(&super::route_prefix(&self.app_directory));
         if !clashes.is_empty() {
+            problems.push(format!(
+                "names used by more than one function: {}",
+                clashes.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            // As a custom handler refuses to start: the host logs why.
             return FunctionMetadataResponse {
-                result: failed(format!(
-                    "names used by more than one function: {}",
-                    clashes.join(", ")
-                )),
+                result: failed(problems.join("; ")),
                 ..FunctionMetadataResponse::default()
             };
         }

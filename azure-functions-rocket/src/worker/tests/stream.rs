@@ -638,3 +638,34 @@ fn the_environment_reload_applies_the_hosts_settings() {
         assert_eq!(worker.await.expect("no panic"), End::Clean);
     });
 }
+
+#[test]
+fn a_registry_the_host_would_refuse_fails_the_indexing_with_the_reasons() {
+    block_on(async {
+        let registry = Registry::new()
+            .with(Function::http("Echo", echo))
+            .with(Function::http("Echo", echo));
+        let (mut peer, worker) =
+            start_with(registry, usize::MAX, None, std::future::pending()).await;
+        let Some(Content::StartStream(_)) = peer.next().await.content else {
+            panic!("StartStream expected");
+        };
+        peer.send(Content::FunctionsMetadataRequest(
+            FunctionsMetadataRequest::default(),
+        ))
+        .await;
+        let Some(Content::FunctionMetadataResponse(index)) = peer.next().await.content else {
+            panic!("FunctionMetadataResponse expected");
+        };
+        assert!(index.function_metadata_results.is_empty());
+        let result = index.result.expect("a result");
+        assert_eq!(result.status, Status::Failure as i32);
+        let message = result.exception.map(|e| e.message).unwrap_or_default();
+        assert!(
+            message.contains("more than one function: Echo"),
+            "{message}"
+        );
+        peer.close();
+        assert_eq!(worker.await.expect("no panic"), End::Clean);
+    });
+}
