@@ -111,12 +111,16 @@ fn too_large(message: StreamingMessage, limit: usize) -> StreamingMessage {
             ))
         }
         Some(Content::RpcLog(mut log)) => {
-            let keep = log
+            let note = format!(" [cut to fit the gRPC message limit of {limit} bytes]");
+            let mut keep = log
                 .message
                 .len()
-                .saturating_sub(size.saturating_sub(limit) + 64);
-            let cut = crate::text::excerpt(&log.message, keep);
-            log.message = format!("{cut} [cut to fit the gRPC message limit of {limit} bytes]");
+                .saturating_sub(size.saturating_sub(limit) + note.len() + 16);
+            while !log.message.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            log.message.truncate(keep);
+            log.message.push_str(&note);
             Content::RpcLog(log)
         }
         other => other.unwrap_or(Content::WorkerHeartbeat(WorkerHeartbeat {})),

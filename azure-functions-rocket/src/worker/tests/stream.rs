@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use prost::Message;
+
 use rocket::tokio::{self, sync::oneshot, task::JoinHandle};
 use worker_proto::status_result::Status;
 use worker_proto::streaming_message::Content;
@@ -56,6 +58,9 @@ async fn copy(message: QueueMessage) -> Result<Outputs, Error> {
         return Err(Error::bad_request("the message says fail"));
     }
     crate::log::warn(format_args!("copying {}", message.text));
+    if message.text == "chatty" {
+        crate::log::info("é".repeat(5000));
+    }
     Ok(Outputs::new().text("copies", message.text.to_uppercase()))
 }
 
@@ -480,6 +485,20 @@ fn an_oversized_response_fails_naming_the_limit_and_the_stream_goes_on() {
             message.contains("over the gRPC message limit of 4096 bytes"),
             "{message}"
         );
+        // A log line over the limit is cut to fit, and says so.
+        peer.send(ids.call("Copy", "chatty", Data::String("chatty".into())))
+            .await;
+        let (chatty, logs) = response(&mut peer).await;
+        assert_eq!(status_of(&chatty), Status::Success as i32);
+        let cut = logs
+            .iter()
+            .find(|log| log.message.contains("éé"))
+            .expect("the long line, cut");
+        assert!(
+            cut.message
+                .ends_with("[cut to fit the gRPC message limit of 4096 bytes]")
+        );
+        assert!(cut.encoded_len() < limit, "{}", cut.encoded_len());
         // Just under the limit still goes through whole.
         peer.send(ids.http("Echo", "fits", &[("size", "3900")], ""))
             .await;
