@@ -112,15 +112,44 @@ fn binding_info(binding: &Binding) -> BindingInfo {
 
 /// Takes what the host loaded `function` with, as a custom handler takes
 /// a hand-kept function.json: the binding names its line leaves to their
-/// defaults, and `dataType`. Metadata the worker indexed itself says what
-/// the line does; a host that read function.json from disk may say more.
-/// Metadata without raw bindings leaves the declaration as it is.
+/// defaults, and `dataType`. The host sends each binding's name, type,
+/// direction and data type (`bindings`; `GetFunctionLoadRequest` sends no
+/// raw bindings): for functions the worker indexed they say what the line
+/// does, for functions the host read from function.json they may say
+/// more. Metadata without bindings leaves the declaration as it is.
 pub(crate) fn follow(function: &mut Function, metadata: &RpcFunctionMetadata) {
-    if metadata.raw_bindings.is_empty() {
+    if metadata.bindings.is_empty() {
         return;
     }
-    let bindings: Vec<&str> = metadata.raw_bindings.iter().map(String::as_str).collect();
-    let text = format!("{{\"bindings\": [{}]}}", bindings.join(","));
+    let mut bindings: Vec<Value> = metadata
+        .bindings
+        .iter()
+        .map(|(name, info)| {
+            let direction = match binding_info::Direction::try_from(info.direction) {
+                Ok(binding_info::Direction::Out) => "out",
+                Ok(binding_info::Direction::Inout) => "inout",
+                _ => "in",
+            };
+            let mut binding = serde_json::json!({
+                "type": info.r#type,
+                "direction": direction,
+                "name": name,
+            });
+            let data_type = match binding_info::DataType::try_from(info.data_type) {
+                Ok(binding_info::DataType::String) => Some("string"),
+                Ok(binding_info::DataType::Binary) => Some("binary"),
+                Ok(binding_info::DataType::Stream) => Some("stream"),
+                _ => None,
+            };
+            if let Some(data_type) = data_type {
+                binding["dataType"] = Value::from(data_type);
+            }
+            binding
+        })
+        .collect();
+    // The map has no order; names sort it so every load reads the same.
+    bindings.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let text = serde_json::json!({ "bindings": bindings }).to_string();
     if let Ok(json) = FunctionJson::parse(&text) {
         function.followed = Some(function.follow(&json));
     }

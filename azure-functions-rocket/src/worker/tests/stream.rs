@@ -200,9 +200,16 @@ pub(super) async fn handshake_of(
     let requests = index
         .function_metadata_results
         .iter()
+        // As the host loads them (`GetFunctionLoadRequest`): the name, the
+        // directory and each binding's info, no raw bindings.
         .map(|metadata| FunctionLoadRequest {
             function_id: metadata.function_id.clone(),
-            metadata: Some(metadata.clone()),
+            metadata: Some(RpcFunctionMetadata {
+                name: metadata.name.clone(),
+                directory: metadata.directory.clone(),
+                bindings: metadata.bindings.clone(),
+                ..RpcFunctionMetadata::default()
+            }),
             managed_dependency_enabled: false,
         })
         .collect();
@@ -683,6 +690,55 @@ fn a_registry_the_host_would_refuse_fails_the_indexing_with_the_reasons() {
         assert!(
             message.contains("more than one function: Echo"),
             "{message}"
+        );
+        peer.close();
+        assert_eq!(worker.await.expect("no panic"), End::Clean);
+    });
+}
+
+#[test]
+fn a_function_the_host_indexed_from_function_json_reads_its_binding_names() {
+    block_on(async {
+        let (mut peer, worker) = start(usize::MAX, std::future::pending()).await;
+        let _ = handshake(&mut peer).await;
+        let info = |kind: &str, direction: binding_info::Direction| BindingInfo {
+            r#type: kind.into(),
+            direction: direction as i32,
+            ..BindingInfo::default()
+        };
+        // A hand-kept Copy/function.json that names the trigger "msg".
+        peer.send(Content::FunctionLoadRequest(FunctionLoadRequest {
+            function_id: "host-copy".into(),
+            metadata: Some(RpcFunctionMetadata {
+                name: "Copy".into(),
+                bindings: HashMap::from([
+                    (
+                        "msg".into(),
+                        info("queueTrigger", binding_info::Direction::In),
+                    ),
+                    ("copies".into(), info("queue", binding_info::Direction::Out)),
+                ]),
+                ..RpcFunctionMetadata::default()
+            }),
+            managed_dependency_enabled: false,
+        }))
+        .await;
+        let Some(Content::FunctionLoadResponse(load)) = peer.next().await.content else {
+            panic!("FunctionLoadResponse expected");
+        };
+        assert_eq!(load.result.map(|r| r.status), Some(Status::Success as i32));
+        peer.send(call(
+            "host-copy",
+            "inv-h",
+            "msg",
+            Data::String("named".into()),
+        ))
+        .await;
+        let (copied, _) = response(&mut peer).await;
+        assert_eq!(status_of(&copied), Status::Success as i32);
+        assert_eq!(
+            copied.output_data[0].rpc_data,
+            data(Data::String("NAMED".into()))
         );
         peer.close();
         assert_eq!(worker.await.expect("no panic"), End::Clean);
