@@ -5,6 +5,7 @@
 //! probe and the app's own routes and before the envelope route, so that
 //! functions the host still sends envelopes keep them.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use rocket::response::{self, Responder, Response};
 use rocket::route::{self, Handler, Route};
 use rocket::tokio::io;
 
-use function_app::{AppFolder, RouteTemplate};
+use function_app::{AppFolder, FunctionJson, RouteTemplate};
 
 use super::routes::{Invocations, Patient, direct_call, read_up_to};
 use crate::adapter;
@@ -62,7 +63,7 @@ impl PublicRoutes {
             return Ok(PublicRoutes::default());
         }
         let json_of = |function: &crate::registry::Function| match app.function(function.name) {
-            Some(Ok(json)) => Some(json.clone()),
+            Some(Ok(json)) => Some(Cow::Borrowed(json)),
             _ => None,
         };
         PublicRoutes::plan_with(
@@ -78,12 +79,12 @@ impl PublicRoutes {
     /// `json_of` gives, under `route_prefix`; `setting` names what asks
     /// for them, in messages. With `envelopes`, the host also POSTs
     /// envelopes to `/{FunctionName}`, which no public path may take.
-    pub(crate) fn plan_with(
+    pub(crate) fn plan_with<'a>(
         registry: &Registry,
         route_prefix: &str,
         setting: &str,
         envelopes: bool,
-        json_of: impl Fn(&crate::registry::Function) -> Option<function_app::FunctionJson>,
+        json_of: impl Fn(&crate::registry::Function) -> Option<Cow<'a, FunctionJson>>,
     ) -> Result<PublicRoutes, Vec<String>> {
         let mut problems = Vec::new();
         let mut routes = Vec::new();

@@ -146,9 +146,8 @@ pub use function_app::environment::CHECK_VARIABLE;
 pub fn run(mut registry: Registry) -> ExitCode {
     #[cfg(feature = "tracing")]
     crate::events::install();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if crate::worker::requested(&args) {
-        return crate::worker::run(registry, &args);
+    if crate::worker::requested(std::env::args_os()) {
+        return crate::worker::run(registry);
     }
     no_transparent_huge_pages();
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");

@@ -219,7 +219,7 @@ pub(crate) async fn serve(
         route_prefix,
         "the native worker's HttpUri",
         false,
-        |function| Some(function.function_json()),
+        |function| Some(std::borrow::Cow::Owned(function.function_json())),
     )
     .map_err(|problems| problems.join("; "))?;
     let own: Vec<rocket::Route> = registry

@@ -46,19 +46,19 @@ pub(crate) const FLAGS: [&str; 9] = [
 
 /// Whether `args` (the program name first) carry any of the host's
 /// worker flags.
-pub(crate) fn requested(args: &[OsString]) -> bool {
-    args.iter().skip(1).any(|arg| {
-        arg.to_str()
-            .map(|arg| arg.split('=').next().unwrap_or(arg))
-            .is_some_and(|flag| FLAGS.contains(&flag))
+pub(crate) fn requested(args: impl Iterator<Item = OsString>) -> bool {
+    args.skip(1).any(|arg| {
+        let arg = arg.as_encoded_bytes();
+        let flag = arg.split(|&byte| byte == b'=').next().unwrap_or(arg);
+        FLAGS.iter().any(|known| known.as_bytes() == flag)
     })
 }
 
 /// Without the `native` feature, worker mode is refused with the reason.
 #[cfg(not(feature = "native"))]
-pub(crate) fn run(_: Registry, _: &[OsString]) -> ExitCode {
+pub(crate) fn run(_: Registry) -> ExitCode {
     eprintln!(
-        "{}: started as a language worker (--functions-worker-id ...), but this binary was built without the `native` feature of azure-functions-rocket: build it with `--features native`, or run it as a custom handler",
+        "{}: started as a language worker, but built without the `native` feature of azure-functions-rocket",
         crate::server::app_name()
     );
     ExitCode::FAILURE
@@ -67,9 +67,10 @@ pub(crate) fn run(_: Registry, _: &[OsString]) -> ExitCode {
 /// Runs the worker for `registry` until the host's stream ends, the host
 /// terminates it, or SIGTERM (in-flight invocations finish first).
 #[cfg(feature = "native")]
-pub(crate) fn run(registry: Registry, args: &[OsString]) -> ExitCode {
+pub(crate) fn run(registry: Registry) -> ExitCode {
     let name = crate::server::app_name();
-    let arguments = match arguments::parse(args) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let arguments = match arguments::parse(&args) {
         Ok(arguments) => arguments,
         Err(problem) => {
             eprintln!("{name}: {problem}");

@@ -52,9 +52,13 @@ fn the_current_arguments_win_over_the_legacy_ones() {
     assert_eq!(parsed.worker_id, "w1");
     assert_eq!(parsed.request_id, "r1");
     assert_eq!(parsed.max_message_length, 2_147_483_647);
-    assert!(super::super::requested(&args(&BOTH)));
-    assert!(!super::super::requested(&args(&["--verbose"])));
-    assert!(!super::super::requested(&args(&[])));
+    assert!(super::super::requested(args(&BOTH).into_iter()));
+    assert!(!super::super::requested(args(&["--verbose"]).into_iter()));
+    assert!(!super::super::requested(args(&[]).into_iter()));
+    assert!(super::super::requested(args(&["--workerId=w"]).into_iter()));
+    assert!(!super::super::requested(
+        args(&["--workerIdentity"]).into_iter()
+    ));
 }
 
 #[test]
