@@ -52,7 +52,7 @@ impl End {
                 ExitCode::FAILURE
             }
             End::Broken(reason) => {
-                eprintln!("{name}: the host's stream broke: {reason}");
+                eprintln!("{name}: {reason}");
                 ExitCode::FAILURE
             }
         }
@@ -248,8 +248,10 @@ async fn run(
                 Err(status) => {
                     return match cut_off(&mut tasks).await {
                         End::Clean if status.code() == tonic::Code::Cancelled => End::Clean,
-                        End::CutOff(count) => End::Broken(format!("{status} ({count} invocation(s) cut off)")),
-                        _ => End::Broken(status.to_string()),
+                        End::CutOff(count) => End::Broken(format!(
+                            "the host's stream broke: {status} ({count} invocation(s) cut off)"
+                        )),
+                        _ => End::Broken(format!("the host's stream broke: {status}")),
                     };
                 }
             },
