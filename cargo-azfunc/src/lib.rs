@@ -33,3 +33,4 @@ pub mod storage;
 pub mod terminal;
 pub mod timers;
 pub mod watch;
+pub mod worker_host;

@@ -655,11 +655,4 @@ fn use_https_options_that_cannot_serve_are_refused() {
         "{}",
         stderr(&output)
     );
-    let output = run(&["start", "--app", app, "--useHttps", "--watch"], &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("cannot be used with"),
-        "{}",
-        stderr(&output)
-    );
 }

@@ -49,6 +49,7 @@ const HELP: [(&[&str], &[&str]); 7] = [
             "--cors-credentials",
             "--useHttps",
             "--cert <PATH>",
+            "--password <PASSWORD|FILE>",
             "--app <DIR>",
             "--build",
             "--ready-timeout <SECONDS>",

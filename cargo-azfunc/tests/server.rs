@@ -230,3 +230,40 @@ async fn forwarding_mode_passes_requests_and_responses_through() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["envelope"]["Data"]["req"]["Params"]["id"], "7");
 }
+
+/// Behind `start --watch --useHttps`'s public port, which serves TLS
+/// itself: a build's front door speaks plain HTTP, yet the URLs it hands
+/// the handler say https, as the caller used.
+#[tokio::test]
+async fn a_front_door_behind_tls_hands_out_https_urls() {
+    use cargo_azfunc::app::AppFolder;
+    use cargo_azfunc::handler::client::{HostClient, free_port};
+    use cargo_azfunc::handler::{Handler, HandlerOptions};
+    use cargo_azfunc::host::server::Server;
+
+    let dir = fake_app();
+    let app = AppFolder::load(dir.path()).expect("the fake app");
+    let handler = std::sync::Arc::new(
+        Handler::start(&app, HandlerOptions::default())
+            .await
+            .expect("the handler starts"),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .expect("a port");
+    let console = cargo_azfunc::console::Console::quiet();
+    let server =
+        Server::start_behind_tls(app, handler.clone(), listener, console, false).expect("serving");
+    let port = server.port();
+    let reply = HostClient::new(port)
+        .request("GET", "/api/echo/1", b"")
+        .await;
+    assert_eq!(reply.status, 200);
+    let seen = reply.json();
+    assert_eq!(
+        seen["envelope"]["Data"]["req"]["Url"],
+        format!("https://127.0.0.1:{port}/api/echo/1")
+    );
+    server.shutdown();
+    handler.stop().await;
+}

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::process::Process;
+use support::tls::get_when_up;
+
+mod support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
 
@@ -47,26 +50,28 @@ async fn wait_for_answer(client: &HostClient, expected: &str, limit: Duration, l
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_build() {
-    let temp = tempfile::tempdir().expect("temp dir");
-    let app = temp.path().join("watched");
+/// A new app `name` in `dir`, built with the workspace's Cargo.lock.
+fn new_app(dir: &Path, name: &str) -> PathBuf {
+    let app = dir.join(name);
     let created = Command::new(BIN)
         .args(["new", "app"])
         .arg(&app)
-        .args(["--name", "watch_app"])
+        .args(["--name", name])
         .output()
         .expect("cargo azfunc new app");
     assert!(created.status.success(), "{created:?}");
     std::fs::copy(workspace().join("Cargo.lock"), app.join("Cargo.lock")).expect("Cargo.lock");
+    app
+}
 
-    let log = temp.path().join("cargo-azfunc.log");
-    let file = std::fs::File::create(&log).expect("log file");
-    let port = free_port();
-    let _host = Process::from_child(
+/// `start --watch` of `app` on `port` with `args`, its output in `log`.
+fn start_watch(app: &Path, port: u16, log: &Path, args: &[&str]) -> Process {
+    let file = std::fs::File::create(log).expect("log file");
+    Process::from_child(
         Command::new(BIN)
             .args(["start", "--watch", "--port", &port.to_string(), "--app"])
-            .arg(&app)
+            .arg(app)
+            .args(args)
             .env("CARGO_TARGET_DIR", workspace().join("target/scaffold"))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -74,19 +79,35 @@ async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_buil
             .stderr(file)
             .spawn()
             .expect("cargo azfunc starts"),
-    );
-    let client = HostClient::new(port);
-    wait_for_answer(&client, r#"{"message":"Hello, x!"}"#, BUILD_LIMIT, &log).await;
+    )
+}
 
+/// An edit to hello.rs that changes its greeting to "Howdy".
+fn edit_greeting(app: &Path) -> String {
     let source = app.join("src/hello.rs");
     let original = std::fs::read_to_string(&source).expect("hello.rs");
     assert!(original.contains("\"Hello, {name}!\""), "{original}");
-    let saved = Instant::now();
     std::fs::write(
         &source,
         original.replace("\"Hello, {name}!\"", "\"Howdy, {name}!\""),
     )
     .expect("edit");
+    original
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_build() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = new_app(temp.path(), "watch_app");
+    let log = temp.path().join("cargo-azfunc.log");
+    let port = free_port();
+    let _host = start_watch(&app, port, &log, &[]);
+    let client = HostClient::new(port);
+    wait_for_answer(&client, r#"{"message":"Hello, x!"}"#, BUILD_LIMIT, &log).await;
+
+    let source = app.join("src/hello.rs");
+    let saved = Instant::now();
+    let original = edit_greeting(&app);
     wait_for_answer(&client, r#"{"message":"Howdy, x!"}"#, BUILD_LIMIT, &log).await;
     eprintln!("save to new answer: {:.1} s", saved.elapsed().as_secs_f64());
 
@@ -147,5 +168,70 @@ async fn an_edit_is_served_on_the_same_port_and_a_broken_one_keeps_the_last_buil
     assert_eq!(
         answer(&client, "/api/Hello?name=x").await.as_deref(),
         Some(r#"{"message":"Howdy, x!"}"#)
+    );
+}
+
+/// `--watch --useHttps`: the public port serves TLS with the certificate
+/// made at start, the same one before and after a rebuild, and the
+/// handler is told to trust it each time it starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn use_https_keeps_its_certificate_across_a_rebuild() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let app = new_app(temp.path(), "watch_tls");
+    let log = temp.path().join("cargo-azfunc.log");
+    let port = free_port();
+    let _host = start_watch(&app, port, &log, &["--useHttps"]);
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    let started = Instant::now();
+    let trust = loop {
+        let text = said();
+        let named = text
+            .split_once("SSL_CERT_FILE=")
+            .and_then(|(_, rest)| rest.split_once(" ("))
+            .map(|(file, _)| PathBuf::from(file));
+        if let Some(file) = named {
+            break file;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no trust file named; cargo-azfunc said:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let hello = "/api/Hello?name=x";
+    let first = get_when_up(&trust, port, hello, BUILD_LIMIT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; cargo-azfunc said:\n{}", said()));
+    assert_eq!(first.body, r#"{"message":"Hello, x!"}"#);
+    assert!(
+        said().contains(&format!("https://localhost:{port}")),
+        "{}",
+        said()
+    );
+
+    edit_greeting(&app);
+    let started = Instant::now();
+    let second = loop {
+        let reply = get_when_up(&trust, port, hello, BUILD_LIMIT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}; cargo-azfunc said:\n{}", said()));
+        if reply.body == r#"{"message":"Howdy, x!"}"# {
+            break reply;
+        }
+        assert_eq!(reply.body, r#"{"message":"Hello, x!"}"#);
+        assert!(
+            started.elapsed() < BUILD_LIMIT,
+            "the edit was not served; cargo-azfunc said:\n{}",
+            said()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!first.certificate.is_empty());
+    assert_eq!(second.certificate, first.certificate);
+    assert!(
+        said().contains("[watch] serving the new build on https://"),
+        "{}",
+        said()
     );
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub mod worker_config;
+
 pub use function_app::{Binding, Direction, HostJson, LocalSettings};
 
 /// A loaded app folder.
@@ -22,6 +24,9 @@ pub struct AppFolder {
     pub settings: LocalSettings,
     /// Its `Host.CORS`, or `--cors`.
     pub cors: Option<crate::cors::Cors>,
+    /// The language worker the app runs as (`FUNCTIONS_WORKER_RUNTIME`
+    /// and its worker configuration); `None` for a custom handler.
+    pub worker: Option<crate::app::worker_config::WorkerConfig>,
 }
 
 /// One function: a folder with a function.json.
@@ -89,7 +94,9 @@ pub struct Overrides {
 
 impl Overrides {
     pub fn apply(&self, app: &mut AppFolder) -> Result<(), AppError> {
-        if !self.functions.is_empty() {
+        // A worker that indexes its functions declares them only once it
+        // runs: the subset is taken then (Handler::adopt_functions).
+        if !self.functions.is_empty() && !app.awaits_indexing() {
             app.keep_only(&self.functions)?;
         }
         if let Some(cors) = &self.cors {
@@ -128,20 +135,38 @@ impl AppFolder {
                 root.display()
             )));
         }
-        let host = load_host(&host_path)?;
-        let functions = load_functions(root)?;
         let (settings, cors) = load_settings(root)?;
         // Absolute, as the host's: the handler starts in its working
         // directory, where a relative executable path would not resolve.
         let root = std::path::absolute(root)
             .map_err(|e| AppError(format!("cannot resolve {}: {e}", root.display())))?;
+        let host = HostJson::from_json(&read_json(&host_path)?)
+            .map_err(|why| AppError(format!("{}: {why}", host_path.display())))?;
+        let worker = match crate::app::worker_config::find(&root, &settings.values) {
+            Ok(worker) => worker,
+            // A custom handler with a runtime setting of another language
+            // stays a custom handler (`check` reports the setting).
+            Err(_) if host.executable.is_some() => None,
+            Err(e) => return Err(e),
+        };
+        if worker.is_none() {
+            require_executable(&host, &host_path)?;
+        }
+        let functions = load_functions(&root)?;
         Ok(AppFolder {
             root,
             host,
             functions,
             settings,
             cors,
+            worker,
         })
+    }
+
+    /// Whether the functions come from the worker once it runs (worker
+    /// indexing), not from function.json.
+    pub fn awaits_indexing(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.worker_indexing) && self.functions.is_empty()
     }
 
     /// Keeps only the functions named in `names` (any case), as Core
@@ -247,16 +272,16 @@ fn expand_env(text: &str) -> String {
     out
 }
 
-fn load_host(path: &Path) -> Result<HostJson, AppError> {
-    let host = HostJson::from_json(&read_json(path)?)
-        .map_err(|why| AppError(format!("{}: {why}", path.display())))?;
+/// A custom handler's host.json must name its executable (a language
+/// worker's comes from its worker configuration).
+fn require_executable(host: &HostJson, path: &Path) -> Result<(), AppError> {
     if host.executable.is_none() {
         return Err(AppError(format!(
             "{} has no customHandler.description.defaultExecutablePath: the host needs it to start the handler",
             path.display()
         )));
     }
-    Ok(host)
+    Ok(())
 }
 
 fn load_functions(root: &Path) -> Result<Vec<FunctionFolder>, AppError> {

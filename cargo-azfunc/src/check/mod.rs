@@ -120,7 +120,11 @@ fn host_json(app: &AppFolder, host: &Value, built: bool, found: &mut Vec<Finding
             non_http.join(", ")
         )));
     }
-    executable(app, built, found);
+    match &app.worker {
+        // A language worker's executable comes from its configuration.
+        Some(worker) => worker_executable(worker, built, found),
+        None => executable(app, built, found),
+    }
     function_timeout(app, found);
     let working = app.working_directory();
     if !working.is_dir() {
@@ -174,6 +178,29 @@ fn executable(app: &AppFolder, built: bool, found: &mut Vec<Finding>) {
     }
 }
 
+fn worker_executable(
+    worker: &crate::app::worker_config::WorkerConfig,
+    built: bool,
+    found: &mut Vec<Finding>,
+) {
+    found.push(Finding::note(format!(
+        "FUNCTIONS_WORKER_RUNTIME is {:?}: the app runs as a language worker, {}{} (docs/native-worker-host.md)",
+        worker.language,
+        worker.executable.display(),
+        if worker.worker_indexing {
+            ", which declares its functions itself (worker indexing)"
+        } else {
+            ""
+        }
+    )));
+    if !built && worker.executable.is_absolute() && !worker.executable.is_file() {
+        found.push(Finding::problem(format!(
+            "the worker {} is not there, so the host cannot start it: build it, or run `cargo azfunc check --build`",
+            worker.executable.display()
+        )));
+    }
+}
+
 fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
     let path = app.root.join("local.settings.json");
     if !path.is_file() {
@@ -191,6 +218,7 @@ fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
     let setting = |name: &str| app.settings.value(name);
     match setting("FUNCTIONS_WORKER_RUNTIME") {
         Some(runtime) if runtime.eq_ignore_ascii_case("custom") => {}
+        Some(_) if app.worker.is_some() => {}
         other => found.push(Finding::problem(format!(
             "local.settings.json: FUNCTIONS_WORKER_RUNTIME is {}; a custom handler needs \"custom\", or the host looks for another language's worker: set \"FUNCTIONS_WORKER_RUNTIME\": \"custom\" in Values (and as an app setting on Azure)",
             other.map_or("missing".to_owned(), |v| format!("{v:?}"))

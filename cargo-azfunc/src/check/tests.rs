@@ -185,3 +185,34 @@ fn a_handler_that_ignores_the_check_is_stopped() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_native_worker_app_needs_no_custom_handler_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","extensionBundle":{"id":"Microsoft.Azure.Functions.ExtensionBundle","version":"[4.*, 5.0.0)"}}"#,
+    );
+    write(
+        dir.path(),
+        "local.settings.json",
+        r#"{"IsEncrypted":false,"Values":{"FUNCTIONS_WORKER_RUNTIME":"native"}}"#,
+    );
+    let app = AppFolder::load(dir.path()).expect("loads without customHandler");
+    let found = settings(&app, false);
+    assert!(
+        found.iter().any(|f| f.severity == Severity::Note
+            && f.text.contains("runs as a language worker")
+            && f.text.contains("worker indexing")),
+        "{found:#?}"
+    );
+    let listed = problems(&found);
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(
+        listed[0].contains("the worker") && listed[0].contains("is not there"),
+        "{listed:#?}"
+    );
+    // With --build the fresh build is checked instead.
+    assert!(problems(&settings(&app, true)).is_empty());
+}

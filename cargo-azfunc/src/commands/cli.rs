@@ -123,13 +123,19 @@ pub struct StartArgs {
     pub cors_credentials: bool,
     /// Serve over HTTPS, as Core Tools' --useHttps does, with a certificate
     /// for localhost made at start (signed by a local CA the handler is told
-    /// to trust through SSL_CERT_FILE), or the one --cert names.
-    #[arg(long = "useHttps", conflicts_with = "watch")]
+    /// to trust through SSL_CERT_FILE), or the one --cert names. With
+    /// --watch, every build is served behind the same certificate.
+    #[arg(long = "useHttps")]
     pub use_https: bool,
-    /// With --useHttps: a PEM file holding the certificate chain and its
-    /// private key (Core Tools takes a .pfx and --password instead).
+    /// With --useHttps: a .pfx (PKCS#12) file with the certificate and its
+    /// private key, as Core Tools takes; or a PEM file with the chain and
+    /// its key.
     #[arg(long, value_name = "PATH", requires = "use_https")]
     pub cert: Option<std::path::PathBuf>,
+    /// With --cert: the .pfx's password, or a file holding it (as Core
+    /// Tools reads it) [default: the empty password].
+    #[arg(long, value_name = "PASSWORD|FILE", requires = "cert")]
+    pub password: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }

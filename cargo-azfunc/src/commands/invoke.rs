@@ -12,14 +12,20 @@ use super::cli::InvokeArgs;
 use super::{build, console, load, start_handler};
 
 pub async fn run(args: InvokeArgs) -> Result<ExitCode, String> {
-    let app = load(&args.run)?;
-    let Some(function) = app.function(&args.name).cloned() else {
+    let mut app = load(&args.run)?;
+    if !app.awaits_indexing() && app.function(&args.name).is_none() {
         return Err(app.no_function(&args.name));
-    };
+    }
     let input = input(&args)?;
     let built = build(&app, args.run.build).await?;
     let console = console(&args.run);
     let handler = start_handler(&app, &args.run, built, &console, Vec::new()).await?;
+    // A worker that indexes its functions has declared them now.
+    handler.adopt_functions(&mut app);
+    let Some(function) = app.function(&args.name).cloned() else {
+        handler.stop().await;
+        return Err(app.no_function(&args.name));
+    };
     let sys = Sys::new(&function);
     let body = if is_http(&function) {
         let (caller, params) =

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cargo_azfunc::app::Overrides;
 use cargo_azfunc::cors::Cors;
 use cargo_azfunc::handler::HandlerState;
+use cargo_azfunc::host::certificate_file::password;
 use cargo_azfunc::host::server::{Server, describe_functions};
 use cargo_azfunc::host::tls::{FrontDoorTls, TrustFileGuard};
 use cargo_azfunc::limits::ServerLimits;
@@ -27,6 +28,19 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         .or(app.settings.local_http_port)
         .unwrap_or(DEFAULT_PORT);
     let console = console(&args.run);
+    let tls = match (&args.cert, args.use_https) {
+        (Some(path), _) => {
+            let password = args.password.as_deref().map(password).transpose()?;
+            Some(FrontDoorTls::from_file(path, password.as_deref())?)
+        }
+        (None, true) => Some(FrontDoorTls::self_signed()?),
+        (None, false) => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let trust_guard = tls
+        .as_ref()
+        .and_then(|tls| tls.trust_file.clone())
+        .map(TrustFileGuard);
     if args.watch {
         let listener = bind(port)?;
         let watched = cargo_azfunc::watch::WatchOptions {
@@ -35,23 +49,17 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
             ready_limit: args.run.ready_timeout,
             timers: args.timers,
             overrides,
+            tls,
         };
+        if let Some(file) = &trust_guard {
+            console.info(trusted_through(&file.0));
+        }
         console.info(format!(
-            "cargo-azfunc is serving on http://localhost:{port} and rebuilding on every change (Ctrl-C to stop)"
+            "cargo-azfunc is serving on {scheme}://localhost:{port} and rebuilding on every change (Ctrl-C to stop)"
         ));
         cargo_azfunc::watch::serve(watched, listener, console, shutdown).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let tls = match (&args.cert, args.use_https) {
-        (Some(path), _) => Some(FrontDoorTls::from_pem(path)?),
-        (None, true) => Some(FrontDoorTls::self_signed()?),
-        (None, false) => None,
-    };
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let _trust_file = tls
-        .as_ref()
-        .and_then(|tls| tls.trust_file.clone())
-        .map(TrustFileGuard);
     let handler_env = tls
         .as_ref()
         .map(FrontDoorTls::handler_env)
@@ -69,6 +77,9 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         started = started => started?,
         () = requested(shutdown.clone()) => return Ok(ExitCode::SUCCESS),
     };
+    // A worker that indexes its functions has declared them now.
+    handler.adopt_functions(&mut app);
+    overrides.apply(&mut app).map_err(|e| e.to_string())?;
     let handler = Arc::new(handler);
     let lines = describe_functions(&app, port, scheme);
     let feeds = cargo_azfunc::storage::queue_feed::start(&app, handler.clone(), &console)?;
@@ -87,11 +98,7 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
         console.info(format!("  {line}"));
     }
     if let Some(file) = trust_file {
-        console.info(format!(
-            "The certificate is signed by a CA made for this run; the handler trusts it through {}={} (a bundle with the platform's roots)",
-            cargo_azfunc::host::tls::TRUST_VARIABLE,
-            file.display()
-        ));
+        console.info(trusted_through(&file));
     }
     console.info(format!(
         "cargo-azfunc is serving on {scheme}://localhost:{port} (Ctrl-C to stop). Production runs on the Azure Functions host."
@@ -121,6 +128,14 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
     tokio::join!(server.drain(DRAIN), feeds.stop());
     handler.stop().await;
     Ok(code)
+}
+
+fn trusted_through(file: &std::path::Path) -> String {
+    format!(
+        "The certificate is signed by a CA made for this run; the handler trusts it through {}={} (a bundle with the platform's roots)",
+        cargo_azfunc::host::tls::TRUST_VARIABLE,
+        file.display()
+    )
 }
 
 /// What the command line changes in the app as loaded: `--functions` and

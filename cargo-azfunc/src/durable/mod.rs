@@ -221,9 +221,22 @@ impl Durable {
         function: &FunctionFolder,
         body: &Value,
     ) -> Result<(u16, Value), String> {
-        let (client, pid) = self.handler.ready().await?;
-        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let invocation_id = new_guid();
+        let (client, pid) = match self.handler.ready().await? {
+            (crate::handler::Link::Http(client), pid) => (*client, pid),
+            (crate::handler::Link::Worker(worker), _) => {
+                let answer = crate::handler::worker_invocation::send(
+                    &self.handler,
+                    &worker,
+                    function,
+                    body,
+                    &invocation_id,
+                )
+                .await?;
+                return Ok(crate::worker_host::answer::envelope(&answer));
+            }
+        };
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let sent = client.try_invoke(&function.name, &bytes, &invocation_id, PIECE);
         let reply = crate::handler::within_function_timeout(&self.handler, pid, function, sent)
             .await?

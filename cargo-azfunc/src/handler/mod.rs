@@ -6,9 +6,11 @@ pub mod client;
 pub mod json_limit;
 pub mod restarts;
 mod supervisor;
+pub mod worker_invocation;
+mod worker_supervisor;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -19,10 +21,12 @@ use crate::console::Console;
 use crate::handler::client::{HostClient, READY_TIMEOUT};
 use crate::handler::restarts::RESTART_DELAY;
 use crate::ids::new_guid;
+use crate::worker_host::{self, Worker};
 use supervisor::{Launch, supervise};
+pub(crate) use supervisor::{describe_exit, kill as kill_group};
 
 /// How long a stopping handler gets between SIGTERM and SIGKILL.
-const GRACE: Duration = Duration::from_secs(2);
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
 /// How to start the handler, beyond what the app folder says.
 #[derive(Clone, Debug)]
@@ -65,11 +69,20 @@ impl Default for HandlerOptions {
 pub enum HandlerState {
     /// Being started or restarted.
     Starting,
-    /// Answered `GET /`: invocations go through this client.
-    Ready { client: HostClient, pid: u32 },
+    /// Ready for invocations, through `link`, in process `pid`.
+    Ready { link: Link, pid: u32 },
     /// Gone for good; every invocation fails with `reason`. `host_stops`:
     /// the real host would stop as a whole (not after an exit with 0).
     Stopped { reason: String, host_stops: bool },
+}
+
+/// How invocations reach a ready app.
+#[derive(Clone)]
+pub enum Link {
+    /// A custom handler that answered `GET /`: HTTP through this client.
+    Http(Box<HostClient>),
+    /// A language worker, over its gRPC stream.
+    Worker(Arc<Worker>),
 }
 
 /// The running handler, supervised by a background task; stopped (and its
@@ -89,9 +102,9 @@ pub struct Handler {
 }
 
 /// A request to kill process `pid` and start the handler again.
-pub(super) struct Restart {
-    pid: u32,
-    reason: String,
+pub(crate) struct Restart {
+    pub(crate) pid: u32,
+    pub(crate) reason: String,
 }
 
 impl Handler {
@@ -112,20 +125,51 @@ impl Handler {
         ));
         env.push(("FUNCTIONS_HTTPWORKER_ID".into(), worker_id.clone()));
         let json_limit = json_limit::handler_json_limit(&env);
-        let launch = Launch {
-            executable: options.executable.unwrap_or_else(|| app.executable_path()),
-            arguments: app.host.arguments.clone(),
-            working_directory: app.working_directory(),
-            env,
-            ready_limit: options.ready_limit,
-            console: options.console.clone(),
-            restart_delay: options.restart_delay,
-            stops_the_host: options.stops_the_host,
-        };
         let (state_tx, state) = watch::channel(HandlerState::Starting);
         let (stop, stop_rx) = oneshot::channel();
         let (restarts, restarts_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(supervise(launch, state_tx, stop_rx, restarts_rx));
+        let task = match &app.worker {
+            Some(config) => {
+                // A language worker has no port of its own: the worker id
+                // is the one in its arguments.
+                env.retain(|(k, _)| {
+                    !k.starts_with("FUNCTIONS_CUSTOMHANDLER")
+                        && !k.starts_with("FUNCTIONS_HTTPWORKER")
+                });
+                let supervision = worker_supervisor::Supervision {
+                    launch: worker_host::Launch {
+                        config: config.clone(),
+                        executable: options.executable,
+                        root: root.clone(),
+                        env,
+                        console: options.console.clone(),
+                    },
+                    app: app.clone(),
+                    ready_limit: options.ready_limit,
+                    restart_delay: options.restart_delay,
+                    stops_the_host: options.stops_the_host,
+                };
+                tokio::spawn(worker_supervisor::supervise(
+                    supervision,
+                    state_tx,
+                    stop_rx,
+                    restarts_rx,
+                ))
+            }
+            None => {
+                let launch = Launch {
+                    executable: options.executable.unwrap_or_else(|| app.executable_path()),
+                    arguments: app.host.arguments.clone(),
+                    working_directory: app.working_directory(),
+                    env,
+                    ready_limit: options.ready_limit,
+                    console: options.console.clone(),
+                    restart_delay: options.restart_delay,
+                    stops_the_host: options.stops_the_host,
+                };
+                tokio::spawn(supervise(launch, state_tx, stop_rx, restarts_rx))
+            }
+        };
         let handler = Handler {
             state,
             stop: Mutex::new(Some(stop)),
@@ -139,6 +183,26 @@ impl Handler {
         match handler.wait_settled().await {
             HandlerState::Stopped { reason, .. } => Err(reason),
             _ => Ok(handler),
+        }
+    }
+
+    /// With worker indexing, the functions the ready worker declared;
+    /// `None` for a custom handler or host indexing.
+    pub fn indexed_functions(&self) -> Option<Vec<FunctionFolder>> {
+        match &*self.state.borrow() {
+            HandlerState::Ready {
+                link: Link::Worker(worker),
+                ..
+            } => worker.indexed().map(<[FunctionFolder]>::to_vec),
+            _ => None,
+        }
+    }
+
+    /// Replaces `app`'s functions with those the worker declared, when it
+    /// indexes them (function.json is not read then).
+    pub fn adopt_functions(&self, app: &mut AppFolder) {
+        if let Some(functions) = self.indexed_functions() {
+            app.functions = functions;
         }
     }
 
@@ -161,15 +225,21 @@ impl Handler {
     }
 
     /// A client for the ready handler, waiting through a restart; the
-    /// reason when the handler is gone for good.
+    /// reason when the handler is gone for good, or is a language worker.
     pub async fn client(&self) -> Result<HostClient, String> {
-        self.ready().await.map(|(client, _)| client)
+        match self.ready().await? {
+            (Link::Http(client), _) => Ok(*client),
+            (Link::Worker(_), _) => Err(
+                "the app runs as a language worker, which takes no HTTP requests from the host"
+                    .into(),
+            ),
+        }
     }
 
-    /// [`Handler::client`] and the id of the process it talks to.
-    pub async fn ready(&self) -> Result<(HostClient, u32), String> {
+    /// How to reach the ready app, and the id of its process.
+    pub async fn ready(&self) -> Result<(Link, u32), String> {
         match self.wait_settled().await {
-            HandlerState::Ready { client, pid } => Ok((client, pid)),
+            HandlerState::Ready { link, pid } => Ok((link, pid)),
             HandlerState::Stopped { reason, .. } => Err(reason),
             HandlerState::Starting => Err("the handler is still starting".into()),
         }

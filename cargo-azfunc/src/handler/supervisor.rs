@@ -16,7 +16,7 @@ use crate::handler::client::{HostClient, free_port};
 use crate::handler::restarts::{FAILURE_LIMIT, Failures, Next};
 use crate::process::children::{self, Registered};
 
-use super::{GRACE, HandlerState, Restart, stopped};
+use super::{GRACE, HandlerState, Link, Restart, stopped};
 
 /// What starting the handler takes, again at every restart.
 pub(super) struct Launch {
@@ -79,7 +79,10 @@ pub(super) async fn supervise(
                     "[host] handler ready on port {port} (pid {pid}): {}",
                     launch.executable.display()
                 ));
-                let _ = state.send(HandlerState::Ready { client, pid });
+                let _ = state.send(HandlerState::Ready {
+                    link: Link::Http(Box::new(client)),
+                    pid,
+                });
                 loop {
                     tokio::select! {
                         status = child.wait() => break match status {
@@ -191,12 +194,12 @@ async fn shut_down(child: &mut Child, registered: &Registered) {
 
 /// SIGKILL to the handler's process group, as the host kills it on a
 /// function timeout; reaps the process.
-async fn kill(child: &mut Child, registered: &Registered) {
+pub(crate) async fn kill(child: &mut Child, registered: &Registered) {
     children::signal_group(registered.pid(), libc::SIGKILL);
     let _ = child.kill().await;
 }
 
-fn describe_exit(status: ExitStatus) -> String {
+pub(crate) fn describe_exit(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with code {code}"),

@@ -80,7 +80,12 @@ pub async fn forward(
         whole(response)
     };
     let (client, pid) = match handler.ready().await {
-        Ok(ready) => ready,
+        Ok((crate::handler::Link::Http(client), pid)) => (*client, pid),
+        Ok((crate::handler::Link::Worker(_), _)) => {
+            return failed(
+                "the app runs as a language worker: the host forwards no requests to it".into(),
+            );
+        }
         Err(reason) => return failed(format!("the handler is not running: {reason}")),
     };
     let (parts, body) = request.into_parts();

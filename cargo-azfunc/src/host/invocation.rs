@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::app::{FunctionFolder, TriggerKind};
 use crate::console::{Console, Finished};
 use crate::handler::client::{Failure, HttpReply};
-use crate::handler::{Handler, within_function_timeout};
+use crate::handler::{Handler, Link, within_function_timeout};
 use crate::host::envelope::{CallerRequest, Outcome, Verdict, Written, read_reply};
 use crate::host::warnings::{Rule, Warning};
 
@@ -38,7 +38,17 @@ async fn send(
     invocation_id: &str,
 ) -> Outcome {
     let (client, pid) = match handler.ready().await {
-        Ok(ready) => ready,
+        Ok((Link::Http(client), pid)) => (*client, pid),
+        Ok((Link::Worker(worker), _)) => {
+            return crate::host::worker_invocation::invoke(
+                handler,
+                &worker,
+                function,
+                body,
+                invocation_id,
+            )
+            .await;
+        }
         Err(reason) => {
             return Outcome::no_reply(function, format!("the handler is not running: {reason}"));
         }

@@ -4,6 +4,7 @@
 
 pub mod accept_errors;
 pub mod admin;
+pub mod certificate_file;
 pub mod envelope;
 pub mod forwarding;
 pub mod http_response;
@@ -17,3 +18,8 @@ pub mod server;
 pub mod timers;
 pub mod tls;
 pub mod warnings;
+pub mod worker_invocation;
+pub mod worker_proxy;
+pub mod worker_reply;
+#[cfg(test)]
+mod worker_tests;

@@ -140,6 +140,7 @@ mod tests {
 
     fn router(prefix: &str, functions: Vec<FunctionFolder>) -> Router {
         let app = AppFolder {
+            worker: None,
             root: ".".into(),
             host: HostJson {
                 executable: Some("h".into()),

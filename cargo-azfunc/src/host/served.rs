@@ -75,7 +75,7 @@ impl ServedApp {
         tls: Option<FrontDoorTls>,
         mut env: Vec<(String, String)>,
     ) -> Result<ServedApp, String> {
-        let app = AppFolder::load(root).map_err(|e| e.to_string())?;
+        let mut app = AppFolder::load(root).map_err(|e| e.to_string())?;
         let console = Console::quiet();
         let options = HandlerOptions {
             executable,
@@ -91,7 +91,10 @@ impl ServedApp {
             },
             ..HandlerOptions::default()
         };
-        let handler = Arc::new(Handler::start(&app, options).await?);
+        let handler = Handler::start(&app, options).await?;
+        // A worker that indexes its functions has declared them now.
+        handler.adopt_functions(&mut app);
+        let handler = Arc::new(handler);
         // free_port, not port 0: it never hands out the handler's port.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
             .await

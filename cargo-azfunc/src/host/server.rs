@@ -92,6 +92,37 @@ impl Server {
         limits: ServerLimits,
         tls: Option<FrontDoorTls>,
     ) -> Result<Server, String> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        Server::start_full(app, handler, listener, console, timers, limits, tls, scheme)
+    }
+
+    /// [`Server::start`] behind a public port that serves TLS itself (`start
+    /// --watch --useHttps`): plain HTTP on `listener`, while the URLs it
+    /// hands out (the request's, the durable management API's) say https.
+    pub fn start_behind_tls(
+        app: AppFolder,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+    ) -> Result<Server, String> {
+        let limits = ServerLimits::default();
+        Server::start_full(
+            app, handler, listener, console, timers, limits, None, "https",
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_full(
+        app: AppFolder,
+        handler: Arc<Handler>,
+        listener: TcpListener,
+        console: Console,
+        timers: bool,
+        limits: ServerLimits,
+        tls: Option<FrontDoorTls>,
+        scheme: &'static str,
+    ) -> Result<Server, String> {
         let port = listener
             .local_addr()
             .map(|a| a.port())
@@ -115,7 +146,7 @@ impl Server {
             durable,
             limits,
             in_flight: InFlight::default(),
-            scheme: if tls.is_some() { "https" } else { "http" },
+            scheme,
         });
         let (stop, stop_rx) = oneshot::channel();
         let mut tasks = vec![tokio::spawn(accept_loop(

@@ -1,6 +1,6 @@
 //! The front door over TLS, as `func start --useHttps` serves it: a
 //! certificate made at start (a local CA and a `localhost` certificate it
-//! signs), or one given as PEM. The handler is told to trust the local CA
+//! signs), or the one `--cert` names (PKCS#12 or PEM). The handler is told to trust the local CA
 //! through `SSL_CERT_FILE`, a bundle of that CA and the platform's roots,
 //! so that its durableClient can call the management API over https (see
 //! docs/durable.md, "Clients (`durableClient`)").
@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::host::certificate_file::{self, CertifiedKey};
 
 /// The environment variable rustls-native-certs (and OpenSSL) read a
 /// bundle of trusted roots from.
@@ -22,7 +23,7 @@ pub const TRUST_VARIABLE: &str = "SSL_CERT_FILE";
 /// What the front door serves TLS with.
 #[derive(Clone)]
 pub struct FrontDoorTls {
-    pub(super) acceptor: TlsAcceptor,
+    pub(crate) acceptor: TlsAcceptor,
     /// With a certificate made at start: the bundle the handler is told to
     /// trust (the local CA, then the platform's roots).
     pub trust_file: Option<PathBuf>,
@@ -70,22 +71,24 @@ impl FrontDoorTls {
             .collect()
     }
 
-    /// The certificate chain and private key in the PEM file `path`.
-    pub fn from_pem(path: &Path) -> Result<FrontDoorTls, String> {
-        let shown = path.display();
-        let chain = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("--cert {shown}: {e}"))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("--cert {shown}: {e}"))?;
-        if chain.is_empty() {
-            return Err(format!("--cert {shown}: no CERTIFICATE in it"));
-        }
-        let key = PrivateKeyDer::from_pem_file(path)
-            .map_err(|e| format!("--cert {shown}: no private key in it ({e})"))?;
+    /// The certificate chain and private key in the file `path`: PKCS#12
+    /// opened with `password`, or PEM (see [`certificate_file::read`]).
+    pub fn from_file(path: &Path, password: Option<&str>) -> Result<FrontDoorTls, String> {
+        let CertifiedKey { chain, key } = certificate_file::read(path, password)?;
+        let acceptor =
+            acceptor(chain, key).map_err(|e| format!("--cert {}: {e}", path.display()))?;
         Ok(FrontDoorTls {
-            acceptor: acceptor(chain, key)?,
+            acceptor,
             trust_file: None,
         })
+    }
+}
+
+impl std::fmt::Debug for FrontDoorTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontDoorTls")
+            .field("trust_file", &self.trust_file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,6 +143,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
 
     #[test]
     fn the_bundle_is_pem_certificates_named_in_the_handlers_environment() {
@@ -172,16 +176,15 @@ mod tests {
         std::fs::write(&cert_only, made.cert.pem()).expect("written");
         std::fs::write(&key_only, made.key_pair.serialize_pem()).expect("written");
 
-        let tls = FrontDoorTls::from_pem(&both).expect("served");
+        let tls = FrontDoorTls::from_file(&both, None).expect("served");
         assert!(tls.handler_env().is_empty());
-        let error = FrontDoorTls::from_pem(&cert_only).err().expect("refused");
+        let error = FrontDoorTls::from_file(&cert_only, None).expect_err("refused");
         assert!(error.contains("no private key"), "{error}");
         assert!(error.contains("cert.pem"), "{error}");
-        let error = FrontDoorTls::from_pem(&key_only).err().expect("refused");
+        let error = FrontDoorTls::from_file(&key_only, None).expect_err("refused");
         assert!(error.contains("no CERTIFICATE"), "{error}");
-        let error = FrontDoorTls::from_pem(&dir.path().join("missing.pem"))
-            .err()
-            .expect("refused");
+        let error =
+            FrontDoorTls::from_file(&dir.path().join("missing.pem"), None).expect_err("refused");
         assert!(error.contains("missing.pem"), "{error}");
     }
 }

@@ -23,7 +23,14 @@ pub fn manifest_for(root: &Path) -> Option<PathBuf> {
 /// The bin target to run: the file name of `defaultExecutablePath`,
 /// without a Windows `.exe`.
 pub fn wanted_bin(app: &AppFolder) -> Option<String> {
-    let name = app.executable().rsplit(['/', '\\']).next()?;
+    // A language worker's executable comes from its worker configuration
+    // (`app` for a native one).
+    let worker = app
+        .worker
+        .as_ref()
+        .map(|worker| worker.executable.to_string_lossy().into_owned());
+    let path = worker.as_deref().unwrap_or(app.executable());
+    let name = path.rsplit(['/', '\\']).next()?;
     let name = name.strip_suffix(".exe").unwrap_or(name);
     (!name.is_empty()).then(|| name.to_owned())
 }

@@ -20,6 +20,7 @@ use crate::app::{AppFolder, Overrides};
 use crate::console::Console;
 use crate::handler::{Handler, HandlerOptions};
 use crate::host::server::{Server, describe_functions};
+use crate::host::tls::FrontDoorTls;
 use crate::process::signals::{Shutdown, requested};
 use crate::storage::queue_feed::Feeds;
 
@@ -40,6 +41,15 @@ pub struct WatchOptions {
     pub timers: bool,
     /// `--functions` and `--cors`, applied to every build.
     pub overrides: Overrides,
+    /// `--useHttps`: the public port serves TLS with it across every
+    /// rebuild; the builds behind it speak plain HTTP on private ports.
+    pub tls: Option<FrontDoorTls>,
+}
+
+impl WatchOptions {
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
 }
 
 /// One running build: its handler, its front door on a private port and
@@ -125,7 +135,12 @@ pub async fn serve(
         roots.push(package.to_path_buf());
     }
     let (target_tx, target_rx) = watch::channel::<Option<Target>>(None);
-    let relay = tokio::spawn(relay::serve(listener, target_rx, console.clone()));
+    let relay = tokio::spawn(relay::serve(
+        listener,
+        target_rx,
+        console.clone(),
+        options.tls.clone(),
+    ));
 
     let mut current: Option<(Generation, Target)> = None;
     let mut seen = snapshot(&roots);
@@ -160,7 +175,8 @@ pub async fn serve(
                         });
                     }
                     console.info(format!(
-                        "[watch] serving the {which} build on http://localhost:{} (built and started in {:.1} s)",
+                        "[watch] serving the {which} build on {}://localhost:{} (built and started in {:.1} s)",
+                        options.scheme(),
                         options.public_port,
                         started.elapsed().as_secs_f64()
                     ));
@@ -230,11 +246,22 @@ async fn build_and_start(
             // A build that fails does not stop --watch: the last good one
             // goes on serving.
             stops_the_host: false,
+            env: options
+                .tls
+                .as_ref()
+                .map(FrontDoorTls::handler_env)
+                .unwrap_or_default(),
             ..HandlerOptions::default()
         },
     )
     .await
     .map_err(|reason| format!("the new build's handler did not start: {reason}"))?;
+    // A worker that indexes its functions has declared them now.
+    handler.adopt_functions(&mut app);
+    if let Err(e) = options.overrides.apply(&mut app) {
+        handler.stop().await;
+        return Err(e.to_string());
+    }
     let handler = Arc::new(handler);
     let stop_on_error = |handler: Arc<Handler>, reason: String| async move {
         handler.stop().await;
@@ -252,14 +279,14 @@ async fn build_and_start(
         Ok(feeds) => feeds,
         Err(e) => return Err(stop_on_error(handler, e).await),
     };
-    let lines = describe_functions(&app, options.public_port, "http");
-    let server = match Server::start(
-        app,
-        handler.clone(),
-        listener,
-        console.clone(),
-        options.timers,
-    ) {
+    let lines = describe_functions(&app, options.public_port, options.scheme());
+    let (to_serve, said) = (handler.clone(), console.clone());
+    let started = if options.tls.is_some() {
+        Server::start_behind_tls(app, to_serve, listener, said, options.timers)
+    } else {
+        Server::start(app, to_serve, listener, said, options.timers)
+    };
+    let server = match started {
         Ok(server) => server,
         Err(e) => return Err(stop_on_error(handler, e).await),
     };

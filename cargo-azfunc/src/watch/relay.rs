@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use crate::console::Console;
 use crate::host::accept_errors::AcceptErrors;
 use crate::host::in_flight::{Counted, InFlight};
+use crate::host::tls::FrontDoorTls;
 use crate::limits::HEAD_TIMEOUT;
 
 /// One build's front door, as requests are relayed to it.
@@ -55,11 +56,13 @@ impl Target {
 type Relayed = BoxBody<Bytes, hyper::Error>;
 
 /// Serves `listener`, each request relayed to the build `target` names
-/// when it arrives (waiting while it names none).
+/// when it arrives (waiting while it names none); over TLS with `tls`,
+/// which stays the same across every build.
 pub async fn serve(
     listener: TcpListener,
     target: watch::Receiver<Option<Target>>,
     console: Console,
+    tls: Option<FrontDoorTls>,
 ) {
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build_http();
@@ -88,18 +91,39 @@ pub async fn serve(
         errors.accepted(std::time::Instant::now());
         let _ = stream.set_nodelay(true);
         let (client, target, console) = (client.clone(), target.clone(), console.clone());
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let (client, target, console) = (client.clone(), target.clone(), console.clone());
-                async move { Ok::<_, Infallible>(relay(&client, target, &console, request).await) }
-            });
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => serve_connection(stream, client, target, console).await,
+                Some(tls) => {
+                    // The handshake is bounded as a request head is.
+                    let handshake = tls.acceptor.accept(stream);
+                    if let Ok(Ok(stream)) = tokio::time::timeout(HEAD_TIMEOUT, handshake).await {
+                        serve_connection(stream, client, target, console).await;
+                    }
+                }
+            }
         });
     }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    client: Client<HttpConnector, Incoming>,
+    target: watch::Receiver<Option<Target>>,
+    console: Console,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let (client, target, console) = (client.clone(), target.clone(), console.clone());
+        async move { Ok::<_, Infallible>(relay(&client, target, &console, request).await) }
+    });
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 async fn relay(
@@ -202,7 +226,7 @@ mod tests {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let caller = HostClient::new(listener.local_addr().expect("address").port());
         let (target_tx, target_rx) = watch::channel(None);
-        let relay = tokio::spawn(serve(listener, target_rx, Console::quiet()));
+        let relay = tokio::spawn(serve(listener, target_rx, Console::quiet(), None));
 
         // Nothing built yet: the request waits for the first build.
         let early = {
