@@ -27,8 +27,9 @@ use super::{capabilities, invocation, metadata};
 const SIGTERM_GRACE: Duration = Duration::from_secs(5);
 
 /// How long the worker waits, at its end, for the host to read what it
-/// sent last.
-const FLUSH: Duration = Duration::from_secs(5);
+/// sent last: well within WorkerTerminate's grace period, after which the
+/// host kills the worker.
+const FLUSH: Duration = Duration::from_secs(1);
 
 /// Why the session ended.
 #[derive(Debug, PartialEq, Eq)]
