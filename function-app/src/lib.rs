@@ -12,6 +12,7 @@ mod function_json;
 mod host_json;
 mod json;
 mod local_settings;
+mod metadata;
 mod queue_name;
 pub mod route;
 pub mod timespan;
@@ -21,6 +22,7 @@ pub use function_json::{AuthLevel, Binding, Direction, FunctionJson, takes_forwa
 pub use host_json::{DEFAULT_FUNCTION_TIMEOUT, HostJson, HttpMode, MIN_FUNCTION_TIMEOUT};
 pub use json::property;
 pub use local_settings::LocalSettings;
+pub use metadata::{FunctionMetadata, Metadata};
 pub use queue_name::{
     normalize_queue_name, queue_binding_problem, queue_name_problem, resolve_setting,
 };

@@ -108,6 +108,13 @@ fn build(
 /// and exits, 0 when they agree, instead of serving.
 pub use function_app::environment::CHECK_VARIABLE;
 
+/// Set to `1`, [`run`] prints the function.json of every function of
+/// the registry (one JSON object on stdout: [`function_app::Metadata`])
+/// and exits, 1 with the reasons on stderr when a registry line is one
+/// the host would refuse: how `cargo azfunc` reads a built app's
+/// functions.
+pub use function_app::environment::METADATA_VARIABLE;
+
 /// The handler's `main`: checks `registry` against the app's function
 /// folders, configures, starts the async runtime and serves `registry`
 /// until SIGTERM or Ctrl-C (exit 0).
@@ -143,6 +150,9 @@ pub use function_app::environment::CHECK_VARIABLE;
 /// ```
 pub fn run(mut registry: Registry) -> ExitCode {
     no_transparent_huge_pages();
+    if std::env::var_os(METADATA_VARIABLE).is_some_and(|value| value == "1") {
+        return print_metadata(&registry);
+    }
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
     let public = match AppFolder::root() {
         Some(root) => match prepare(&mut registry, &root) {
@@ -218,6 +228,24 @@ pub fn run(mut registry: Registry) -> ExitCode {
         runtime.shutdown_timeout(Duration::from_millis(500));
     }
     code
+}
+
+/// Prints the registry's functions for [`METADATA_VARIABLE`]; a registry
+/// the host would refuse prints nothing but the reasons.
+fn print_metadata(registry: &Registry) -> ExitCode {
+    let problems = registry.declaration_problems(&HostJson::default().route_prefix);
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{}: {problem}", app_name());
+        }
+        return fail(format_args!(
+            "{} problem(s) in the registry",
+            problems.len()
+        ));
+    }
+    let metadata = function_app::Metadata::from_functions(registry.function_jsons());
+    println!("{}", metadata.to_text());
+    ExitCode::SUCCESS
 }
 
 /// Rocket's own runtime, except that one worker gets a current-thread

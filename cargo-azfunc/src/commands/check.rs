@@ -16,7 +16,10 @@ pub fn run(root: &Path, build: bool) -> Result<ExitCode, String> {
     let mut found = cargo_azfunc::check::settings(&app, built.is_some());
     let handler = built.or_else(|| Some(app.executable_path()).filter(|p| p.is_file()));
     match handler {
-        Some(handler) => found.extend(cargo_azfunc::check::handler(&app, &handler, HANDLER_LIMIT)),
+        Some(handler) => {
+            found.extend(cargo_azfunc::check::registry(&app, &handler));
+            found.extend(cargo_azfunc::check::handler(&app, &handler, HANDLER_LIMIT));
+        }
         None => found.push(Finding {
             severity: Severity::Note,
             text: "the handler's check of its functions against their folders did not run: there is no handler to run (pass --build)".into(),

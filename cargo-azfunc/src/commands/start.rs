@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use cargo_azfunc::app::Overrides;
 use cargo_azfunc::cors::Cors;
+use cargo_azfunc::generate::generate;
 use cargo_azfunc::handler::HandlerState;
 use cargo_azfunc::host::server::{Server, describe_functions};
 use cargo_azfunc::host::tls::{FrontDoorTls, TrustFileGuard};
@@ -60,6 +61,14 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
     // yet that could finish.
     let started = async {
         let built = build(&app, args.run.build).await?;
+        if let Some(built) = &built {
+            // The folders the registry declares, then the app as they
+            // make it.
+            let (root, built, shown) = (app.root.clone(), built.clone(), console.clone());
+            super::blocking(move || generate(&root, &built, &shown)).await?;
+            app = load(&args.run)?;
+            overrides.apply(&mut app).map_err(|e| e.to_string())?;
+        }
         // Bind before starting the handler, so a busy port fails fast.
         let listener = bind(port)?;
         let handler = start_handler(&app, &args.run, built, &console, handler_env).await?;
