@@ -1,6 +1,6 @@
 //! A registry line's bindings and their settings, each named once, and
-//! the function.json they make (docs/functions.md, "Declaring a
-//! function's bindings").
+//! the function.json they make (docs/functions.md, "Functions declared in
+//! code").
 
 use serde_json::Value;
 

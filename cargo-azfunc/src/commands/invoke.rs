@@ -9,16 +9,19 @@ use cargo_azfunc::ids::new_guid;
 use cargo_azfunc::limits::{CALLER_BODY_LIMIT, read_file_capped};
 
 use super::cli::InvokeArgs;
-use super::{build, console, load, start_handler};
+use super::{build_and_generate, console, load, start_handler};
 
 pub async fn run(args: InvokeArgs) -> Result<ExitCode, String> {
     let app = load(&args.run)?;
+    if !args.run.build && app.function(&args.name).is_none() {
+        return Err(app.no_function(&args.name));
+    }
+    let input = input(&args)?;
+    let console = console(&args.run);
+    let (app, built) = build_and_generate(app, &args.run, &console).await?;
     let Some(function) = app.function(&args.name).cloned() else {
         return Err(app.no_function(&args.name));
     };
-    let input = input(&args)?;
-    let built = build(&app, args.run.build).await?;
-    let console = console(&args.run);
     let handler = start_handler(&app, &args.run, built, &console, Vec::new()).await?;
     let sys = Sys::new(&function);
     let body = if is_http(&function) {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use cargo_azfunc::app::Overrides;
 use cargo_azfunc::cors::Cors;
-use cargo_azfunc::generate::generate;
 use cargo_azfunc::handler::HandlerState;
 use cargo_azfunc::host::server::{Server, describe_functions};
 use cargo_azfunc::host::tls::{FrontDoorTls, TrustFileGuard};
@@ -13,7 +12,7 @@ use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::signals::{Shutdown, requested};
 
 use super::cli::StartArgs;
-use super::{DRAIN, build, console, load, start_handler};
+use super::{DRAIN, build_and_generate, console, load, start_handler};
 
 /// The port `start` serves on when neither `--port` nor local.settings.json's
 /// `Host.LocalHttpPort` names one: Core Tools'.
@@ -60,13 +59,9 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
     // A stop asked for while building or starting ends here: nothing runs
     // yet that could finish.
     let started = async {
-        let built = build(&app, args.run.build).await?;
-        if let Some(built) = &built {
-            // The folders the registry declares, then the app as they
-            // make it.
-            let (root, built, shown) = (app.root.clone(), built.clone(), console.clone());
-            super::blocking(move || generate(&root, &built, &shown)).await?;
-            app = load(&args.run)?;
+        let (generated, built) = build_and_generate(app.clone(), &args.run, &console).await?;
+        if built.is_some() {
+            app = generated;
             overrides.apply(&mut app).map_err(|e| e.to_string())?;
         }
         // Bind before starting the handler, so a busy port fails fast.

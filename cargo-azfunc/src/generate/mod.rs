@@ -14,10 +14,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use function_app::FunctionJson;
 use function_app::environment::{
     APP_ROOT_VARIABLE, CHECK_VARIABLE, METADATA_VARIABLE, PORT_VARIABLES,
 };
-use function_app::{FunctionJson, Metadata};
+pub use function_app::{FunctionMetadata, Metadata};
 
 use crate::console::Console;
 use crate::process::limited::{Ran, run_limited};

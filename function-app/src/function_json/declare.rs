@@ -1,5 +1,5 @@
 //! Bindings declared in code: what a registry line writes, and what the
-//! CLI writes to function.json from it (docs/function-app.md, "Functions
+//! CLI writes to function.json from it (docs/functions.md, "Functions
 //! declared in code").
 
 use serde_json::Value;
