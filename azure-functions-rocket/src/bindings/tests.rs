@@ -132,6 +132,22 @@ fn each_kind_of_mismatch_has_its_line() {
             r#"T/function.json: trigger "timer" has "dataType": "binary", but the host sends a timerTrigger as an object, with no bytes to carry: remove "dataType""#,
         ),
         (
+            "two bindings of one name in any case",
+            vec![("Q", QUEUE.replace(r#""name":"areas""#, r#""name":"MSG""#))],
+            Registry::new().with(
+                Function::queue("Q", nothing::<QueueMessage>)
+                    .binding("msg")
+                    .output(Binding::queue("MSG", "areas")),
+            ),
+            r#"Q/function.json: binding "MSG": more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"#,
+        ),
+        (
+            "an unknown authLevel",
+            vec![("H", HTTP.replace(r#""name":"req""#, r#""name":"req","authLevel":"anonymus""#))],
+            Registry::new().with(http()),
+            r#"H/function.json: binding "req": "authLevel" is "anonymus", which the host does not know: use "anonymous", "function", "admin""#,
+        ),
+        (
             "a name two functions answer to",
             vec![("H", HTTP.into()), ("Q", QUEUE.into())],
             Registry::new().with(http()).with(queue().alias("H")),

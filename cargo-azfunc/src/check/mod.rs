@@ -233,6 +233,13 @@ fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
 fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
     for function in &app.functions {
         let at = format!("{}/function.json", function.name);
+        let json = function_app::FunctionJson {
+            bindings: function.bindings.clone(),
+            disabled: false,
+        };
+        for problem in json.problems() {
+            found.push(Finding::problem(format!("{at}: {problem}")));
+        }
         let trigger = function.trigger();
         match function.trigger_kind() {
             TriggerKind::Http if trigger.auth_level.is_none() => found.push(Finding::note(format!(

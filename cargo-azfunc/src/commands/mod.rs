@@ -115,9 +115,7 @@ async fn run(command: Command, shutdown: Shutdown) -> Result<ExitCode, String> {
         Command::Start(args) => start::run(args, shutdown).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Check(args) => blocking(move || check::run(&args.app.app, args.build)).await,
-        Command::Generate(args) => {
-            blocking(move || generate::run(&args.app.app, args.build)).await
-        }
+        Command::Generate(args) => blocking(move || generate::run(&args.app.app, args.build)).await,
         Command::New(_) => Ok(ExitCode::SUCCESS),
     }
 }
