@@ -11,7 +11,7 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
-use function_app::{AppFolder, HostJson};
+use function_app::AppFolder;
 
 use crate::config;
 use crate::config::{Hardening, Settings};
@@ -56,12 +56,10 @@ pub fn app(mut registry: Registry) -> Rocket<Build> {
             .ok()
             .filter(|here| here.join("host.json").is_file())
     });
-    let mut route_prefix = HostJson::default().route_prefix;
     if let Some(Ok(app)) = root.as_deref().map(AppFolder::read) {
         registry.follow(&app);
-        route_prefix = app.host.route_prefix;
     }
-    let problems = registry.declaration_problems(&route_prefix);
+    let problems = registry.declaration_problems();
     let app = build(figment, registry, &hardening, PublicRoutes::default());
     if problems.is_empty() {
         return app;
@@ -181,7 +179,7 @@ pub fn run(mut registry: Registry) -> ExitCode {
         None => {
             // Run by hand elsewhere, never by the host (which always sets
             // the app's folder).
-            let problems = registry.declaration_problems(&HostJson::default().route_prefix);
+            let problems = registry.declaration_problems();
             if !problems.is_empty() {
                 for problem in &problems {
                     eprintln!("{}: {problem}", app_name());
@@ -232,8 +230,9 @@ pub fn run(mut registry: Registry) -> ExitCode {
 
 /// Prints the registry's functions for [`METADATA_VARIABLE`]; a registry
 /// the host would refuse prints nothing but the reasons.
+#[inline(never)]
 fn print_metadata(registry: &Registry) -> ExitCode {
-    let problems = registry.declaration_problems(&HostJson::default().route_prefix);
+    let problems = registry.declaration_problems();
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("{}: {problem}", app_name());
@@ -243,8 +242,13 @@ fn print_metadata(registry: &Registry) -> ExitCode {
             problems.len()
         ));
     }
-    let metadata = function_app::Metadata::from_functions(registry.function_jsons());
-    println!("{}", metadata.to_text());
+    let functions = registry.iter().map(|function| {
+        let bindings = std::iter::once(&function.trigger)
+            .chain(&function.others)
+            .collect();
+        (function.name, bindings, false)
+    });
+    println!("{}", function_app::metadata_text(functions));
     ExitCode::SUCCESS
 }
 
@@ -360,7 +364,7 @@ async fn serve(
 fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
     registry.follow(&app);
-    let mut problems = registry.declaration_problems(&app.host.route_prefix);
+    let mut problems = registry.declaration_problems();
     problems.extend(registry.mismatches(&app));
     let public = PublicRoutes::plan(registry, &app).unwrap_or_else(|more| {
         problems.extend(more);
