@@ -246,9 +246,11 @@ async fn build_and_start(
     // make it.
     {
         let (root, built, console) = (app.root.clone(), built.clone(), console.clone());
+        // A handler that cannot print its functions would not start either.
         tokio::task::spawn_blocking(move || crate::generate::generate(&root, &built, &console))
             .await
-            .map_err(|e| format!("the build stopped: {e}"))??;
+            .map_err(|e| format!("the build stopped: {e}"))?
+            .map_err(|reason| format!("the new build's handler did not start: {reason}"))?;
     }
     let mut app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
     options
