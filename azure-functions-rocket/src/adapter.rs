@@ -145,7 +145,10 @@ fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
 }
 
 /// Starts the function, a panic while reading its input included.
-fn start(function: &Function, arrival: Arrival<'_>) -> Result<crate::registry::Running, Error> {
+pub(crate) fn start(
+    function: &Function,
+    arrival: Arrival<'_>,
+) -> Result<crate::registry::Running, Error> {
     std::panic::catch_unwind(AssertUnwindSafe(|| function.start(arrival))).unwrap_or_else(|_| {
         Err(Error::Internal(
             "the function failed unexpectedly".to_owned(),

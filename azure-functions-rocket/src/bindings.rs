@@ -8,13 +8,10 @@ use crate::registry::{Function, Registry};
 
 impl Registry {
     /// What is wrong with the registry lines themselves, one line each
-    /// ([`Function::declaration_problems`]), HTTP routes judged under
-    /// `route_prefix` and `%Setting%` queue names through the environment,
-    /// where the host puts the app settings.
-    pub(crate) fn declaration_problems(&self, route_prefix: &str) -> Vec<String> {
-        let setting = |name: &str| std::env::var(name).ok();
+    /// ([`Function::declaration_problems`]).
+    pub(crate) fn declaration_problems(&self) -> Vec<String> {
         self.iter()
-            .flat_map(|function| function.declaration_problems(route_prefix, &setting))
+            .flat_map(Function::declaration_problems)
             .collect()
     }
 

@@ -33,7 +33,7 @@ use function_app::AppFolder;
 pub fn in_app_folder(mut registry: Registry, root: &Path) -> Result<Registry, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
     registry.follow(&app);
-    let mut problems = registry.declaration_problems(&app.host.route_prefix);
+    let mut problems = registry.declaration_problems();
     problems.extend(registry.mismatches(&app));
     if problems.is_empty() {
         Ok(registry)

@@ -73,6 +73,7 @@ mod trace;
 #[cfg(feature = "tracing")]
 mod trace_context;
 mod trigger;
+mod worker;
 
 pub use error::{Error, Result};
 pub use function_app::{AuthLevel, Binding, Direction, FunctionJson};
@@ -80,9 +81,9 @@ pub use http::{HttpRequest, HttpResponse};
 pub use outputs::{IntoReply, Output, Outputs};
 pub use registry::{Function, Registry};
 pub use server::{app, run};
-// The check-only switch, for the CLI's and the tests' use.
+// The check-only and metadata switches, for the CLI's and the tests' use.
 #[doc(hidden)]
-pub use server::CHECK_VARIABLE;
+pub use server::{CHECK_VARIABLE, METADATA_VARIABLE};
 pub use trigger::{QueueMessage, TimerInfo, TriggerInput};
 
 /// The Rocket this library serves with, for apps that test with its local

@@ -192,7 +192,7 @@ pub struct Reply {
 /// use azure_functions_rocket::{Error, HttpRequest, HttpResponse, Outputs};
 ///
 /// // An HTTP function that also writes a queue message ("audit" is an
-/// // out binding in its function.json, declared with `.output("audit")`).
+/// // out binding declared with `.output(Binding::queue("audit", "audit"))`).
 /// async fn order(req: HttpRequest) -> Result<(HttpResponse, Outputs), Error> {
 ///     let audit = Outputs::new().text("audit", req.text()?);
 ///     Ok((HttpResponse::new(202, "accepted"), audit))

@@ -394,6 +394,12 @@ impl Registry {
         self.functions.iter()
     }
 
+    /// The functions, to name their bindings once they are known.
+    #[cfg(feature = "native")]
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Function> {
+        self.functions.iter_mut()
+    }
+
     /// The function.json of each function, as the host would read it,
     /// in the order they were added.
     pub fn function_jsons(&self) -> impl Iterator<Item = (&'static str, FunctionJson)> + '_ {

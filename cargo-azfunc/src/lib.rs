@@ -14,6 +14,8 @@
 //! - [`storage`]: Azure Storage (Azurite) and the queue trigger's feed.
 //! - [`timers`]: timer schedules, NCRONTAB and the clock.
 //! - [`process`]: the processes it starts, signals and `--build`.
+//! - [`generate`]: the function folders written from a built handler's
+//!   registry.
 //! - [`watch`], [`scaffold`]: `start --watch`, and `new app` / `new function`.
 
 pub mod app;
@@ -22,6 +24,7 @@ pub mod console;
 pub mod cors;
 pub mod dotnet;
 pub mod durable;
+pub mod generate;
 pub mod handler;
 pub mod host;
 pub mod ids;

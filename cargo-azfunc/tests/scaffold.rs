@@ -138,8 +138,16 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
     );
     assert!(
         main_rs.contains(
-            r#"        .with(Function::queue("Squares", squares::run).output("squares"))"#
+            r#"        .with(
+            Function::queue("Squares", squares::run)
+                .queue_name("sides")
+                .output(Binding::queue("squares", "squares")),
+        )"#
         ),
+        "{main_rs}"
+    );
+    assert!(
+        main_rs.contains("use azure_functions_rocket::{AuthLevel, Binding, Function, Registry};"),
         "{main_rs}"
     );
 
@@ -188,11 +196,19 @@ async fn a_new_app_builds_tests_serves_and_invokes() {
     let reply = caller.request("GET", "/api/items/7?name=z", b"").await;
     assert_eq!(text(&reply.body), r#"{"message":"Hello, z!"}"#);
     drop(running);
-    assert_eq!(
-        listing(&app),
-        before,
-        "start --build wrote into the app folder"
-    );
+    // It wrote the function folders the registry declares, and its list of
+    // them, nothing else.
+    let after = listing(&app);
+    let added: Vec<&PathBuf> = after.iter().filter(|p| !before.contains(p)).collect();
+    let mut expected: Vec<PathBuf> = vec![PathBuf::from(".azfunc-generated.json")];
+    for folder in ["Drain", "Hello", "Items", "Squares", "Tick"] {
+        expected.push(PathBuf::from(folder));
+        expected.push(Path::new(folder).join("function.json"));
+    }
+    expected.sort();
+    assert_eq!(added, expected.iter().collect::<Vec<_>>());
+    assert!(before.iter().all(|p| after.contains(p)));
+    let before = after;
 
     let message = app.join("../three.txt");
     std::fs::write(&message, "3").expect("write the message");
@@ -233,8 +249,18 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
         "{out}"
     );
 
-    // The registry line takes the trigger's name from function.json: a
-    // renamed binding needs no other change...
+    // check --build wrote the folder the registry declares.
+    assert!(
+        out.contains("note: wrote Hello/function.json from the registry"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok: the function folders say what the registry declares (1 function(s))"),
+        "{out}"
+    );
+
+    // A folder edited by hand is hand-kept: the handler reads its names,
+    // and check shows each difference from the registry.
     let function_json = app.join("Hello/function.json");
     let original = std::fs::read_to_string(&function_json).expect("function.json");
     std::fs::write(
@@ -243,32 +269,28 @@ fn check_passes_a_new_app_and_reports_what_to_change() {
     )
     .expect("rename the binding");
     let checked = cargo_azfunc(&["check", "--app", app_arg, "--build"]);
-    let out = succeeded(&checked);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
+    let out = text(&checked.stdout);
     assert!(
         out.contains("ok: handler: scaffold_check: 1 function(s) match their folders in"),
         "{out}"
     );
-    // ...unless the line names it too.
-    let lib_rs = app.join("src/lib.rs");
-    let registry = std::fs::read_to_string(&lib_rs).expect("lib.rs");
-    let named = registry.replace("hello::run))", r#"hello::run).binding("req"))"#);
-    assert_ne!(named, registry);
-    std::fs::write(&lib_rs, named).expect("name the binding");
-    let checked = cargo_azfunc(&["check", "--app", app_arg, "--build"]);
-    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
-    let out = text(&checked.stdout);
+    assert!(
+        out.contains(r#"problem: Hello/function.json (hand-kept): binding "req" is missing: the registry declares"#),
+        "{out}"
+    );
     assert!(
         out.contains(
-            r#"problem: handler: scaffold_check: Hello/function.json: the trigger binding is named "request"; the registry line names it "req" (.binding)"#
+            r#"problem: Hello/function.json (hand-kept): binding "request" is not in the registry"#
         ),
         "{out}"
     );
-    assert!(
-        out.contains("cargo azfunc check: 2 thing(s) to change in"),
-        "{out}"
+    assert_eq!(
+        std::fs::read_to_string(&function_json).expect("function.json"),
+        original.replace(r#""name": "req""#, r#""name": "request""#),
+        "a hand-kept file is never written"
     );
     std::fs::write(&function_json, original).expect("restore");
-    std::fs::write(&lib_rs, registry).expect("restore");
 
     let host_json = app.join("host.json");
     let host = std::fs::read_to_string(&host_json).expect("host.json");
@@ -331,16 +353,16 @@ fn new_refuses_what_it_cannot_do_cleanly() {
     };
     assert_eq!(
         function(&["Hello", "--http"]),
-        format!(
-            "cargo-azfunc: error: Hello already exists in {app_arg}: a function named \"Hello\" needs that folder; choose another name\n"
-        )
+        "cargo-azfunc: error: the module hello already exists (src/hello.rs or src/hello/): choose another function name\n"
     );
+    std::fs::create_dir(app.join("Taken")).expect("a folder");
     assert_eq!(
-        function(&["HELLO", "--http"]),
+        function(&["TAKEN", "--http"]),
         format!(
-            "cargo-azfunc: error: the folder Hello already exists in {app_arg}, and function names are case-insensitive; choose another name\n"
+            "cargo-azfunc: error: the folder Taken already exists in {app_arg}, and function names are case-insensitive; choose another name\n"
         )
     );
+    std::fs::remove_dir(app.join("Taken")).expect("removed");
     assert_eq!(
         function(&["9lives", "--http"]),
         "cargo-azfunc: error: \"9lives\" is not a valid function name: it starts with a letter and has only letters, digits, `_` and `-`, at most 127 characters\n"
@@ -363,7 +385,7 @@ fn new_refuses_what_it_cannot_do_cleanly() {
     assert_eq!(
         function(&["Other", "--queue", "jobs"]),
         format!(
-            "cargo-azfunc: error: {app_arg}/src/lib.rs is not in the shape `cargo azfunc new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/other.rs and Other/function.json, and add `mod other;` and, to the registry, `.with(Function::queue(\"Other\", other::run))`\n"
+            "cargo-azfunc: error: {app_arg}/src/lib.rs is not in the shape `cargo azfunc new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/other.rs, and add `mod other;`, `use azure_functions_rocket::{{Function, Registry}};` and, to the registry, `.with(Function::queue(\"Other\", other::run).queue_name(\"jobs\"))`\n"
         )
     );
 }

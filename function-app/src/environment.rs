@@ -11,3 +11,10 @@ pub const APP_ROOT_VARIABLE: &str = "FUNCTIONS_APP_ROOT_PATH";
 /// registry against the app folder, prints the verdict and exits:
 /// `cargo azfunc check` runs the handler so.
 pub const CHECK_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_CHECK";
+
+/// Set to `1`, a handler built on azure-functions-rocket prints the
+/// function.json of every function its registry declares, as one JSON
+/// object on stdout, and exits: `cargo azfunc` reads a built app's
+/// functions so, without linking it (docs/functions.md, "Functions
+/// declared in code").
+pub const METADATA_VARIABLE: &str = "AZURE_FUNCTIONS_ROCKET_METADATA";

@@ -12,15 +12,19 @@ mod function_json;
 mod host_json;
 mod json;
 mod local_settings;
+mod metadata;
 mod queue_name;
 pub mod route;
 pub mod timespan;
 
 pub use app_folder::AppFolder;
-pub use function_json::{AuthLevel, Binding, Direction, FunctionJson, takes_forwarded_requests};
+pub use function_json::{
+    AuthLevel, Binding, Direction, FunctionJson, binding_problems, takes_forwarded_requests,
+};
 pub use host_json::{DEFAULT_FUNCTION_TIMEOUT, HostJson, HttpMode, MIN_FUNCTION_TIMEOUT};
 pub use json::property;
 pub use local_settings::LocalSettings;
+pub use metadata::{FunctionMetadata, Metadata, metadata_text};
 pub use queue_name::{
     normalize_queue_name, queue_binding_problem, queue_name_problem, resolve_setting,
 };

@@ -132,6 +132,22 @@ fn each_kind_of_mismatch_has_its_line() {
             r#"T/function.json: trigger "timer" has "dataType": "binary", but the host sends a timerTrigger as an object, with no bytes to carry: remove "dataType""#,
         ),
         (
+            "two bindings of one name in any case",
+            vec![("Q", QUEUE.replace(r#""name":"areas""#, r#""name":"MSG""#))],
+            Registry::new().with(
+                Function::queue("Q", nothing::<QueueMessage>)
+                    .binding("msg")
+                    .output(Binding::queue("MSG", "areas")),
+            ),
+            r#"Q/function.json: binding "MSG": more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"#,
+        ),
+        (
+            "an unknown authLevel",
+            vec![("H", HTTP.replace(r#""name":"req""#, r#""name":"req","authLevel":"anonymus""#))],
+            Registry::new().with(http()),
+            r#"H/function.json: binding "req": "authLevel" is "anonymus", which the host does not know: use "anonymous", "function", "admin""#,
+        ),
+        (
             "a name two functions answer to",
             vec![("H", HTTP.into()), ("Q", QUEUE.into())],
             Registry::new().with(http()).with(queue().alias("H")),
@@ -275,24 +291,11 @@ fn a_function_declared_in_code_is_complete() {
 /// function, never a panic.
 #[test]
 fn a_registry_line_the_host_would_refuse_is_named() {
-    let setting = |_: &str| None;
-    let problems = |function: Function| function.declaration_problems("api", &setting);
+    let problems = |function: Function| function.declaration_problems();
     assert_eq!(
         problems(queue().output(Binding::queue("Msg", "copies"))),
         [
             r#"Q (registry): binding "Msg": more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"#
-        ]
-    );
-    assert_eq!(
-        problems(http().route("items/{id}/{id}")),
-        [
-            r#"H (registry): the route "items/{id}/{id}": the parameter "id" appears more than once: give each its own name"#
-        ]
-    );
-    assert_eq!(
-        problems(queue().queue_name("Bad_Name")),
-        [
-            r#"Q (registry): binding "msg": the queue name "Bad_Name" holds '_': Azure Storage takes only letters, digits and hyphens"#
         ]
     );
     assert_eq!(
@@ -350,14 +353,15 @@ fn app_launches_only_when_the_registry_is_valid() {
     use rocket::local::blocking::Client;
     assert!(std::env::var_os("FUNCTIONS_APP_ROOT_PATH").is_none());
     assert!(!std::path::Path::new("host.json").exists());
-    let bad = Registry::new().with(Function::http("H", nothing::<HttpRequest>).route("a//b"));
+    let bad = Registry::new()
+        .with(Function::http("H", nothing::<HttpRequest>).output(Binding::http("REQ")));
     match Client::untracked(crate::app(bad)) {
         // Reading the kind marks Rocket's error handled.
         Err(error) => assert!(
             matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
             "{error}"
         ),
-        Ok(_) => panic!("it launched with a route the host refuses"),
+        Ok(_) => panic!("it launched with two bindings of one name"),
     }
     let unnamed = Registry::new().with(Function::http("H", nothing::<HttpRequest>));
     let client = Client::untracked(crate::app(unnamed)).expect("it launches");

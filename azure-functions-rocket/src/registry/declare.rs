@@ -1,6 +1,6 @@
 //! A registry line's bindings and their settings, each named once, and
-//! the function.json they make (docs/functions.md, "Declaring a
-//! function's bindings").
+//! the function.json they make (docs/functions.md, "Functions declared in
+//! code").
 
 use serde_json::Value;
 
@@ -8,43 +8,38 @@ use function_app::{AuthLevel, Binding, Direction, FunctionJson};
 
 use super::{Followed, Function};
 
-/// The trigger settings with a method of their own, each by the binding
-/// type it belongs to.
-const OWN_SETTINGS: [(&str, &str); 7] = [
-    ("route", "httpTrigger"),
-    ("methods", "httpTrigger"),
-    ("authLevel", "httpTrigger"),
-    ("queueName", "queueTrigger"),
-    ("schedule", "timerTrigger"),
-    ("runOnStartup", "timerTrigger"),
-    ("useMonitor", "timerTrigger"),
-];
-
 impl Function {
     /// An HTTP trigger's route template, after the host's route prefix
     /// (`api` by default): `"items/{id:int}"`. Without one, the route is
     /// the function's name.
-    pub fn route(self, template: &str) -> Function {
-        self.own_setting("route", template)
+    pub fn route(mut self, template: &str) -> Function {
+        self.belongs("route", "httpTrigger");
+        self.trigger.route = Some(template.to_owned());
+        self
     }
 
     /// The HTTP methods the function answers, e.g. `["get", "post"]`;
     /// without them, every method.
-    pub fn methods<M: Into<String>>(self, methods: impl IntoIterator<Item = M>) -> Function {
-        let methods: Vec<String> = methods.into_iter().map(Into::into).collect();
-        self.own_setting("methods", methods)
+    pub fn methods<M: Into<String>>(mut self, methods: impl IntoIterator<Item = M>) -> Function {
+        self.belongs("methods", "httpTrigger");
+        self.trigger.methods = Some(methods.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Who may call an HTTP function on Azure; the host's default is
     /// [`AuthLevel::Function`] (a function key).
-    pub fn auth_level(self, level: AuthLevel) -> Function {
-        self.own_setting("authLevel", level.as_str())
+    pub fn auth_level(mut self, level: AuthLevel) -> Function {
+        self.belongs("authLevel", "httpTrigger");
+        self.trigger.auth_level = Some(level.as_str().to_owned());
+        self
     }
 
     /// A queue trigger's queue, or `%Setting%` for an app setting that
     /// holds it.
-    pub fn queue_name(self, queue: &str) -> Function {
-        self.own_setting("queueName", queue)
+    pub fn queue_name(mut self, queue: &str) -> Function {
+        self.belongs("queueName", "queueTrigger");
+        self.trigger.queue_name = Some(queue.to_owned());
+        self
     }
 
     /// The app setting that holds the trigger's storage connection
@@ -56,20 +51,30 @@ impl Function {
 
     /// A timer trigger's schedule: six NCRONTAB fields
     /// (`"0 */5 * * * *"`), a TimeSpan (`"00:05:00"`), or `%Setting%`.
-    pub fn schedule(self, schedule: &str) -> Function {
-        self.own_setting("schedule", schedule)
+    pub fn schedule(mut self, schedule: &str) -> Function {
+        self.belongs("schedule", "timerTrigger");
+        self.trigger.schedule = Some(schedule.to_owned());
+        self
     }
 
     /// Whether a timer also fires as soon as the host starts.
-    pub fn run_on_startup(self, on: bool) -> Function {
-        self.own_setting("runOnStartup", on)
+    pub fn run_on_startup(mut self, on: bool) -> Function {
+        self.belongs("runOnStartup", "timerTrigger");
+        self.trigger
+            .extra
+            .insert("runOnStartup".into(), Value::Bool(on));
+        self
     }
 
     /// Whether the timer's schedule is kept in storage, so that a run
     /// missed while the app was down fires late (the host's default is
     /// true for schedules longer than a minute).
-    pub fn use_monitor(self, on: bool) -> Function {
-        self.own_setting("useMonitor", on)
+    pub fn use_monitor(mut self, on: bool) -> Function {
+        self.belongs("useMonitor", "timerTrigger");
+        self.trigger
+            .extra
+            .insert("useMonitor".into(), Value::Bool(on));
+        self
     }
 
     /// The trigger's `"dataType": "binary"`: its input arrives as bytes,
@@ -165,19 +170,17 @@ impl Function {
         }
     }
 
-    /// `key` on the trigger, which should be of the type the setting
-    /// belongs to; on another, a start-up error says so.
-    fn own_setting(mut self, key: &str, value: impl Into<Value>) -> Function {
-        if let Some((_, kind)) = OWN_SETTINGS.iter().find(|(k, _)| *k == key)
-            && !self.trigger.is_kind(kind)
-        {
+    /// Notes a start-up error when the trigger is not of type `kind`, the
+    /// one setting `key` belongs to. Not inlined: one copy for every
+    /// setting method (the binary's size budget).
+    #[inline(never)]
+    fn belongs(&mut self, key: &str, kind: &str) {
+        if !self.trigger.is_kind(kind) {
             self.misdeclared.push(format!(
                 "{key} is a setting of a {kind}, not of a {}: give it with .setting if the binding takes it",
                 self.trigger.kind
             ));
         }
-        self.trigger = self.trigger.setting(key, value);
-        self
     }
 
     /// What a hand-kept `json` says that the host reads there: the names
@@ -212,43 +215,19 @@ impl Function {
 
     /// What is wrong with the line itself, one line each: what the host
     /// would refuse in its function.json (two bindings of one name, an
-    /// unknown `authLevel`, ...), a route under `route_prefix` or a queue
-    /// name the host refuses, a setting on a trigger it does not belong
-    /// to. `%Setting%` queue names are judged through `setting`, when it
-    /// has them.
-    pub(crate) fn declaration_problems(
-        &self,
-        route_prefix: &str,
-        setting: &dyn Fn(&str) -> Option<String>,
-    ) -> Vec<String> {
-        let at = format!("{} (registry)", self.name);
-        let json = self.function_json();
-        let mut found: Vec<String> = self.misdeclared.clone();
-        found.extend(json.problems());
-        if self.trigger.is_kind("httpTrigger") {
-            let route = self
-                .trigger
-                .route
-                .as_deref()
-                .filter(|route| !route.trim().is_empty())
-                .unwrap_or(self.name);
-            found.extend(function_app::RouteTemplate::problem(route_prefix, route));
-        }
-        for binding in &json.bindings {
-            let queue = binding
-                .queue_name
-                .as_deref()
-                .filter(|_| binding.is_kind("queue") || binding.is_kind("queueTrigger"));
-            if let Some(queue) = queue
-                && let Ok(resolved) = function_app::resolve_setting(queue, setting)
-                && let Some(problem) = function_app::queue_name_problem(&resolved)
-            {
-                found.push(format!("binding {:?}: {problem}", binding.name));
-            }
-        }
-        found
-            .into_iter()
-            .map(|problem| format!("{at}: {problem}"))
+    /// unknown `authLevel`, a `dataType` it does not know), a setting on a
+    /// trigger it does not belong to, an output declared as an input.
+    /// Routes and queue names are judged where the function.json is read:
+    /// by `cargo azfunc check` and, for routes served in forwarding mode,
+    /// at start-up.
+    #[inline(never)]
+    pub(crate) fn declaration_problems(&self) -> Vec<String> {
+        let bindings: Vec<&Binding> = std::iter::once(&self.trigger).chain(&self.others).collect();
+        self.misdeclared
+            .iter()
+            .cloned()
+            .chain(function_app::binding_problems(&bindings))
+            .map(|problem| format!("{} (registry): {problem}", self.name))
             .collect()
     }
 }

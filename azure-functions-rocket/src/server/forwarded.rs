@@ -5,6 +5,7 @@
 //! probe and the app's own routes and before the envelope route, so that
 //! functions the host still sends envelopes keep them.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use rocket::response::{self, Responder, Response};
 use rocket::route::{self, Handler, Route};
 use rocket::tokio::io;
 
-use function_app::{AppFolder, RouteTemplate};
+use function_app::{AppFolder, FunctionJson, RouteTemplate};
 
 use super::routes::{Invocations, Patient, direct_call, read_up_to};
 use crate::adapter;
@@ -61,11 +62,35 @@ impl PublicRoutes {
         if !app.host.mode.forwards() {
             return Ok(PublicRoutes::default());
         }
+        let json_of = |function: &crate::registry::Function| match app.function(function.name) {
+            Some(Ok(json)) => Some(Cow::Borrowed(json)),
+            _ => None,
+        };
+        PublicRoutes::plan_with(
+            registry,
+            &app.host.route_prefix,
+            &format!("{} in host.json", app.host.mode.setting()),
+            true,
+            json_of,
+        )
+    }
+
+    /// The public routes of `registry`'s HTTP functions, whose bindings
+    /// `json_of` gives, under `route_prefix`; `setting` names what asks
+    /// for them, in messages. With `envelopes`, the host also POSTs
+    /// envelopes to `/{FunctionName}`, which no public path may take.
+    pub(crate) fn plan_with<'a>(
+        registry: &Registry,
+        route_prefix: &str,
+        setting: &str,
+        envelopes: bool,
+        json_of: impl Fn(&crate::registry::Function) -> Option<Cow<'a, FunctionJson>>,
+    ) -> Result<PublicRoutes, Vec<String>> {
         let mut problems = Vec::new();
         let mut routes = Vec::new();
         let mut enveloped = Vec::new();
         for (index, function) in registry.iter().enumerate() {
-            let Some(Ok(json)) = app.function(function.name) else {
+            let Some(json) = json_of(function) else {
                 continue;
             };
             let forwarded =
@@ -88,12 +113,11 @@ impl PublicRoutes {
             } else {
                 route
             };
-            let template = match RouteTemplate::parse(&app.host.route_prefix, route) {
+            let template = match RouteTemplate::parse(route_prefix, route) {
                 Ok(template) => template,
                 Err(error) => {
                     problems.push(format!(
-                        "{at}: {error}; with {} in host.json the handler serves this function at that path itself",
-                        app.host.mode.setting()
+                        "{at}: {error}; with {setting} the handler serves this function at that path itself"
                     ));
                     continue;
                 }
@@ -122,6 +146,9 @@ impl PublicRoutes {
         }
         // The host POSTs envelopes to `/{FunctionName}`: no caller's path
         // may be taken for one, nor one for a caller's.
+        if !envelopes {
+            enveloped.clear();
+        }
         for name in enveloped {
             let clash = routes.iter().find(|route| {
                 route.allows(Method::Post) && route.template.matches([name]).is_some()
@@ -171,6 +198,20 @@ impl Handler for PublicRoutes {
             path_matched = true;
             route.allows(req.method()).then_some((route, params))
         });
+        let invocation_id = req.headers().get_one(INVOCATION_ID_HEADER);
+        // A native worker's HTTP server: the invocation that runs the
+        // function comes over gRPC, and takes the request there.
+        #[cfg(feature = "native")]
+        if let (Some(handover), Some((_, params))) = (
+            req.rocket().state::<crate::worker::Handover>(),
+            found.as_ref(),
+        ) {
+            let request = read_body(data, std::time::Duration::from_secs(30))
+                .await
+                .and_then(|body| caller_request(req, &body, params.clone()));
+            let response = handover.hand_over(req, request).await;
+            return route::Outcome::from(req, Forwarded(response));
+        }
         let registry = req.rocket().state::<Registry>();
         let Some((function, params)) =
             found.and_then(|(route, params)| Some((registry?.iter().nth(route.function)?, params)))
@@ -183,27 +224,12 @@ impl Handler for PublicRoutes {
         };
         let invocations = req.rocket().state::<Invocations>();
         let in_flight = invocations.map(Invocations::begin);
-        let invocation_id = req.headers().get_one(INVOCATION_ID_HEADER);
         let patience = invocations.map_or(std::time::Duration::from_secs(30), |i| i.body_timeout());
         let response = match read_body(data, patience).await {
-            Ok(body) => {
-                let mut call = direct_call(req, &body);
-                let host = req
-                    .host()
-                    .map_or_else(|| "localhost".to_owned(), |h| h.to_string());
-                call.url = format!("http://{host}{}", call.url);
-                match HttpRequest::from_direct(call) {
-                    Ok(mut request) => {
-                        // A parameter left out without a default has no value.
-                        request.params = params
-                            .into_iter()
-                            .filter_map(|(name, value)| Some((name, value?)))
-                            .collect();
-                        adapter::respond(function, request, invocation_id).await
-                    }
-                    Err(error) => adapter::refuse_request(function, invocation_id, error),
-                }
-            }
+            Ok(body) => match caller_request(req, &body, params) {
+                Ok(request) => adapter::respond(function, request, invocation_id).await,
+                Err(error) => adapter::refuse_request(function, invocation_id, error),
+            },
             Err(error) => adapter::refuse_request(function, invocation_id, error),
         };
         if let Some(in_flight) = in_flight {
@@ -211,6 +237,27 @@ impl Handler for PublicRoutes {
         }
         route::Outcome::from(req, Forwarded(response))
     }
+}
+
+/// The caller's request as an HTTP function gets it, with the route
+/// values of its public path.
+fn caller_request(
+    req: &Request<'_>,
+    body: &[u8],
+    params: Vec<(String, Option<String>)>,
+) -> Result<HttpRequest, Error> {
+    let mut call = direct_call(req, body);
+    let host = req
+        .host()
+        .map_or_else(|| "localhost".to_owned(), |h| h.to_string());
+    call.url = format!("http://{host}{}", call.url);
+    let mut request = HttpRequest::from_direct(call)?;
+    // A parameter left out without a default has no value.
+    request.params = params
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
+    Ok(request)
 }
 
 /// The caller's body, up to the most a function takes; a larger one is

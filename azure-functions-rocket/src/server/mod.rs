@@ -11,7 +11,7 @@ use rocket::{Build, Config, Rocket, Shutdown};
 
 use rocket::fairing::AdHoc;
 
-use function_app::{AppFolder, HostJson};
+use function_app::AppFolder;
 
 use crate::config;
 use crate::config::{Hardening, Settings};
@@ -20,7 +20,7 @@ use forwarded::PublicRoutes;
 use routes::Invocations;
 
 mod connections;
-mod forwarded;
+pub(crate) mod forwarded;
 pub(crate) mod routes;
 
 /// The app serving `registry` as a Rocket instance, configured as under
@@ -58,12 +58,10 @@ pub fn app(mut registry: Registry) -> Rocket<Build> {
             .ok()
             .filter(|here| here.join("host.json").is_file())
     });
-    let mut route_prefix = HostJson::default().route_prefix;
     if let Some(Ok(app)) = root.as_deref().map(AppFolder::read) {
         registry.follow(&app);
-        route_prefix = app.host.route_prefix;
     }
-    let problems = registry.declaration_problems(&route_prefix);
+    let problems = registry.declaration_problems();
     let app = build(figment, registry, &hardening, PublicRoutes::default());
     if problems.is_empty() {
         return app;
@@ -110,6 +108,13 @@ fn build(
 /// and exits, 0 when they agree, instead of serving.
 pub use function_app::environment::CHECK_VARIABLE;
 
+/// Set to `1`, [`run`] prints the function.json of every function of
+/// the registry (one JSON object on stdout: [`function_app::Metadata`])
+/// and exits, 1 with the reasons on stderr when a registry line is one
+/// the host would refuse: how `cargo azfunc` reads a built app's
+/// functions.
+pub use function_app::environment::METADATA_VARIABLE;
+
 /// The handler's `main`: checks `registry` against the app's function
 /// folders, configures, starts the async runtime and serves `registry`
 /// until SIGTERM or Ctrl-C (exit 0).
@@ -146,7 +151,13 @@ pub use function_app::environment::CHECK_VARIABLE;
 pub fn run(mut registry: Registry) -> ExitCode {
     #[cfg(feature = "tracing")]
     crate::events::install();
+    if crate::worker::requested(std::env::args_os()) {
+        return crate::worker::run(registry);
+    }
     no_transparent_huge_pages();
+    if std::env::var_os(METADATA_VARIABLE).is_some_and(|value| value == "1") {
+        return print_metadata(&registry);
+    }
     let check_only = std::env::var_os(CHECK_VARIABLE).is_some_and(|value| value == "1");
     let public = match AppFolder::root() {
         Some(root) => match prepare(&mut registry, &root) {
@@ -175,7 +186,7 @@ pub fn run(mut registry: Registry) -> ExitCode {
         None => {
             // Run by hand elsewhere, never by the host (which always sets
             // the app's folder).
-            let problems = registry.declaration_problems(&HostJson::default().route_prefix);
+            let problems = registry.declaration_problems();
             if !problems.is_empty() {
                 for problem in &problems {
                     eprintln!("{}: {problem}", app_name());
@@ -222,6 +233,30 @@ pub fn run(mut registry: Registry) -> ExitCode {
         runtime.shutdown_timeout(Duration::from_millis(500));
     }
     code
+}
+
+/// Prints the registry's functions for [`METADATA_VARIABLE`]; a registry
+/// the host would refuse prints nothing but the reasons.
+#[inline(never)]
+fn print_metadata(registry: &Registry) -> ExitCode {
+    let problems = registry.declaration_problems();
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{}: {problem}", app_name());
+        }
+        return fail(format_args!(
+            "{} problem(s) in the registry",
+            problems.len()
+        ));
+    }
+    let functions = registry.iter().map(|function| {
+        let bindings = std::iter::once(&function.trigger)
+            .chain(&function.others)
+            .collect();
+        (function.name, bindings, false)
+    });
+    println!("{}", function_app::metadata_text(functions));
+    ExitCode::SUCCESS
 }
 
 /// Rocket's own runtime, except that one worker gets a current-thread
@@ -336,7 +371,7 @@ async fn serve(
 fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRoutes, Vec<String>> {
     let app = AppFolder::read(root).map_err(|problem| vec![problem])?;
     registry.follow(&app);
-    let mut problems = registry.declaration_problems(&app.host.route_prefix);
+    let mut problems = registry.declaration_problems();
     problems.extend(registry.mismatches(&app));
     let public = PublicRoutes::plan(registry, &app).unwrap_or_else(|more| {
         problems.extend(more);
@@ -352,7 +387,7 @@ fn prepare(registry: &mut Registry, root: &std::path::Path) -> Result<PublicRout
 /// Resolves on the first SIGTERM (the platform stopping an instance) or
 /// SIGINT (Ctrl-C); later ones are ignored, as the shutdown is under way.
 #[cfg(unix)]
-fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     use rocket::tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -366,7 +401,7 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 
 /// Resolves on Ctrl-C, the only stop signal outside Unix.
 #[cfg(not(unix))]
-fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -416,7 +451,7 @@ fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
 
 /// The app's name in its messages: its binary's file name, as the host's
 /// log and a terminal know it.
-fn app_name() -> String {
+pub(crate) fn app_name() -> String {
     std::env::args_os()
         .next()
         .as_deref()

@@ -18,6 +18,29 @@ use crate::timers::schedule::TimerSchedule;
 
 pub use handler_run::handler;
 
+/// How the function folders differ from what the registry of the handler
+/// `executable` declares: each difference in a hand-kept file is a
+/// problem, as the host reads the file while the native worker reads the
+/// registry. A handler that cannot print its functions gets a note.
+pub fn registry(app: &AppFolder, executable: &std::path::Path) -> Vec<Finding> {
+    let metadata = match crate::generate::read_metadata(executable, &app.root) {
+        Ok(metadata) => metadata,
+        Err(e) => {
+            return vec![Finding::note(format!(
+                "the function folders were not compared with the registry: {e}"
+            ))];
+        }
+    };
+    match crate::generate::differences(&app.root, &metadata) {
+        Ok(lines) if lines.is_empty() => vec![Finding::ok(format!(
+            "the function folders say what the registry declares ({} function(s))",
+            metadata.functions.len()
+        ))],
+        Ok(lines) => lines.into_iter().map(Finding::problem).collect(),
+        Err(e) => vec![Finding::problem(e)],
+    }
+}
+
 /// How long the handler gets to check its folders and exit.
 pub const HANDLER_LIMIT: Duration = Duration::from_secs(20);
 
@@ -238,6 +261,13 @@ fn local_settings(app: &AppFolder, found: &mut Vec<Finding>) {
 fn functions(app: &AppFolder, found: &mut Vec<Finding>) {
     for function in &app.functions {
         let at = format!("{}/function.json", function.name);
+        let json = function_app::FunctionJson {
+            bindings: function.bindings.clone(),
+            disabled: false,
+        };
+        for problem in json.problems() {
+            found.push(Finding::problem(format!("{at}: {problem}")));
+        }
         let trigger = function.trigger();
         match function.trigger_kind() {
             TriggerKind::Http if trigger.auth_level.is_none() => found.push(Finding::note(format!(

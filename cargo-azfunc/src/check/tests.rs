@@ -126,6 +126,37 @@ fn routes_and_queue_names_the_host_refuses_are_problems() {
 }
 
 #[test]
+fn duplicate_binding_names_and_an_unknown_auth_level_are_problems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "host.json",
+        r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"app"}}}"#,
+    );
+    write(
+        dir.path(),
+        "Twice/function.json",
+        r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous"},{"type":"http","direction":"out","name":"Req"}]}"#,
+    );
+    write(
+        dir.path(),
+        "Secret/function.json",
+        r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"private"},{"type":"http","direction":"out","name":"$return"}]}"#,
+    );
+    let app = AppFolder::load(dir.path()).expect("loads");
+    let found = settings(&app, true);
+    let listed = problems(&found);
+    assert!(
+        listed.contains(&r#"Twice/function.json: binding "Req": more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"#),
+        "{listed:#?}"
+    );
+    assert!(
+        listed.contains(&r#"Secret/function.json: binding "req": "authLevel" is "private", which the host does not know: use "anonymous", "function", "admin""#),
+        "{listed:#?}"
+    );
+}
+
+#[test]
 fn a_function_timeout_past_the_consumption_limit_is_a_note() {
     let dir = tempfile::tempdir().expect("tempdir");
     let notes = |timeout: &str| {

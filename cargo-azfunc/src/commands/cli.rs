@@ -44,6 +44,11 @@ pub enum Command {
     /// check of its functions; exit 0 when all is well, 1 when something
     /// needs changing.
     Check(CheckArgs),
+    /// Write the function folders the handler's registry declares (each
+    /// <Function>/function.json), as `start --build` does: missing ones
+    /// written, ones cargo azfunc wrote refreshed, hand-kept ones never
+    /// touched.
+    Generate(CheckArgs),
     /// Create an app, or add a function to one.
     #[command(subcommand)]
     New(New),
@@ -75,7 +80,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub app: AppArg,
     /// Build the app's package with cargo first and run the binary from
-    /// cargo's target folder (nothing is written into the app folder).
+    /// cargo's target folder (not copied into the app folder), after
+    /// writing the function folders its registry declares.
     #[arg(long)]
     pub build: bool,
     /// How long the handler may take to answer its first request, in
@@ -160,8 +166,9 @@ pub struct InvokeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub app: AppArg,
-    /// Build the app's package with cargo first, so that the handler's own
-    /// check runs too.
+    /// Build the app's package with cargo first (writing the function
+    /// folders its registry declares), so that the handler's own check runs
+    /// too; `generate`: the handler whose registry is read.
     #[arg(long)]
     pub build: bool,
 }

@@ -9,16 +9,16 @@ use cargo_azfunc::ids::new_guid;
 use cargo_azfunc::limits::{CALLER_BODY_LIMIT, read_file_capped};
 
 use super::cli::InvokeArgs;
-use super::{build, console, load, start_handler};
+use super::{build_and_generate, console, load, start_handler};
 
 pub async fn run(args: InvokeArgs) -> Result<ExitCode, String> {
-    let mut app = load(&args.run)?;
-    if !app.awaits_indexing() && app.function(&args.name).is_none() {
+    let app = load(&args.run)?;
+    if !args.run.build && !app.awaits_indexing() && app.function(&args.name).is_none() {
         return Err(app.no_function(&args.name));
     }
     let input = input(&args)?;
-    let built = build(&app, args.run.build).await?;
     let console = console(&args.run);
+    let (mut app, built) = build_and_generate(app, &args.run, &console).await?;
     let handler = start_handler(&app, &args.run, built, &console, Vec::new()).await?;
     // A worker that indexes its functions has declared them now.
     handler.adopt_functions(&mut app);

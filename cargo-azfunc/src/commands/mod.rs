@@ -19,6 +19,7 @@ macro_rules! err {
 
 mod check;
 mod cli;
+mod generate;
 mod invoke;
 mod new;
 mod start;
@@ -114,6 +115,7 @@ async fn run(command: Command, shutdown: Shutdown) -> Result<ExitCode, String> {
         Command::Start(args) => start::run(args, shutdown).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Check(args) => blocking(move || check::run(&args.app.app, args.build)).await,
+        Command::Generate(args) => blocking(move || generate::run(&args.app.app, args.build)).await,
         Command::New(_) => Ok(ExitCode::SUCCESS),
     }
 }
@@ -154,6 +156,24 @@ fn executable(app: &AppFolder, build: bool) -> Result<Option<PathBuf>, String> {
 async fn build(app: &AppFolder, build: bool) -> Result<Option<PathBuf>, String> {
     let app = app.clone();
     blocking(move || executable(&app, build)).await
+}
+
+/// [`build`], then, for a fresh build, the function folders its registry
+/// declares written, and the app loaded again as they make it.
+async fn build_and_generate(
+    app: AppFolder,
+    run: &RunArgs,
+    console: &Console,
+) -> Result<(AppFolder, Option<PathBuf>), String> {
+    let built = build(&app, run.build).await?;
+    // A language worker declares its functions over the stream; only a
+    // custom handler's host reads function folders.
+    let (Some(executable), None) = (&built, &app.worker) else {
+        return Ok((app, built));
+    };
+    let (root, executable, shown) = (app.root.clone(), executable.clone(), console.clone());
+    blocking(move || cargo_azfunc::generate::generate(&root, &executable, &shown)).await?;
+    Ok((load(run)?, built))
 }
 
 /// The app in `--app`, refused when its settings are encrypted.

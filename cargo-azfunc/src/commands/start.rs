@@ -13,7 +13,7 @@ use cargo_azfunc::limits::ServerLimits;
 use cargo_azfunc::process::signals::{Shutdown, requested};
 
 use super::cli::StartArgs;
-use super::{DRAIN, build, console, load, start_handler};
+use super::{DRAIN, build_and_generate, console, load, start_handler};
 
 /// The port `start` serves on when neither `--port` nor local.settings.json's
 /// `Host.LocalHttpPort` names one: Core Tools'.
@@ -67,7 +67,11 @@ pub async fn run(args: StartArgs, shutdown: Shutdown) -> Result<ExitCode, String
     // A stop asked for while building or starting ends here: nothing runs
     // yet that could finish.
     let started = async {
-        let built = build(&app, args.run.build).await?;
+        let (generated, built) = build_and_generate(app.clone(), &args.run, &console).await?;
+        if built.is_some() {
+            app = generated;
+            overrides.apply(&mut app).map_err(|e| e.to_string())?;
+        }
         // Bind before starting the handler, so a busy port fails fast.
         let listener = bind(port)?;
         let handler = start_handler(&app, &args.run, built, &console, handler_env).await?;

@@ -61,6 +61,10 @@ impl Default for HandlerOptions {
 }
 
 /// Where the supervised handler is.
+// One per handler, so the size of its largest variant costs nothing; it
+// grows when hyper's HTTP/2 client is in the build (the workspace's gRPC
+// crates bring it).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum HandlerState {
     /// Being started or restarted.

@@ -101,21 +101,23 @@ strip = true
 pub(super) fn lib_rs(name: &str, hello: &Plan) -> String {
     format!(
         r#"//! {name}: an Azure Functions custom handler on azure-functions-rocket.
-//! Each function is a module here and a folder beside Cargo.toml with its
-//! function.json; `cargo azfunc new function` adds both and its registry line.
+//! Each function is a module here and a line of the registry, which
+//! declares all its bindings; `cargo azfunc start --build` writes its
+//! folder (function.json) from it. `cargo azfunc new function` adds both.
 
 mod {module};
 
-use azure_functions_rocket::{{Function, Registry}};
+use azure_functions_rocket::{{{imports}}};
 
-/// Every function of the app, one line each, named as its folder; the
-/// names of its bindings come from its function.json.
+/// Every function of the app, one line each, with everything the host
+/// reads in its function.json.
 pub fn registry() -> Registry {{
     Registry::new()
         {line}
 }}
 "#,
         module = hello.module,
+        imports = hello.imports().join(", "),
         line = hello.registry_line(),
     )
 }
@@ -166,6 +168,7 @@ pub(super) const FUNCIGNORE: &str = "\
 .vscode
 .cargo
 local.settings.json
+.azfunc-generated.json
 target/
 src/
 tests/
@@ -189,9 +192,11 @@ pub(super) fn readme(name: &str) -> String {
         r#"# {name}
 
 An Azure Functions custom handler in Rust, on azure-functions-rocket. Each
-function is a module in `src/` and a folder here with its `function.json`;
-`src/lib.rs` registers them, and the handler checks at start-up that the
-two agree.
+function is a module in `src/` and a line of the registry in `src/lib.rs`,
+which declares its trigger and bindings. `cargo azfunc start --build` (and
+`scripts/release`) write each function's folder here, with its
+`function.json`, from the registry; a folder you write by hand is never
+overwritten, and `cargo azfunc check --build` shows how it differs.
 
 ```sh
 cargo test                                   # the functions, called directly

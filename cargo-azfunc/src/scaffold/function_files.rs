@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use function_app::{HostJson, LocalSettings, RouteTemplate};
 
@@ -128,81 +128,71 @@ impl Plan {
         outputs
     }
 
-    /// The line added to the registry chain: the binding names come from
-    /// the function.json written beside it.
+    /// The line added to the registry chain: the whole declaration, from
+    /// which `cargo azfunc start --build` writes the function's folder;
+    /// laid out as rustfmt lays it out, at the registry chain's indent.
     pub(super) fn registry_line(&self) -> String {
         let kind = match self.trigger {
             Trigger::Http { .. } => "http",
             Trigger::Queue { .. } => "queue",
             Trigger::Timer { .. } => "timer",
         };
-        let mut line = format!(
-            ".with(Function::{kind}({:?}, {}::run)",
+        let mut chain = vec![format!(
+            "Function::{kind}({:?}, {}::run)",
             self.name, self.module
-        );
-        for output in self.outputs() {
-            let _ = write!(line, ".output({output:?})");
-        }
-        line.push(')');
-        line
-    }
-
-    pub(super) fn function_json(&self) -> String {
-        let mut bindings = Vec::new();
+        )];
         match &self.trigger {
             Trigger::Http { route, methods } => {
-                let mut trigger = json!({
-                    "type": "httpTrigger",
-                    "direction": "in",
-                    "name": "req",
-                    "authLevel": "anonymous",
-                    "methods": methods,
-                });
-                if let (Some(route), Some(object)) = (route, trigger.as_object_mut()) {
-                    object.insert("route".into(), Value::String(route.clone()));
+                if let Some(route) = route {
+                    chain.push(format!(".route({route:?})"));
                 }
-                bindings.push(trigger);
-                bindings.push(json!({"type": "http", "direction": "out", "name": "$return"}));
+                let methods: Vec<String> = methods.iter().map(|m| format!("{m:?}")).collect();
+                chain.push(format!(".methods([{}])", methods.join(", ")));
+                chain.push(".auth_level(AuthLevel::Anonymous)".to_owned());
             }
+            // The queue and blob bindings' connection is the host's
+            // default, AzureWebJobsStorage.
             Trigger::Queue {
                 queue,
                 output_queue,
             } => {
-                bindings.push(json!({
-                    "type": "queueTrigger",
-                    "direction": "in",
-                    "name": "message",
-                    "queueName": queue,
-                    "connection": "AzureWebJobsStorage",
-                }));
+                chain.push(format!(".queue_name({queue:?})"));
                 if let (Some(output), Some(binding)) = (output_queue, &self.queue_out) {
-                    bindings.push(json!({
-                        "type": "queue",
-                        "direction": "out",
-                        "name": binding,
-                        "queueName": output,
-                        "connection": "AzureWebJobsStorage",
-                    }));
+                    chain.push(format!(".output(Binding::queue({binding:?}, {output:?}))"));
                 }
             }
-            Trigger::Timer { schedule } => bindings.push(json!({
-                "type": "timerTrigger",
-                "direction": "in",
-                "name": "timer",
-                "schedule": schedule,
-            })),
+            Trigger::Timer { schedule } => chain.push(format!(".schedule({schedule:?})")),
         }
         if let Some(path) = &self.blob_path {
-            bindings.push(json!({
-                "type": "blob",
-                "direction": "out",
-                "name": BLOB_BINDING,
-                "path": path,
-                "connection": "AzureWebJobsStorage",
-            }));
+            chain.push(format!(
+                ".output(Binding::blob({BLOB_BINDING:?}, {path:?}))"
+            ));
         }
-        let text = serde_json::to_string_pretty(&json!({ "bindings": bindings }))
-            .unwrap_or_else(|_| String::from("{}"));
-        text + "\n"
+        let one_line = chain.concat();
+        // As rustfmt lays a registry line out: one call after the first
+        // stays on its line if it fits in 100 columns at the chain's
+        // indent; more go one per line.
+        if chain.len() <= 2 && one_line.len() + 8 + ".with()".len() <= 100 {
+            return format!(".with({one_line})");
+        }
+        let mut line = format!(".with(\n            {}", chain[0]);
+        for link in &chain[1..] {
+            let _ = write!(line, "\n                {link}");
+        }
+        line.push_str(",\n        )");
+        line
+    }
+
+    /// The names the registry line uses from azure-functions-rocket.
+    pub(super) fn imports(&self) -> Vec<&'static str> {
+        let mut names = vec!["Function", "Registry"];
+        if matches!(self.trigger, Trigger::Http { .. }) {
+            names.push("AuthLevel");
+        }
+        if !self.outputs().is_empty() {
+            names.push("Binding");
+        }
+        names.sort_unstable();
+        names
     }
 }

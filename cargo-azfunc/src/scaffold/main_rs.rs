@@ -76,3 +76,36 @@ pub fn add_to_main(main_rs: &str, module: &str, registry_line: &str) -> Option<S
 pub(super) fn is_mod_line(line: &str) -> bool {
     line.starts_with("mod ") && line.ends_with(';') && !line.contains('{')
 }
+
+/// `text` with `names` in its one-line `use azure_functions_rocket::{...};`,
+/// sorted as rustfmt sorts them; as it was when it has no such line.
+pub fn add_imports(text: &str, names: &[&str]) -> String {
+    const OPEN: &str = "use azure_functions_rocket::{";
+    let mut out = String::new();
+    let mut done = false;
+    for line in text.lines() {
+        match line
+            .strip_prefix(OPEN)
+            .and_then(|rest| rest.strip_suffix("};"))
+        {
+            Some(list) if !done => {
+                let mut all: Vec<&str> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                for name in names {
+                    if !all.contains(name) {
+                        all.push(name);
+                    }
+                }
+                all.sort_unstable();
+                out.push_str(&format!("{OPEN}{}}};", all.join(", ")));
+                done = true;
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -92,10 +92,11 @@ fn write(path: &Path, text: &str) -> Result<(), ScaffoldError> {
     std::fs::write(path, text).map_err(|e| io_error("write", path, e))
 }
 
-/// Writes function `spec` into its app: `src/<module>.rs`, `<Name>/function.json`,
-/// and its `mod` and registry lines in `src/lib.rs` (or, in an app made
-/// before the registry moved there, `src/main.rs`). Returns what it did,
-/// line by line.
+/// Writes function `spec` into its app: `src/<module>.rs`, and its `mod`
+/// and registry lines in `src/lib.rs` (or, in an app made before the
+/// registry moved there, `src/main.rs`); the registry line declares every
+/// binding, and `cargo azfunc start --build` writes `<Name>/function.json`
+/// from it. Returns what it did, line by line.
 pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
     let plan = Plan::new(spec)?;
     let app = &spec.app;
@@ -129,24 +130,24 @@ pub fn new_function(spec: &NewFunction) -> Result<Vec<String>, ScaffoldError> {
     let registry_line = plan.registry_line();
     let Some(new_main) = add_to_main(&main_rs, &plan.module, &registry_line) else {
         return refused(format!(
-            "{} is not in the shape `cargo azfunc new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/{}.rs and {}/function.json, and add `mod {};` and, to the registry, `{registry_line}`",
+            "{} is not in the shape `cargo azfunc new app` writes (a `pub fn registry() -> Registry` whose body is one `Registry::new()` chain), so nothing was written; to add the function by hand, write src/{}.rs, and add `mod {};`, `use azure_functions_rocket::{{{}}};` and, to the registry, `{registry_line}`",
             main_path.display(),
             plan.module,
-            plan.name,
-            plan.module
+            plan.module,
+            plan.imports().join(", ")
         ));
     };
+    let new_main = add_imports(&new_main, &plan.imports());
     let source_path = app.join("src").join(format!("{}.rs", plan.module));
-    let json_path = app.join(&plan.name).join("function.json");
     write(&source_path, &plan.source())?;
-    write(&json_path, &plan.function_json())?;
     write(&main_path, &new_main)?;
     Ok(vec![
-        format!(
-            "wrote src/{}.rs and {}/function.json",
-            plan.module, plan.name
-        ),
+        format!("wrote src/{}.rs", plan.module),
         format!("added to {file}: mod {}; {registry_line}", plan.module),
+        format!(
+            "{}/function.json is written from the registry by `cargo azfunc start --build` (and scripts/release)",
+            plan.name
+        ),
     ])
 }
 
@@ -257,7 +258,6 @@ pub fn new_app(spec: &NewApp) -> Result<Vec<String>, ScaffoldError> {
         ("src/lib.rs", lib_rs(&name, &hello)),
         ("src/main.rs", main_rs(&name)),
         ("src/hello.rs", hello.source()),
-        ("Hello/function.json", hello.function_json()),
         ("host.json", host_json(&name)),
         ("local.settings.json", LOCAL_SETTINGS.to_owned()),
         (".funcignore", FUNCIGNORE.to_owned()),
@@ -276,7 +276,7 @@ pub fn new_app(spec: &NewApp) -> Result<Vec<String>, ScaffoldError> {
     let shown = dir.display();
     Ok(vec![
         format!(
-            "wrote the app {name} in {shown}: the function Hello (src/hello.rs, Hello/function.json)"
+            "wrote the app {name} in {shown}: the function Hello (src/hello.rs), declared whole in src/lib.rs; `cargo azfunc start --build` writes its folder Hello/function.json"
         ),
         "next:".into(),
         format!("  cd {}", shell::quoted(&shown.to_string())),

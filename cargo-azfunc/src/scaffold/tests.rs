@@ -47,7 +47,7 @@ fn plan(trigger: Trigger, blob: Option<&str>) -> Plan {
 }
 
 #[test]
-fn the_registry_line_declares_every_output() {
+fn the_registry_line_declares_every_binding() {
     let queue = plan(
         Trigger::Queue {
             queue: "sides".into(),
@@ -57,16 +57,52 @@ fn the_registry_line_declares_every_output() {
     );
     assert_eq!(
         queue.registry_line(),
-        r#".with(Function::queue("Squares", squares::run).output("squares").output("blob"))"#
+        r#".with(
+            Function::queue("Squares", squares::run)
+                .queue_name("sides")
+                .output(Binding::queue("squares", "squares"))
+                .output(Binding::blob("blob", "out/{rand-guid}")),
+        )"#
     );
-    let json: Value = serde_json::from_str(&queue.function_json()).expect("JSON");
-    let names: Vec<&str> = json["bindings"]
-        .as_array()
-        .expect("bindings")
-        .iter()
-        .filter_map(|b| b["name"].as_str())
-        .collect();
-    assert_eq!(names, ["message", "squares", "blob"]);
+    assert_eq!(queue.imports(), ["Binding", "Function", "Registry"]);
+    let http = plan(
+        Trigger::Http {
+            route: Some("items/{id}".into()),
+            methods: vec!["get".into(), "post".into()],
+        },
+        None,
+    );
+    assert_eq!(
+        http.registry_line(),
+        r#".with(
+            Function::http("Squares", squares::run)
+                .route("items/{id}")
+                .methods(["get", "post"])
+                .auth_level(AuthLevel::Anonymous),
+        )"#
+    );
+    assert_eq!(http.imports(), ["AuthLevel", "Function", "Registry"]);
+    let timer = plan(
+        Trigger::Timer {
+            schedule: "0 */5 * * * *".into(),
+        },
+        None,
+    );
+    assert_eq!(
+        timer.registry_line(),
+        r#".with(Function::timer("Squares", squares::run).schedule("0 */5 * * * *"))"#
+    );
+}
+
+#[test]
+fn the_names_a_line_needs_join_the_one_line_import() {
+    let text = "mod a;\n\nuse azure_functions_rocket::{Function, Registry};\n\nfn f() {}\n";
+    assert_eq!(
+        add_imports(text, &["Binding", "Function", "Registry"]),
+        "mod a;\n\nuse azure_functions_rocket::{Binding, Function, Registry};\n\nfn f() {}\n"
+    );
+    let other = "use std::fmt;\n";
+    assert_eq!(add_imports(other, &["Binding"]), other);
 }
 
 const MAIN: &str = "//! app\n\nmod hello;\nmod zeta;\n\nuse x;\n\npub fn registry() -> Registry {\n    Registry::new()\n        .with(Function::http(\"Hello\", hello::run))\n}\n\nfn main() {}\n";

@@ -75,12 +75,33 @@ type Snapshot = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
 /// The folders and files whose changes mean a rebuild: the package's
 /// folder (sources, Cargo.toml, build.rs) and the app folder (function
-/// folders, host.json, local.settings.json), without build output.
+/// folders, host.json, local.settings.json), without build output and
+/// without the function folders each build writes from its registry.
 fn snapshot(roots: &[PathBuf]) -> Snapshot {
     let mut files = Vec::new();
     for root in roots {
         walk(root, &mut files, 0);
     }
+    // A written file edited by hand is the person's: it counts.
+    let written: Vec<PathBuf> = roots
+        .iter()
+        .flat_map(|root| {
+            let manifest = crate::generate::Manifest::load(root).unwrap_or_default();
+            let unchanged: Vec<PathBuf> = manifest
+                .names()
+                .into_iter()
+                .map(|name| (root.join(&name).join("function.json"), name))
+                .filter(|(path, name)| {
+                    std::fs::read(path).is_ok_and(|bytes| manifest.wrote(name, &bytes))
+                })
+                .map(|(path, _)| path)
+                .collect();
+            unchanged
+                .into_iter()
+                .chain([root.join(crate::generate::MANIFEST)])
+        })
+        .collect();
+    files.retain(|(path, _, _)| !written.contains(path));
     files.sort();
     files.dedup();
     files
@@ -237,6 +258,21 @@ async fn build_and_start(
             .map_err(|e| format!("the build stopped: {e}"))??
     };
     console.info(format!("[watch] built {}", built.display()));
+    // The folders the new build's registry declares, then the app as they
+    // make it.
+    {
+        let (root, built, console) = (app.root.clone(), built.clone(), console.clone());
+        // A handler that cannot print its functions would not start either.
+        tokio::task::spawn_blocking(move || crate::generate::generate(&root, &built, &console))
+            .await
+            .map_err(|e| format!("the build stopped: {e}"))?
+            .map_err(|reason| format!("the new build's handler did not start: {reason}"))?;
+    }
+    let mut app = AppFolder::load(&options.app).map_err(|e| e.to_string())?;
+    options
+        .overrides
+        .apply(&mut app)
+        .map_err(|e| e.to_string())?;
     let handler = Handler::start(
         &app,
         HandlerOptions {

@@ -1,4 +1,4 @@
-//! The example app `examples/queue_area` (a queue function and a timer
+//! The example app `examples/queue_area` (an HTTP, a queue and a timer
 //! function), run as the host runs it: its built binary started by the
 //! host stand-in (`cargo-azfunc`), invocations in the host's payload shapes,
 //! replies read as the host reads them.
@@ -9,7 +9,8 @@ use azure_functions_rocket::rocket;
 use cargo_azfunc::app::AppFolder;
 use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::envelope::{
-    QueueMessage, Sys, Verdict, Written, queue_invocation, timer_invocation,
+    CallerRequest, QueueMessage, Sys, Verdict, Written, http_invocation, queue_invocation,
+    timer_invocation,
 };
 use cargo_azfunc::host::invocation::invoke;
 use serde_json::json;
@@ -145,5 +146,69 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
             r#"[INFO] TimerLog invocation="t-1" next="unknown" status=200"#,
         ]
     );
+    handler.stop().await;
+}
+
+/// Area answers as the blog's RustFunction does, from the body or the
+/// query, and a bad radius gets 400 with the reason.
+#[rocket::async_test]
+async fn area_answers_the_circles_area_or_400_with_the_reason() {
+    let (app, handler) = start().await;
+    let function = app.function("Area").expect("Area");
+    let cases: [(&str, &str, Option<&str>, u16, serde_json::Value); 5] = [
+        (
+            "POST",
+            "",
+            Some(r#"{"radius": 2}"#),
+            200,
+            json!({"radius": 2.0, "area": 12.566370614359172}),
+        ),
+        (
+            "GET",
+            "?radius=1",
+            None,
+            200,
+            json!({"radius": 1.0, "area": std::f64::consts::PI}),
+        ),
+        (
+            "POST",
+            "",
+            Some(r#"{"radius": -1}"#),
+            400,
+            json!({"error": "radius must not be negative, got -1"}),
+        ),
+        (
+            "GET",
+            "?radius=abc",
+            None,
+            400,
+            json!({"error": r#"radius must be a number, got "abc""#}),
+        ),
+        (
+            "GET",
+            "",
+            None,
+            400,
+            json!({"error": r#"missing radius: send {"radius": 2.5} as the JSON body, or ?radius=2.5"#}),
+        ),
+    ];
+    for (index, (method, query, body, status, answer)) in cases.into_iter().enumerate() {
+        let request = CallerRequest {
+            method: method.into(),
+            url: format!("http://localhost:7071/api/area{query}"),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.map(|b| b.as_bytes().to_vec()),
+        };
+        let invocation = http_invocation(function, &request, &[], &Sys::new(function));
+        let outcome = invoke(&handler, function, &invocation, &format!("area-{index}")).await;
+        assert_eq!(outcome.verdict, Verdict::Succeeded, "{method} {query}");
+        let response = outcome.response.expect("a response");
+        let got: serde_json::Value = serde_json::from_slice(&response.body).expect("JSON");
+        assert_eq!(
+            (response.status, got),
+            (status, answer),
+            "{method} {query} {body:?}"
+        );
+    }
     handler.stop().await;
 }

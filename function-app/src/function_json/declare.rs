@@ -1,5 +1,5 @@
 //! Bindings declared in code: what a registry line writes, and what the
-//! CLI writes to function.json from it (docs/function-app.md, "Functions
+//! CLI writes to function.json from it (docs/functions.md, "Functions
 //! declared in code").
 
 use serde_json::Value;
@@ -85,7 +85,11 @@ impl Binding {
     /// A blob output `name` that writes the blob at `path`
     /// (`container/{rand-guid}.txt`, ...).
     pub fn blob(name: impl Into<String>, path: impl Into<String>) -> Binding {
-        Binding::new("blob", Direction::Out, name).setting("path", path.into())
+        let mut binding = Binding::new("blob", Direction::Out, name);
+        binding
+            .extra
+            .insert("path".into(), Value::String(path.into()));
+        binding
     }
 
     /// An `http` output `name`: a second response.
@@ -95,8 +99,10 @@ impl Binding {
 
     /// Its `connection`: the app setting that holds the storage account's
     /// connection (`AzureWebJobsStorage` when none is given).
-    pub fn connection(self, setting: impl Into<String>) -> Binding {
-        self.setting("connection", setting.into())
+    pub fn connection(mut self, setting: impl Into<String>) -> Binding {
+        self.extra
+            .insert("connection".into(), Value::String(setting.into()));
+        self
     }
 
     /// `"dataType": "binary"`: bytes, never text.
@@ -110,8 +116,14 @@ impl Binding {
     /// a field of its own goes there; one whose value is not of that
     /// field's type is kept as written, for the start-up check to refuse
     /// by name.
-    pub fn setting(mut self, key: &str, value: impl Into<Value>) -> Binding {
-        let value = value.into();
+    pub fn setting(self, key: &str, value: impl Into<Value>) -> Binding {
+        self.set(key, value.into())
+    }
+
+    // One copy for every caller: registry lines build many bindings, and
+    // the handler's binary has a size budget.
+    #[inline(never)]
+    fn set(mut self, key: &str, value: Value) -> Binding {
         let text = value.as_str().map(str::to_owned);
         let fits = match (key, text) {
             ("type", Some(text)) => {
@@ -142,19 +154,19 @@ impl Binding {
                 self.data_type = Some(text);
                 true
             }
-            ("direction", _) => match serde_json::from_value(value.clone()) {
-                Ok(direction) => {
+            ("direction", Some(text)) => match Direction::parse(&text) {
+                Some(direction) => {
                     self.direction = direction;
                     true
                 }
-                Err(_) => false,
+                None => false,
             },
-            ("methods", _) => match serde_json::from_value(value.clone()) {
-                Ok(methods) => {
+            ("methods", _) => match strings(&value) {
+                Some(methods) => {
                     self.methods = Some(methods);
                     true
                 }
-                Err(_) => false,
+                None => false,
             },
             (key, _) if TYPED_KEYS.contains(&key) => false,
             (key, _) => {
@@ -162,11 +174,23 @@ impl Binding {
                 return self;
             }
         };
-        if fits {
-            self.extra.remove(key);
-            self
-        } else {
-            self.keep(key, value)
+        // A misfit kept earlier stays among the other settings, but the
+        // field, now set, is what is written and checked.
+        if fits { self } else { self.keep(key, value) }
+    }
+
+    /// Whether the typed setting `key` is set in its own field.
+    pub(crate) fn has_field(&self, key: &str) -> bool {
+        match key {
+            "route" => self.route.is_some(),
+            "methods" => self.methods.is_some(),
+            "authLevel" => self.auth_level.is_some(),
+            "schedule" => self.schedule.is_some(),
+            "queueName" => self.queue_name.is_some(),
+            "dataType" => self.data_type.is_some(),
+            // type, direction and name keep their last fitting value, and
+            // a misfit among the others is still a mistake.
+            _ => false,
         }
     }
 
@@ -185,6 +209,15 @@ impl Binding {
         self.extra.insert(key.to_owned(), value);
         self
     }
+}
+
+/// A JSON array of strings, as its strings.
+fn strings(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,8 +262,13 @@ mod tests {
         let text = serde_json::to_string(&binding).unwrap();
         assert_eq!(text.matches("methods").count(), 1, "{text}");
         let fixed = binding.setting("methods", json!(["post"]));
-        assert_eq!(fixed.extra.get("methods"), None);
         assert_eq!(fixed.methods, Some(vec!["post".to_owned()]));
+        assert_eq!(fixed.to_value()["methods"], json!(["post"]));
+        let json = FunctionJson {
+            bindings: vec![fixed],
+            disabled: false,
+        };
+        assert_eq!(json.problems(), Vec::<String>::new());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod declare;
 mod problems;
 
 pub use declare::AuthLevel;
+pub use problems::binding_problems;
 
 /// A function.json. Written back ([`serde::Serialize`]) it is the file the
 /// host reads: the settings left unset are left out.
@@ -40,11 +41,19 @@ impl Direction {
             Direction::InOut => "inout",
         }
     }
+
+    /// The direction function.json spells `text`.
+    pub fn parse(text: &str) -> Option<Direction> {
+        [Direction::In, Direction::Out, Direction::InOut]
+            .into_iter()
+            .find(|direction| direction.as_str() == text)
+    }
 }
 
 /// One entry of function.json's `bindings`; also how a function declared
 /// in code declares one ([`Binding::queue`], [`Binding::new`], ...).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+/// Written back, its settings come in this order, unset ones left out.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Binding {
     #[serde(rename = "type")]
@@ -52,27 +61,68 @@ pub struct Binding {
     pub direction: Direction,
     pub name: String,
     /// An HTTP trigger's route template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub route: Option<String>,
     /// An HTTP trigger's methods; none (or empty) allows every method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub methods: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub auth_level: Option<String>,
     /// A timer trigger's schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub schedule: Option<String>,
     /// A queue trigger's or output's queue, possibly `%SettingName%`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub queue_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub data_type: Option<String>,
     /// Everything else (connection, path, ...), as written.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+/// Through [`Binding::to_value`]: the handler writes JSON values already,
+/// and a derived flattened map would cost its size budget more.
+impl Serialize for Binding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
 impl Binding {
+    /// The binding as function.json holds it: `type`, `direction`, `name`,
+    /// then the settings that are set.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("type".into(), Value::String(self.kind.clone()));
+        map.insert("direction".into(), self.direction.as_str().into());
+        map.insert("name".into(), Value::String(self.name.clone()));
+        if let Some(methods) = &self.methods {
+            let methods = methods.iter().map(|m| Value::String(m.clone())).collect();
+            map.insert("methods".into(), Value::Array(methods));
+        }
+        for (key, value) in self.texts() {
+            if let Some(value) = value {
+                map.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        for (key, value) in &self.extra {
+            map.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        Value::Object(map)
+    }
+
+    /// Its text settings with their own fields, by key.
+    pub(crate) fn texts(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("route", &self.route),
+            ("authLevel", &self.auth_level),
+            ("schedule", &self.schedule),
+            ("queueName", &self.queue_name),
+            ("dataType", &self.data_type),
+        ]
+    }
+
     /// Whether the binding is of type `kind`, in any case.
     pub fn is_kind(&self, kind: &str) -> bool {
         self.kind.eq_ignore_ascii_case(kind)
@@ -113,6 +163,17 @@ impl Binding {
 }
 
 impl FunctionJson {
+    /// The file as JSON: its bindings, and `disabled` when set.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        let bindings = self.bindings.iter().map(Binding::to_value).collect();
+        map.insert("bindings".into(), Value::Array(bindings));
+        if self.disabled {
+            map.insert("disabled".into(), Value::Bool(true));
+        }
+        Value::Object(map)
+    }
+
     /// The file's text as the CLI writes it: two-space indents and a
     /// final newline, as the hand-kept files are written.
     pub fn to_text(&self) -> String {

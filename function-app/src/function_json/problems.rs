@@ -2,7 +2,7 @@
 //! meant, whoever wrote them: a hand-kept function.json or a registry line
 //! (docs/function-app.md, "Binding checks").
 
-use super::declare::{AuthLevel, TYPED_KEYS};
+use super::declare::AuthLevel;
 use super::{Binding, FunctionJson};
 
 /// The values of `dataType` the host knows.
@@ -15,64 +15,46 @@ const OBJECT_TRIGGERS: [&str; 2] = ["httpTrigger", "timerTrigger"];
 impl FunctionJson {
     /// Why the host would refuse these bindings or misread them, one line
     /// each, starting with the binding's name: two bindings of one name
-    /// (the host's names match in any case), a setting whose value is not
-    /// of its type, an unknown `authLevel` or `dataType`, `binary` on a
-    /// trigger that carries no bytes.
+    /// (the host's names match in any case), an unknown `authLevel` or
+    /// `dataType`, `binary` on a trigger that carries no bytes. (A setting
+    /// of the wrong JSON type is refused where the file is read back.)
     pub fn problems(&self) -> Vec<String> {
-        let mut found = Vec::new();
-        for (index, binding) in self.bindings.iter().enumerate() {
-            let name = &binding.name;
-            if name.trim().is_empty() {
-                found.push(format!(
-                    "a {} binding has no name: give it one",
-                    binding.kind
-                ));
-            } else if self.bindings[..index]
-                .iter()
-                .any(|earlier| earlier.name.eq_ignore_ascii_case(name))
-            {
-                found.push(format!(
-                    "binding {name:?}: more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"
-                ));
-            }
-            found.extend(mistyped(binding));
-            found.extend(auth_level_problem(binding));
-            found.extend(data_type_problem(binding));
-        }
-        found
+        let bindings: Vec<&Binding> = self.bindings.iter().collect();
+        binding_problems(&bindings)
     }
 }
 
-/// A typed setting that holds a value of another type.
-fn mistyped(binding: &Binding) -> impl Iterator<Item = String> + '_ {
-    binding
-        .extra
-        .iter()
-        .filter(|(key, _)| TYPED_KEYS.contains(&key.as_str()))
-        .map(|(key, value)| {
-            let wanted = match key.as_str() {
-                "methods" => "a list of method names, e.g. [\"get\", \"post\"]".to_owned(),
-                "direction" => "\"in\", \"out\" or \"inout\"".to_owned(),
-                _ => "text".to_owned(),
-            };
-            format!(
-                "binding {:?}: {key:?} is {value}; the host reads it as {wanted}",
-                binding.name
-            )
-        })
+/// [`FunctionJson::problems`] of a function's `bindings`.
+#[inline(never)]
+pub fn binding_problems(bindings: &[&Binding]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (index, binding) in bindings.iter().enumerate() {
+        let name = &binding.name;
+        if name.trim().is_empty() {
+            found.push(format!(
+                "a {} binding has no name: give it one",
+                binding.kind
+            ));
+        } else if bindings[..index]
+            .iter()
+            .any(|earlier| earlier.name.eq_ignore_ascii_case(name))
+        {
+            found.push(format!(
+                    "binding {name:?}: more than one binding has this name (in any case), and the host refuses a function whose binding names are not unique: rename one"
+                ));
+        }
+        found.extend(auth_level_problem(binding));
+        found.extend(data_type_problem(binding));
+    }
+    found
 }
 
 fn auth_level_problem(binding: &Binding) -> Option<String> {
     let level = binding.auth_level.as_deref()?;
     AuthLevel::parse(level).is_none().then(|| {
-        let known: Vec<String> = AuthLevel::ALL
-            .iter()
-            .map(|level| format!("{:?}", level.as_str()))
-            .collect();
         format!(
-            "binding {:?}: \"authLevel\" is {level:?}, which the host does not know: use {}",
-            binding.name,
-            known.join(", ")
+            "binding {:?}: \"authLevel\" is {level:?}, which the host does not know: use \"anonymous\", \"function\", \"admin\"",
+            binding.name
         )
     })
 }
@@ -143,20 +125,28 @@ mod tests {
     }
 
     #[test]
-    fn a_setting_of_the_wrong_type_and_a_bad_data_type_are_named() {
+    fn a_bad_data_type_is_named_and_a_mistyped_setting_is_refused_when_read_back() {
         let found = problems(vec![
-            Binding::new("httpTrigger", Direction::In, "req")
-                .setting("methods", "get")
-                .binary(),
+            Binding::new("httpTrigger", Direction::In, "req").binary(),
             Binding::queue("out", "q").setting("dataType", "bytes"),
         ]);
         assert_eq!(
             found,
             [
-                r#"binding "req": "methods" is "get"; the host reads it as a list of method names, e.g. ["get", "post"]"#,
                 r#"trigger "req" has "dataType": "binary", but the host sends a httpTrigger as an object, with no bytes to carry: remove "dataType""#,
                 r#"binding "out" has "dataType": "bytes"; the host knows "string", "binary" and "stream""#,
             ]
+        );
+        let mistyped = FunctionJson {
+            bindings: vec![
+                Binding::new("httpTrigger", Direction::In, "req").setting("methods", "get"),
+            ],
+            disabled: false,
+        };
+        let error = FunctionJson::parse(&mistyped.to_text()).unwrap_err();
+        assert!(
+            error.contains("invalid type: string \"get\", expected a sequence"),
+            "{error}"
         );
     }
 }
