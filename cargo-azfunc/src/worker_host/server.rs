@@ -3,7 +3,8 @@
 //! up to the host's limit (`int.MaxValue` bytes) pass both ways.
 
 use tokio::sync::{Mutex, mpsc, oneshot};
-use tokio_stream::wrappers::{TcpListenerStream, UnboundedReceiverStream};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status, Streaming};
 use worker_proto::StreamingMessage;
 use worker_proto::function_rpc_server::{FunctionRpc, FunctionRpcServer};
@@ -64,9 +65,13 @@ impl Listener {
         })
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
+        // Nagle's algorithm held small responses back for up to ~40 ms
+        // (p99 45 ms against 7 ms with it off, bench/modes); tonic turns it
+        // off only on sockets it binds itself.
+        let incoming = TcpIncoming::from(socket).with_nodelay(Some(true));
         let serve = tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(socket), async {
+            .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;
             });
         tokio::spawn(serve);
