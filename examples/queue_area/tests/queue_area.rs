@@ -1,7 +1,9 @@
 //! The example app `examples/queue_area` (an HTTP, a queue and a timer
 //! function), run as the host runs it: its built binary started by the
 //! host stand-in (`cargo-azfunc`), invocations in the host's payload shapes,
-//! replies read as the host reads them.
+//! replies read as the host reads them. Each test runs the app both as a
+//! custom handler and, built with `--features native`, as the native
+//! language worker under the host's gRPC side: the same assertions.
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +25,19 @@ fn example_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_queue_area"))
 }
 
-async fn start() -> (AppFolder, Handler) {
-    let app = AppFolder::load(&app_root()).expect("the example app loads");
+/// How the host runs the app's binary.
+#[derive(Clone, Copy, Debug)]
+enum Road {
+    CustomHandler,
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    Native,
+}
+
+async fn start(road: Road) -> (AppFolder, Handler) {
+    let mut app = AppFolder::load(&app_root()).expect("the example app loads");
+    if let Road::Native = road {
+        app = app.into_native();
+    }
     let options = HandlerOptions {
         executable: Some(example_binary()),
         ..HandlerOptions::default()
@@ -32,12 +45,46 @@ async fn start() -> (AppFolder, Handler) {
     let handler = Handler::start(&app, options)
         .await
         .expect("the handler starts");
+    // A worker declares its functions: from here on they are the ones used.
+    handler.adopt_functions(&mut app);
     (app, handler)
 }
 
-#[rocket::async_test]
-async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
-    let (app, handler) = start().await;
+/// Each test in both modes: `name` as a custom handler, `name_native` as
+/// the native worker (with `--features native`).
+macro_rules! both_roads {
+    ($name:ident, $native:ident, $body:ident) => {
+        #[rocket::async_test]
+        async fn $name() {
+            $body(Road::CustomHandler).await;
+        }
+
+        #[cfg(feature = "native")]
+        #[rocket::async_test]
+        async fn $native() {
+            $body(Road::Native).await;
+        }
+    };
+}
+
+both_roads!(
+    each_queue_message_gets_its_area_or_fails_for_the_host_to_retry,
+    each_queue_message_gets_its_area_or_fails_for_the_host_to_retry_native,
+    queue_messages
+);
+both_roads!(
+    the_timer_logs_a_line_and_says_when_it_is_past_due,
+    the_timer_logs_a_line_and_says_when_it_is_past_due_native,
+    timer
+);
+both_roads!(
+    area_answers_the_circles_area_or_400_with_the_reason,
+    area_answers_the_circles_area_or_400_with_the_reason_native,
+    area
+);
+
+async fn queue_messages(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("QueueArea").expect("QueueArea");
     let sys = Sys::new(function);
     struct Case {
@@ -126,9 +173,8 @@ async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
     handler.stop().await;
 }
 
-#[rocket::async_test]
-async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
-    let (app, handler) = start().await;
+async fn timer(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("TimerLog").expect("TimerLog");
     let sys = Sys::new(function);
     let outcome = invoke(
@@ -151,9 +197,8 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
 
 /// Area answers as the blog's RustFunction does, from the body or the
 /// query, and a bad radius gets 400 with the reason.
-#[rocket::async_test]
-async fn area_answers_the_circles_area_or_400_with_the_reason() {
-    let (app, handler) = start().await;
+async fn area(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("Area").expect("Area");
     let cases: [(&str, &str, Option<&str>, u16, serde_json::Value); 5] = [
         (
@@ -208,6 +253,16 @@ async fn area_answers_the_circles_area_or_400_with_the_reason() {
             (response.status, got),
             (status, answer),
             "{method} {query} {body:?}"
+        );
+        // Its log line, the error's included, belongs to its invocation.
+        let id = format!("invocation=\"area-{index}\"");
+        assert!(
+            outcome
+                .logs
+                .iter()
+                .any(|l| l.contains(&id) && l.contains(&format!("status={status}"))),
+            "{method} {query}: {:?}",
+            outcome.logs
         );
     }
     handler.stop().await;
