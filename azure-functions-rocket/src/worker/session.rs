@@ -413,9 +413,9 @@ impl Session {
     /// Every function of the registry, with its bindings.
     fn index(&self) -> FunctionMetadataResponse {
         let clashes = self.registry.clashes();
-        let mut problems = self
-            .registry
-            .declaration_problems(&super::route_prefix(&self.app_directory));
+        // As a custom handler refuses to start (routes and queue names are
+        // judged where function.json is read, here by the host).
+        let mut problems = self.registry.declaration_problems();
         if !clashes.is_empty() {
             problems.push(format!(
                 "names used by more than one function: {}",

@@ -39,7 +39,7 @@ async fn start() -> (AppFolder, Handler) {
     (app, handler)
 }
 
-async fn worker(handler: &Handler) -> (Arc<Worker>, u32) {
+async fn ready_worker(handler: &Handler) -> (Arc<Worker>, u32) {
     match handler.ready().await.expect("ready") {
         (Link::Worker(worker), pid) => (worker, pid),
         (Link::Http(_), _) => panic!("the app runs as a custom handler, not as a worker"),
@@ -136,7 +136,7 @@ async fn a_hundred_concurrent_invocations_each_get_their_own_answer() {
 #[rocket::async_test]
 async fn an_unknown_function_fails_its_invocation_and_the_worker_goes_on() {
     let (app, handler) = start().await;
-    let (worker, pid) = worker(&handler).await;
+    let (worker, pid) = ready_worker(&handler).await;
     let request = InvocationRequest {
         invocation_id: "unknown-1".into(),
         function_id: "no-such-function".into(),
@@ -163,7 +163,7 @@ async fn an_unknown_function_fails_its_invocation_and_the_worker_goes_on() {
     let outcome = invoke(&handler, function, &body, "after").await;
     assert_eq!(outcome.verdict, Verdict::Succeeded);
     assert_eq!(outcome.response.map(|r| r.status), Some(200));
-    assert_eq!(worker(&handler).await.1, pid);
+    assert_eq!(ready_worker(&handler).await.1, pid);
     handler.stop().await;
 }
 
@@ -172,7 +172,7 @@ async fn an_unknown_function_fails_its_invocation_and_the_worker_goes_on() {
 #[rocket::async_test]
 async fn the_worker_exits_when_the_host_ends_the_stream() {
     let (_app, handler) = start().await;
-    let (worker, pid) = worker(&handler).await;
+    let (worker, pid) = ready_worker(&handler).await;
     worker.channel.end();
     assert!(
         wait_gone(pid, Duration::from_secs(5)).await.is_some(),
@@ -186,7 +186,7 @@ async fn the_worker_exits_when_the_host_ends_the_stream() {
 #[rocket::async_test]
 async fn worker_terminate_lets_the_invocations_in_flight_finish() {
     let (app, handler) = start().await;
-    let (worker, pid) = worker(&handler).await;
+    let (worker, pid) = ready_worker(&handler).await;
     let function = app.function("Area").expect("Area");
     let sys = Sys::new(function);
     let calls = (1..=20).map(|radius| {
@@ -203,7 +203,7 @@ async fn worker_terminate_lets_the_invocations_in_flight_finish() {
     // join_all sends every invocation on its first poll, before the
     // terminate is sent on the same ordered stream.
     let (outcomes, sent) =
-        rocket::futures::join(join_all(calls), async { worker.channel.terminate() }).await;
+        rocket::futures::future::join(join_all(calls), async { worker.channel.terminate() }).await;
     assert!(sent, "the worker handles WorkerTerminate");
     for outcome in outcomes {
         assert_eq!(outcome.verdict, Verdict::Succeeded);
@@ -219,7 +219,7 @@ async fn worker_terminate_lets_the_invocations_in_flight_finish() {
 #[rocket::async_test]
 async fn after_worker_terminate_the_worker_exits_without_waiting() {
     let (_app, handler) = start().await;
-    let (worker, pid) = worker(&handler).await;
+    let (worker, pid) = ready_worker(&handler).await;
     assert!(
         worker.channel.terminate(),
         "the worker handles WorkerTerminate"
