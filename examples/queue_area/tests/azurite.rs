@@ -140,13 +140,20 @@ async fn radii_become_areas_and_a_bad_message_is_poisoned(road: Road) {
     let poisoned = wait_for_messages(&account, "radii-poison", 1, &console).await;
     assert_eq!(poisoned, ["not a radius"]);
     feeds.stop().await;
-    assert!(account.peek_messages("radii").await.expect("peek").is_empty());
+    assert!(
+        account
+            .peek_messages("radii")
+            .await
+            .expect("peek")
+            .is_empty()
+    );
     assert_eq!(account.peek_messages("areas").await.expect("peek").len(), 1);
-    // The function saw each attempt's dequeue count, in its own log line.
+    // The function saw each attempt's dequeue count, in its invocation's
+    // log line (not the handler's own output).
     let seen: Vec<String> = console
         .lines()
         .into_iter()
-        .filter(|l| l.text.contains("a message is a radius"))
+        .filter(|l| l.text.starts_with("[QueueArea ") && l.text.contains("a message is a radius"))
         .filter_map(|l| {
             l.text
                 .split("dequeue_count=")
