@@ -227,3 +227,23 @@ async fn stopping_the_host_ends_the_worker_without_its_flush_wait() {
     assert!(took < Duration::from_millis(900), "took {took:?}");
     assert!(matches!(handler.state(), HandlerState::Stopped { .. }));
 }
+
+/// The host names the worker by what it sent: runtime `rust` with the
+/// compiler's version, and the library's version.
+#[rocket::async_test]
+async fn the_host_names_the_worker_by_its_runtime_and_versions() {
+    let (_app, handler) = start().await;
+    let lines = handler.console.lines();
+    let named = lines
+        .iter()
+        .find_map(|l| l.text.strip_prefix("[host] worker initialized (rust "))
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(inside, _)| inside.to_owned())
+        .unwrap_or_default();
+    let (compiler, library) = named.split_once(", worker ").unwrap_or_default();
+    let is_version = |text: &str| {
+        text.split('.').count() == 3 && text.split('.').all(|part| part.parse::<u32>().is_ok())
+    };
+    assert!(is_version(compiler) && is_version(library), "{lines:#?}");
+    handler.stop().await;
+}
