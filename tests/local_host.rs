@@ -1,7 +1,9 @@
 //! This app end to end through the project's host stand-in, `cargo_azfunc`:
 //! the built binary started from the app folder as the host starts it, its
 //! HTTP function served at the route in `RustyFunction/function.json`, and
-//! the answers README promises to callers.
+//! the answers README promises to callers. Each test runs it both as a
+//! custom handler and, built with `--features native`, as the native
+//! language worker under the host's gRPC side: the same assertions.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,8 +25,12 @@ const AREA_OF_2: &str = r#"{"radius":2.0,"area":12.566370614359172}"#;
 /// `RustyFunction/function.json`), with the binary cargo built for the tests.
 /// Dropping the handler kills it (`handler.stop()` would wait for Rocket's
 /// grace period while the host's pooled connections stay open).
-async fn start(console: &Console) -> (AppFolder, Arc<Handler>) {
-    let app = AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads");
+async fn start(console: &Console, road: Road) -> (AppFolder, Arc<Handler>) {
+    let mut app =
+        AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("the app folder loads");
+    if let Road::Native = road {
+        app = app.into_native();
+    }
     let options = HandlerOptions {
         executable: Some(env!("CARGO_BIN_EXE_rusty_function").into()),
         console: console.clone(),
@@ -33,7 +39,66 @@ async fn start(console: &Console) -> (AppFolder, Arc<Handler>) {
     let handler = Handler::start(&app, options)
         .await
         .expect("the handler starts");
+    // A worker declares its functions: from here on they are the ones used.
+    handler.adopt_functions(&mut app);
     (app, Arc::new(handler))
+}
+
+/// How the host runs the app's binary.
+#[derive(Clone, Copy, Debug)]
+enum Road {
+    CustomHandler,
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    Native,
+}
+
+/// Each test in both modes: `name` as a custom handler, `name_native` as
+/// the native worker (with `--features native`).
+macro_rules! both_roads {
+    ($name:ident, $native:ident, $body:ident) => {
+        #[rocket::async_test]
+        async fn $name() {
+            $body(Road::CustomHandler).await;
+        }
+
+        #[cfg(feature = "native")]
+        #[rocket::async_test]
+        async fn $native() {
+            $body(Road::Native).await;
+        }
+    };
+}
+
+both_roads!(
+    callers_get_the_area_at_api_rust_function_through_the_host,
+    callers_get_the_area_at_api_rust_function_through_the_host_native,
+    callers_get_the_area
+);
+both_roads!(
+    invoke_posts_the_input_and_shows_what_the_host_logs,
+    invoke_posts_the_input_and_shows_what_the_host_logs_native,
+    invoke_with_input
+);
+
+/// The worker's functions as the host indexed them: every binding the
+/// registry declares, RustyFunction's as its hand-kept function.json says.
+#[cfg(feature = "native")]
+#[rocket::async_test]
+async fn the_host_indexed_every_binding_the_registry_declares() {
+    let (_app, handler) = start(&Console::quiet(), Road::Native).await;
+    let indexed = handler.indexed_functions().expect("the worker indexed");
+    let received: Vec<_> = indexed
+        .iter()
+        .map(|f| (f.name.clone(), f.bindings.clone()))
+        .collect();
+    let declared: Vec<_> = rusty_function::registry()
+        .function_jsons()
+        .map(|(name, json)| (name.to_owned(), json.bindings))
+        .collect();
+    assert_eq!(received, declared);
+    let folder = AppFolder::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("loads");
+    let kept = folder.function("RustyFunction").expect("RustyFunction");
+    assert_eq!(received, [(kept.name.clone(), kept.bindings.clone())]);
 }
 
 #[track_caller]
@@ -52,10 +117,9 @@ fn assert_json(reply: &HttpReply, status: u16) -> Value {
     reply.json()
 }
 
-#[rocket::async_test]
-async fn callers_get_the_area_at_api_rust_function_through_the_host() {
+async fn callers_get_the_area(road: Road) {
     let console = Console::quiet();
-    let (app, handler) = start(&console).await;
+    let (app, handler) = start(&console, road).await;
     // free_port, not port 0: it never hands out the handler's port.
     let listener = TcpListener::bind(("127.0.0.1", free_port()))
         .await
@@ -120,8 +184,22 @@ async fn callers_get_the_area_at_api_rust_function_through_the_host() {
             String::from_utf8_lossy(body)
         );
     }
+    // A custom handler's `Logs` are all information; a worker's log
+    // records carry their level: the 400s' lines are warnings.
+    let unusual: Vec<_> = console
+        .lines()
+        .into_iter()
+        .filter(|line| line.level != Level::Info)
+        .collect();
+    let expected = match road {
+        Road::CustomHandler => 0,
+        Road::Native => 4,
+    };
     assert!(
-        !console.lines().iter().any(|line| line.level != Level::Info),
+        unusual.len() == expected
+            && unusual
+                .iter()
+                .all(|line| line.level == Level::Warning && line.text.contains("status=400")),
         "{:#?}",
         console.lines()
     );
@@ -129,10 +207,9 @@ async fn callers_get_the_area_at_api_rust_function_through_the_host() {
 
 /// What `cargo azfunc invoke RustyFunction --data-file` does with
 /// `{"radius": 2}`, through the library.
-#[rocket::async_test]
-async fn invoke_posts_the_input_and_shows_what_the_host_logs() {
+async fn invoke_with_input(road: Road) {
     let console = Console::quiet();
-    let (app, handler) = start(&console).await;
+    let (app, handler) = start(&console, road).await;
     let function = app.function("RustyFunction").expect("RustyFunction");
     let (request, params) = http_request_for_input(
         function,
@@ -155,14 +232,22 @@ async fn invoke_posts_the_input_and_shows_what_the_host_logs() {
         "content type {media_type:?}"
     );
     assert_eq!(String::from_utf8_lossy(&response.body), AREA_OF_2);
-    let printed: Vec<String> = console.lines().into_iter().map(|l| l.text).collect();
+    // The invocation's lines; a worker's status answer may come among them.
+    let printed: Vec<String> = console
+        .lines()
+        .into_iter()
+        .map(|l| l.text)
+        .filter(|text| !text.starts_with("[host] worker status"))
+        .collect();
+    // The host shows a worker's information records without their level.
+    let level = match road {
+        Road::CustomHandler => "[INFO] ",
+        Road::Native => "",
+    };
     let expected = [
-        r#"[RustyFunction cli-1] [INFO] RustyFunction invocation="cli-1" radius=2 area=12.566370614359172 status=200"#,
-        r#"[RustyFunction cli-1] http $return <- 200 application/json; charset=utf-8 {"radius":2.0,"area":12.566370614359172}"#,
-        "[RustyFunction cli-1] Succeeded",
+        format!(r#"[RustyFunction cli-1] {level}RustyFunction invocation="cli-1" radius=2 area=12.566370614359172 status=200"#),
+        r#"[RustyFunction cli-1] http $return <- 200 application/json; charset=utf-8 {"radius":2.0,"area":12.566370614359172}"#.to_owned(),
+        "[RustyFunction cli-1] Succeeded".to_owned(),
     ];
-    assert!(
-        printed.ends_with(&expected.map(String::from)),
-        "{printed:#?}"
-    );
+    assert!(printed.ends_with(&expected), "{printed:#?}");
 }

@@ -50,7 +50,9 @@ pub(crate) fn metadata() -> WorkerMetadata {
     };
     WorkerMetadata {
         runtime_name: "rust".to_owned(),
-        runtime_version: String::new(),
+        // The compiler's version (build.rs), as the Node worker sends
+        // Node's: the host logs it with the runtime's name.
+        runtime_version: env!("AZURE_FUNCTIONS_ROCKET_RUSTC_VERSION").to_owned(),
         worker_version: env!("CARGO_PKG_VERSION").to_owned(),
         worker_bitness: bitness.to_owned(),
         custom_properties: HashMap::from([(

@@ -163,6 +163,21 @@ impl AppFolder {
         })
     }
 
+    /// The same app run as the `native` language worker, as
+    /// `FUNCTIONS_WORKER_RUNTIME: native` in local.settings.json makes it:
+    /// one app folder, checked in both modes.
+    pub fn into_native(mut self) -> AppFolder {
+        use crate::app::worker_config::{NATIVE, RUNTIME_SETTING, WorkerConfig};
+        self.settings
+            .values
+            .retain(|(name, _)| name != RUNTIME_SETTING);
+        self.settings
+            .values
+            .push((RUNTIME_SETTING.to_owned(), NATIVE.to_owned()));
+        self.worker = Some(WorkerConfig::native(&self.root));
+        self
+    }
+
     /// Whether the functions come from the worker once it runs (worker
     /// indexing), not from function.json.
     pub fn awaits_indexing(&self) -> bool {

@@ -50,7 +50,11 @@ pub fn target<'a>(
     router: &Router,
     request: &Request<Incoming>,
 ) -> Option<&'a FunctionFolder> {
-    if !app.host.mode.forwards() {
+    // host.json's `customHandler` section is for custom handlers only: a
+    // language worker's HTTP goes in its invocations, or to its own HTTP
+    // server once it advertised `HttpUri` (docs/native-worker-host.md,
+    // "Invocations").
+    if !app.host.mode.forwards() || app.worker.is_some() {
         return None;
     }
     let RouteMatch::Found { function, .. } =

@@ -102,7 +102,7 @@ pub fn report(
     outcome: &Outcome,
 ) {
     let tag = format!("[{} {invocation_id}]", function.name);
-    for line in &outcome.logs {
+    for line in outcome.logs.iter().filter(|_| !outcome.logs_shown) {
         if outcome.logs_kept {
             console.info(format!("{tag} {line}"));
         } else {

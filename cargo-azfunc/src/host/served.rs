@@ -18,6 +18,17 @@ use crate::limits::ServerLimits;
 /// on a busy machine is slow to start.
 const READY_LIMIT: Duration = Duration::from_secs(20);
 
+/// How the app's binary runs under the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Road {
+    /// As local.settings.json's `FUNCTIONS_WORKER_RUNTIME` says.
+    AsSet,
+    /// A custom handler (docs/host-protocol.md).
+    CustomHandler,
+    /// The `native` language worker (docs/native-worker-host.md).
+    Native,
+}
+
 /// A running app. Dropped, it stops serving, then stops its handler.
 pub struct ServedApp {
     /// A caller of cargo-azfunc's front door.
@@ -43,7 +54,8 @@ impl ServedApp {
         tls: FrontDoorTls,
     ) -> Result<ServedApp, String> {
         let limits = ServerLimits::default();
-        ServedApp::start_full(root, executable, false, limits, Some(tls), Vec::new()).await
+        let road = Road::AsSet;
+        ServedApp::start_full(root, executable, false, limits, Some(tls), Vec::new(), road).await
     }
 
     /// [`ServedApp::start`] with `env` added to the handler's environment
@@ -54,7 +66,7 @@ impl ServedApp {
         env: Vec<(String, String)>,
     ) -> Result<ServedApp, String> {
         let limits = ServerLimits::default();
-        ServedApp::start_full(root, executable, false, limits, None, env).await
+        ServedApp::start_full(root, executable, false, limits, None, env, Road::AsSet).await
     }
 
     /// [`ServedApp::start`] with `timers` firing and other `limits`.
@@ -64,7 +76,28 @@ impl ServedApp {
         timers: bool,
         limits: ServerLimits,
     ) -> Result<ServedApp, String> {
-        ServedApp::start_full(root, executable, timers, limits, None, Vec::new()).await
+        ServedApp::start_full(
+            root,
+            executable,
+            timers,
+            limits,
+            None,
+            Vec::new(),
+            Road::AsSet,
+        )
+        .await
+    }
+
+    /// [`ServedApp::start_with`] on `road`, whatever local.settings.json
+    /// says: one app checked in both modes.
+    pub async fn start_on(
+        root: &Path,
+        executable: Option<PathBuf>,
+        timers: bool,
+        road: Road,
+    ) -> Result<ServedApp, String> {
+        let limits = ServerLimits::default();
+        ServedApp::start_full(root, executable, timers, limits, None, Vec::new(), road).await
     }
 
     async fn start_full(
@@ -74,8 +107,14 @@ impl ServedApp {
         limits: ServerLimits,
         tls: Option<FrontDoorTls>,
         mut env: Vec<(String, String)>,
+        road: Road,
     ) -> Result<ServedApp, String> {
         let mut app = AppFolder::load(root).map_err(|e| e.to_string())?;
+        match road {
+            Road::AsSet => {}
+            Road::CustomHandler => app.worker = None,
+            Road::Native => app = app.into_native(),
+        }
         let console = Console::quiet();
         let options = HandlerOptions {
             executable,

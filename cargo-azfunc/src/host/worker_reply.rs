@@ -146,9 +146,10 @@ pub fn outcome(function: &FunctionFolder, answer: Answer) -> Outcome {
     let is_http = function.trigger_kind() == TriggerKind::Http;
     let mut outcome = Outcome {
         verdict: Verdict::Succeeded,
-        // Shown as they came (Channel::invoke), as the host logs them.
-        logs: Vec::new(),
+        logs: answer.logs,
         logs_kept: true,
+        // Shown as they came (Channel::invoke), as the host logs them.
+        logs_shown: true,
         response: None,
         outputs: Vec::new(),
         warnings: Vec::new(),

@@ -282,8 +282,16 @@ fn each_output_is_written_as_its_typed_data() {
     };
     let outcome = worker_reply::outcome(&outputs, answer(response));
     assert_eq!(outcome.verdict, Verdict::Succeeded);
-    // Shown as they came, not again at the end.
-    assert!(outcome.logs.is_empty());
+    // Kept for the invocation; shown as they came, not again at the end.
+    assert_eq!(outcome.logs, ["a log"]);
+    assert!(outcome.logs_shown);
+    let console = crate::console::Console::quiet();
+    crate::host::invocation::report(&console, &outputs, "i", &outcome);
+    assert!(
+        !console.lines().iter().any(|l| l.text.contains("a log")),
+        "{:?}",
+        console.lines()
+    );
     let written: Vec<(&str, &Written)> = outcome
         .outputs
         .iter()

@@ -35,6 +35,38 @@ pub fn wanted_bin(app: &AppFolder) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
+/// The feature that holds the native worker, for an app run as the
+/// `native` language worker whose package declares it under `[features]`
+/// (docs/native-worker.md): without it the binary refuses the worker's
+/// arguments.
+fn native_features(app: &AppFolder, manifest: &Path) -> Option<&'static str> {
+    let native = app
+        .worker
+        .as_ref()
+        .is_some_and(|worker| worker.language == crate::app::worker_config::NATIVE);
+    let text = std::fs::read_to_string(manifest).ok()?;
+    (native && declares_feature(&text, "native")).then_some("native")
+}
+
+/// Whether a Cargo.toml's `[features]` table has a key `name`.
+fn declares_feature(manifest: &str, name: &str) -> bool {
+    let mut in_features = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+        } else if in_features
+            && line
+                .split('=')
+                .next()
+                .map(|key| key.trim().trim_matches('"'))
+                == Some(name)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// One executable cargo reported building: its bin target and its path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltBin {
@@ -101,16 +133,21 @@ pub fn build_handler(app: &AppFolder) -> Result<PathBuf, String> {
     // manifest's: run it where the package is.
     let package_dir = manifest.parent().unwrap_or(Path::new("."));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let features = native_features(app, &manifest);
     let _ = writeln!(
         std::io::stderr().lock(),
-        "cargo-azfunc: cargo build --manifest-path {}",
-        manifest.display()
+        "cargo-azfunc: cargo build --manifest-path {}{}",
+        manifest.display(),
+        features
+            .map(|f| format!(" --features {f}"))
+            .unwrap_or_default()
     );
     let mut command = Command::new(&cargo);
+    command.arg("build").arg("--manifest-path").arg(&manifest);
+    if let Some(features) = features {
+        command.arg("--features").arg(features);
+    }
     command
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(&manifest)
         .arg("--message-format=json-render-diagnostics")
         .current_dir(package_dir)
         .stdin(Stdio::null())
@@ -139,6 +176,15 @@ pub fn build_handler(app: &AppFolder) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feature_is_found_only_in_the_features_table() {
+        let manifest = "[package]\nname = \"native\"\n\n[features]\ndefault = []\n\"native\" = [\"lib/native\"]\n\n[dependencies]\nother = \"1\"\n";
+        assert!(declares_feature(manifest, "native"));
+        assert!(!declares_feature(manifest, "other"));
+        assert!(!declares_feature("[package]\nnative = 1\n", "native"));
+        assert!(!declares_feature("[features]\nnative-tls = []\n", "native"));
+    }
 
     fn artifact(kind: &str, name: &str, executable: Option<&str>) -> String {
         serde_json::json!({

@@ -62,7 +62,7 @@ struct Routes {
 
 /// The open stream to one worker process.
 pub struct Channel {
-    outbound: Mutex<Option<Outbound>>,
+    outbound: Arc<Mutex<Option<Outbound>>>,
     routes: Arc<Mutex<Routes>>,
     /// The messages the invocation router does not take (start-up).
     control: tokio::sync::Mutex<mpsc::UnboundedReceiver<StreamingMessage>>,
@@ -83,15 +83,17 @@ impl Channel {
         let routes = Arc::new(Mutex::new(Routes::default()));
         let (control_tx, control) = mpsc::unbounded_channel();
         let (closed_tx, closed) = watch::channel(false);
+        let outbound = Arc::new(Mutex::new(Some(stream.outbound)));
         tokio::spawn(route_inbound(
             stream.inbound,
+            outbound.clone(),
             routes.clone(),
             control_tx,
             closed_tx,
             console,
         ));
         Channel {
-            outbound: Mutex::new(Some(stream.outbound)),
+            outbound,
             routes,
             control: tokio::sync::Mutex::new(control),
             closed,
@@ -234,6 +236,7 @@ impl Channel {
 /// their request, system logs to the console, the rest to `control`.
 async fn route_inbound(
     mut inbound: tonic::Streaming<StreamingMessage>,
+    outbound: Arc<Mutex<Option<Outbound>>>,
     routes: Arc<Mutex<Routes>>,
     control: mpsc::UnboundedSender<StreamingMessage>,
     closed: watch::Sender<bool>,
@@ -283,6 +286,10 @@ async fn route_inbound(
             }
         }
     }
+    // The host's service ends the call once the worker's side has ended
+    // (FunctionRpcService.EventStream, docs/native-worker-host.md, "Life"):
+    // the worker waits for that before it exits.
+    outbound.lock().unwrap_or_else(|p| p.into_inner()).take();
     // Every invocation still waiting fails: their senders are dropped.
     let mut routes = lock(&routes);
     routes.invocations.clear();

@@ -88,7 +88,7 @@ pub async fn initialize(channel: &mut Channel, setup: &Setup<'_>) -> Result<Func
         init.worker_metadata
             .as_ref()
             .filter(|m| !m.runtime_name.is_empty())
-            .map(|m| format!(" ({} {})", m.runtime_name, m.runtime_version))
+            .map(worker_name)
             .unwrap_or_default(),
         if advertised.is_empty() {
             "none".into()
@@ -207,6 +207,23 @@ async fn index(
         }
     }
     Ok(Some(indexed))
+}
+
+/// Who the worker says it is: its runtime and that runtime's version,
+/// then its own version; empty parts left out (a compiled worker has no
+/// runtime version of its own).
+fn worker_name(metadata: &worker_proto::WorkerMetadata) -> String {
+    let runtime = [&metadata.runtime_name, &metadata.runtime_version]
+        .into_iter()
+        .filter(|part| !part.trim().is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if metadata.worker_version.trim().is_empty() {
+        format!(" ({runtime})")
+    } else {
+        format!(" ({runtime}, worker {})", metadata.worker_version)
+    }
 }
 
 /// A worker-declared function as a function folder: its raw bindings are

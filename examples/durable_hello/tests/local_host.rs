@@ -1,12 +1,32 @@
 //! The example app run end to end by the local host, which plays the
 //! Durable extension in memory: orchestrations started, polled, sent events
 //! and terminated over the management API, activities and timers run for
-//! real.
+//! real. Each test runs the app both as a custom handler and, built with
+//! `--features native`, as the native language worker under the host's
+//! gRPC side (`name_native`): the same assertions.
+
+/// Each test in both modes.
+macro_rules! both_roads {
+    ($($name:ident, $native:ident, $body:ident;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $body(Road::CustomHandler).await;
+            }
+
+            #[cfg(feature = "native")]
+            #[tokio::test]
+            async fn $native() {
+                $body(Road::Native).await;
+            }
+        )*
+    };
+}
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cargo_azfunc::host::served::ServedApp;
+use cargo_azfunc::host::served::{Road, ServedApp};
 use serde_json::{Value, json};
 
 const API: &str = "/runtime/webhooks/durabletask";
@@ -16,13 +36,35 @@ struct Running {
     app: ServedApp,
 }
 
-async fn serve() -> Running {
+async fn serve(road: Road) -> Running {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let executable = Some(env!("CARGO_BIN_EXE_durable_hello").into());
-    let app = ServedApp::start(root, executable)
+    let app = ServedApp::start_on(root, executable, false, road)
         .await
         .expect("the example app is served");
     Running { app }
+}
+
+/// The host indexed every binding of every function the registry declares
+/// (orchestrations, activities, entities, the HTTP starter's durable
+/// client), as the worker declared them.
+#[cfg(feature = "native")]
+#[tokio::test]
+async fn the_host_indexed_every_binding_the_registry_declares() {
+    let running = serve(Road::Native).await;
+    let indexed = running.app.handler.indexed_functions().expect("indexed");
+    let received: Vec<_> = indexed
+        .iter()
+        .map(|f| (f.name.clone(), f.bindings.clone()))
+        .collect();
+    let mut declared: Vec<_> = durable_hello::registry()
+        .function_jsons()
+        .map(|(name, json)| (name.to_owned(), json.bindings))
+        .collect();
+    // The host keeps functions sorted by name.
+    declared.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(received.len(), declared.len());
+    assert_eq!(received, declared);
 }
 
 impl Running {
@@ -114,9 +156,8 @@ impl Running {
     }
 }
 
-#[tokio::test]
-async fn chaining_runs_to_completion_and_the_console_shows_each_step() {
-    let running = serve().await;
+async fn chaining_runs_to_completion_and_the_console_shows_each_step_on(road: Road) {
+    let running = serve(road).await;
     let id = running.start("chaining", "").await;
     let status = running.finished(&id).await;
     assert_eq!(status["runtimeStatus"], "Completed", "{status}");
@@ -135,9 +176,8 @@ async fn chaining_runs_to_completion_and_the_console_shows_each_step() {
     assert!(running.app.console.contains("events replayed"));
 }
 
-#[tokio::test]
-async fn every_quick_reference_orchestration_ends_as_it_should() {
-    let running = serve().await;
+async fn every_quick_reference_orchestration_ends_as_it_should_on(road: Road) {
+    let running = serve(road).await;
     let cases = [
         ("fan_out_fan_in", "4", "Completed", json!(30)),
         (
@@ -190,9 +230,8 @@ async fn every_quick_reference_orchestration_ends_as_it_should() {
     );
 }
 
-#[tokio::test]
-async fn an_approval_event_completes_the_waiting_orchestration() {
-    let running = serve().await;
+async fn an_approval_event_completes_the_waiting_orchestration_on(road: Road) {
+    let running = serve(road).await;
     let id = running.start("external_event_timeout", "60").await;
     let (status, waiting) = running
         .poll(&id, Duration::from_secs(20), |_, body| {
@@ -213,9 +252,8 @@ async fn an_approval_event_completes_the_waiting_orchestration() {
     assert_eq!(status, 410, "{body}");
 }
 
-#[tokio::test]
-async fn a_terminated_instance_reports_terminated() {
-    let running = serve().await;
+async fn a_terminated_instance_reports_terminated_on(road: Road) {
+    let running = serve(road).await;
     let id = running.start("external_event_timeout", "600").await;
     running
         .poll(&id, Duration::from_secs(20), |_, body| {
@@ -258,9 +296,8 @@ async fn a_terminated_instance_reports_terminated() {
     assert_eq!(done["output"], serde_json::json!({"why": 5}), "{done}");
 }
 
-#[tokio::test]
-async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
-    let running = serve().await;
+async fn the_management_api_refuses_what_it_cannot_do_with_a_reason_on(road: Road) {
+    let running = serve(road).await;
     let cases = [
         ("GET", format!("{API}/instances/nope"), "", 404),
         (
@@ -321,9 +358,8 @@ async fn the_management_api_refuses_what_it_cannot_do_with_a_reason() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
-async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
-    let running = serve().await;
+async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result_on(road: Road) {
+    let running = serve(road).await;
     let (status, started) = running
         .call(
             "POST",
@@ -377,10 +413,9 @@ async fn the_http_starter_answers_202_and_its_status_url_leads_to_the_result() {
     assert_eq!(status, 400, "{body}");
 }
 
-#[tokio::test]
-async fn the_durable_client_drives_instances_through_the_management_api() {
+async fn the_durable_client_drives_instances_through_the_management_api_on(road: Road) {
     use azure_functions_rocket::durable::DurableClient;
-    let running = serve().await;
+    let running = serve(road).await;
     let client = DurableClient {
         task_hub: "DurableHello".to_owned(),
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
@@ -441,9 +476,8 @@ async fn the_durable_client_drives_instances_through_the_management_api() {
     assert_eq!(error.status(), 400);
 }
 
-#[tokio::test]
-async fn a_retried_activity_succeeds_on_its_third_attempt_after_real_waits() {
-    let running = serve().await;
+async fn a_retried_activity_succeeds_on_its_third_attempt_after_real_waits_on(road: Road) {
+    let running = serve(road).await;
     let started = Instant::now();
     let id = running.start("retry_policy", "").await;
     let (_, done) = running
@@ -473,9 +507,8 @@ fn ids(list: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token() {
-    let running = serve().await;
+async fn the_list_filters_by_status_and_time_and_pages_with_a_continuation_token_on(road: Road) {
+    let running = serve(road).await;
     let done: Vec<String> = {
         let mut done = Vec::new();
         for city in ["Oslo", "Lima", "Rome"] {
@@ -583,9 +616,8 @@ async fn page(running: &Running, token: Option<&str>) -> (Vec<String>, Option<St
     )
 }
 
-#[tokio::test]
-async fn a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats() {
-    let running = serve().await;
+async fn a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats_on(road: Road) {
+    let running = serve(road).await;
     let mut started = Vec::new();
     for n in 0..4 {
         let id = running.start("chaining", &format!(r#"["c{n}"]"#)).await;
@@ -633,9 +665,8 @@ async fn a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats() {
     }
 }
 
-#[tokio::test]
-async fn restart_runs_an_instance_again_under_a_new_id_or_its_own() {
-    let running = serve().await;
+async fn restart_runs_an_instance_again_under_a_new_id_or_its_own_on(road: Road) {
+    let running = serve(road).await;
     let id = running.start("chaining", r#"["Oslo"]"#).await;
     let first = running.finished(&id).await;
 
@@ -709,9 +740,8 @@ impl Running {
     }
 }
 
-#[tokio::test]
-async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
-    let running = serve().await;
+async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state_on(road: Road) {
+    let running = serve(road).await;
     let (status, _) = running
         .call("GET", &format!("{API}/entities/counter/t1"), "")
         .await;
@@ -750,10 +780,9 @@ async fn the_counter_takes_signals_over_the_api_in_order_and_shows_its_state() {
     assert_eq!(running.signal("nope/t1?op=add", json, "1").await, 400);
 }
 
-#[tokio::test]
-async fn the_durable_client_signals_entities_and_reads_their_state() {
+async fn the_durable_client_signals_entities_and_reads_their_state_on(road: Road) {
     use azure_functions_rocket::durable::{DurableClient, EntityId};
-    let running = serve().await;
+    let running = serve(road).await;
     let client = DurableClient {
         task_hub: "DurableHello".to_owned(),
         base_url: format!("http://127.0.0.1:{}{API}", running.app.caller.port()),
@@ -787,9 +816,8 @@ async fn the_durable_client_signals_entities_and_reads_their_state() {
     assert_eq!(error.status(), 400);
 }
 
-#[tokio::test]
-async fn an_orchestration_calls_the_counter_and_completes_with_its_value() {
-    let running = serve().await;
+async fn an_orchestration_calls_the_counter_and_completes_with_its_value_on(road: Road) {
+    let running = serve(road).await;
     let id = running
         .start("counter_sum", r#"{"key": "sum", "numbers": [4, 5, 6]}"#)
         .await;
@@ -812,9 +840,8 @@ async fn an_orchestration_calls_the_counter_and_completes_with_its_value() {
     assert_eq!(running.finished(&id).await["output"], json!(6));
 }
 
-#[tokio::test]
-async fn signals_from_several_orchestrations_lose_no_update_and_add_none() {
-    let running = serve().await;
+async fn signals_from_several_orchestrations_lose_no_update_and_add_none_on(road: Road) {
+    let running = serve(road).await;
     let mut ids = Vec::new();
     for _ in 0..4 {
         ids.push(
@@ -843,9 +870,8 @@ async fn signals_from_several_orchestrations_lose_no_update_and_add_none() {
 /// request of every step and execution reaches the counter exactly once:
 /// unlabelled requests would be dropped (the call hangs) and duplicates
 /// would add twice.
-#[tokio::test]
-async fn every_entity_request_is_delivered_once_through_the_reorder_window() {
-    let running = serve().await;
+async fn every_entity_request_is_delivered_once_through_the_reorder_window_on(road: Road) {
+    let running = serve(road).await;
     let ids = [
         running.start("counter_order", r#"{"key": "order"}"#).await,
         running.start("counter_order", r#"{"key": "order"}"#).await,
@@ -865,9 +891,8 @@ async fn every_entity_request_is_delivered_once_through_the_reorder_window() {
     assert_eq!((status, state), (200, json!(4 * 1113)));
 }
 
-#[tokio::test]
-async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state() {
-    let running = serve().await;
+async fn a_failed_entity_call_fails_the_orchestration_and_leaves_the_state_on(road: Road) {
+    let running = serve(road).await;
     let id = running
         .start(
             "counter_sum",
@@ -924,9 +949,8 @@ impl Running {
     }
 }
 
-#[tokio::test]
-async fn a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results() {
-    let running = serve().await;
+async fn a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results_on(road: Road) {
+    let running = serve(road).await;
     // Terminated: the 3 s timer of the first run is still pending.
     running.start_as("timer_then_activity", "T1", "3").await;
     running.terminate("T1").await;
@@ -970,9 +994,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.as_str())
 }
 
-#[tokio::test]
-async fn the_management_api_answers_with_the_extensions_status_codes_and_headers() {
-    let running = serve().await;
+async fn the_management_api_answers_with_the_extensions_status_codes_and_headers_on(road: Road) {
+    let running = serve(road).await;
     let port = running.app.caller.port();
     let base = format!("http://127.0.0.1:{port}{API}");
     // A running instance (W), a finished one (C) and a failed one (F).
@@ -1241,4 +1264,64 @@ async fn the_management_api_answers_with_the_extensions_status_codes_and_headers
         202
     );
     running.terminate("R").await;
+}
+
+both_roads! {
+    chaining_runs_to_completion_and_the_console_shows_each_step,
+    chaining_runs_to_completion_and_the_console_shows_each_step_native,
+    chaining_runs_to_completion_and_the_console_shows_each_step_on;
+    every_quick_reference_orchestration_ends_as_it_should,
+    every_quick_reference_orchestration_ends_as_it_should_native,
+    every_quick_reference_orchestration_ends_as_it_should_on;
+    an_approval_event_completes_the_waiting_orchestration,
+    an_approval_event_completes_the_waiting_orchestration_native,
+    an_approval_event_completes_the_waiting_orchestration_on;
+    a_terminated_instance_reports_terminated,
+    a_terminated_instance_reports_terminated_native,
+    a_terminated_instance_reports_terminated_on;
+    the_management_api_refuses_what_it_cannot_do_with_a_reason,
+    the_management_api_refuses_what_it_cannot_do_with_a_reason_native,
+    the_management_api_refuses_what_it_cannot_do_with_a_reason_on;
+    the_http_starter_answers_202_and_its_status_url_leads_to_the_result,
+    the_http_starter_answers_202_and_its_status_url_leads_to_the_result_native,
+    the_http_starter_answers_202_and_its_status_url_leads_to_the_result_on;
+    the_durable_client_drives_instances_through_the_management_api,
+    the_durable_client_drives_instances_through_the_management_api_native,
+    the_durable_client_drives_instances_through_the_management_api_on;
+    a_retried_activity_succeeds_on_its_third_attempt_after_real_waits,
+    a_retried_activity_succeeds_on_its_third_attempt_after_real_waits_native,
+    a_retried_activity_succeeds_on_its_third_attempt_after_real_waits_on;
+    the_list_filters_by_status_and_time_and_pages_with_a_continuation_token,
+    the_list_filters_by_status_and_time_and_pages_with_a_continuation_token_native,
+    the_list_filters_by_status_and_time_and_pages_with_a_continuation_token_on;
+    a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats,
+    a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats_native,
+    a_purge_or_a_new_instance_between_pages_neither_skips_nor_repeats_on;
+    restart_runs_an_instance_again_under_a_new_id_or_its_own,
+    restart_runs_an_instance_again_under_a_new_id_or_its_own_native,
+    restart_runs_an_instance_again_under_a_new_id_or_its_own_on;
+    the_counter_takes_signals_over_the_api_in_order_and_shows_its_state,
+    the_counter_takes_signals_over_the_api_in_order_and_shows_its_state_native,
+    the_counter_takes_signals_over_the_api_in_order_and_shows_its_state_on;
+    the_durable_client_signals_entities_and_reads_their_state,
+    the_durable_client_signals_entities_and_reads_their_state_native,
+    the_durable_client_signals_entities_and_reads_their_state_on;
+    an_orchestration_calls_the_counter_and_completes_with_its_value,
+    an_orchestration_calls_the_counter_and_completes_with_its_value_native,
+    an_orchestration_calls_the_counter_and_completes_with_its_value_on;
+    signals_from_several_orchestrations_lose_no_update_and_add_none,
+    signals_from_several_orchestrations_lose_no_update_and_add_none_native,
+    signals_from_several_orchestrations_lose_no_update_and_add_none_on;
+    every_entity_request_is_delivered_once_through_the_reorder_window,
+    every_entity_request_is_delivered_once_through_the_reorder_window_native,
+    every_entity_request_is_delivered_once_through_the_reorder_window_on;
+    a_failed_entity_call_fails_the_orchestration_and_leaves_the_state,
+    a_failed_entity_call_fails_the_orchestration_and_leaves_the_state_native,
+    a_failed_entity_call_fails_the_orchestration_and_leaves_the_state_on;
+    a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results,
+    a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results_native,
+    a_new_execution_under_the_same_id_sees_none_of_the_old_ones_results_on;
+    the_management_api_answers_with_the_extensions_status_codes_and_headers,
+    the_management_api_answers_with_the_extensions_status_codes_and_headers_native,
+    the_management_api_answers_with_the_extensions_status_codes_and_headers_on;
 }

@@ -1,7 +1,9 @@
 //! The example app `examples/queue_area` (an HTTP, a queue and a timer
 //! function), run as the host runs it: its built binary started by the
 //! host stand-in (`cargo-azfunc`), invocations in the host's payload shapes,
-//! replies read as the host reads them.
+//! replies read as the host reads them. Each test runs the app both as a
+//! custom handler and, built with `--features native`, as the native
+//! language worker under the host's gRPC side: the same assertions.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,7 @@ use azure_functions_rocket::rocket;
 use cargo_azfunc::app::AppFolder;
 use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::host::envelope::{
-    CallerRequest, QueueMessage, Sys, Verdict, Written, http_invocation, queue_invocation,
+    CallerRequest, Outcome, QueueMessage, Sys, Verdict, Written, http_invocation, queue_invocation,
     timer_invocation,
 };
 use cargo_azfunc::host::invocation::invoke;
@@ -23,8 +25,19 @@ fn example_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_queue_area"))
 }
 
-async fn start() -> (AppFolder, Handler) {
-    let app = AppFolder::load(&app_root()).expect("the example app loads");
+/// How the host runs the app's binary.
+#[derive(Clone, Copy, Debug)]
+enum Road {
+    CustomHandler,
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    Native,
+}
+
+async fn start(road: Road) -> (AppFolder, Handler) {
+    let mut app = AppFolder::load(&app_root()).expect("the example app loads");
+    if let Road::Native = road {
+        app = app.into_native();
+    }
     let options = HandlerOptions {
         executable: Some(example_binary()),
         ..HandlerOptions::default()
@@ -32,12 +45,69 @@ async fn start() -> (AppFolder, Handler) {
     let handler = Handler::start(&app, options)
         .await
         .expect("the handler starts");
+    // A worker declares its functions: from here on they are the ones used.
+    handler.adopt_functions(&mut app);
     (app, handler)
 }
 
-#[rocket::async_test]
-async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
-    let (app, handler) = start().await;
+/// The invocation's log lines as the function wrote them. A worker's
+/// RpcLog carries its level apart from the text, which the host shows as
+/// `Warning: ...` (docs/native-worker-host.md, "Invocations"): put back in
+/// the custom handler's form, `[WARN] ...`.
+fn lines(road: Road, outcome: &Outcome) -> Vec<String> {
+    match road {
+        Road::CustomHandler => outcome.logs.clone(),
+        Road::Native => outcome
+            .logs
+            .iter()
+            .map(|line| {
+                [("Warning: ", "[WARN] "), ("Error: ", "[ERROR] ")]
+                    .iter()
+                    .find_map(|(shown, prefix)| {
+                        line.strip_prefix(shown)
+                            .map(|rest| format!("{prefix}{rest}"))
+                    })
+                    .unwrap_or_else(|| format!("[INFO] {line}"))
+            })
+            .collect(),
+    }
+}
+
+/// Each test in both modes: `name` as a custom handler, `name_native` as
+/// the native worker (with `--features native`).
+macro_rules! both_roads {
+    ($name:ident, $native:ident, $body:ident) => {
+        #[rocket::async_test]
+        async fn $name() {
+            $body(Road::CustomHandler).await;
+        }
+
+        #[cfg(feature = "native")]
+        #[rocket::async_test]
+        async fn $native() {
+            $body(Road::Native).await;
+        }
+    };
+}
+
+both_roads!(
+    each_queue_message_gets_its_area_or_fails_for_the_host_to_retry,
+    each_queue_message_gets_its_area_or_fails_for_the_host_to_retry_native,
+    queue_messages
+);
+both_roads!(
+    the_timer_logs_a_line_and_says_when_it_is_past_due,
+    the_timer_logs_a_line_and_says_when_it_is_past_due_native,
+    timer
+);
+both_roads!(
+    area_answers_the_circles_area_or_400_with_the_reason,
+    area_answers_the_circles_area_or_400_with_the_reason_native,
+    area
+);
+
+async fn queue_messages(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("QueueArea").expect("QueueArea");
     let sys = Sys::new(function);
     struct Case {
@@ -76,7 +146,7 @@ async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
         let body = queue_invocation(function, &QueueMessage::new(case.message), &sys);
         let outcome = invoke(&handler, function, &body, "q-1").await;
         assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-        let last = outcome.logs.last().cloned().unwrap_or_default();
+        let last = lines(road, &outcome).last().cloned().unwrap_or_default();
         assert!(
             last.starts_with(r#"["#)
                 && last.contains(r#"QueueArea invocation="q-1" dequeue_count=1"#),
@@ -126,9 +196,8 @@ async fn each_queue_message_gets_its_area_or_fails_for_the_host_to_retry() {
     handler.stop().await;
 }
 
-#[rocket::async_test]
-async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
-    let (app, handler) = start().await;
+async fn timer(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("TimerLog").expect("TimerLog");
     let sys = Sys::new(function);
     let outcome = invoke(
@@ -140,7 +209,7 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
     .await;
     assert_eq!(outcome.verdict, Verdict::Succeeded);
     assert_eq!(
-        outcome.logs,
+        lines(road, &outcome),
         [
             r#"[WARN] TimerLog invocation="t-1" message="the timer is past due: a run was missed or ran long""#,
             r#"[INFO] TimerLog invocation="t-1" next="unknown" status=200"#,
@@ -151,9 +220,8 @@ async fn the_timer_logs_a_line_and_says_when_it_is_past_due() {
 
 /// Area answers as the blog's RustFunction does, from the body or the
 /// query, and a bad radius gets 400 with the reason.
-#[rocket::async_test]
-async fn area_answers_the_circles_area_or_400_with_the_reason() {
-    let (app, handler) = start().await;
+async fn area(road: Road) {
+    let (app, handler) = start(road).await;
     let function = app.function("Area").expect("Area");
     let cases: [(&str, &str, Option<&str>, u16, serde_json::Value); 5] = [
         (
@@ -202,12 +270,21 @@ async fn area_answers_the_circles_area_or_400_with_the_reason() {
         let invocation = http_invocation(function, &request, &[], &Sys::new(function));
         let outcome = invoke(&handler, function, &invocation, &format!("area-{index}")).await;
         assert_eq!(outcome.verdict, Verdict::Succeeded, "{method} {query}");
-        let response = outcome.response.expect("a response");
+        let response = outcome.response.clone().expect("a response");
         let got: serde_json::Value = serde_json::from_slice(&response.body).expect("JSON");
         assert_eq!(
             (response.status, got),
             (status, answer),
             "{method} {query} {body:?}"
+        );
+        // Its log line, the error's included, belongs to its invocation.
+        let id = format!("invocation=\"area-{index}\"");
+        assert!(
+            lines(road, &outcome)
+                .iter()
+                .any(|l| l.contains(&id) && l.contains(&format!("status={status}"))),
+            "{method} {query}: {:?}",
+            outcome.logs
         );
     }
     handler.stop().await;

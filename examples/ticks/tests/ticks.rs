@@ -118,6 +118,43 @@ async fn forwarding_passes_the_whole_stream_back_at_once() {
     assert_eq!(hello.body, b"hello, you");
 }
 
+/// As the native language worker, the worker serves HTTP itself
+/// (`HttpUri`) and the host proxies callers to it: the app's own streaming
+/// route is reached (read whole by cargo-azfunc, docs/native-worker-host.md),
+/// and the host indexed every binding the registry declares.
+#[cfg(feature = "native")]
+#[rocket::async_test]
+async fn as_a_native_worker_the_apps_own_route_is_reached_over_http_uri() {
+    use cargo_azfunc::host::served::Road;
+    let root = app_folder(r#""enableProxyingHttpRequest": true"#);
+    let executable = Some(env!("CARGO_BIN_EXE_ticks").into());
+    let app = ServedApp::start_on(root.path(), executable, false, Road::Native)
+        .await
+        .expect("the app is served");
+    let indexed = app.handler.indexed_functions().expect("the worker indexed");
+    let received: Vec<_> = indexed
+        .iter()
+        .map(|f| (f.name.clone(), f.bindings.clone()))
+        .collect();
+    let declared: Vec<_> = ticks::registry()
+        .function_jsons()
+        .map(|(name, json)| (name.to_owned(), json.bindings))
+        .collect();
+    assert_eq!(received, declared);
+
+    let (status, pieces) = pieces(&app.caller, "/api/ticks?count=3").await;
+    assert_eq!(status, 200, "{:#?}", app.console.lines());
+    assert_eq!(
+        events(&pieces),
+        "data:tick 1\n\ndata:tick 2\n\ndata:tick 3\n\n"
+    );
+    let hello = app.caller.request("GET", "/API/Hello/Atlas", b"").await;
+    assert_eq!(
+        (hello.status, hello.body.as_slice()),
+        (200, &b"hello, Atlas"[..])
+    );
+}
+
 #[test]
 fn envelope_mode_cannot_serve_a_route_of_the_apps_own_and_says_so() {
     let root = app_folder(r#""enableProxyingHttpRequest": false"#);

@@ -116,6 +116,10 @@ pub struct Outcome {
     pub logs: Vec<String>,
     /// False when the host throws the logs away (a non-2xx reply).
     pub logs_kept: bool,
+    /// The logs were shown as they came, before the answer (a language
+    /// worker's RpcLogs): [`report`](crate::host::invocation::report)
+    /// does not show them again.
+    pub logs_shown: bool,
     /// For an HTTP trigger: what the caller gets.
     pub response: Option<CallerResponse>,
     /// Every output binding, in function.json order (successful replies).
@@ -136,6 +140,7 @@ impl Outcome {
             verdict: Verdict::Failed(reason),
             logs: Vec::new(),
             logs_kept: false,
+            logs_shown: false,
             response: http_failure(function),
             outputs: Vec::new(),
             warnings: Vec::new(),
@@ -192,6 +197,7 @@ pub fn read_reply(function: &FunctionFolder, reply: &HttpReply) -> Outcome {
         verdict: Verdict::Succeeded,
         logs: parsed.as_ref().map(logs_of).unwrap_or_default(),
         logs_kept: true,
+        logs_shown: false,
         response: None,
         outputs: Vec::new(),
         warnings: Vec::new(),
