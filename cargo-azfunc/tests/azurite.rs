@@ -5,7 +5,8 @@
 
 mod support;
 
-use std::net::TcpStream;
+use test_tools::AzuriteServer;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -17,8 +18,8 @@ use cargo_azfunc::dotnet::base64;
 use cargo_azfunc::handler::client::free_port;
 use cargo_azfunc::handler::{Handler, HandlerOptions};
 use cargo_azfunc::process::Process;
+use cargo_azfunc::storage::Account;
 use cargo_azfunc::storage::queue_feed::{Feeds, Visibility};
-use cargo_azfunc::storage::{Account, DEV_ACCOUNT, DEV_KEY};
 use support::eventually;
 use tempfile::TempDir;
 
@@ -29,52 +30,6 @@ const BUILD_LIMIT: Duration = Duration::from_secs(900);
 
 fn workspace() -> PathBuf {
     std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).expect("workspace")
-}
-
-struct Azurite {
-    _process: Process,
-    _data: TempDir,
-    connection: String,
-}
-
-fn listening(port: u16) -> bool {
-    TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-/// Azurite's queue and blob services on free ports, with their data in a
-/// fresh folder.
-fn azurite() -> Azurite {
-    let bin = test_tools::azurite();
-    let data = tempfile::tempdir().expect("temp dir");
-    let (blob, queue, table) = (free_port(), free_port(), free_port());
-    let child = Command::new(&bin)
-        .args(["--silent", "--disableTelemetry", "--skipApiVersionCheck"])
-        .arg("--location")
-        .arg(data.path())
-        .args(["--blobPort", &blob.to_string()])
-        .args(["--queuePort", &queue.to_string()])
-        .args(["--tablePort", &table.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Azurite starts");
-    let process = Process::from_child(child);
-    let started = Instant::now();
-    while !(listening(queue) && listening(blob)) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "Azurite did not listen on {queue} and {blob} within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Azurite {
-        _process: process,
-        _data: data,
-        connection: format!(
-            "DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};QueueEndpoint=http://127.0.0.1:{queue}/{DEV_ACCOUNT};BlobEndpoint=http://127.0.0.1:{blob}/{DEV_ACCOUNT}"
-        ),
-    }
 }
 
 /// `cargo azfunc start` on `app` with storage at `connection`; its output
@@ -176,7 +131,7 @@ async fn wait_for_messages(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queue_area_reads_radii_and_writes_areas_and_poisons_a_bad_message() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     // On the queue before the host starts: fed at its first poll.
     account
@@ -235,7 +190,7 @@ async fn queue_area_reads_radii_and_writes_areas_and_poisons_a_bad_message() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blob_output_is_written_to_azurite() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let dir = support::fake_app();
     // The fake handler's Queue function answers `areas` with {"radius": 2}.
@@ -283,7 +238,7 @@ async fn a_blob_output_is_written_to_azurite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let dir = support::fake_app();
     // The fake handler's Queue function answers `areas` with {"radius": 2};
@@ -332,7 +287,7 @@ async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_that_is_not_base64_goes_to_the_poison_queue_at_once_uninvoked() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let dir = support::fake_app();
     support::write_file(
@@ -382,7 +337,11 @@ struct Feeding {
 
 const SLOW_QUEUE: &str = "slow";
 
-async fn feed_slow_queue(azurite: &Azurite, visibility: Visibility, seconds: &str) -> Feeding {
+async fn feed_slow_queue(
+    azurite: &AzuriteServer,
+    visibility: Visibility,
+    seconds: &str,
+) -> Feeding {
     let dir = support::fake_app();
     support::write_file(
         dir.path(),
@@ -447,7 +406,7 @@ fn two_seconds() -> Visibility {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_invocation_keeps_its_message_hidden_and_deletes_it_with_the_newest_receipt() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     account
         .put_message(SLOW_QUEUE, &base64_text("long"))
@@ -499,7 +458,7 @@ async fn a_long_invocation_keeps_its_message_hidden_and_deletes_it_with_the_newe
 async fn without_renewal_a_long_invocation_sees_its_message_show_again() {
     // What the renewal prevents, so that the test above can fail: hidden
     // for 2 s and renewed only after a minute.
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     account
         .put_message(SLOW_QUEUE, &base64_text("long"))
@@ -524,7 +483,7 @@ async fn without_renewal_a_long_invocation_sees_its_message_show_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stopping_the_feeds_lets_the_invocation_in_flight_finish_and_fetches_no_more() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     account
         .put_message(SLOW_QUEUE, &base64_text("first"))
@@ -567,7 +526,7 @@ async fn stopping_the_feeds_lets_the_invocation_in_flight_finish_and_fetches_no_
 /// `areas-<pid>`.
 #[tokio::test(flavor = "multi_thread")]
 async fn upper_case_queue_names_are_read_and_written_lower_cased() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let id = std::process::id();
     let dir = support::fake_app();
@@ -609,7 +568,7 @@ async fn upper_case_queue_names_are_read_and_written_lower_cased() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_does() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let queue = format!("late{}", std::process::id());
     let dir = support::fake_app();
@@ -644,7 +603,7 @@ async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_do
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_lets_the_queue_invocation_in_flight_finish_and_delete_its_message() {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let queue = format!("drain{}", std::process::id());
     account.create_queue(&queue).await.expect("create");

@@ -16,8 +16,8 @@ use cargo_azfunc::handler::client::{HostClient, free_port};
 use cargo_azfunc::process::Process;
 use cargo_azfunc::storage::Account;
 use serde_json::{Value, json};
-use support::storage::Azurite;
 use tempfile::TempDir;
+use test_tools::AzuriteServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
 
@@ -194,7 +194,7 @@ fn invocation_with(output: &str, function: &str, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_serves_http_queue_and_timer_through_microsofts_python_worker() {
-    let azurite = Azurite::start();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     let dir = python_app("worker.py", &[("AzureWebJobsStorage", &azurite.connection)]);
     let port = free_port();

@@ -4,12 +4,14 @@
 //! compiler, Node.js with npm and Python 3 with venv. One install serves
 //! every test binary, also when several start at once.
 
+mod azurite_server;
 mod install;
 mod target;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use azurite_server::AzuriteServer;
 pub use target::target_dir;
 
 /// Pinned: later releases need Node 22, newer than distributions ship.

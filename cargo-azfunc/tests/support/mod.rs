@@ -14,7 +14,6 @@ use cargo_azfunc::host::server::Server;
 use cargo_azfunc::limits::ServerLimits;
 use tempfile::TempDir;
 
-pub mod storage;
 pub mod tls;
 
 const FAKE_HANDLER: &str = include_str!("fake_handler.py");

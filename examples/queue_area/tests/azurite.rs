@@ -3,9 +3,7 @@
 //! example's binary as a custom handler and, built with `--features
 //! native`, as the native language worker: the same assertions.
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,51 +11,9 @@ use azure_functions_rocket::rocket;
 use cargo_azfunc::app::AppFolder;
 use cargo_azfunc::console::Console;
 use cargo_azfunc::dotnet::base64;
-use cargo_azfunc::handler::client::free_port;
 use cargo_azfunc::handler::{Handler, HandlerOptions};
-use cargo_azfunc::process::Process;
-use cargo_azfunc::storage::{Account, DEV_ACCOUNT, DEV_KEY};
-
-/// Azurite's queue service on a free port, its data in a fresh folder;
-/// killed when dropped.
-struct Azurite {
-    _process: Process,
-    _data: tempfile::TempDir,
-    connection: String,
-}
-
-fn azurite() -> Azurite {
-    let data = tempfile::tempdir().expect("temp dir");
-    let (blob, queue, table) = (free_port(), free_port(), free_port());
-    let child = Command::new(test_tools::azurite())
-        .args(["--silent", "--disableTelemetry", "--skipApiVersionCheck"])
-        .arg("--location")
-        .arg(data.path())
-        .args(["--blobPort", &blob.to_string()])
-        .args(["--queuePort", &queue.to_string()])
-        .args(["--tablePort", &table.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Azurite starts");
-    let process = Process::from_child(child);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", queue)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "Azurite did not listen on {queue} within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Azurite {
-        _process: process,
-        _data: data,
-        connection: format!(
-            "DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};QueueEndpoint=http://127.0.0.1:{queue}/{DEV_ACCOUNT}"
-        ),
-    }
-}
+use cargo_azfunc::storage::Account;
+use test_tools::AzuriteServer;
 
 /// How the host runs the app's binary.
 #[derive(Clone, Copy, Debug)]
@@ -100,7 +56,7 @@ async fn wait_for_messages(
 /// A radius becomes its area on `areas`; a message that is no radius is
 /// retried with its dequeue count going up, then poisoned.
 async fn radii_become_areas_and_a_bad_message_is_poisoned(road: Road) {
-    let azurite = azurite();
+    let azurite = AzuriteServer::start();
     let account = Account::from_connection_string(&azurite.connection).expect("account");
     for message in ["2", "not a radius"] {
         account
