@@ -11,7 +11,7 @@ fn every_registered_function_has_its_folder_and_each_says_what_the_registry_decl
     let metadata = Metadata::from_functions(ticks::registry().function_jsons());
     // Every folder with a function.json is a registered function, and
     // the other way round.
-    let mut folders: Vec<String> = std::fs::read_dir(&root)
+    let mut folders: Vec<String> = std::fs::read_dir(root)
         .unwrap()
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.path().join("function.json").is_file())
