@@ -221,3 +221,25 @@ fn queue_names_the_storage_service_refuses_are_refused_settings_resolved() {
         .is_ok()
     );
 }
+
+#[test]
+fn a_new_app_builds_for_size_the_crates_the_blog_builds_for_size() {
+    let headers = |text: &str| -> Vec<String> {
+        let mut found: Vec<String> = text
+            .lines()
+            .filter(|line| line.starts_with("[profile.release.package."))
+            .map(str::to_owned)
+            .collect();
+        found.sort();
+        found
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let blog = std::fs::read_to_string(root).expect("the workspace's Cargo.toml");
+    let new_app = super::app_files::cargo_toml("shapes", "\"0.1\"");
+    assert!(!headers(&blog).is_empty());
+    assert_eq!(headers(&new_app), headers(&blog));
+    assert_eq!(
+        new_app.matches("opt-level = \"s\"").count(),
+        headers(&blog).len()
+    );
+}
