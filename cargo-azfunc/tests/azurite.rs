@@ -5,10 +5,10 @@
 
 mod support;
 
+use support::cli_run::CliRun;
 use test_tools::AzuriteServer;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,13 +17,10 @@ use cargo_azfunc::console::{Console, Level};
 use cargo_azfunc::dotnet::base64;
 use cargo_azfunc::handler::client::free_port;
 use cargo_azfunc::handler::{Handler, HandlerOptions};
-use cargo_azfunc::process::Process;
 use cargo_azfunc::storage::Account;
 use cargo_azfunc::storage::queue_feed::{Feeds, Visibility};
 use support::eventually;
 use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
 
 /// A cold build of queue_area and its dependencies can take minutes.
 const BUILD_LIMIT: Duration = Duration::from_secs(900);
@@ -34,67 +31,32 @@ fn workspace() -> PathBuf {
 
 /// `cargo azfunc start` on `app` with storage at `connection`; its output
 /// goes to a file, shown when a test fails.
-struct Host {
-    process: Process,
-    log: PathBuf,
-    _logs: TempDir,
+fn start_host(app: &Path, connection: &str, build: bool) -> CliRun {
+    start_host_with(app, connection, build, &[])
 }
 
-impl Host {
-    fn start(app: &Path, connection: &str, build: bool) -> Host {
-        Host::start_with(app, connection, build, &[])
+/// [`start_host`] with more of `start`'s options.
+fn start_host_with(app: &Path, connection: &str, build: bool, options: &[&str]) -> CliRun {
+    let port = free_port().to_string();
+    let mut args = vec![
+        "start",
+        "--app",
+        app.to_str().expect("UTF-8"),
+        "--port",
+        &port,
+    ];
+    if build {
+        args.push("--build");
     }
-
-    /// [`Host::start`] with more of `start`'s options.
-    fn start_with(app: &Path, connection: &str, build: bool, options: &[&str]) -> Host {
-        let logs = tempfile::tempdir().expect("temp dir");
-        let log = logs.path().join("cargo-azfunc.log");
-        let file = std::fs::File::create(&log).expect("log file");
-        let port = free_port().to_string();
-        let mut args = vec![
-            "start",
-            "--app",
-            app.to_str().expect("UTF-8"),
-            "--port",
-            &port,
-        ];
-        if build {
-            args.push("--build");
-        }
-        args.extend_from_slice(options);
-        let child = Command::new(BIN)
-            .args(&args)
-            .env("AzureWebJobsStorage", connection)
-            .env("CARGO_TARGET_DIR", workspace().join("target/scaffold"))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .spawn()
-            .expect("cargo azfunc starts");
-        Host {
-            process: Process::from_child(child),
-            log,
-            _logs: logs,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until the output holds `text`; fails the test after `limit`.
-    async fn wait_for(&self, text: &str, limit: Duration) {
-        let started = Instant::now();
-        while !self.output().contains(text) {
-            assert!(
-                started.elapsed() < limit,
-                "no {text:?} within {limit:?}:\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    args.extend_from_slice(options);
+    let target = workspace().join("target/scaffold");
+    CliRun::start_with_env(
+        &args,
+        &[
+            ("AzureWebJobsStorage", connection),
+            ("CARGO_TARGET_DIR", target.to_str().expect("UTF-8")),
+        ],
+    )
 }
 
 fn base64_text(text: &str) -> String {
@@ -111,7 +73,7 @@ async fn wait_for_messages(
     queue: &str,
     count: usize,
     limit: Duration,
-    host: &Host,
+    host: &CliRun,
 ) -> Vec<String> {
     let started = Instant::now();
     loop {
@@ -143,7 +105,7 @@ async fn queue_area_reads_radii_and_writes_areas_and_poisons_a_bad_message() {
         .await
         .expect("put poison");
     let app = workspace().join("examples/queue_area");
-    let host = Host::start(&app, &azurite.connection, true);
+    let host = start_host(&app, &azurite.connection, true);
 
     let areas = wait_for_messages(&account, "areas", 1, BUILD_LIMIT, &host).await;
     let area: serde_json::Value = serde_json::from_str(&areas[0]).expect("an area as JSON");
@@ -204,7 +166,7 @@ async fn a_blob_output_is_written_to_azurite() {
         "host.json",
         r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"},"enableForwardingHttpRequest":false},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
     );
-    let host = Host::start(dir.path(), &azurite.connection, false);
+    let host = start_host(dir.path(), &azurite.connection, false);
     account
         .put_message("shapes", &base64_text("circle"))
         .await
@@ -253,7 +215,7 @@ async fn an_invocation_whose_output_cannot_be_written_is_reported_failed_once() 
         "host.json",
         r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01","maxDequeueCount":1}}}"#,
     );
-    let host = Host::start_with(
+    let host = start_host_with(
         dir.path(),
         &azurite.connection,
         false,
@@ -295,7 +257,7 @@ async fn a_message_that_is_not_base64_goes_to_the_poison_queue_at_once_uninvoked
         "host.json",
         r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
     );
-    let host = Host::start_with(
+    let host = start_host_with(
         dir.path(),
         &azurite.connection,
         false,
@@ -552,7 +514,7 @@ async fn upper_case_queue_names_are_read_and_written_lower_cased() {
     let (trigger, output) = (format!("upper{id}"), format!("areas-{id}"));
     account.create_queue(&trigger).await.expect("create");
     account.create_queue(&output).await.expect("create");
-    let host = Host::start(dir.path(), &azurite.connection, false);
+    let host = start_host(dir.path(), &azurite.connection, false);
     account
         .put_message(&trigger, &base64_text("circle"))
         .await
@@ -584,7 +546,7 @@ async fn a_trigger_queue_that_does_not_exist_yet_is_said_once_and_fed_once_it_do
         "host.json",
         r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler.py"}},"extensions":{"queues":{"maxPollingInterval":"00:00:01"}}}"#,
     );
-    let host = Host::start(dir.path(), &azurite.connection, false);
+    let host = start_host(dir.path(), &azurite.connection, false);
     let said = format!("queue {queue} does not exist (yet): polling until it does");
     host.wait_for(&said, Duration::from_secs(20)).await;
     // Several polls later, still said once.
@@ -625,7 +587,7 @@ async fn sigterm_lets_the_queue_invocation_in_flight_finish_and_delete_its_messa
         "local.settings.json",
         r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","FAKE_SLOW_SECONDS":"3"}}"#,
     );
-    let mut host = Host::start(dir.path(), &azurite.connection, false);
+    let mut host = start_host(dir.path(), &azurite.connection, false);
     let running = format!("Executing (queue {queue}");
     host.wait_for(&running, Duration::from_secs(20)).await;
     host.process.terminate().expect("SIGTERM");

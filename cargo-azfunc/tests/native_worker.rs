@@ -6,13 +6,14 @@
 //! `--`, so that the host's own arguments reach it as test-name filters
 //! that match nothing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
+
+mod support;
 
 use cargo_azfunc::handler::client::{HostClient, free_port};
-use cargo_azfunc::process::Process;
 use serde_json::json;
+use support::cli_run::CliRun;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -29,7 +30,8 @@ use worker_proto::{
     StreamingMessage, TypedData, WorkerInitResponse, WorkerStatusResponse,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
+/// How long a start or an invocation through the CLI may take.
+const READY_LIMIT: Duration = Duration::from_secs(60);
 
 /// Set in the worker's environment (local.settings.json): `rpc` answers
 /// HTTP in RpcHttp, `proxy` serves it on its own HTTP server.
@@ -270,49 +272,6 @@ fn fake_app(mode: &str) -> TempDir {
     dir
 }
 
-struct Run {
-    process: Process,
-    log: PathBuf,
-    _logs: TempDir,
-}
-
-impl Run {
-    fn start(args: &[&str]) -> Run {
-        let logs = tempfile::tempdir().expect("temp dir");
-        let log = logs.path().join("cargo-azfunc.log");
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(BIN)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .spawn()
-            .expect("cargo azfunc starts");
-        Run {
-            process: Process::from_child(child),
-            log,
-            _logs: logs,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_for(&self, text: &str) {
-        let started = Instant::now();
-        while !self.output().contains(text) {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no {text:?}:\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
 fn path(dir: &Path) -> &str {
     dir.to_str().expect("UTF-8")
 }
@@ -322,9 +281,10 @@ async fn start_serves_the_functions_a_worker_declares_and_terminates_it() {
     let dir = fake_app("rpc");
     let port = free_port();
     let port_text = port.to_string();
-    let mut run = Run::start(&["start", "--app", path(dir.path()), "--port", &port_text]);
-    run.wait_for("cargo-azfunc is serving").await;
-    run.wait_for("[host] worker status: answered in").await;
+    let mut run = CliRun::start(&["start", "--app", path(dir.path()), "--port", &port_text]);
+    run.wait_for("cargo-azfunc is serving", READY_LIMIT).await;
+    run.wait_for("[host] worker status: answered in", READY_LIMIT)
+        .await;
     let output = run.output();
     assert!(
         output.contains(&format!(
@@ -342,7 +302,7 @@ async fn start_serves_the_functions_a_worker_declares_and_terminates_it() {
     assert_eq!(String::from_utf8_lossy(&reply.body), "Hello, ada via GET");
     // Not a route the worker declared.
     assert_eq!(caller.request("GET", "/api/other", b"").await.status, 404);
-    run.wait_for("] hello log").await;
+    run.wait_for("] hello log", READY_LIMIT).await;
 
     run.process.terminate().expect("SIGTERM");
     assert_eq!(
@@ -364,8 +324,8 @@ async fn http_goes_to_a_workers_own_server_with_the_invocation_id() {
     let dir = fake_app("proxy");
     let port = free_port();
     let port_text = port.to_string();
-    let mut run = Run::start(&["start", "--app", path(dir.path()), "--port", &port_text]);
-    run.wait_for("cargo-azfunc is serving").await;
+    let mut run = CliRun::start(&["start", "--app", path(dir.path()), "--port", &port_text]);
+    run.wait_for("cargo-azfunc is serving", READY_LIMIT).await;
     let reply = HostClient::new(port)
         .request("POST", "/api/hello/bob?x=1", b"body")
         .await;
@@ -375,7 +335,8 @@ async fn http_goes_to_a_workers_own_server_with_the_invocation_id() {
         .strip_prefix("Proxied POST /api/hello/bob?x=1 for ")
         .unwrap_or_else(|| panic!("{body}"));
     // The id the worker's server got is the invocation's.
-    run.wait_for(&format!("[Hello {id}] hello log")).await;
+    run.wait_for(&format!("[Hello {id}] hello log"), READY_LIMIT)
+        .await;
     run.process.terminate().expect("SIGTERM");
     assert!(run.process.wait_exit(Duration::from_secs(30)).is_some());
 }
@@ -383,17 +344,16 @@ async fn http_goes_to_a_workers_own_server_with_the_invocation_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn invoke_finds_a_function_the_worker_declares() {
     let dir = fake_app("rpc");
-    let mut run = Run::start(&["invoke", "hello", "--app", path(dir.path()), "--data", ""]);
-    let status = run.process.wait_exit(Duration::from_secs(60));
+    let mut run = CliRun::start(&["invoke", "hello", "--app", path(dir.path()), "--data", ""]);
+    let status = run.finish(READY_LIMIT);
     let output = run.output();
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{output}");
+    assert_eq!(status, Some(0), "{output}");
     assert!(
         output.contains("http $return <- 200 text/plain; charset=utf-8 Hello,  via POST"),
         "{output}"
     );
-    let mut run = Run::start(&["invoke", "Nope", "--app", path(dir.path()), "--data", ""]);
-    let status = run.process.wait_exit(Duration::from_secs(60));
-    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    let mut run = CliRun::start(&["invoke", "Nope", "--app", path(dir.path()), "--data", ""]);
+    assert_eq!(run.finish(READY_LIMIT), Some(1));
     assert!(
         run.output().contains("no function named \"Nope\""),
         "{}",

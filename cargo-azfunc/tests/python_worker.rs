@@ -9,17 +9,14 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cargo_azfunc::handler::client::{HostClient, free_port};
-use cargo_azfunc::process::Process;
 use cargo_azfunc::storage::Account;
 use serde_json::{Value, json};
+use support::cli_run::CliRun;
 use tempfile::TempDir;
 use test_tools::AzuriteServer;
-
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-azfunc");
 
 /// The worker with its gRPC front end, and what it runs on today: the
 /// worker's own pins (grpcio 1.33) have no wheel for current Python. Its
@@ -95,70 +92,6 @@ fn python_app(script: &str, values: &[(&str, &str)]) -> TempDir {
     dir
 }
 
-/// A command of the real CLI, its output in a file read back by the test.
-struct Run {
-    process: Process,
-    log: PathBuf,
-    _logs: TempDir,
-}
-
-impl Run {
-    fn start(args: &[&str]) -> Run {
-        let logs = tempfile::tempdir().expect("temp dir");
-        let log = logs.path().join("cargo-azfunc.log");
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(BIN)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .spawn()
-            .expect("cargo azfunc starts");
-        Run {
-            process: Process::from_child(child),
-            log,
-            _logs: logs,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_for(&self, text: &str, limit: Duration) {
-        let started = Instant::now();
-        while !self.output().contains(text) {
-            assert!(
-                started.elapsed() < limit,
-                "no {text:?} within {limit:?}:\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits for the command to end; its exit code.
-    fn finish(&mut self, limit: Duration) -> Option<i32> {
-        let status = self.process.wait_exit(limit);
-        assert!(
-            status.is_some(),
-            "still running after {limit:?}:\n{}",
-            self.output()
-        );
-        status.and_then(|s| s.code())
-    }
-
-    /// The pid of every worker that got ready.
-    fn worker_pids(&self) -> Vec<u32> {
-        self.output()
-            .lines()
-            .filter_map(|line| line.split("worker ready (pid ").nth(1))
-            .filter_map(|rest| rest.split(',').next()?.parse().ok())
-            .collect()
-    }
-}
-
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -200,7 +133,7 @@ async fn start_serves_http_queue_and_timer_through_microsofts_python_worker() {
     let port = free_port();
     let port_text = port.to_string();
     let app = dir.path().to_str().expect("UTF-8");
-    let mut run = Run::start(&["start", "--app", app, "--port", &port_text, "--timers"]);
+    let mut run = CliRun::start(&["start", "--app", app, "--port", &port_text, "--timers"]);
     run.wait_for("cargo-azfunc is serving", READY_LIMIT).await;
     let output = run.output();
     assert!(
@@ -325,7 +258,7 @@ async fn start_serves_http_queue_and_timer_through_microsofts_python_worker() {
     );
 
     // The stop ends every worker it started.
-    let pids = run.worker_pids();
+    let pids = worker_pids(&run);
     assert_eq!(pids.len(), 2, "{output}");
     assert!(!alive(pids[0]), "the dead worker was reaped");
     assert!(alive(pids[1]));
@@ -342,7 +275,7 @@ async fn start_serves_http_queue_and_timer_through_microsofts_python_worker() {
 async fn invoke_runs_one_function_and_leaves_no_worker_behind() {
     let dir = python_app("worker.py", &[]);
     let app = dir.path().to_str().expect("UTF-8");
-    let mut run = Run::start(&["invoke", "Squares", "--app", app, "--data", "12"]);
+    let mut run = CliRun::start(&["invoke", "Squares", "--app", app, "--data", "12"]);
     assert_eq!(run.finish(READY_LIMIT), Some(0), "{}", run.output());
     let output = run.output();
     let id = invocation_with(&output, "Squares", "square of 12, dequeued 1 times");
@@ -357,7 +290,7 @@ async fn invoke_runs_one_function_and_leaves_no_worker_behind() {
     );
     // The 2020 worker handles no WorkerTerminate, and does not exit when
     // the host ends its stream: it is stopped by signal.
-    let pids = run.worker_pids();
+    let pids = worker_pids(&run);
     assert_eq!(pids.len(), 1, "{output}");
     assert!(
         output.contains(&format!(
@@ -370,7 +303,7 @@ async fn invoke_runs_one_function_and_leaves_no_worker_behind() {
         assert!(!alive(pid), "worker {pid} outlived invoke");
     }
 
-    let mut run = Run::start(&["invoke", "Area", "--app", app, "--data", r#"{"radius": 2}"#]);
+    let mut run = CliRun::start(&["invoke", "Area", "--app", app, "--data", r#"{"radius": 2}"#]);
     assert_eq!(run.finish(READY_LIMIT), Some(0), "{}", run.output());
     assert!(run.output().contains(r#"http $return <- 201 application/json; charset=utf-8 {"shape": null, "area": 12.566370614359172, "method": "POST", "agent": null}"#), "{}", run.output());
 }
@@ -385,7 +318,7 @@ async fn an_invocation_past_the_function_timeout_fails_and_restarts_the_worker()
     .expect("host.json");
     let app = dir.path().to_str().expect("UTF-8");
     let started = Instant::now();
-    let mut run = Run::start(&["invoke", "Slow", "--app", app, "--data", ""]);
+    let mut run = CliRun::start(&["invoke", "Slow", "--app", app, "--data", ""]);
     assert_eq!(run.finish(READY_LIMIT), Some(1), "{}", run.output());
     let output = run.output();
     let id = invocation_with(&output, "Slow", "sleeping past the function timeout");
@@ -404,7 +337,7 @@ async fn an_invocation_past_the_function_timeout_fails_and_restarts_the_worker()
 async fn a_worker_that_fails_to_initialise_is_refused_clearly() {
     let dir = python_app("fail_init.py", &[]);
     let app = dir.path().to_str().expect("UTF-8");
-    let mut run = Run::start(&["invoke", "Area", "--app", app, "--data", "{}"]);
+    let mut run = CliRun::start(&["invoke", "Area", "--app", app, "--data", "{}"]);
     assert_eq!(run.finish(READY_LIMIT), Some(1), "{}", run.output());
     let output = run.output();
     assert!(
@@ -420,7 +353,7 @@ fn base64_text(text: &str) -> String {
 }
 
 /// Polls `queue` until it holds a message; their texts.
-async fn wait_for_messages(account: &Account, queue: &str, run: &Run) -> Vec<String> {
+async fn wait_for_messages(account: &Account, queue: &str, run: &CliRun) -> Vec<String> {
     let started = Instant::now();
     loop {
         let messages = account.peek_messages(queue).await.expect("peek");
@@ -440,4 +373,13 @@ async fn wait_for_messages(account: &Account, queue: &str, run: &Run) -> Vec<Str
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The pid of every worker that got ready.
+fn worker_pids(run: &CliRun) -> Vec<u32> {
+    run.output()
+        .lines()
+        .filter_map(|line| line.split("worker ready (pid ").nth(1))
+        .filter_map(|rest| rest.split(',').next()?.parse().ok())
+        .collect()
 }

@@ -14,6 +14,7 @@ use cargo_azfunc::host::server::Server;
 use cargo_azfunc::limits::ServerLimits;
 use tempfile::TempDir;
 
+pub mod cli_run;
 pub mod tls;
 
 const FAKE_HANDLER: &str = include_str!("fake_handler.py");
