@@ -210,11 +210,19 @@ pub fn missing(root: &Path, metadata: &Metadata) -> Vec<String> {
 
 /// How the function folders in `root` differ from what `metadata`
 /// declares, one line per binding and setting, naming the file and
-/// whether it is hand-kept; a function without its folder is left to
-/// [`missing`].
+/// whether it is hand-kept, and one per folder the registry does not
+/// declare (the host would load it); a function without its folder is
+/// left to [`missing`].
 pub fn differences(root: &Path, metadata: &Metadata) -> Result<Vec<String>, String> {
     let manifest = Manifest::load(root)?;
     let mut found = Vec::new();
+    for (name, _) in function_app::AppFolder::read_functions(root)? {
+        if !metadata.functions.iter().any(|f| f.name == name) {
+            found.push(format!(
+                "{name}/function.json (hand-kept): not in the registry: the host would load a function the handler does not serve; declare it on a registry line, or remove the folder"
+            ));
+        }
+    }
     for function in &metadata.functions {
         let name = &function.name;
         let path = root.join(name).join("function.json");

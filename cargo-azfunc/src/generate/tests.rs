@@ -128,3 +128,17 @@ fn differences_name_each_hand_kept_setting_and_each_missing_folder() {
         "only the hand-kept file differs"
     );
 }
+
+#[test]
+fn a_hand_kept_folder_the_registry_does_not_declare_is_a_difference() {
+    let root = tempfile::tempdir().expect("a folder");
+    let root = root.path();
+    std::fs::create_dir(root.join("Stray")).unwrap();
+    std::fs::write(root.join("Stray/function.json"), HAND_KEPT).unwrap();
+    assert_eq!(
+        differences(root, &metadata(vec![])).unwrap(),
+        [
+            "Stray/function.json (hand-kept): not in the registry: the host would load a function the handler does not serve; declare it on a registry line, or remove the folder"
+        ]
+    );
+}
